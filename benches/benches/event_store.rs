@@ -1,0 +1,2 @@
+//! Event store benchmarks (added with the event store).
+fn main() {}

@@ -1,0 +1,1 @@
+//! Benchmarks of domainflow; the criterion benches live in `benches/`.

@@ -1,0 +1,33 @@
+//! What can be asked of a payment.
+
+use crate::{Money, OrderId};
+
+/// A request to one order's payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Ask for the order's amount to be charged.
+    Request {
+        /// The order paid for (also the payment's id).
+        order: OrderId,
+        /// How much.
+        amount: Money,
+        /// The payment method token.
+        token: String,
+    },
+    /// The provider authorized and captured the charge.
+    RecordAuthorized,
+    /// The provider declined the charge.
+    RecordDeclined {
+        /// The provider's reason.
+        reason: String,
+    },
+    /// The provider failed for a passing reason; another attempt may follow.
+    RecordFailure {
+        /// What went wrong.
+        error: String,
+    },
+    /// Give up waiting for an answer (the payment deadline passed).
+    Expire,
+    /// Pay the captured amount back.
+    Refund,
+}

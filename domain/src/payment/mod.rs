@@ -1,0 +1,175 @@
+//! The payment of one order: requested once, settled once, refunded at most once.
+
+mod command;
+mod error;
+mod event;
+mod status;
+#[cfg(test)]
+mod tests;
+
+pub use command::Command;
+pub use error::Error;
+pub use event::Event;
+pub use status::Status;
+
+use crate::values::bounded_text;
+use crate::{Aggregate, Money, OrderId};
+
+/// The state of one order's payment, folded from its events.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Payment {
+    requested: Option<Requested>,
+    status: Status,
+    attempts: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Requested {
+    order: OrderId,
+    amount: Money,
+    token: String,
+}
+
+impl Payment {
+    /// Where the payment stands.
+    #[must_use]
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// How many answers the provider has given (authorized, declined or failed).
+    #[must_use]
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The amount requested, `None` before the request.
+    #[must_use]
+    pub fn amount(&self) -> Option<Money> {
+        self.requested.as_ref().map(|r| r.amount)
+    }
+
+    /// The order paid for, `None` before the request.
+    #[must_use]
+    pub fn order(&self) -> Option<OrderId> {
+        self.requested.as_ref().map(|r| r.order)
+    }
+
+    /// The payment method token, `None` before the request.
+    #[must_use]
+    pub fn token(&self) -> Option<&str> {
+        self.requested.as_ref().map(|r| r.token.as_str())
+    }
+
+    fn request(&self, order: OrderId, amount: Money, token: &str) -> Result<Vec<Event>, Error> {
+        if self.requested.is_some() {
+            return Err(Error::AlreadyRequested);
+        }
+        if amount.minor() <= 0 {
+            return Err(Error::NonPositiveAmount);
+        }
+        let token = bounded_text("payment token", token, 128).map_err(Error::InvalidToken)?;
+        Ok(vec![Event::Requested {
+            order,
+            amount,
+            token,
+        }])
+    }
+
+    /// The payment when it still waits for an answer, or the error naming why it does not.
+    fn awaiting_answer(&self) -> Result<&Requested, Error> {
+        let requested = self.requested.as_ref().ok_or(Error::NotRequested)?;
+        match self.status {
+            Status::Requested | Status::FailedTransiently => Ok(requested),
+            settled => Err(Error::AlreadySettled { status: settled }),
+        }
+    }
+
+    fn next_attempt(&self) -> u32 {
+        self.attempts.saturating_add(1)
+    }
+
+    fn refund(&self) -> Result<Vec<Event>, Error> {
+        let requested = self.requested.as_ref().ok_or(Error::NotRequested)?;
+        match self.status {
+            Status::Succeeded => Ok(vec![Event::Refunded {
+                amount: requested.amount,
+            }]),
+            Status::Refunded => Err(Error::AlreadyRefunded),
+            _ => Err(Error::NotCaptured),
+        }
+    }
+}
+
+impl Aggregate for Payment {
+    type Command = Command;
+    type Event = Event;
+    type Error = Error;
+
+    fn decide(&self, command: Command) -> Result<Vec<Event>, Error> {
+        match command {
+            Command::Request {
+                order,
+                amount,
+                token,
+            } => self.request(order, amount, &token),
+            Command::RecordAuthorized => {
+                let requested = self.awaiting_answer()?;
+                Ok(vec![Event::Authorized {
+                    amount: requested.amount,
+                    attempt: self.next_attempt(),
+                }])
+            }
+            Command::RecordDeclined { reason } => {
+                self.awaiting_answer()?;
+                Ok(vec![Event::Declined {
+                    reason,
+                    attempt: self.next_attempt(),
+                }])
+            }
+            Command::RecordFailure { error } => {
+                self.awaiting_answer()?;
+                Ok(vec![Event::FailedTransiently {
+                    error,
+                    attempt: self.next_attempt(),
+                }])
+            }
+            Command::Expire => {
+                self.awaiting_answer()?;
+                Ok(vec![Event::Expired])
+            }
+            Command::Refund => self.refund(),
+        }
+    }
+
+    fn apply(&mut self, event: &Event) {
+        match event {
+            Event::Requested {
+                order,
+                amount,
+                token,
+            } => {
+                self.requested = Some(Requested {
+                    order: *order,
+                    amount: *amount,
+                    token: token.clone(),
+                });
+                self.status = Status::Requested;
+            }
+            Event::Authorized { attempt, .. } => {
+                self.attempts = *attempt;
+                self.status = Status::Succeeded;
+            }
+            Event::Declined { attempt, .. } => {
+                self.attempts = *attempt;
+                self.status = Status::Declined;
+            }
+            Event::FailedTransiently { attempt, .. } => {
+                self.attempts = *attempt;
+                self.status = Status::FailedTransiently;
+            }
+            Event::Expired => self.status = Status::Expired,
+            Event::Refunded { .. } => self.status = Status::Refunded,
+        }
+    }
+}

@@ -1,0 +1,160 @@
+use super::*;
+use crate::testing::given;
+use crate::{Currency, InvalidValue};
+
+const ORDER: OrderId = OrderId::from_u128(9);
+
+fn amount() -> Money {
+    Money::new(2599, Currency::parse("BRL").unwrap())
+}
+
+fn requested() -> Event {
+    Event::Requested {
+        order: ORDER,
+        amount: amount(),
+        token: "tok_visa".into(),
+    }
+}
+
+fn authorized(attempt: u32) -> Event {
+    Event::Authorized {
+        amount: amount(),
+        attempt,
+    }
+}
+
+fn failed(attempt: u32) -> Event {
+    Event::FailedTransiently {
+        error: "gateway timeout".into(),
+        attempt,
+    }
+}
+
+#[test]
+fn a_payment_is_requested_once() {
+    let request = || Command::Request {
+        order: ORDER,
+        amount: amount(),
+        token: "tok_visa".into(),
+    };
+    given::<Payment>([]).when(request()).then([requested()]);
+    given::<Payment>([requested()])
+        .when(request())
+        .then_err(Error::AlreadyRequested);
+}
+
+#[test]
+fn a_request_needs_a_positive_amount_and_a_token() {
+    given::<Payment>([])
+        .when(Command::Request {
+            order: ORDER,
+            amount: Money::new(0, amount().currency()),
+            token: "tok_visa".into(),
+        })
+        .then_err(Error::NonPositiveAmount);
+    given::<Payment>([])
+        .when(Command::Request {
+            order: ORDER,
+            amount: amount(),
+            token: " ".into(),
+        })
+        .then_err(Error::InvalidToken(InvalidValue::Empty {
+            field: "payment token",
+        }));
+}
+
+#[test]
+fn an_authorization_settles_the_payment() {
+    let payment = given::<Payment>([requested()])
+        .when(Command::RecordAuthorized)
+        .then([authorized(1)]);
+    assert_eq!(
+        (payment.status(), payment.attempts()),
+        (Status::Succeeded, 1)
+    );
+}
+
+#[test]
+fn a_decline_settles_the_payment() {
+    let payment = given::<Payment>([requested()])
+        .when(Command::RecordDeclined {
+            reason: "card declined".into(),
+        })
+        .then([Event::Declined {
+            reason: "card declined".into(),
+            attempt: 1,
+        }]);
+    assert_eq!(payment.status(), Status::Declined);
+}
+
+#[test]
+fn a_transient_failure_may_be_followed_by_another_attempt_and_attempts_are_counted() {
+    let payment = given::<Payment>([requested(), failed(1), failed(2)])
+        .when(Command::RecordAuthorized)
+        .then([authorized(3)]);
+    assert_eq!(payment.attempts(), 3);
+}
+
+#[test]
+fn a_settled_payment_takes_no_other_outcome() {
+    given::<Payment>([requested(), authorized(1)])
+        .when(Command::RecordDeclined {
+            reason: "late".into(),
+        })
+        .then_err(Error::AlreadySettled {
+            status: Status::Succeeded,
+        });
+    given::<Payment>([requested(), authorized(1)])
+        .when(Command::RecordFailure {
+            error: "late".into(),
+        })
+        .then_err(Error::AlreadySettled {
+            status: Status::Succeeded,
+        });
+    given::<Payment>([])
+        .when(Command::RecordAuthorized)
+        .then_err(Error::NotRequested);
+}
+
+#[test]
+fn an_unanswered_payment_expires_and_then_takes_no_outcome() {
+    given::<Payment>([requested(), failed(1)])
+        .when(Command::Expire)
+        .then([Event::Expired]);
+    given::<Payment>([requested(), Event::Expired])
+        .when(Command::RecordAuthorized)
+        .then_err(Error::AlreadySettled {
+            status: Status::Expired,
+        });
+}
+
+#[test]
+fn a_refund_pays_back_the_captured_amount_once() {
+    let payment = given::<Payment>([requested(), authorized(1)])
+        .when(Command::Refund)
+        .then([Event::Refunded { amount: amount() }]);
+    assert_eq!(payment.status(), Status::Refunded);
+    given::<Payment>([
+        requested(),
+        authorized(1),
+        Event::Refunded { amount: amount() },
+    ])
+    .when(Command::Refund)
+    .then_err(Error::AlreadyRefunded);
+}
+
+#[test]
+fn only_a_succeeded_payment_is_refunded() {
+    given::<Payment>([requested()])
+        .when(Command::Refund)
+        .then_err(Error::NotCaptured);
+    given::<Payment>([
+        requested(),
+        Event::Declined {
+            reason: "no".into(),
+            attempt: 1,
+        },
+    ])
+    .when(Command::Refund)
+    .then_err(Error::NotCaptured);
+}

@@ -1,0 +1,46 @@
+//! Why a SKU's stock refuses a command.
+
+use std::fmt;
+
+use crate::{InvalidValue, OrderId};
+
+/// A command the stock refuses, naming the situation. Running out of stock is not an error:
+/// it is recorded as a `ReservationRejected` event so the saga can react to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// The product is already registered.
+    AlreadyRegistered,
+    /// The product is not registered.
+    NotRegistered,
+    /// The product name is not usable.
+    InvalidName(InvalidValue),
+    /// The count would not fit in 32 bits.
+    QuantityOverflow,
+    /// The order holds no reservation here.
+    NothingReserved {
+        /// The order.
+        order: OrderId,
+    },
+    /// The order bought nothing here.
+    NothingSold {
+        /// The order.
+        order: OrderId,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::AlreadyRegistered => f.write_str("the product is already registered"),
+            Self::NotRegistered => f.write_str("the product is not registered"),
+            Self::InvalidName(why) => write!(f, "invalid product name: {why}"),
+            Self::QuantityOverflow => f.write_str("the quantity on hand would be too large"),
+            Self::NothingReserved { order } => {
+                write!(f, "order {order} has no reservation to commit")
+            }
+            Self::NothingSold { order } => write!(f, "order {order} bought nothing to return"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,276 @@
+//! The stock of one SKU: what is on hand, what orders have reserved, what they bought.
+
+mod allocation;
+mod command;
+mod error;
+mod event;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+pub use allocation::Allocation;
+pub use command::Command;
+pub use error::Error;
+pub use event::Event;
+
+use crate::values::bounded_text;
+use crate::{Aggregate, OrderId, Quantity, Sku};
+
+/// The longest product name accepted.
+pub const MAX_NAME_LEN: usize = 200;
+
+/// The state of one SKU's stock, folded from its events.
+///
+/// Invariant: `reserved` is the sum of the open reservations and never exceeds `on_hand`,
+/// so neither count can go negative whatever order the commands come in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stock {
+    product: Option<Product>,
+    on_hand: u32,
+    reserved: u32,
+    low: bool,
+    allocations: BTreeMap<OrderId, Allocation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Product {
+    sku: Sku,
+    name: String,
+    low_stock_threshold: u32,
+}
+
+impl Stock {
+    /// Units physically in stock (sold units have left).
+    #[must_use]
+    pub fn on_hand(&self) -> u32 {
+        self.on_hand
+    }
+
+    /// Units held for orders that have not bought them yet.
+    #[must_use]
+    pub fn reserved(&self) -> u32 {
+        self.reserved
+    }
+
+    /// Units that can still be reserved.
+    #[must_use]
+    pub fn available(&self) -> u32 {
+        self.on_hand.saturating_sub(self.reserved)
+    }
+
+    /// Whether available stock is below the low-stock threshold (and the alert was raised).
+    #[must_use]
+    pub fn is_low(&self) -> bool {
+        self.low
+    }
+
+    /// The product's SKU, `None` before it is registered.
+    #[must_use]
+    pub fn sku(&self) -> Option<&Sku> {
+        self.product.as_ref().map(|p| &p.sku)
+    }
+
+    /// The product's name, `None` before it is registered.
+    #[must_use]
+    pub fn name(&self) -> Option<&str> {
+        self.product.as_ref().map(|p| p.name.as_str())
+    }
+
+    /// The threshold below which available stock counts as low.
+    #[must_use]
+    pub fn low_stock_threshold(&self) -> u32 {
+        self.product.as_ref().map_or(0, |p| p.low_stock_threshold)
+    }
+
+    /// What happened so far between this SKU and `order`.
+    #[must_use]
+    pub fn allocation(&self, order: OrderId) -> Option<Allocation> {
+        self.allocations.get(&order).copied()
+    }
+
+    fn product(&self) -> Result<&Product, Error> {
+        self.product.as_ref().ok_or(Error::NotRegistered)
+    }
+
+    fn register(
+        &self,
+        sku: Sku,
+        name: &str,
+        low_stock_threshold: u32,
+        initial_quantity: u32,
+    ) -> Result<Vec<Event>, Error> {
+        if self.product.is_some() {
+            return Err(Error::AlreadyRegistered);
+        }
+        let name = bounded_text("product name", name, MAX_NAME_LEN).map_err(Error::InvalidName)?;
+        let mut events = vec![Event::Registered {
+            sku,
+            name,
+            low_stock_threshold,
+        }];
+        if let Ok(quantity) = Quantity::new(initial_quantity) {
+            events.push(Event::Restocked { quantity });
+        }
+        self.alert_if_low(&mut events, initial_quantity, low_stock_threshold);
+        Ok(events)
+    }
+
+    fn restock(&self, quantity: Quantity) -> Result<Vec<Event>, Error> {
+        self.product()?;
+        self.on_hand
+            .checked_add(quantity.get())
+            .ok_or(Error::QuantityOverflow)?;
+        Ok(vec![Event::Restocked { quantity }])
+    }
+
+    fn reserve(&self, order: OrderId, quantity: Quantity) -> Result<Vec<Event>, Error> {
+        let product = self.product()?;
+        if self.allocations.contains_key(&order) {
+            // A repeat (or a reservation after this order was settled) changes nothing.
+            return Ok(vec![]);
+        }
+        let available = self.available();
+        if quantity.get() > available {
+            return Ok(vec![Event::ReservationRejected {
+                order,
+                requested: quantity,
+                available,
+            }]);
+        }
+        let mut events = vec![Event::Reserved { order, quantity }];
+        self.alert_if_low(
+            &mut events,
+            available - quantity.get(),
+            product.low_stock_threshold,
+        );
+        Ok(events)
+    }
+
+    fn release(&self, order: OrderId) -> Result<Vec<Event>, Error> {
+        self.product()?;
+        match self.allocations.get(&order) {
+            Some(Allocation::Reserved(quantity)) => Ok(vec![Event::Released {
+                order,
+                quantity: *quantity,
+            }]),
+            _ => Ok(vec![]),
+        }
+    }
+
+    fn commit(&self, order: OrderId) -> Result<Vec<Event>, Error> {
+        self.product()?;
+        match self.allocations.get(&order) {
+            Some(Allocation::Reserved(quantity)) => Ok(vec![Event::Committed {
+                order,
+                quantity: *quantity,
+            }]),
+            Some(Allocation::Sold(_) | Allocation::Returned(_)) => Ok(vec![]),
+            _ => Err(Error::NothingReserved { order }),
+        }
+    }
+
+    fn give_back(&self, order: OrderId) -> Result<Vec<Event>, Error> {
+        self.product()?;
+        match self.allocations.get(&order) {
+            Some(Allocation::Sold(quantity)) => {
+                self.on_hand
+                    .checked_add(quantity.get())
+                    .ok_or(Error::QuantityOverflow)?;
+                Ok(vec![Event::Returned {
+                    order,
+                    quantity: *quantity,
+                }])
+            }
+            Some(Allocation::Returned(_)) => Ok(vec![]),
+            _ => Err(Error::NothingSold { order }),
+        }
+    }
+
+    /// Appends a `LowStock` alert when `available_after` is below the threshold and the
+    /// alert has not been raised since stock was last at or above it.
+    fn alert_if_low(&self, events: &mut Vec<Event>, available_after: u32, threshold: u32) {
+        if available_after < threshold && !self.low {
+            events.push(Event::LowStock {
+                available: available_after,
+                threshold,
+            });
+        }
+    }
+
+    fn clear_low_flag_if_recovered(&mut self) {
+        if self.available() >= self.low_stock_threshold() {
+            self.low = false;
+        }
+    }
+}
+
+impl Aggregate for Stock {
+    type Command = Command;
+    type Event = Event;
+    type Error = Error;
+
+    fn decide(&self, command: Command) -> Result<Vec<Event>, Error> {
+        match command {
+            Command::Register {
+                sku,
+                name,
+                low_stock_threshold,
+                initial_quantity,
+            } => self.register(sku, &name, low_stock_threshold, initial_quantity),
+            Command::Restock { quantity } => self.restock(quantity),
+            Command::Reserve { order, quantity } => self.reserve(order, quantity),
+            Command::Release { order } => self.release(order),
+            Command::Commit { order } => self.commit(order),
+            Command::Return { order } => self.give_back(order),
+        }
+    }
+
+    // Arithmetic saturates: `decide` keeps the counts consistent, and replaying a damaged
+    // log must not panic the process.
+    fn apply(&mut self, event: &Event) {
+        match event {
+            Event::Registered {
+                sku,
+                name,
+                low_stock_threshold,
+            } => {
+                self.product = Some(Product {
+                    sku: sku.clone(),
+                    name: name.clone(),
+                    low_stock_threshold: *low_stock_threshold,
+                });
+            }
+            Event::Restocked { quantity } => {
+                self.on_hand = self.on_hand.saturating_add(quantity.get());
+            }
+            Event::Reserved { order, quantity } => {
+                self.reserved = self.reserved.saturating_add(quantity.get());
+                self.allocations
+                    .insert(*order, Allocation::Reserved(*quantity));
+            }
+            Event::ReservationRejected { order, .. } => {
+                self.allocations.insert(*order, Allocation::Rejected);
+            }
+            Event::Released { order, quantity } => {
+                self.reserved = self.reserved.saturating_sub(quantity.get());
+                self.allocations
+                    .insert(*order, Allocation::Released(*quantity));
+            }
+            Event::Committed { order, quantity } => {
+                self.reserved = self.reserved.saturating_sub(quantity.get());
+                self.on_hand = self.on_hand.saturating_sub(quantity.get());
+                self.allocations.insert(*order, Allocation::Sold(*quantity));
+            }
+            Event::Returned { order, quantity } => {
+                self.on_hand = self.on_hand.saturating_add(quantity.get());
+                self.allocations
+                    .insert(*order, Allocation::Returned(*quantity));
+            }
+            Event::LowStock { .. } => self.low = true,
+        }
+        if !matches!(event, Event::LowStock { .. }) {
+            self.clear_low_flag_if_recovered();
+        }
+    }
+}

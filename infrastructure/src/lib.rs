@@ -1,0 +1,4 @@
+//! placeholder
+
+pub mod embedded;
+pub mod error;

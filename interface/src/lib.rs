@@ -1,0 +1,1 @@
+//! The edges of domainflow: REST, GraphQL, authentication and the `domainflow` binary.

@@ -1,0 +1,2 @@
+//! Projection workers that turn the event log into read models, and the replay machinery
+//! that rebuilds them without downtime.

@@ -1,0 +1,1 @@
+//! Workspace-level end-to-end tests of domainflow; the tests live in `tests/`.
