@@ -29,6 +29,26 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The stream is no longer at the version the command was decided on.
+    #[error("concurrency conflict on {stream}: it is no longer at version {expected_version}")]
+    Conflict {
+        /// The stream, `type/id`.
+        stream: String,
+        /// The version the command expected.
+        expected_version: i64,
+    },
+    /// The command id was already applied; nothing was appended.
+    #[error("command {command_id} was already applied")]
+    DuplicateCommand {
+        /// The command id.
+        command_id: uuid::Uuid,
+    },
+    /// An append carried no events.
+    #[error("an append needs at least one event")]
+    NothingToAppend,
+    /// A value could not be serialised for storage.
+    #[error("encoding: {0}")]
+    Encode(String),
     /// The database answered with an error or could not be reached.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),

@@ -1,4 +1,13 @@
-//! placeholder
+//! The outer ring of domainflow below the interfaces: our PostgreSQL event store
+//! ([`PgEventStore`]), database connection and migrations ([`database`]), and the embedded
+//! PostgreSQL cluster used when no database URL is given ([`EmbeddedPostgres`]).
 
+pub mod database;
 pub mod embedded;
 pub mod error;
+pub mod store;
+
+pub use database::{DatabaseOptions, MIGRATOR, connect, migrate};
+pub use embedded::{EmbeddedPostgres, find_binaries};
+pub use error::Error;
+pub use store::{PgEventStore, ReadFilter};

@@ -1,1 +1,112 @@
-//! Workspace-level end-to-end tests of domainflow; the tests live in `tests/`.
+//! Helpers for domainflow's end-to-end tests (the tests themselves live in `tests/`).
+//!
+//! Every test gets its own freshly migrated database. The databases live in one throwaway
+//! PostgreSQL cluster per test process, started from the installed server binaries, or on
+//! the server named by `DATABASE_URL` when it is set.
+
+// A helper that cannot provide a database has no way to go on but to fail the test.
+#![allow(clippy::panic)]
+
+use std::sync::OnceLock;
+
+use infrastructure::{DatabaseOptions, EmbeddedPostgres};
+use sqlx::PgPool;
+use sqlx::postgres::PgConnection;
+use sqlx::{Connection, Executor};
+
+/// A migrated database of its own for one test.
+#[derive(Debug)]
+pub struct TestDatabase {
+    /// Its URL (the login role, which owns the tables).
+    pub url: String,
+    /// A pool working as the server does: as the restricted application role.
+    pub pool: PgPool,
+}
+
+impl TestDatabase {
+    /// A pool working as the login role, the owner of every table: for checks the server
+    /// itself could never make, such as the break-glass tampering tests.
+    ///
+    /// # Panics
+    /// When the database cannot be reached.
+    pub async fn owner_pool(&self) -> PgPool {
+        let options = DatabaseOptions {
+            assume_app_role: false,
+            max_connections: 2,
+            ..DatabaseOptions::default()
+        };
+        infrastructure::connect(&self.url, &options)
+            .await
+            .unwrap_or_else(|e| panic!("owner connection: {e}"))
+    }
+}
+
+enum Server {
+    Embedded(EmbeddedPostgres),
+    External(String),
+}
+
+impl Server {
+    fn url(&self, database: &str) -> String {
+        match self {
+            Self::Embedded(cluster) => cluster.url(database),
+            Self::External(url) => match url.rsplit_once('/') {
+                Some((base, _)) => format!("{base}/{database}"),
+                None => format!("{url}/{database}"),
+            },
+        }
+    }
+}
+
+static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
+
+/// The process-wide server, started on first use. Each test runs its own tokio runtime,
+/// so the cluster is started on a thread with a runtime of its own; it is stopped and
+/// deleted by its reaper when the test process exits.
+fn server() -> &'static Server {
+    let server = SERVER.get_or_init(|| {
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            return Ok(Server::External(url));
+        }
+        std::thread::spawn(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime
+                .block_on(EmbeddedPostgres::start_temporary())
+                .map(Server::Embedded)
+                .map_err(|e| e.to_string())
+        })
+        .join()
+        .unwrap_or_else(|_| Err("the cluster start-up thread panicked".into()))
+    });
+    match server {
+        Ok(server) => server,
+        Err(e) => panic!("no PostgreSQL for the tests: {e}"),
+    }
+}
+
+/// A new, migrated database for one test.
+///
+/// # Panics
+/// When no PostgreSQL can be started or reached, or the migrations fail.
+pub async fn test_database() -> TestDatabase {
+    let server = server();
+    let name = format!("t_{}", uuid::Uuid::now_v7().simple());
+    let mut admin = PgConnection::connect(&server.url("postgres"))
+        .await
+        .unwrap_or_else(|e| panic!("connecting to the test server: {e}"));
+    admin
+        .execute(format!("CREATE DATABASE \"{name}\"").as_str())
+        .await
+        .unwrap_or_else(|e| panic!("creating the test database: {e}"));
+    let url = server.url(&name);
+    infrastructure::migrate(&url)
+        .await
+        .unwrap_or_else(|e| panic!("migrating the test database: {e}"));
+    let pool = infrastructure::connect(&url, &DatabaseOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("connecting to the test database: {e}"));
+    TestDatabase { url, pool }
+}

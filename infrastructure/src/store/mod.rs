@@ -1,0 +1,31 @@
+//! Our PostgreSQL event store: append-only, globally ordered without gaps, hash-chained
+//! per stream, with snapshots and command idempotency.
+
+mod append;
+mod read;
+mod row;
+mod verify;
+
+use sqlx::PgPool;
+
+pub use read::ReadFilter;
+
+/// The event store over one PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct PgEventStore {
+    pool: PgPool,
+}
+
+impl PgEventStore {
+    /// A store over `pool` (migrations already applied).
+    #[must_use]
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// The pool the store uses.
+    #[must_use]
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}

@@ -1,0 +1,35 @@
+//! Mapping stored rows to [`RecordedEvent`]s.
+
+use application::event_log::{Position, RecordedEvent, StreamRef};
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+
+use super::append::transaction_id;
+use crate::Error;
+
+/// The columns every event read selects, in the order [`recorded_event`] expects.
+pub(super) const EVENT_COLUMNS: &str = "position, transaction_id::text::bigint AS transaction_id, \
+    stream_type, stream_id, version, event_id, event_type, event_version, payload, metadata, \
+    recorded_at, prev_hash, hash";
+
+pub(super) fn recorded_event(row: &PgRow) -> Result<RecordedEvent, Error> {
+    Ok(RecordedEvent {
+        position: Position {
+            transaction_id: transaction_id(row.try_get("transaction_id")?),
+            position: row.try_get("position")?,
+        },
+        stream: StreamRef {
+            stream_type: row.try_get("stream_type")?,
+            stream_id: row.try_get("stream_id")?,
+        },
+        version: row.try_get("version")?,
+        event_id: row.try_get("event_id")?,
+        event_type: row.try_get("event_type")?,
+        event_version: row.try_get("event_version")?,
+        payload: row.try_get("payload")?,
+        metadata: row.try_get("metadata")?,
+        recorded_at: row.try_get("recorded_at")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
