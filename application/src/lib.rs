@@ -1,3 +1,22 @@
 //! The use cases of domainflow, the ports they need, the cqrs-es adapters of the domain
 //! aggregates and the versioned, serialisable shape of every event.
+//!
+//! - [`schema`]: how each domain event is stored — public type name, version, JSON payload
+//!   ([`EventSchema`], [`EncodedEvent`]) — and the upcasters that bring old stored shapes
+//!   to the current one ([`Upcasters`]).
+//! - [`aggregates`]: the domain aggregates as cqrs-es aggregates ([`StockAggregate`] ...),
+//!   with their snapshot shapes, tied together for the event store by [`EventSourced`].
+//! - [`event_log`]: the shapes that cross the event-store port.
+//! - [`Error`]: the layer's one error type.
+
+pub mod aggregates;
+pub mod error;
 pub mod event_log;
+pub mod schema;
+
+pub use aggregates::{
+    EventSourced, OrderAggregate, OrderEvent, PaymentAggregate, PaymentEvent, StockAggregate,
+    StockEvent, TicketAggregate, TicketEvent,
+};
+pub use error::Error;
+pub use schema::{EncodedEvent, EventSchema, Upcasters, upcast};

@@ -63,6 +63,32 @@ pub enum Error {
     AlreadyShipped,
 }
 
+impl Error {
+    /// The name of the rule that refused the command: the variant's name, e.g.
+    /// `"AlreadyPlaced"`. Stable, so callers can report it as a reason code.
+    #[must_use]
+    pub const fn rule_name(&self) -> &'static str {
+        match self {
+            Self::AlreadyPlaced => "AlreadyPlaced",
+            Self::NotPlaced => "NotPlaced",
+            Self::NoLines => "NoLines",
+            Self::TooManyLines { .. } => "TooManyLines",
+            Self::CurrencyMismatch { .. } => "CurrencyMismatch",
+            Self::NonPositivePrice { .. } => "NonPositivePrice",
+            Self::DuplicateSku { .. } => "DuplicateSku",
+            Self::AmountOverflow => "AmountOverflow",
+            Self::InvalidPaymentToken(_) => "InvalidPaymentToken",
+            Self::UnknownLine { .. } => "UnknownLine",
+            Self::NotFullyReserved { .. } => "NotFullyReserved",
+            Self::NotPaid => "NotPaid",
+            Self::AlreadyConfirmed => "AlreadyConfirmed",
+            Self::NotConfirmed => "NotConfirmed",
+            Self::AlreadyCancelled => "AlreadyCancelled",
+            Self::AlreadyShipped => "AlreadyShipped",
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

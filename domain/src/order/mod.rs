@@ -4,6 +4,7 @@ mod command;
 mod error;
 mod event;
 mod line;
+mod parts;
 mod status;
 #[cfg(test)]
 mod tests;
@@ -14,6 +15,7 @@ pub use command::Command;
 pub use error::Error;
 pub use event::Event;
 pub use line::Line;
+pub use parts::{Parts, PlacedParts};
 pub use status::{CancellationReason, Status};
 
 use crate::values::bounded_text;

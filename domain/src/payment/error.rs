@@ -27,6 +27,23 @@ pub enum Error {
     AlreadyRefunded,
 }
 
+impl Error {
+    /// The name of the rule that refused the command: the variant's name, e.g.
+    /// `"AlreadyRequested"`. Stable, so callers can report it as a reason code.
+    #[must_use]
+    pub const fn rule_name(&self) -> &'static str {
+        match self {
+            Self::AlreadyRequested => "AlreadyRequested",
+            Self::NotRequested => "NotRequested",
+            Self::NonPositiveAmount => "NonPositiveAmount",
+            Self::InvalidToken(_) => "InvalidToken",
+            Self::AlreadySettled { .. } => "AlreadySettled",
+            Self::NotCaptured => "NotCaptured",
+            Self::AlreadyRefunded => "AlreadyRefunded",
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -3,6 +3,7 @@
 mod command;
 mod error;
 mod event;
+mod parts;
 mod status;
 #[cfg(test)]
 mod tests;
@@ -10,6 +11,7 @@ mod tests;
 pub use command::Command;
 pub use error::Error;
 pub use event::Event;
+pub use parts::{Parts, RequestedParts};
 pub use status::Status;
 
 use crate::values::bounded_text;

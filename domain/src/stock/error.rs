@@ -28,6 +28,22 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// The name of the rule that refused the command: the variant's name, e.g.
+    /// `"AlreadyRegistered"`. Stable, so callers can report it as a reason code.
+    #[must_use]
+    pub const fn rule_name(&self) -> &'static str {
+        match self {
+            Self::AlreadyRegistered => "AlreadyRegistered",
+            Self::NotRegistered => "NotRegistered",
+            Self::InvalidName(_) => "InvalidName",
+            Self::QuantityOverflow => "QuantityOverflow",
+            Self::NothingReserved { .. } => "NothingReserved",
+            Self::NothingSold { .. } => "NothingSold",
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -4,6 +4,7 @@ mod allocation;
 mod command;
 mod error;
 mod event;
+mod parts;
 #[cfg(test)]
 mod tests;
 
@@ -13,6 +14,7 @@ pub use allocation::Allocation;
 pub use command::Command;
 pub use error::Error;
 pub use event::Event;
+pub use parts::{Parts, ProductParts};
 
 use crate::values::bounded_text;
 use crate::{Aggregate, OrderId, Quantity, Sku};

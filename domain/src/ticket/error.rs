@@ -25,6 +25,24 @@ pub enum Error {
     NotClosed,
 }
 
+impl Error {
+    /// The name of the rule that refused the command: the variant's name, e.g.
+    /// `"AlreadyOpened"`. Stable, so callers can report it as a reason code.
+    #[must_use]
+    pub const fn rule_name(&self) -> &'static str {
+        match self {
+            Self::AlreadyOpened => "AlreadyOpened",
+            Self::NotOpened => "NotOpened",
+            Self::InvalidSubject(_) => "InvalidSubject",
+            Self::InvalidMessage(_) => "InvalidMessage",
+            Self::InvalidResolution(_) => "InvalidResolution",
+            Self::Closed => "Closed",
+            Self::AlreadyClosed => "AlreadyClosed",
+            Self::NotClosed => "NotClosed",
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

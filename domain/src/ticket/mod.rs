@@ -4,6 +4,7 @@ mod author;
 mod command;
 mod error;
 mod event;
+mod parts;
 #[cfg(test)]
 mod tests;
 
@@ -11,6 +12,7 @@ pub use author::{Author, Role};
 pub use command::Command;
 pub use error::Error;
 pub use event::Event;
+pub use parts::{OpenedParts, Parts};
 
 use crate::values::bounded_text;
 use crate::{AgentId, Aggregate, CustomerId, OrderId, TicketId};

@@ -1,0 +1,251 @@
+//! The stock adapter and the snapshot shape of a SKU's stock.
+
+use std::collections::BTreeMap;
+
+use domain::stock::{self, Allocation, Parts, ProductParts, Stock};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{adapter, read_snapshot};
+use crate::Error;
+use crate::schema::wire;
+
+/// The version of [`StockSnapshotV1`].
+pub const SNAPSHOT_SCHEMA: i32 = 1;
+
+/// A stock state as stored in a snapshot, version 1.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StockSnapshotV1 {
+    product: Option<ProductV1>,
+    on_hand: u32,
+    reserved: u32,
+    low: bool,
+    allocations: Vec<AllocationV1>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ProductV1 {
+    sku: String,
+    name: String,
+    low_stock_threshold: u32,
+}
+
+/// Where one order stands with the SKU; `quantity` is absent for `REJECTED` only.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AllocationV1 {
+    order_id: Uuid,
+    state: AllocationStateV1,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    quantity: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+enum AllocationStateV1 {
+    Reserved,
+    Rejected,
+    Released,
+    Sold,
+    Returned,
+}
+
+fn snapshot(state: &Stock) -> Value {
+    let parts = state.to_parts();
+    wire::to_json(&StockSnapshotV1 {
+        product: parts.product.map(|p| ProductV1 {
+            sku: p.sku.to_string(),
+            name: p.name,
+            low_stock_threshold: p.low_stock_threshold,
+        }),
+        on_hand: parts.on_hand,
+        reserved: parts.reserved,
+        low: parts.low,
+        allocations: parts
+            .allocations
+            .into_iter()
+            .map(|(order, allocation)| {
+                let (state, quantity) = match allocation {
+                    Allocation::Reserved(q) => (AllocationStateV1::Reserved, Some(q)),
+                    Allocation::Rejected => (AllocationStateV1::Rejected, None),
+                    Allocation::Released(q) => (AllocationStateV1::Released, Some(q)),
+                    Allocation::Sold(q) => (AllocationStateV1::Sold, Some(q)),
+                    Allocation::Returned(q) => (AllocationStateV1::Returned, Some(q)),
+                };
+                AllocationV1 {
+                    order_id: wire::order_uuid(order),
+                    state,
+                    quantity: quantity.map(domain::Quantity::get),
+                }
+            })
+            .collect(),
+    })
+}
+
+fn restore(snapshot: Value) -> Result<Stock, Error> {
+    let s: StockSnapshotV1 = read_snapshot("stock", snapshot)?;
+    let product = match s.product {
+        Some(p) => Some(ProductParts {
+            sku: wire::sku(&p.sku)?,
+            name: p.name,
+            low_stock_threshold: p.low_stock_threshold,
+        }),
+        None => None,
+    };
+    let allocations = s
+        .allocations
+        .into_iter()
+        .map(|a| Ok((wire::order_id(a.order_id), allocation(&a)?)))
+        .collect::<Result<BTreeMap<_, _>, Error>>()?;
+    Ok(Stock::from_parts(Parts {
+        product,
+        on_hand: s.on_hand,
+        reserved: s.reserved,
+        low: s.low,
+        allocations,
+    }))
+}
+
+fn allocation(stored: &AllocationV1) -> Result<Allocation, Error> {
+    let quantity = || {
+        let units = stored.quantity.ok_or_else(|| {
+            Error::Schema(format!(
+                "stock snapshot: the allocation of order {} has no quantity",
+                stored.order_id
+            ))
+        })?;
+        wire::quantity(units)
+    };
+    Ok(match stored.state {
+        AllocationStateV1::Reserved => Allocation::Reserved(quantity()?),
+        AllocationStateV1::Rejected => Allocation::Rejected,
+        AllocationStateV1::Released => Allocation::Released(quantity()?),
+        AllocationStateV1::Sold => Allocation::Sold(quantity()?),
+        AllocationStateV1::Returned => Allocation::Returned(quantity()?),
+    })
+}
+
+adapter! {
+    /// A SKU's stock as a cqrs-es aggregate (stream type `stock`).
+    aggregate StockAggregate(Stock);
+    /// A stock event as a cqrs-es domain event.
+    event StockEvent(stock::Event);
+    command stock::Command;
+    error stock::Error;
+    snapshot SNAPSHOT_SCHEMA, snapshot, restore;
+}
+
+#[cfg(test)]
+mod tests {
+    use cqrs_es::test::TestFramework;
+    use domain::{Aggregate as _, OrderId, Quantity, Sku};
+    use serde_json::json;
+
+    use super::*;
+    use crate::aggregates::EventSourced;
+
+    const A: OrderId = OrderId::from_u128(1);
+    const B: OrderId = OrderId::from_u128(2);
+    const C: OrderId = OrderId::from_u128(3);
+
+    fn qty(n: u32) -> Quantity {
+        Quantity::new(n).unwrap()
+    }
+
+    fn history() -> Vec<stock::Event> {
+        vec![
+            stock::Event::Registered {
+                sku: Sku::parse("MUG-1").unwrap(),
+                name: "Mug".into(),
+                low_stock_threshold: 5,
+            },
+            stock::Event::Restocked { quantity: qty(6) },
+            stock::Event::Reserved {
+                order: A,
+                quantity: qty(2),
+            },
+            stock::Event::LowStock {
+                available: 4,
+                threshold: 5,
+            },
+            stock::Event::ReservationRejected {
+                order: B,
+                requested: qty(9),
+                available: 4,
+            },
+            stock::Event::Reserved {
+                order: C,
+                quantity: qty(1),
+            },
+            stock::Event::Committed {
+                order: C,
+                quantity: qty(1),
+            },
+        ]
+    }
+
+    fn given(events: Vec<stock::Event>) -> cqrs_es::test::AggregateTestExecutor<StockAggregate> {
+        TestFramework::<StockAggregate>::with(())
+            .given(events.into_iter().map(StockEvent).collect())
+    }
+
+    #[tokio::test]
+    async fn reserving_records_the_reservation() {
+        given(history())
+            .when_async(stock::Command::Reserve {
+                order: OrderId::from_u128(4),
+                quantity: qty(3),
+            })
+            .await
+            .then_expect_events(vec![StockEvent(stock::Event::Reserved {
+                order: OrderId::from_u128(4),
+                quantity: qty(3),
+            })]);
+    }
+
+    #[tokio::test]
+    async fn restocking_an_unregistered_product_is_refused() {
+        TestFramework::<StockAggregate>::with(())
+            .given_no_previous_events()
+            .when_async(stock::Command::Restock { quantity: qty(1) })
+            .await
+            .then_expect_error(stock::Error::NotRegistered);
+    }
+
+    #[test]
+    fn a_snapshot_restores_the_same_state() {
+        let state = StockAggregate(Stock::from_events(&history()));
+        let snapshot = state.snapshot();
+        assert_eq!(snapshot["product"]["sku"], "MUG-1");
+        assert_eq!(snapshot["allocations"][1]["state"], "REJECTED");
+        assert_eq!(StockAggregate::restore(snapshot), Ok(state.clone()));
+        assert_eq!(
+            StockAggregate::restore(StockAggregate::default().snapshot()),
+            Ok(StockAggregate::default())
+        );
+        let serde_round_trip: StockAggregate =
+            serde_json::from_value(serde_json::to_value(&state).unwrap()).unwrap();
+        assert_eq!(serde_round_trip, state);
+    }
+
+    #[test]
+    fn a_snapshot_that_does_not_decode_is_a_schema_error() {
+        let mut bad_sku = StockAggregate(Stock::from_events(&history())).snapshot();
+        bad_sku["product"]["sku"] = json!("MUG 1");
+        let mut no_quantity = StockAggregate(Stock::from_events(&history())).snapshot();
+        no_quantity["allocations"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("quantity");
+        for snapshot in [bad_sku, no_quantity, json!({ "onHand": 1 }), json!(null)] {
+            let result = StockAggregate::restore(snapshot.clone());
+            assert!(
+                matches!(result, Err(Error::Schema(_))),
+                "{snapshot}: {result:?}"
+            );
+        }
+    }
+}
