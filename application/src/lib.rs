@@ -6,12 +6,17 @@
 //!   to the current one ([`Upcasters`]).
 //! - [`aggregates`]: the domain aggregates as cqrs-es aggregates ([`StockAggregate`] ...),
 //!   with their snapshot shapes, tied together for the event store by [`EventSourced`].
-//! - [`event_log`]: the shapes that cross the event-store port.
+//! - [`event_log`]: the shapes that cross the event-store port ([`EventStore`]).
+//! - [`repository`]: running a command against one aggregate ([`Repository`]): load from
+//!   snapshot and tail, decide, append atomically, idempotent per command id, retried on
+//!   concurrency conflicts.
 //! - [`Error`]: the layer's one error type.
 
 pub mod aggregates;
 pub mod error;
 pub mod event_log;
+pub mod event_store;
+pub mod repository;
 pub mod schema;
 
 pub use aggregates::{
@@ -19,4 +24,6 @@ pub use aggregates::{
     StockEvent, TicketAggregate, TicketEvent,
 };
 pub use error::Error;
+pub use event_store::{AppendOutcome, EventStore};
+pub use repository::{CommandResult, Repository, RepositoryOptions};
 pub use schema::{EncodedEvent, EventSchema, Upcasters, upcast};

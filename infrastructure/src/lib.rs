@@ -10,4 +10,4 @@ pub mod store;
 pub use database::{DatabaseOptions, MIGRATOR, connect, migrate};
 pub use embedded::{EmbeddedPostgres, find_binaries};
 pub use error::Error;
-pub use store::{PgEventStore, ReadFilter};
+pub use store::{CqrsEventStore, PgEventStore, ReadFilter};

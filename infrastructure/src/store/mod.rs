@@ -2,12 +2,15 @@
 //! per stream, with snapshots and command idempotency.
 
 mod append;
+mod cqrs;
+mod port;
 mod read;
 mod row;
 mod verify;
 
 use sqlx::PgPool;
 
+pub use cqrs::{CqrsEventStore, Loaded};
 pub use read::ReadFilter;
 
 /// The event store over one PostgreSQL database.

@@ -1,0 +1,270 @@
+//! Running a command against one aggregate: load, decide, append, with snapshots,
+//! idempotent command ids and bounded retries on concurrency conflicts.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cqrs_es::event_sink::EventSink;
+use uuid::Uuid;
+
+use crate::event_log::{
+    Append, CommandMetadata, LoadedStream, NewEvent, Position, Snapshot, StreamRef,
+};
+use crate::event_store::{AppendOutcome, EventStore};
+use crate::{Error, EventSourced, Upcasters};
+
+/// What a command did: where its aggregate stands now and where its events sit in the
+/// global order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandResult {
+    /// The aggregate's stream.
+    pub stream: StreamRef,
+    /// The aggregate's version after the command.
+    pub version: i64,
+    /// The global position of the command's last event; for a command that changed nothing,
+    /// the position of the stream's last event as far as it is known.
+    pub position: Position,
+}
+
+/// How a repository behaves.
+#[derive(Debug, Clone)]
+pub struct RepositoryOptions {
+    /// A snapshot is stored each time a stream's version crosses a multiple of this
+    /// (0: never).
+    pub snapshot_every: i64,
+    /// How many times a command that lost a concurrency race is decided again against
+    /// fresh state before [`Error::Conflict`] reaches the caller.
+    pub max_attempts: u32,
+}
+
+impl Default for RepositoryOptions {
+    fn default() -> Self {
+        Self {
+            snapshot_every: 100,
+            max_attempts: 8,
+        }
+    }
+}
+
+/// Loads and saves aggregates of type `A` through the event-store port.
+pub struct Repository<A> {
+    store: Arc<dyn EventStore>,
+    upcasters: Arc<Upcasters>,
+    options: RepositoryOptions,
+    aggregate: PhantomData<fn() -> A>,
+}
+
+impl<A> Clone for Repository<A> {
+    fn clone(&self) -> Self {
+        Self {
+            store: Arc::clone(&self.store),
+            upcasters: Arc::clone(&self.upcasters),
+            options: self.options.clone(),
+            aggregate: PhantomData,
+        }
+    }
+}
+
+impl<A> std::fmt::Debug for Repository<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Repository")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<A> Repository<A>
+where
+    A: EventSourced,
+    A::Command: Clone + Send,
+{
+    /// A repository over `store`.
+    #[must_use]
+    pub fn new(
+        store: Arc<dyn EventStore>,
+        upcasters: Arc<Upcasters>,
+        options: RepositoryOptions,
+    ) -> Self {
+        Self {
+            store,
+            upcasters,
+            options,
+            aggregate: PhantomData,
+        }
+    }
+
+    /// The aggregate `id` as it stands now, with its version (a fresh aggregate at version
+    /// 0 when the stream is empty).
+    ///
+    /// # Errors
+    /// [`Error::Schema`] when a stored event or snapshot does not decode;
+    /// [`Error::Infrastructure`] when the store fails.
+    pub async fn load(&self, id: &str) -> Result<(A, i64), Error> {
+        let loaded = self
+            .store
+            .load(&stream::<A>(id), A::SNAPSHOT_SCHEMA)
+            .await?;
+        let version = loaded.version();
+        Ok((rehydrate::<A>(&loaded, &self.upcasters)?, version))
+    }
+
+    /// Runs `command` against aggregate `id`.
+    ///
+    /// A command id already applied returns its first result and appends nothing. A command
+    /// that loses a race with another command on the same aggregate is decided again
+    /// against the fresh state, up to `max_attempts` times.
+    ///
+    /// # Errors
+    /// [`Error::Rejected`] when a business rule refuses the command; [`Error::Conflict`]
+    /// when every attempt lost its race; [`Error::Schema`] or [`Error::Infrastructure`]
+    /// when the store cannot be read or written.
+    #[tracing::instrument(
+        skip(self, command, metadata),
+        fields(aggregate = A::TYPE, command_id = %metadata.command_id)
+    )]
+    pub async fn execute(
+        &self,
+        id: &str,
+        command: A::Command,
+        metadata: &CommandMetadata,
+    ) -> Result<CommandResult, Error> {
+        if let Some(result) = self.previous_result(metadata.command_id).await? {
+            return Ok(result);
+        }
+        let mut attempt = 1;
+        loop {
+            match self.attempt(id, command.clone(), metadata).await {
+                Err(Error::Conflict { .. }) if attempt < self.options.max_attempts => {
+                    tracing::debug!(attempt, "concurrency conflict, deciding again");
+                    tokio::time::sleep(backoff(attempt)).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn previous_result(&self, command_id: Uuid) -> Result<Option<CommandResult>, Error> {
+        Ok(self
+            .store
+            .command_outcome(command_id)
+            .await?
+            .map(|(stream, appended)| CommandResult {
+                stream,
+                version: appended.version,
+                position: appended.position,
+            }))
+    }
+
+    async fn attempt(
+        &self,
+        id: &str,
+        command: A::Command,
+        metadata: &CommandMetadata,
+    ) -> Result<CommandResult, Error> {
+        let stream = stream::<A>(id);
+        let loaded = self.store.load(&stream, A::SNAPSHOT_SCHEMA).await?;
+        let version = loaded.version();
+        let last_position = loaded.events.last().map_or(Position::START, |e| e.position);
+        let mut aggregate = rehydrate::<A>(&loaded, &self.upcasters)?;
+
+        let sink = EventSink::default();
+        aggregate
+            .handle(command, &(), &sink)
+            .await
+            .map_err(Into::into)?;
+        let events = sink.collect().await;
+        if events.is_empty() {
+            return Ok(CommandResult {
+                stream,
+                version,
+                position: last_position,
+            });
+        }
+        let new_version = version + i64::try_from(events.len()).unwrap_or(i64::MAX);
+        let snapshot =
+            snapshot_due(version, new_version, self.options.snapshot_every).then(|| Snapshot {
+                version: new_version,
+                schema_version: A::SNAPSHOT_SCHEMA,
+                state: aggregate.snapshot(),
+            });
+        let append = Append {
+            stream: stream.clone(),
+            expected_version: version,
+            events: events.iter().map(|e| new_event::<A>(e)).collect(),
+            metadata: metadata.clone(),
+            snapshot,
+        };
+        match self.store.append(&append).await? {
+            AppendOutcome::Appended(appended) => Ok(CommandResult {
+                stream,
+                version: appended.version,
+                position: appended.position,
+            }),
+            // A concurrent twin of this command got there first: answer what it answered.
+            AppendOutcome::AlreadyApplied => self
+                .previous_result(metadata.command_id)
+                .await?
+                .ok_or_else(|| Error::Infrastructure("a recorded command vanished".into())),
+        }
+    }
+}
+
+/// The stream of aggregate `id` of type `A`.
+#[must_use]
+pub fn stream<A: EventSourced>(id: &str) -> StreamRef {
+    StreamRef::new(A::TYPE, id)
+}
+
+/// The aggregate a loaded stream describes: its snapshot (if any) with the events after it
+/// folded in, each upcast to the current schema first.
+///
+/// # Errors
+/// [`Error::Schema`] when the snapshot or an event does not decode.
+pub fn rehydrate<A: EventSourced>(
+    loaded: &LoadedStream,
+    upcasters: &Upcasters,
+) -> Result<A, Error> {
+    let mut aggregate = match &loaded.snapshot {
+        Some(snapshot) => A::restore(snapshot.state.clone())?,
+        None => A::default(),
+    };
+    for recorded in &loaded.events {
+        let encoded = upcasters.upcast(
+            &recorded.stream.stream_type,
+            crate::EncodedEvent {
+                event_type: recorded.event_type.clone(),
+                event_version: recorded.event_version,
+                payload: recorded.payload.clone(),
+            },
+        )?;
+        aggregate.apply(A::decode(encoded)?);
+    }
+    Ok(aggregate)
+}
+
+/// Whether going from `old` to `new` events crosses a multiple of `every`.
+#[must_use]
+pub fn snapshot_due(old: i64, new: i64, every: i64) -> bool {
+    every > 0 && old / every != new / every
+}
+
+/// An event in its stored form under a fresh, time-ordered id.
+pub fn new_event<A: EventSourced>(event: &A::Event) -> NewEvent {
+    let encoded = A::encode(event);
+    NewEvent {
+        event_id: Uuid::now_v7(),
+        event_type: encoded.event_type,
+        event_version: encoded.event_version,
+        payload: encoded.payload,
+    }
+}
+
+/// Exponential backoff with full jitter: up to 2^attempt milliseconds, capped at 50 ms.
+fn backoff(attempt: u32) -> Duration {
+    let ceiling = (1_u64 << attempt.min(6)).min(50);
+    // Fresh v4 ids are random: their low bits are all the randomness needed here.
+    let random = u64::try_from(Uuid::new_v4().as_u128() & 0xffff).unwrap_or(0);
+    Duration::from_micros(random % (ceiling * 1000 + 1))
+}

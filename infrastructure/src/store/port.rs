@@ -1,0 +1,50 @@
+//! [`PgEventStore`] as the application's event-store port.
+
+use application::event_log::{Append, Appended, LoadedStream, StreamRef};
+use application::{AppendOutcome, EventStore};
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use super::PgEventStore;
+use crate::Error;
+
+#[async_trait]
+impl EventStore for PgEventStore {
+    async fn load(
+        &self,
+        stream: &StreamRef,
+        snapshot_schema: i32,
+    ) -> Result<LoadedStream, application::Error> {
+        Ok(PgEventStore::load(self, stream, snapshot_schema).await?)
+    }
+
+    async fn append(&self, append: &Append) -> Result<AppendOutcome, application::Error> {
+        match PgEventStore::append(self, append).await {
+            Ok(appended) => Ok(AppendOutcome::Appended(appended)),
+            Err(Error::DuplicateCommand { .. }) => Ok(AppendOutcome::AlreadyApplied),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    async fn command_outcome(
+        &self,
+        command_id: Uuid,
+    ) -> Result<Option<(StreamRef, Appended)>, application::Error> {
+        Ok(PgEventStore::command_outcome(self, command_id).await?)
+    }
+}
+
+impl From<Error> for application::Error {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::Conflict {
+                stream,
+                expected_version,
+            } => Self::Conflict {
+                stream,
+                expected_version,
+            },
+            other => Self::Infrastructure(other.to_string()),
+        }
+    }
+}
