@@ -12,10 +12,14 @@
 //!   concurrency conflicts.
 //! - [`Error`]: the layer's one error type.
 
+pub mod actor;
 pub mod aggregates;
+pub mod commands;
 pub mod error;
 pub mod event_log;
 pub mod event_store;
+pub mod locks;
+pub mod money;
 pub mod repository;
 pub mod schema;
 
@@ -23,6 +27,8 @@ pub use aggregates::{
     EventSourced, OrderAggregate, OrderEvent, PaymentAggregate, PaymentEvent, StockAggregate,
     StockEvent, TicketAggregate, TicketEvent,
 };
+pub use actor::{Actor, Role};
+pub use commands::Commands;
 pub use error::Error;
 pub use event_store::{AppendOutcome, EventStore};
 pub use repository::{CommandResult, Repository, RepositoryOptions};

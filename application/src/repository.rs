@@ -12,6 +12,7 @@ use crate::event_log::{
     Append, CommandMetadata, LoadedStream, NewEvent, Position, Snapshot, StreamRef,
 };
 use crate::event_store::{AppendOutcome, EventStore};
+use crate::locks::StreamLocks;
 use crate::{Error, EventSourced, Upcasters};
 
 /// What a command did: where its aggregate stands now and where its events sit in the
@@ -52,6 +53,7 @@ pub struct Repository<A> {
     store: Arc<dyn EventStore>,
     upcasters: Arc<Upcasters>,
     options: RepositoryOptions,
+    locks: Arc<StreamLocks>,
     aggregate: PhantomData<fn() -> A>,
 }
 
@@ -61,6 +63,7 @@ impl<A> Clone for Repository<A> {
             store: Arc::clone(&self.store),
             upcasters: Arc::clone(&self.upcasters),
             options: self.options.clone(),
+            locks: Arc::clone(&self.locks),
             aggregate: PhantomData,
         }
     }
@@ -90,6 +93,7 @@ where
             store,
             upcasters,
             options,
+            locks: Arc::default(),
             aggregate: PhantomData,
         }
     }
@@ -111,30 +115,46 @@ where
 
     /// Runs `command` against aggregate `id`.
     ///
-    /// A command id already applied returns its first result and appends nothing. A command
-    /// that loses a race with another command on the same aggregate is decided again
-    /// against the fresh state, up to `max_attempts` times.
+    /// A command id already applied returns its first result and appends nothing. Commands
+    /// on one aggregate queue in this process; one that still loses a race (with another
+    /// process) is decided again against the fresh state, up to `max_attempts` times.
     ///
     /// # Errors
     /// [`Error::Rejected`] when a business rule refuses the command; [`Error::Conflict`]
     /// when every attempt lost its race; [`Error::Schema`] or [`Error::Infrastructure`]
     /// when the store cannot be read or written.
-    #[tracing::instrument(
-        skip(self, command, metadata),
-        fields(aggregate = A::TYPE, command_id = %metadata.command_id)
-    )]
     pub async fn execute(
         &self,
         id: &str,
         command: A::Command,
         metadata: &CommandMetadata,
     ) -> Result<CommandResult, Error> {
+        self.execute_if(id, command, metadata, |_, _| Ok(())).await
+    }
+
+    /// Like [`Repository::execute`], but first asks `guard` about the loaded aggregate
+    /// (who owns it, whether it exists) and stops with its error.
+    ///
+    /// # Errors
+    /// The guard's error, or those of [`Repository::execute`].
+    #[tracing::instrument(
+        skip(self, command, metadata, guard),
+        fields(aggregate = A::TYPE, command_id = %metadata.command_id)
+    )]
+    pub async fn execute_if(
+        &self,
+        id: &str,
+        command: A::Command,
+        metadata: &CommandMetadata,
+        guard: impl Fn(&A, i64) -> Result<(), Error> + Send + Sync,
+    ) -> Result<CommandResult, Error> {
         if let Some(result) = self.previous_result(metadata.command_id).await? {
             return Ok(result);
         }
+        let _queued = self.locks.lock(&format!("{}/{id}", A::TYPE)).await;
         let mut attempt = 1;
         loop {
-            match self.attempt(id, command.clone(), metadata).await {
+            match self.attempt(id, command.clone(), metadata, &guard).await {
                 Err(Error::Conflict { .. }) if attempt < self.options.max_attempts => {
                     tracing::debug!(attempt, "concurrency conflict, deciding again");
                     tokio::time::sleep(backoff(attempt)).await;
@@ -162,12 +182,14 @@ where
         id: &str,
         command: A::Command,
         metadata: &CommandMetadata,
+        guard: &(impl Fn(&A, i64) -> Result<(), Error> + Send + Sync),
     ) -> Result<CommandResult, Error> {
         let stream = stream::<A>(id);
         let loaded = self.store.load(&stream, A::SNAPSHOT_SCHEMA).await?;
         let version = loaded.version();
         let last_position = loaded.events.last().map_or(Position::START, |e| e.position);
         let mut aggregate = rehydrate::<A>(&loaded, &self.upcasters)?;
+        guard(&aggregate, version)?;
 
         let sink = EventSink::default();
         aggregate

@@ -5,9 +5,11 @@
 pub mod database;
 pub mod embedded;
 pub mod error;
+pub mod idempotency;
 pub mod store;
 
 pub use database::{DatabaseOptions, MIGRATOR, connect, migrate};
 pub use embedded::{EmbeddedPostgres, find_binaries};
 pub use error::Error;
+pub use idempotency::{Claim, IdempotencyKeys};
 pub use store::{CqrsEventStore, PgEventStore, ReadFilter};

@@ -1,1 +1,23 @@
-//! The edges of domainflow: REST, GraphQL, authentication and the `domainflow` binary.
+//! The edges of domainflow: REST (with its OpenAPI document), GraphQL, authentication, and
+//! the `domainflow` binary's commands.
+//!
+//! - [`app`]: [`Application::build`] binds the server, [`router`] is the whole HTTP surface.
+//! - [`rest`] and [`graphql`]: the two transports over the same use cases.
+//! - [`auth`]: bearer JWTs and API keys.
+//! - [`error`]: the one place errors become problem+json and GraphQL codes.
+//! - [`cli`]: `serve`, `migrate`, `token`, `schema`.
+
+pub mod app;
+pub mod auth;
+pub mod caller;
+pub mod cli;
+pub mod error;
+pub mod graphql;
+pub mod health;
+pub mod request_id;
+pub mod rest;
+pub mod state;
+
+pub use app::{Application, ServerConfig, router};
+pub use error::ApiError;
+pub use state::{AppState, HttpLimits};

@@ -1,0 +1,85 @@
+//! Who is asking: an authenticated subject acting in one role.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// The four roles of domainflow (API.md, "Auth").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Places and cancels their own orders, opens and follows their own tickets.
+    Customer,
+    /// Works tickets; reads orders.
+    Agent,
+    /// Runs the shop: products, stock, shipping, projections, dead letters.
+    Operator,
+    /// Reads the event history; changes nothing.
+    Auditor,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Self; 4] = [Self::Customer, Self::Agent, Self::Operator, Self::Auditor];
+
+    /// The role's name in tokens and on the wire.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Customer => "customer",
+            Self::Agent => "agent",
+            Self::Operator => "operator",
+            Self::Auditor => "auditor",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|role| role.as_str() == s)
+            .ok_or_else(|| format!("unknown role {s:?}"))
+    }
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Actor {
+    /// The token subject or API key name.
+    pub subject: String,
+    /// The role it acts in.
+    pub role: Role,
+}
+
+impl Actor {
+    /// `subject` acting as `role`.
+    #[must_use]
+    pub fn new(subject: impl Into<String>, role: Role) -> Self {
+        Self {
+            subject: subject.into(),
+            role,
+        }
+    }
+
+    /// [`crate::Error::Forbidden`] unless the actor holds one of `roles`.
+    ///
+    /// # Errors
+    /// [`crate::Error::Forbidden`] naming the action.
+    pub fn require(&self, roles: &[Role], action: &str) -> Result<(), crate::Error> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(crate::Error::Forbidden(format!(
+                "the {} role may not {action}",
+                self.role
+            )))
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! The use cases that change the world: one method per command, each authorised for the
+//! calling [`Actor`], each answering a [`CommandResult`].
+
+mod orders;
+mod products;
+mod tickets;
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use domain::Timestamp;
+
+pub use orders::{OrderLineInput, PlaceOrder};
+pub use products::RegisterProduct;
+pub use tickets::OpenTicket;
+
+use crate::event_store::EventStore;
+use crate::{
+    OrderAggregate, PaymentAggregate, Repository, RepositoryOptions, StockAggregate,
+    TicketAggregate, Upcasters,
+};
+
+/// The command side of domainflow.
+#[derive(Debug, Clone)]
+pub struct Commands {
+    orders: Repository<OrderAggregate>,
+    stock: Repository<StockAggregate>,
+    payments: Repository<PaymentAggregate>,
+    tickets: Repository<TicketAggregate>,
+}
+
+impl Commands {
+    /// The use cases over `store`, with a snapshot every `snapshot_every` events per
+    /// aggregate (a hot SKU gets events from every order; orders and tickets rarely reach
+    /// the threshold).
+    #[must_use]
+    pub fn new(store: Arc<dyn EventStore>, options: &RepositoryOptions) -> Self {
+        let upcasters = Arc::new(Upcasters::current());
+        Self {
+            orders: Repository::new(Arc::clone(&store), Arc::clone(&upcasters), options.clone()),
+            stock: Repository::new(Arc::clone(&store), Arc::clone(&upcasters), options.clone()),
+            payments: Repository::new(Arc::clone(&store), Arc::clone(&upcasters), options.clone()),
+            tickets: Repository::new(store, upcasters, options.clone()),
+        }
+    }
+
+    /// The order repository, for the saga and the read side.
+    #[must_use]
+    pub fn orders(&self) -> &Repository<OrderAggregate> {
+        &self.orders
+    }
+
+    /// The stock repository.
+    #[must_use]
+    pub fn stock(&self) -> &Repository<StockAggregate> {
+        &self.stock
+    }
+
+    /// The payment repository.
+    #[must_use]
+    pub fn payments(&self) -> &Repository<PaymentAggregate> {
+        &self.payments
+    }
+
+    /// The ticket repository.
+    #[must_use]
+    pub fn tickets(&self) -> &Repository<TicketAggregate> {
+        &self.tickets
+    }
+}
+
+/// Now, as the domain sees time.
+pub(crate) fn now() -> Timestamp {
+    Timestamp::from_millis(Utc::now().timestamp_millis())
+}

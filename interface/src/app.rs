@@ -1,0 +1,155 @@
+//! Wiring: the router, and the server that serves it until told to stop.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use application::{Commands, RepositoryOptions};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::header;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use infrastructure::{DatabaseOptions, IdempotencyKeys, PgEventStore};
+use tokio::net::TcpListener;
+
+use crate::auth::{Authenticator, JwtKeys};
+use crate::error::ApiError;
+use crate::state::{AppState, HttpLimits};
+use crate::{graphql, health, request_id, rest};
+
+/// Everything the HTTP server needs to start.
+#[derive(Clone)]
+pub struct ServerConfig {
+    /// Where to listen; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// The database (migrations already applied).
+    pub database_url: String,
+    /// The HS256 secret for bearer tokens.
+    pub jwt_secret: Vec<u8>,
+    /// Request limits and switches.
+    pub limits: HttpLimits,
+    /// Snapshot and retry behaviour of the command side.
+    pub repository: RepositoryOptions,
+    /// Database pool size.
+    pub max_connections: u32,
+}
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The secret never reaches a log.
+        f.debug_struct("ServerConfig")
+            .field("listen", &self.listen)
+            .field("limits", &self.limits)
+            .field("repository", &self.repository)
+            .field("max_connections", &self.max_connections)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A bound, ready-to-run server.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects to the database and binds the listener (so [`Application::port`] is known
+    /// before serving starts).
+    ///
+    /// # Errors
+    /// [`ApiError::Internal`] when the database cannot be reached, the secret is too short
+    /// or the address cannot be bound.
+    pub async fn build(config: ServerConfig) -> Result<Self, ApiError> {
+        let pool = infrastructure::connect(
+            &config.database_url,
+            &DatabaseOptions {
+                max_connections: config.max_connections,
+                ..DatabaseOptions::default()
+            },
+        )
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let store = Arc::new(PgEventStore::new(pool.clone()));
+        let jwt = JwtKeys::new(&config.jwt_secret).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let state = AppState {
+            commands: Arc::new(Commands::new(store, &config.repository)),
+            auth: Arc::new(Authenticator::new(jwt, pool.clone())),
+            idempotency: IdempotencyKeys::new(pool.clone(), std::time::Duration::from_secs(60)),
+            pool,
+            schema: graphql::schema(config.limits.graphql_introspection),
+            limits: Arc::new(config.limits),
+        };
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| ApiError::Internal(format!("cannot listen on {}: {e}", config.listen)))?;
+        Ok(Self {
+            listener,
+            router: router(state.clone()),
+            state,
+        })
+    }
+
+    /// The port the server listens on.
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map_or(0, |a| a.port())
+    }
+
+    /// The address the server listens on.
+    #[must_use]
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.listener.local_addr().ok()
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    ///
+    /// # Errors
+    /// [`ApiError::Internal`] when serving fails.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ApiError> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        self.state.pool.close().await;
+        Ok(())
+    }
+}
+
+/// The whole HTTP surface over `state`.
+pub fn router(state: AppState) -> Router {
+    let limit = state.limits.max_body_bytes;
+    Router::new()
+        .merge(rest::router())
+        .merge(graphql::router())
+        .merge(health::router())
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), limit_body))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn(request_id::assign))
+        .with_state(state)
+}
+
+async fn not_found() -> Response {
+    ApiError::NotFound("no such route".into()).into_response()
+}
+
+/// Refuses a declared body over the limit before anything reads it (problem+json 413);
+/// [`DefaultBodyLimit`] still caps bodies of undeclared length.
+async fn limit_body(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let limit = state.limits.max_body_bytes;
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return ApiError::PayloadTooLarge { limit }.into_response();
+    }
+    next.run(request).await
+}

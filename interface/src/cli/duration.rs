@@ -1,0 +1,39 @@
+//! Durations on the command line: `90s`, `30m`, `12h`, `7d`.
+
+use std::time::Duration;
+
+/// Parses a whole number followed by `s`, `m`, `h` or `d`.
+///
+/// # Errors
+/// A message naming the accepted forms.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let bad = || format!("{text:?} is not a duration like 90s, 30m, 12h or 7d");
+    let (number, unit) = text.split_at(text.len().saturating_sub(1));
+    let number: u64 = number.parse().map_err(|_| bad())?;
+    let seconds = match unit {
+        "s" => Some(number),
+        "m" => number.checked_mul(60),
+        "h" => number.checked_mul(3600),
+        "d" => number.checked_mul(86_400),
+        _ => None,
+    }
+    .ok_or_else(bad)?;
+    if seconds == 0 {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_with_their_unit() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+        assert!(parse_duration("2").is_err());
+        assert!(parse_duration("h").is_err());
+        assert!(parse_duration("0s").is_err());
+    }
+}

@@ -1,0 +1,105 @@
+//! The `domainflow` command line: settings from flags, environment and an optional file.
+
+mod database;
+mod duration;
+mod serve;
+mod settings;
+mod token;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+pub use database::Database;
+pub use duration::parse_duration;
+pub use settings::FileSettings;
+
+/// domainflow: an event-sourced CQRS server with its own PostgreSQL event store.
+#[derive(Debug, Parser)]
+#[command(name = "domainflow", version, about, long_about = None)]
+pub struct Cli {
+    /// A TOML file with settings (flags and environment variables override it).
+    #[arg(long, global = true, env = "DOMAINFLOW_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (starts an embedded PostgreSQL when no database URL is given).
+    Serve(ServeArgs),
+    /// Apply the database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Print a signed bearer token for local use.
+    Token(TokenArgs),
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+/// Where the database is.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// PostgreSQL URL; without it an embedded cluster under the data directory is used.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Directory for the embedded cluster and the generated JWT secret
+    /// [default: ./.domainflow].
+    #[arg(long, env = "DOMAINFLOW_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Settings of `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// The database.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "DOMAINFLOW_LISTEN", value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// HS256 secret for bearer tokens (at least 32 bytes); without it a random secret is
+    /// created in the data directory.
+    #[arg(long, env = "DOMAINFLOW_JWT_SECRET", hide_env_values = true, value_name = "SECRET")]
+    pub jwt_secret: Option<String>,
+    /// Turn GraphQL introspection and field suggestions on.
+    #[arg(long, env = "DOMAINFLOW_GRAPHQL_INTROSPECTION")]
+    pub graphql_introspection: Option<bool>,
+    /// Serve GraphiQL at GET /graphql [default: true].
+    #[arg(long, env = "DOMAINFLOW_GRAPHIQL")]
+    pub graphiql: Option<bool>,
+    /// Largest request body accepted, in bytes [default: 262144].
+    #[arg(long, env = "DOMAINFLOW_MAX_BODY_BYTES", value_name = "BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Store a snapshot every N events of an aggregate [default: 100].
+    #[arg(long, env = "DOMAINFLOW_SNAPSHOT_EVERY", value_name = "N")]
+    pub snapshot_every: Option<i64>,
+    /// Database connections [default: 16].
+    #[arg(long, env = "DOMAINFLOW_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<u32>,
+}
+
+/// Settings of `token`.
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// The token's subject (a customer id, an agent's or operator's name).
+    #[arg(long)]
+    pub sub: String,
+    /// customer, agent, operator or auditor.
+    #[arg(long)]
+    pub role: String,
+    /// How long the token is valid: e.g. 30m, 12h, 7d [default: 24h].
+    #[arg(long, value_parser = parse_duration)]
+    pub ttl: Option<std::time::Duration>,
+    /// HS256 secret; without it the one `serve` created in the data directory is used.
+    #[arg(long, env = "DOMAINFLOW_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Directory holding the generated secret [default: ./.domainflow].
+    #[arg(long, env = "DOMAINFLOW_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+pub use serve::serve;
+pub use token::token;

@@ -1,0 +1,113 @@
+//! `domainflow serve`.
+
+use std::net::SocketAddr;
+
+use application::RepositoryOptions;
+
+use super::settings::default_data_dir;
+use super::{Database, FileSettings, ServeArgs};
+use crate::app::{Application, ServerConfig};
+use crate::auth::load_or_create_secret;
+use crate::state::HttpLimits;
+
+/// Runs the server until SIGINT or SIGTERM.
+///
+/// # Errors
+/// A message naming what kept the server from starting.
+#[allow(clippy::print_stdout)] // Where the server listens is the command's output.
+pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
+    let data_dir = args
+        .database
+        .data_dir
+        .or(file.data_dir)
+        .unwrap_or_else(default_data_dir);
+    let database_url = args.database.database_url.or(file.database_url);
+    let listen: SocketAddr = args
+        .listen
+        .or(file.listen)
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let jwt_secret = match args.jwt_secret.or(file.jwt_secret) {
+        Some(secret) => secret.into_bytes(),
+        None => load_or_create_secret(&data_dir)
+            .map_err(|e| format!("cannot create the JWT secret in {}: {e}", data_dir.display()))?,
+    };
+    let defaults = HttpLimits::default();
+    let limits = HttpLimits {
+        max_body_bytes: args
+            .max_body_bytes
+            .or(file.max_body_bytes)
+            .unwrap_or(defaults.max_body_bytes),
+        graphql_introspection: args
+            .graphql_introspection
+            .or(file.graphql_introspection)
+            .unwrap_or(defaults.graphql_introspection),
+        graphiql: args.graphiql.or(file.graphiql).unwrap_or(defaults.graphiql),
+        ..defaults
+    };
+    let repository = RepositoryOptions {
+        snapshot_every: args
+            .snapshot_every
+            .or(file.snapshot_every)
+            .unwrap_or(RepositoryOptions::default().snapshot_every),
+        ..RepositoryOptions::default()
+    };
+
+    let database = Database::open(database_url, &data_dir).await?;
+    let app = Application::build(ServerConfig {
+        listen,
+        database_url: database.url.clone(),
+        jwt_secret,
+        limits,
+        repository,
+        max_connections: args.max_connections.or(file.max_connections).unwrap_or(16),
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    let address = app
+        .local_addr()
+        .map_or_else(|| listen.to_string(), |a| a.to_string());
+    if let Some(dir) = database.embedded_dir() {
+        println!("domainflow: embedded PostgreSQL with its data in {}", dir.display());
+    }
+    println!("domainflow listening on http://{address}");
+    println!("  REST  http://{address}/api   (docs: http://{address}/api/docs)");
+    println!("  GraphQL http://{address}/graphql");
+    println!(
+        "  get a token: domainflow token --sub alice --role customer{}",
+        if data_dir == default_data_dir() {
+            String::new()
+        } else {
+            format!(" --data-dir {}", data_dir.display())
+        }
+    );
+    let served = app.run_until_stopped(shutdown_signal()).await;
+    database.close().await;
+    tracing::info!("domainflow stopped");
+    served.map_err(|e| e.to_string())
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

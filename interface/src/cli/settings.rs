@@ -1,0 +1,59 @@
+//! The optional settings file: the same settings as the flags, in TOML.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// `--config FILE`: every key is optional; flags and environment variables win over it.
+///
+/// ```toml
+/// listen = "0.0.0.0:8080"
+/// database_url = "postgres://domainflow@db/domainflow"
+/// data_dir = "/var/lib/domainflow"
+/// graphql_introspection = false
+/// max_body_bytes = 262144
+/// snapshot_every = 100
+/// ```
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSettings {
+    /// See `--listen`.
+    pub listen: Option<std::net::SocketAddr>,
+    /// See `--database-url`.
+    pub database_url: Option<String>,
+    /// See `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+    /// See `--jwt-secret`.
+    pub jwt_secret: Option<String>,
+    /// See `--graphql-introspection`.
+    pub graphql_introspection: Option<bool>,
+    /// See `--graphiql`.
+    pub graphiql: Option<bool>,
+    /// See `--max-body-bytes`.
+    pub max_body_bytes: Option<usize>,
+    /// See `--snapshot-every`.
+    pub snapshot_every: Option<i64>,
+    /// See `--max-connections`.
+    pub max_connections: Option<u32>,
+}
+
+impl FileSettings {
+    /// Reads `path`, or the defaults when there is no file.
+    ///
+    /// # Errors
+    /// A message naming the file and what is wrong with it.
+    pub fn load(path: Option<&Path>) -> Result<Self, String> {
+        let Some(path) = path else {
+            return Ok(Self::default());
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+}
+
+/// The data directory when none is configured.
+#[must_use]
+pub fn default_data_dir() -> PathBuf {
+    PathBuf::from(".domainflow")
+}

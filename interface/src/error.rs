@@ -1,0 +1,215 @@
+//! The interface layer's one error type, and the one place errors become HTTP problem
+//! documents (RFC 9457) and GraphQL error codes.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::auth::AuthError;
+use crate::request_id;
+
+/// Why a request failed, in the terms API.md promises clients.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// No credentials, or credentials that do not hold.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The caller may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request is malformed or breaks a documented limit.
+    #[error("{0}")]
+    Validation(String),
+    /// The request body is larger than allowed.
+    #[error("the request body is larger than {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit.
+        limit: usize,
+    },
+    /// The thing asked about does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// A concurrency conflict that retries did not resolve, or a request still running.
+    #[error("{0}")]
+    Conflict(String),
+    /// A business rule said no.
+    #[error("{message}")]
+    Rejected {
+        /// The rule's name, e.g. `AlreadyCancelled`.
+        reason: String,
+        /// The rule's explanation.
+        message: String,
+    },
+    /// The same idempotency key came with a different request.
+    #[error("this Idempotency-Key was used with a different request")]
+    IdempotencyMismatch,
+    /// A read model did not reach the requested position in time.
+    #[error("the read model has not caught up with the requested position yet")]
+    Stale,
+    /// Something failed inside; the details are in the logs under the request id.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The error code of API.md (`VALIDATION`, `FORBIDDEN`, ...).
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated(_) => "UNAUTHENTICATED",
+            Self::Forbidden(_) => "FORBIDDEN",
+            Self::Validation(_) | Self::PayloadTooLarge { .. } => "VALIDATION",
+            Self::NotFound(_) => "NOT_FOUND",
+            Self::Conflict(_) => "CONFLICT",
+            Self::Rejected { .. } => "REJECTED",
+            Self::IdempotencyMismatch => "IDEMPOTENCY_MISMATCH",
+            Self::Stale => "STALE",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// The HTTP status.
+    #[must_use]
+    pub const fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Validation(_) | Self::Rejected { .. } | Self::IdempotencyMismatch => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Stale => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The message a client may see: internal details stay in the logs.
+    #[must_use]
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Internal(_) => format!(
+                "internal error; quote request id {} when reporting it",
+                request_id::current()
+            ),
+            other => other.to_string(),
+        }
+    }
+
+    /// The rule's name for [`ApiError::Rejected`].
+    #[must_use]
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Self::Rejected { reason, .. } => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// The error as GraphQL reports it: the message, with `code` (and `reason`, `requestId`)
+    /// in `extensions`.
+    #[must_use]
+    pub fn to_graphql(&self) -> async_graphql::Error {
+        self.log();
+        let mut error = async_graphql::Error::new(self.public_message());
+        error = async_graphql::ErrorExtensions::extend_with(error, |_, extensions| {
+            extensions.set("code", self.code());
+            if let Some(reason) = self.reason() {
+                extensions.set("reason", reason);
+            }
+            extensions.set("requestId", request_id::current());
+        });
+        error
+    }
+
+    /// Logs server-side failures once, with their cause; client errors are not logged as
+    /// errors.
+    fn log(&self) {
+        if let Self::Internal(cause) = self {
+            tracing::error!(request_id = %request_id::current(), %cause, "request failed");
+        }
+    }
+}
+
+impl From<application::Error> for ApiError {
+    fn from(error: application::Error) -> Self {
+        use application::Error as E;
+        match error {
+            E::Rejected { rule, message } => Self::Rejected {
+                reason: rule.to_owned(),
+                message,
+            },
+            E::Validation(message) => Self::Validation(message),
+            E::NotFound { what } => Self::NotFound(format!("{what} not found")),
+            E::Conflict { .. } => Self::Conflict(
+                "the resource was changed concurrently; retry the request".into(),
+            ),
+            E::Forbidden(message) => Self::Forbidden(message),
+            E::Schema(cause) | E::Infrastructure(cause) => Self::Internal(cause),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            // The credential store being down is our failure, not the caller's.
+            AuthError::Database(cause) => Self::Internal(cause.to_string()),
+            other => Self::Unauthenticated(other.to_string()),
+        }
+    }
+}
+
+/// An RFC 9457 problem document, with domainflow's `code`, `reason` and `requestId`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Problem {
+    /// A URI naming the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A short summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What went wrong in this case.
+    pub detail: String,
+    /// The error code: VALIDATION, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT,
+    /// REJECTED, IDEMPOTENCY_MISMATCH, RATE_LIMITED, STALE or INTERNAL.
+    pub code: String,
+    /// For REJECTED: the business rule that said no.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The id of the request, as in the `x-request-id` header and the logs.
+    pub request_id: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.log();
+        let status = self.status();
+        let problem = Problem {
+            kind: format!(
+                "https://domainflow.invalid/problems/{}",
+                self.code().to_lowercase().replace('_', "-")
+            ),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: self.public_message(),
+            code: self.code().to_owned(),
+            reason: self.reason().map(str::to_owned),
+            request_id: request_id::current(),
+        };
+        let mut response = (status, axum::Json(problem)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
+    }
+}

@@ -1,0 +1,51 @@
+//! The GraphQL API: schema (queries, mutations), its hardening, and its HTTP mount.
+//!
+//! - [`Query`], [`Mutation`]: the roots; mutations take an `input` object checked by the
+//!   same limits as the REST bodies and answer a [`CommandResultObject`].
+//! - [`router`]: `POST /graphql` (one JSON request, no batches, bounded body), `GET
+//!   /graphql` (GraphiQL, served offline; never runs operations).
+//! - [`context`]: what resolvers know of their request: the caller, authenticated lazily,
+//!   and the `Idempotency-Key`.
+
+mod command_result;
+pub mod context;
+mod graphiql;
+mod http;
+mod idempotency;
+mod inputs;
+mod mutation;
+mod query;
+mod response;
+mod validate;
+
+use async_graphql::{EmptySubscription, Schema};
+
+pub use command_result::CommandResultObject;
+pub use http::router;
+pub use inputs::{
+    AssignTicketInput, CancelOrderInput, CloseTicketInput, OpenTicketInput, OrderLineInput,
+    PlaceOrderInput, PostTicketMessageInput, RegisterProductInput, ReopenTicketInput, RestockInput,
+    ShipOrderInput,
+};
+pub use mutation::Mutation;
+pub use query::Query;
+
+/// The schema served at `/graphql`.
+pub type ApiSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Builds the schema. `introspection` switches introspection and field suggestions on
+/// (off in production).
+#[must_use]
+pub fn schema(introspection: bool) -> ApiSchema {
+    let builder = Schema::build(Query, Mutation, EmptySubscription)
+        .limit_depth(12)
+        .limit_complexity(500)
+        .limit_directives(8)
+        .limit_recursive_depth(32);
+    let builder = if introspection {
+        builder
+    } else {
+        builder.disable_introspection().disable_suggestions()
+    };
+    builder.finish()
+}

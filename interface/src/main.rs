@@ -1,0 +1,55 @@
+//! `domainflow`: the server and its operator commands.
+
+use clap::Parser;
+use interface::cli::{Cli, Command, FileSettings};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            #[allow(clippy::print_stderr)] // The reason a command failed is its output.
+            {
+                eprintln!("domainflow: {message}");
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+#[allow(clippy::print_stdout)] // Tokens and the schema are printed for the user.
+async fn run(cli: Cli) -> Result<(), String> {
+    let file = FileSettings::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve(args) => interface::cli::serve(args, file).await,
+        Command::Migrate(args) => {
+            let data_dir = args
+                .data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(|| ".domainflow".into());
+            let database =
+                interface::cli::Database::open(args.database_url.or(file.database_url), &data_dir)
+                    .await?;
+            println!("migrations applied");
+            database.close().await;
+            Ok(())
+        }
+        Command::Token(args) => {
+            println!("{}", interface::cli::token(args)?);
+            Ok(())
+        }
+        Command::Schema => {
+            print!("{}", interface::graphql::schema(true).sdl());
+            Ok(())
+        }
+    }
+}

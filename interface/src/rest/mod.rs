@@ -1,0 +1,54 @@
+//! The REST API under `/api`, its OpenAPI 3.1 document (generated from the handlers) and
+//! the offline Swagger UI.
+
+pub mod command;
+mod orders;
+mod products;
+pub mod result;
+mod sku_path;
+mod tickets;
+
+use axum::Router;
+use utoipa::openapi::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::state::AppState;
+
+/// Every REST route, and the OpenAPI document describing them.
+pub fn routes() -> (Router<AppState>, OpenApi) {
+    let (router, mut api) = OpenApiRouter::new()
+        .merge(products::router())
+        .merge(orders::router())
+        .merge(tickets::router())
+        .split_for_parts();
+    api.info.title = "domainflow".into();
+    api.info.version = env!("CARGO_PKG_VERSION").into();
+    api.info.description = Some(
+        "Commands of the domainflow event-sourced server. Errors are \
+         application/problem+json with a `code`; every POST honours `Idempotency-Key`."
+            .into(),
+    );
+    let components = api.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        "apiKey",
+        SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))),
+    );
+    (router, api)
+}
+
+/// The REST routes plus `/api/openapi.json` and the Swagger UI at `/api/docs`.
+pub fn router() -> Router<AppState> {
+    let (routes, api) = routes();
+    routes.merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api))
+}

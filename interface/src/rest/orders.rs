@@ -1,0 +1,249 @@
+//! `/api/orders`: placing, cancelling and shipping orders.
+
+use application::commands::{OrderLineInput, PlaceOrder};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use bytes::Bytes;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::command::{Validate, check_len, run};
+use super::result::CommandResultBody;
+use super::sku_path;
+use crate::caller::Caller;
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+
+/// The order routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(place_order))
+        .routes(routes!(cancel_order))
+        .routes(routes!(ship_order))
+}
+
+/// One line of a new order.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrderLineBody {
+    /// The product's SKU.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]{1,64}$")]
+    pub sku: String,
+    /// How many units.
+    #[schema(minimum = 1, maximum = 1_000_000)]
+    pub quantity: u32,
+    /// The unit price as a decimal string with at most the currency's decimals.
+    #[schema(example = "12.50", pattern = "^[0-9]{1,15}(\\.[0-9]{1,3})?$")]
+    pub unit_price: String,
+}
+
+/// A new order.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PlaceOrderBody {
+    /// Whose order. Customers may omit it (it is their token's subject); operators must
+    /// give it.
+    #[schema(min_length = 1, max_length = 128)]
+    pub customer_id: Option<String>,
+    /// ISO 4217 code of every price.
+    #[schema(example = "BRL", pattern = "^[A-Z]{3}$")]
+    pub currency: String,
+    /// What is bought: one line per SKU.
+    #[schema(min_items = 1, max_items = 100)]
+    pub lines: Vec<OrderLineBody>,
+    /// A payment method token: `tok_visa`, `tok_chargeDeclined`, `tok_timeout`,
+    /// `tok_flaky` with the simulated provider.
+    #[schema(min_length = 1, max_length = 128, example = "tok_visa")]
+    pub payment_token: String,
+}
+
+impl Validate for PlaceOrderBody {
+    fn validate(&self) -> Result<(), ApiError> {
+        if let Some(customer) = &self.customer_id {
+            check_len("customerId", customer, 1, 128)?;
+        }
+        if !(self.currency.len() == 3 && self.currency.bytes().all(|b| b.is_ascii_uppercase())) {
+            return Err(ApiError::Validation("currency must be three upper-case letters".into()));
+        }
+        if self.lines.is_empty() || self.lines.len() > 100 {
+            return Err(ApiError::Validation("lines must hold 1 to 100 lines".into()));
+        }
+        for line in &self.lines {
+            sku_path::check(&line.sku)?;
+            if line.quantity == 0 || line.quantity > 1_000_000 {
+                return Err(ApiError::Validation(
+                    "quantity must be between 1 and 1000000".into(),
+                ));
+            }
+            check_len("unitPrice", &line.unit_price, 1, 19)?;
+        }
+        check_len("paymentToken", self.payment_token.trim(), 1, 128)
+    }
+}
+
+/// Why an order is cancelled by its customer.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelOrderBody {
+    /// Only `CUSTOMER_REQUEST` may be given by clients (the default); the other reasons
+    /// belong to order fulfilment.
+    #[schema(example = "CUSTOMER_REQUEST")]
+    pub reason: Option<String>,
+}
+
+impl Validate for CancelOrderBody {
+    fn validate(&self) -> Result<(), ApiError> {
+        match self.reason.as_deref() {
+            None | Some("CUSTOMER_REQUEST") => Ok(()),
+            Some(_) => Err(ApiError::Validation(
+                "reason must be CUSTOMER_REQUEST: the other reasons belong to fulfilment".into(),
+            )),
+        }
+    }
+}
+
+/// A request without a body.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmptyBody {}
+
+impl Validate for EmptyBody {
+    fn validate(&self) -> Result<(), ApiError> {
+        Ok(())
+    }
+}
+
+/// Place an order (customer, operator). Fulfilment (stock, payment) follows
+/// asynchronously, hence 202.
+#[utoipa::path(
+    post, path = "/api/orders", tag = "orders",
+    request_body = PlaceOrderBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses(
+        (status = 202, description = "Placed; fulfilment under way", body = CommandResultBody),
+        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Conflict", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid, or a business rule refused it", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("apiKey" = []))
+)]
+pub async fn place_order(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let commands = state.commands.clone();
+    let actor = caller.actor.clone();
+    run(&state, &caller, &headers, "POST /api/orders", body, |input: PlaceOrderBody, meta| async move {
+        let order = PlaceOrder {
+            customer_id: input.customer_id,
+            currency: input.currency,
+            lines: input
+                .lines
+                .into_iter()
+                .map(|l| OrderLineInput {
+                    sku: l.sku,
+                    quantity: l.quantity,
+                    unit_price: l.unit_price,
+                })
+                .collect(),
+            payment_token: input.payment_token,
+        };
+        let result = commands.place_order(&actor, order, &meta).await?;
+        Ok((StatusCode::ACCEPTED, CommandResultBody::json(&result)))
+    })
+    .await
+}
+
+/// Cancel an order (its customer, operator). Compensation (release, refund) follows
+/// asynchronously, hence 202.
+#[utoipa::path(
+    post, path = "/api/orders/{id}/cancel", tag = "orders",
+    params(
+        ("id" = Uuid, Path, description = "The order's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+    ),
+    request_body(content = Option<CancelOrderBody>),
+    responses(
+        (status = 202, description = "Cancelled; compensation under way", body = CommandResultBody),
+        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Conflict", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid, or a business rule refused it", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("apiKey" = []))
+)]
+pub async fn cancel_order(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let commands = state.commands.clone();
+    let actor = caller.actor.clone();
+    let path = format!("POST /api/orders/{id}/cancel");
+    run(&state, &caller, &headers, &path, body, |_: CancelOrderBody, meta| async move {
+        let id = parse_id(&id, "order")?;
+        let result = commands.cancel_order(&actor, id, &meta).await?;
+        Ok((StatusCode::ACCEPTED, CommandResultBody::json(&result)))
+    })
+    .await
+}
+
+/// Ship a confirmed order (operator).
+#[utoipa::path(
+    post, path = "/api/orders/{id}/ship", tag = "orders",
+    params(
+        ("id" = Uuid, Path, description = "The order's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+    ),
+    request_body(content = Option<EmptyBody>),
+    responses(
+        (status = 200, description = "Shipped", body = CommandResultBody),
+        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an operator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Conflict", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid, or a business rule refused it", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("apiKey" = []))
+)]
+pub async fn ship_order(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let commands = state.commands.clone();
+    let actor = caller.actor.clone();
+    let path = format!("POST /api/orders/{id}/ship");
+    run(&state, &caller, &headers, &path, body, |_: EmptyBody, meta| async move {
+        let id = parse_id(&id, "order")?;
+        let result = commands.ship_order(&actor, id, &meta).await?;
+        Ok((StatusCode::OK, CommandResultBody::json(&result)))
+    })
+    .await
+}
+
+/// A UUID from a path segment.
+///
+/// # Errors
+/// [`ApiError::Validation`] when it is not one.
+pub fn parse_id(raw: &str, what: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::Validation(format!("{raw:?} is not a valid {what} id")))
+}

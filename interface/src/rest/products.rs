@@ -1,0 +1,161 @@
+//! `/api/products`: registering and restocking products.
+
+use application::commands::RegisterProduct;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use bytes::Bytes;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::command::{Validate, check_len, run};
+use super::result::CommandResultBody;
+use super::sku_path;
+use crate::caller::Caller;
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+
+/// The product routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register_product))
+        .routes(routes!(restock))
+}
+
+/// A new product.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RegisterProductBody {
+    /// ASCII letters, digits, `-`, `_` and `.`.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]{1,64}$")]
+    pub sku: String,
+    /// The product's name.
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+    /// Units on hand from the start.
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    #[serde(default)]
+    pub initial_quantity: u32,
+    /// Available stock below this raises a low-stock alert.
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    #[serde(default)]
+    pub low_stock_threshold: u32,
+}
+
+impl Validate for RegisterProductBody {
+    fn validate(&self) -> Result<(), ApiError> {
+        sku_path::check(&self.sku)?;
+        check_len("name", self.name.trim(), 1, 200)?;
+        check_quantity("initialQuantity", self.initial_quantity, 0)?;
+        check_quantity("lowStockThreshold", self.low_stock_threshold, 0)
+    }
+}
+
+/// Units arriving.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RestockBody {
+    /// How many.
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
+    pub quantity: u32,
+}
+
+impl Validate for RestockBody {
+    fn validate(&self) -> Result<(), ApiError> {
+        check_quantity("quantity", self.quantity, 1)
+    }
+}
+
+/// Checks a quantity field is between `min` and one billion.
+fn check_quantity(field: &str, value: u32, min: u32) -> Result<(), ApiError> {
+    if value < min || value > 1_000_000_000 {
+        return Err(ApiError::Validation(format!(
+            "{field} must be between {min} and 1000000000"
+        )));
+    }
+    Ok(())
+}
+
+/// Register a product (operator).
+#[utoipa::path(
+    post, path = "/api/products", tag = "products",
+    request_body = RegisterProductBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses(
+        (status = 201, description = "Registered", body = CommandResultBody),
+        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an operator", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Same Idempotency-Key still running", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid, or a business rule refused it", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("apiKey" = []))
+)]
+pub async fn register_product(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let commands = state.commands.clone();
+    let actor = caller.actor.clone();
+    run(&state, &caller, &headers, "POST /api/products", body, |input: RegisterProductBody, meta| async move {
+        let result = commands
+            .register_product(
+                &actor,
+                RegisterProduct {
+                    sku: input.sku,
+                    name: input.name,
+                    initial_quantity: input.initial_quantity,
+                    low_stock_threshold: input.low_stock_threshold,
+                },
+                &meta,
+            )
+            .await?;
+        Ok((StatusCode::CREATED, CommandResultBody::json(&result)))
+    })
+    .await
+}
+
+/// Restock a product (operator).
+#[utoipa::path(
+    post, path = "/api/products/{sku}/restock", tag = "products",
+    params(
+        ("sku" = String, Path, description = "The product's SKU"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+    ),
+    request_body = RestockBody,
+    responses(
+        (status = 200, description = "Restocked", body = CommandResultBody),
+        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an operator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Conflict", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid, or a business rule refused it", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("apiKey" = []))
+)]
+pub async fn restock(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(sku): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let commands = state.commands.clone();
+    let actor = caller.actor.clone();
+    let path = format!("POST /api/products/{sku}/restock");
+    run(&state, &caller, &headers, &path, body, |input: RestockBody, meta| async move {
+        sku_path::check(&sku)?;
+        let result = commands
+            .restock(&actor, &sku, input.quantity, &meta)
+            .await?;
+        Ok((StatusCode::OK, CommandResultBody::json(&result)))
+    })
+    .await
+}
