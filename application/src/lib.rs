@@ -23,11 +23,11 @@ pub mod money;
 pub mod repository;
 pub mod schema;
 
+pub use actor::{Actor, Role};
 pub use aggregates::{
     EventSourced, OrderAggregate, OrderEvent, PaymentAggregate, PaymentEvent, StockAggregate,
     StockEvent, TicketAggregate, TicketEvent,
 };
-pub use actor::{Actor, Role};
 pub use commands::Commands;
 pub use error::Error;
 pub use event_store::{AppendOutcome, EventStore};

@@ -47,7 +47,12 @@ impl IdempotencyKeys {
     ///
     /// # Errors
     /// [`Error::Database`] when the table cannot be read or written.
-    pub async fn claim(&self, caller: &str, key: &str, request_hash: &[u8]) -> Result<Claim, Error> {
+    pub async fn claim(
+        &self,
+        caller: &str,
+        key: &str,
+        request_hash: &[u8],
+    ) -> Result<Claim, Error> {
         let inserted = sqlx::query(
             "INSERT INTO idempotency_keys (caller, key, request_hash) VALUES ($1, $2, $3)
              ON CONFLICT DO NOTHING",
@@ -83,7 +88,9 @@ impl IdempotencyKeys {
         if let Some(status) = status {
             return Ok(Claim::Replay {
                 status: u16::try_from(status).unwrap_or(500),
-                body: row.try_get::<Option<Value>, _>("response_body")?.unwrap_or(Value::Null),
+                body: row
+                    .try_get::<Option<Value>, _>("response_body")?
+                    .unwrap_or(Value::Null),
             });
         }
         if row.try_get::<bool, _>("stale")? && self.take_over(caller, key).await? {
@@ -111,7 +118,13 @@ impl IdempotencyKeys {
     ///
     /// # Errors
     /// [`Error::Database`] when the table cannot be written.
-    pub async fn complete(&self, caller: &str, key: &str, status: u16, body: &Value) -> Result<(), Error> {
+    pub async fn complete(
+        &self,
+        caller: &str,
+        key: &str,
+        status: u16,
+        body: &Value,
+    ) -> Result<(), Error> {
         sqlx::query(
             "UPDATE idempotency_keys
              SET response_status = $3, response_body = $4, completed_at = now()

@@ -73,7 +73,8 @@ impl Application {
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
         let store = Arc::new(PgEventStore::new(pool.clone()));
-        let jwt = JwtKeys::new(&config.jwt_secret).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let jwt =
+            JwtKeys::new(&config.jwt_secret).map_err(|e| ApiError::Internal(e.to_string()))?;
         let state = AppState {
             commands: Arc::new(Commands::new(store, &config.repository)),
             auth: Arc::new(Authenticator::new(jwt, pool.clone())),

@@ -74,9 +74,9 @@ impl ApiError {
         match self {
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::Validation(_) | Self::Rejected { .. } | Self::IdempotencyMismatch => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            Self::Validation(_) | Self::IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+            // A business rule refused the request as the resource stands now.
+            Self::Rejected { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -141,9 +141,9 @@ impl From<application::Error> for ApiError {
             },
             E::Validation(message) => Self::Validation(message),
             E::NotFound { what } => Self::NotFound(format!("{what} not found")),
-            E::Conflict { .. } => Self::Conflict(
-                "the resource was changed concurrently; retry the request".into(),
-            ),
+            E::Conflict { .. } => {
+                Self::Conflict("the resource was changed concurrently; retry the request".into())
+            }
             E::Forbidden(message) => Self::Forbidden(message),
             E::Schema(cause) | E::Infrastructure(cause) => Self::Internal(cause),
         }
@@ -205,10 +205,9 @@ impl IntoResponse for ApiError {
             HeaderValue::from_static("application/problem+json"),
         );
         if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer"),
-            );
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
     }

@@ -29,9 +29,10 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
             .await;
     let known = i64::try_from(infrastructure::MIGRATOR.iter().count()).unwrap_or(i64::MAX);
     match applied {
-        Ok(applied) if applied >= known => {
-            (StatusCode::OK, Json(json!({ "status": "ready", "migrations": applied })))
-        }
+        Ok(applied) if applied >= known => (
+            StatusCode::OK,
+            Json(json!({ "status": "ready", "migrations": applied })),
+        ),
         Ok(applied) => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({ "status": "migrations pending", "applied": applied, "known": known })),

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod error;
 pub mod graphql;
 pub mod health;
+pub mod idempotency;
 pub mod request_id;
 pub mod rest;
 pub mod state;

@@ -3,9 +3,21 @@
 //! Every test gets its own freshly migrated database. The databases live in one throwaway
 //! PostgreSQL cluster per test process, started from the installed server binaries, or on
 //! the server named by `DATABASE_URL` when it is set.
+//!
+//! [`spawn_app`] starts the real server on port 0 against such a database and returns a
+//! [`TestApp`] with typed helpers to talk to it over HTTP.
 
 // A helper that cannot provide a database has no way to go on but to fail the test.
 #![allow(clippy::panic)]
+
+mod answers;
+mod app;
+
+pub use answers::{
+    REJECTED_STATUS, body_json, command_result, expect, graphql_data, graphql_error, header,
+    problem, rejected,
+};
+pub use app::{TestApp, spawn_app};
 
 use std::sync::OnceLock;
 

@@ -142,7 +142,9 @@ fn owned_order(actor: &Actor, state: &OrderAggregate, version: i64, id: Uuid) ->
     exists(version, || format!("order {id}"))?;
     let owner = state.0.customer().map(CustomerId::as_str);
     if actor.role == Role::Customer && owner != Some(actor.subject.as_str()) {
-        return Err(Error::Forbidden("this order belongs to another customer".into()));
+        return Err(Error::Forbidden(
+            "this order belongs to another customer".into(),
+        ));
     }
     Ok(())
 }

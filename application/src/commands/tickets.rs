@@ -165,7 +165,9 @@ fn owned_ticket(
     exists(version, || format!("ticket {id}"))?;
     let owner = state.0.customer().map(CustomerId::as_str);
     if actor.role == Role::Customer && owner != Some(actor.subject.as_str()) {
-        return Err(Error::Forbidden("this ticket belongs to another customer".into()));
+        return Err(Error::Forbidden(
+            "this ticket belongs to another customer".into(),
+        ));
     }
     Ok(())
 }

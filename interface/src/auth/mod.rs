@@ -10,11 +10,11 @@ use chrono::Utc;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-pub use error::AuthError;
-pub use jwt::{JwtKeys, MIN_SECRET_LEN};
 /// Who is calling, once authenticated: the application's actor.
 pub use application::Actor as Principal;
 pub use application::Role;
+pub use error::AuthError;
+pub use jwt::{JwtKeys, MIN_SECRET_LEN};
 pub use secret::load_or_create_secret;
 
 /// Authenticates requests by bearer token or API key.

@@ -34,7 +34,9 @@ impl Database {
                 (url, Some(cluster))
             }
         };
-        infrastructure::migrate(&url).await.map_err(|e| e.to_string())?;
+        infrastructure::migrate(&url)
+            .await
+            .map_err(|e| e.to_string())?;
         Ok(Self { url, embedded })
     }
 
@@ -60,11 +62,12 @@ async fn ensure_database(cluster: &EmbeddedPostgres) -> Result<String, String> {
     let mut admin = sqlx::PgConnection::connect(&cluster.url("postgres"))
         .await
         .map_err(|e| e.to_string())?;
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'domainflow')")
-            .fetch_one(&mut admin)
-            .await
-            .map_err(|e| e.to_string())?;
+    let exists: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'domainflow')",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .map_err(|e| e.to_string())?;
     drop(admin);
     if exists {
         Ok(cluster.url("domainflow"))

@@ -62,7 +62,12 @@ pub struct ServeArgs {
     pub listen: Option<std::net::SocketAddr>,
     /// HS256 secret for bearer tokens (at least 32 bytes); without it a random secret is
     /// created in the data directory.
-    #[arg(long, env = "DOMAINFLOW_JWT_SECRET", hide_env_values = true, value_name = "SECRET")]
+    #[arg(
+        long,
+        env = "DOMAINFLOW_JWT_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
     pub jwt_secret: Option<String>,
     /// Turn GraphQL introspection and field suggestions on.
     #[arg(long, env = "DOMAINFLOW_GRAPHQL_INTROSPECTION")]

@@ -28,8 +28,12 @@ pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
     let jwt_secret = match args.jwt_secret.or(file.jwt_secret) {
         Some(secret) => secret.into_bytes(),
-        None => load_or_create_secret(&data_dir)
-            .map_err(|e| format!("cannot create the JWT secret in {}: {e}", data_dir.display()))?,
+        None => load_or_create_secret(&data_dir).map_err(|e| {
+            format!(
+                "cannot create the JWT secret in {}: {e}",
+                data_dir.display()
+            )
+        })?,
     };
     let defaults = HttpLimits::default();
     let limits = HttpLimits {
@@ -67,7 +71,10 @@ pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
         .local_addr()
         .map_or_else(|| listen.to_string(), |a| a.to_string());
     if let Some(dir) = database.embedded_dir() {
-        println!("domainflow: embedded PostgreSQL with its data in {}", dir.display());
+        println!(
+            "domainflow: embedded PostgreSQL with its data in {}",
+            dir.display()
+        );
     }
     println!("domainflow listening on http://{address}");
     println!("  REST  http://{address}/api   (docs: http://{address}/api/docs)");

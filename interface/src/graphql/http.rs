@@ -14,7 +14,9 @@ use futures::StreamExt;
 use super::context::LazyCaller;
 use super::graphiql;
 use super::idempotency;
+use super::introspection;
 use super::response::{Format, answer, refuse, server_error};
+use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -31,8 +33,8 @@ type Refusal = (StatusCode, ApiError);
 
 async fn post_graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let format = Format::negotiate(&headers);
-    let mut request = match read_request(&state, &headers, body).await {
-        Ok(request) => request,
+    let (mut request, bytes) = match read_request(&state, &headers, body).await {
+        Ok(read) => read,
         Err((status, error)) => return refuse(format, status, &error),
     };
     let key = match idempotency::key_for(&headers, &mut request) {
@@ -42,15 +44,80 @@ async fn post_graphql(State(state): State<AppState>, headers: HeaderMap, body: B
             return answer(format, response);
         }
     };
-    if let Some(key) = key {
-        request = request.data(key);
-    }
-    if !state.limits.graphql_introspection {
+    let schema = if !state.limits.graphql_introspection {
         request = request.disable_introspection();
+        state.schema.clone()
+    } else if introspection::is_introspection_only(&mut request) {
+        introspection::schema().clone()
+    } else {
+        state.schema.clone()
+    };
+    let request = request
+        .data(LazyCaller::new(headers.clone()))
+        .data(state.clone());
+    // An anonymous caller gets no key semantics: the mutation itself answers UNAUTHENTICATED.
+    let caller = match &key {
+        Some(_) => Caller::from_headers(&state, &headers).await.ok(),
+        None => None,
+    };
+    let (Some(key), Some(caller)) = (key, caller) else {
+        // Executed in this task, so errors can read the request id.
+        return answer(format, schema.execute(request).await);
+    };
+    let request = request.data(key.clone());
+    let once = crate::idempotency::once(
+        &state,
+        &caller,
+        &key.0,
+        &[b"POST /graphql", &bytes],
+        || async move {
+            let response = schema.execute(request).await;
+            if response.is_ok() {
+                let body = serde_json::to_value(&response)
+                    .map_err(|e| Failed::Refused(ApiError::Internal(e.to_string())))?;
+                Ok((StatusCode::OK, body))
+            } else {
+                Err(Failed::Executed(response))
+            }
+        },
+    )
+    .await;
+    match once {
+        Ok(stored) => {
+            let mut response = (
+                stored.status,
+                [(header::CONTENT_TYPE, format.content_type())],
+                stored.body.to_string(),
+            )
+                .into_response();
+            if stored.replayed {
+                response.headers_mut().insert(
+                    crate::idempotency::REPLAYED,
+                    HeaderValue::from_static("true"),
+                );
+            }
+            response
+        }
+        Err(Failed::Executed(response)) => answer(format, response),
+        Err(Failed::Refused(error)) => answer(
+            format,
+            async_graphql::Response::from_errors(vec![server_error(&error)]),
+        ),
     }
-    let request = request.data(LazyCaller::new(headers)).data(state.clone());
-    // Executed in this task, so errors can read the request id.
-    answer(format, state.schema.execute(request).await)
+}
+
+/// Why a keyed mutation has no answer worth repeating.
+enum Failed {
+    /// It ran and reported errors.
+    Executed(async_graphql::Response),
+    /// The key refused it (another request under it, or still running).
+    Refused(ApiError),
+}
+
+impl From<ApiError> for Failed {
+    fn from(error: ApiError) -> Self {
+        Self::Refused(error)
+    }
 }
 
 /// The one GraphQL request in the body.
@@ -58,7 +125,7 @@ async fn read_request(
     state: &AppState,
     headers: &HeaderMap,
     body: Body,
-) -> Result<Request, Refusal> {
+) -> Result<(Request, Vec<u8>), Refusal> {
     if !is_json(headers) {
         return Err((
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -68,7 +135,8 @@ async fn read_request(
         ));
     }
     let bytes = read_body(body, headers, state.limits.max_body_bytes).await?;
-    parse_request(&bytes).map_err(|error| (StatusCode::BAD_REQUEST, error))
+    let request = parse_request(&bytes).map_err(|error| (StatusCode::BAD_REQUEST, error))?;
+    Ok((request, bytes))
 }
 
 /// Whether the body is declared `application/json` (UTF-8, the only charset JSON has).

@@ -1,19 +1,16 @@
 //! `Idempotency-Key` over GraphQL: the key names one command, so it is accepted for an
 //! operation with exactly one mutation field. The command id derives from it
-//! ([`crate::caller::Caller::metadata`]), and the event store applies a command id once and
-//! answers a repeat with the first result; GraphQL keeps no replay table of its own.
+//! ([`crate::caller::Caller::metadata`]), and the request is recorded under the key like
+//! any POST ([`crate::idempotency::once`]): a repeat gets the first answer, another request
+//! under the same key is refused.
 
 use async_graphql::Request;
-use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
-};
+use async_graphql::parser::types::{OperationType, Selection};
 use axum::http::HeaderMap;
 
 use super::context::IdempotencyKey;
+use super::operation::selected;
 use crate::error::ApiError;
-
-/// The header carrying the client's idempotency key.
-pub const HEADER: &str = "idempotency-key";
 
 /// The key to run `request` under: `None` without the header, for a request that is not a
 /// mutation, or one that does not parse (its execution reports why).
@@ -25,17 +22,9 @@ pub fn key_for(
     headers: &HeaderMap,
     request: &mut Request,
 ) -> Result<Option<IdempotencyKey>, ApiError> {
-    let Some(value) = headers.get(HEADER) else {
+    let Some(key) = crate::idempotency::key(headers)?.map(str::to_owned) else {
         return Ok(None);
     };
-    let key = value
-        .to_str()
-        .ok()
-        .filter(|k| (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
-        .ok_or_else(|| {
-            ApiError::Validation("Idempotency-Key must be 1 to 255 visible ASCII characters".into())
-        })?
-        .to_owned();
     let operation_name = request.operation_name.clone();
     let Ok(document) = request.parsed_query() else {
         return Ok(None);
@@ -57,23 +46,6 @@ pub fn key_for(
     }
 }
 
-/// The operation the request runs, as GraphQL selects it.
-fn selected<'a>(
-    document: &'a ExecutableDocument,
-    name: Option<&str>,
-) -> Option<&'a OperationDefinition> {
-    match (&document.operations, name) {
-        (DocumentOperations::Single(operation), _) => Some(&operation.node),
-        (DocumentOperations::Multiple(operations), Some(name)) => {
-            operations.get(name).map(|operation| &operation.node)
-        }
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-            operations.values().next().map(|operation| &operation.node)
-        }
-        (DocumentOperations::Multiple(_), None) => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use axum::http::HeaderValue;
@@ -83,7 +55,7 @@ mod tests {
     fn headers(key: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
         if let Ok(value) = HeaderValue::from_str(key) {
-            headers.insert(HEADER, value);
+            headers.insert(crate::idempotency::HEADER, value);
         }
         headers
     }

@@ -2,12 +2,12 @@
 //! enforce before its use case runs.
 
 use application::commands::{OpenTicket, OrderLineInput as OrderLine, PlaceOrder, RegisterProduct};
-use async_graphql::{ID, InputObject};
+use async_graphql::{Enum, ID, InputObject};
 use uuid::Uuid;
 
 use super::validate::{
-    MAX_LINE_QUANTITY, MAX_ORDER_LINES, MAX_STOCK_QUANTITY, check_currency, check_len,
-    check_quantity, check_sku, parse_uuid,
+    MAX_LINE_QUANTITY, MAX_ORDER_LINES, MAX_STOCK_QUANTITY, check_currency, check_id, check_price,
+    check_quantity, check_sku, check_text, parse_uuid,
 };
 use crate::error::ApiError;
 
@@ -32,8 +32,8 @@ impl RegisterProductInput {
     /// # Errors
     /// [`ApiError::Validation`] naming the first field out of bounds.
     pub fn into_command(self) -> Result<RegisterProduct, ApiError> {
-        check_sku("sku", &self.sku)?;
-        check_len("name", self.name.trim(), 1, 200)?;
+        check_sku(&self.sku)?;
+        check_text("name", &self.name, 200)?;
         let initial_quantity = check_quantity(
             "initialQuantity",
             self.initial_quantity,
@@ -70,7 +70,7 @@ impl RestockInput {
     /// # Errors
     /// [`ApiError::Validation`] naming the first field out of bounds.
     pub fn into_command(self) -> Result<(String, u32), ApiError> {
-        check_sku("sku", &self.sku)?;
+        check_sku(&self.sku)?;
         let quantity = check_quantity("quantity", self.quantity, 1, MAX_STOCK_QUANTITY)?;
         Ok((self.sku, quantity))
     }
@@ -110,7 +110,7 @@ impl PlaceOrderInput {
     /// [`ApiError::Validation`] naming the first field out of bounds.
     pub fn into_command(self) -> Result<PlaceOrder, ApiError> {
         if let Some(customer) = &self.customer_id {
-            check_len("customerId", customer, 1, 128)?;
+            check_id("customerId", customer)?;
         }
         check_currency(&self.currency)?;
         if self.lines.is_empty() || self.lines.len() > MAX_ORDER_LINES {
@@ -122,9 +122,9 @@ impl PlaceOrderInput {
             .lines
             .into_iter()
             .map(|line| {
-                check_sku("sku", &line.sku)?;
+                check_sku(&line.sku)?;
                 let quantity = check_quantity("quantity", line.quantity, 1, MAX_LINE_QUANTITY)?;
-                check_len("unitPrice", &line.unit_price, 1, 19)?;
+                check_price(&line.unit_price)?;
                 Ok(OrderLine {
                     sku: line.sku,
                     quantity,
@@ -132,7 +132,7 @@ impl PlaceOrderInput {
                 })
             })
             .collect::<Result<Vec<_>, ApiError>>()?;
-        check_len("paymentToken", self.payment_token.trim(), 1, 128)?;
+        check_text("paymentToken", &self.payment_token, 128)?;
         Ok(PlaceOrder {
             customer_id: self.customer_id.map(|id| id.0),
             currency: self.currency,
@@ -147,24 +147,25 @@ impl PlaceOrderInput {
 pub struct CancelOrderInput {
     /// The order's id (a UUID).
     pub order_id: ID,
-    /// Only `CUSTOMER_REQUEST` may be given by clients (the default); the other reasons
-    /// belong to order fulfilment.
-    pub reason: Option<String>,
+    /// Why: only `CUSTOMER_REQUEST` (the default); the other reasons (`OUT_OF_STOCK`,
+    /// `PAYMENT_DECLINED`, `PAYMENT_TIMEOUT`) belong to order fulfilment.
+    pub reason: Option<ClientCancellationReason>,
+}
+
+/// The cancellation reasons a client may give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum ClientCancellationReason {
+    /// The customer asked.
+    CustomerRequest,
 }
 
 impl CancelOrderInput {
-    /// The checked order id.
+    /// The checked order id (the reason can only be the customer's request).
     ///
     /// # Errors
-    /// [`ApiError::Validation`] for a malformed id or another reason.
+    /// [`ApiError::Validation`] for a malformed id.
     pub fn into_command(self) -> Result<Uuid, ApiError> {
-        let order = parse_uuid("orderId", &self.order_id)?;
-        match self.reason.as_deref() {
-            None | Some("CUSTOMER_REQUEST") => Ok(order),
-            Some(_) => Err(ApiError::Validation(
-                "reason must be CUSTOMER_REQUEST: the other reasons belong to fulfilment".into(),
-            )),
-        }
+        parse_uuid("orderId", &self.order_id)
     }
 }
 
@@ -205,10 +206,10 @@ impl OpenTicketInput {
     /// [`ApiError::Validation`] naming the first field out of bounds.
     pub fn into_command(self) -> Result<OpenTicket, ApiError> {
         if let Some(customer) = &self.customer_id {
-            check_len("customerId", customer, 1, 128)?;
+            check_id("customerId", customer)?;
         }
-        check_len("subject", self.subject.trim(), 1, 200)?;
-        check_len("message", self.message.trim(), 1, 4000)?;
+        check_text("subject", &self.subject, 200)?;
+        check_text("message", &self.message, 4000)?;
         let order_id = self
             .order_id
             .as_ref()
@@ -239,7 +240,7 @@ impl PostTicketMessageInput {
     /// [`ApiError::Validation`] naming the first field out of bounds.
     pub fn into_command(self) -> Result<(Uuid, String), ApiError> {
         let ticket = parse_uuid("ticketId", &self.ticket_id)?;
-        check_len("body", self.body.trim(), 1, 4000)?;
+        check_text("body", &self.body, 4000)?;
         Ok((ticket, self.body))
     }
 }
@@ -260,7 +261,7 @@ impl AssignTicketInput {
     /// [`ApiError::Validation`] naming the first field out of bounds.
     pub fn into_command(self) -> Result<(Uuid, String), ApiError> {
         let ticket = parse_uuid("ticketId", &self.ticket_id)?;
-        check_len("agentId", self.agent_id.trim(), 1, 128)?;
+        check_id("agentId", &self.agent_id)?;
         Ok((ticket, self.agent_id.0))
     }
 }
@@ -281,7 +282,7 @@ impl CloseTicketInput {
     /// [`ApiError::Validation`] naming the first field out of bounds.
     pub fn into_command(self) -> Result<(Uuid, String), ApiError> {
         let ticket = parse_uuid("ticketId", &self.ticket_id)?;
-        check_len("resolution", self.resolution.trim(), 1, 1000)?;
+        check_text("resolution", &self.resolution, 1000)?;
         Ok((ticket, self.resolution))
     }
 }
@@ -361,6 +362,10 @@ mod tests {
             order(vec![line("a b", 1, "1")]).into_command()
         ));
         assert!(is_validation(order(vec![line("A", 1, "")]).into_command()));
+        assert!(is_validation(order(vec![line("A", 1, "0")]).into_command()));
+        assert!(is_validation(
+            order(vec![line("A", 1, "1.505")]).into_command()
+        ));
         let mut lower = order(vec![line("A", 1, "1")]);
         lower.currency = "brl".into();
         assert!(is_validation(lower.into_command()));
@@ -395,18 +400,15 @@ mod tests {
     }
 
     #[test]
-    fn only_customers_may_cancel_by_request() {
+    fn cancelling_needs_an_order_id() {
         let id = Uuid::now_v7();
-        let cancel = |reason: Option<&str>| CancelOrderInput {
+        let cancel = |reason| CancelOrderInput {
             order_id: ID(id.to_string()),
-            reason: reason.map(str::to_owned),
+            reason,
         };
         assert_eq!(cancel(None).into_command().ok(), Some(id));
-        assert_eq!(
-            cancel(Some("CUSTOMER_REQUEST")).into_command().ok(),
-            Some(id)
-        );
-        assert!(is_validation(cancel(Some("OUT_OF_STOCK")).into_command()));
+        let by_request = cancel(Some(ClientCancellationReason::CustomerRequest));
+        assert_eq!(by_request.into_command().ok(), Some(id));
         let bad_id = CancelOrderInput {
             order_id: ID("not-a-uuid".into()),
             reason: None,
@@ -435,12 +437,14 @@ mod tests {
         };
         assert!(message("hi").into_command().is_ok());
         assert!(is_validation(message(" ").into_command()));
+        assert!(is_validation(message("a\u{0}b").into_command()));
         let assign = |agent: &str| AssignTicketInput {
             ticket_id: ticket.clone(),
             agent_id: ID(agent.into()),
         };
         assert!(assign("bob").into_command().is_ok());
         assert!(is_validation(assign(&"b".repeat(129)).into_command()));
+        assert!(is_validation(assign("bob smith").into_command()));
         let close = |resolution: &str| CloseTicketInput {
             ticket_id: ticket.clone(),
             resolution: resolution.into(),

@@ -4,16 +4,21 @@
 //!   same limits as the REST bodies and answer a [`CommandResultObject`].
 //! - [`router`]: `POST /graphql` (one JSON request, no batches, bounded body), `GET
 //!   /graphql` (GraphiQL, served offline; never runs operations).
-//! - [`context`]: what resolvers know of their request: the caller, authenticated lazily,
+//! - `context`: what resolvers know of their request: the caller, authenticated lazily,
 //!   and the `Idempotency-Key`.
+//!
+//! Limits: depth 12, complexity 500, 8 directives per field, parser recursion 32; with
+//! introspection on, introspection-only queries may nest deeper (GraphiQL's needs 15).
 
 mod command_result;
-pub mod context;
+mod context;
 mod graphiql;
 mod http;
 mod idempotency;
 mod inputs;
+mod introspection;
 mod mutation;
+mod operation;
 mod query;
 mod response;
 mod validate;
@@ -23,9 +28,9 @@ use async_graphql::{EmptySubscription, Schema};
 pub use command_result::CommandResultObject;
 pub use http::router;
 pub use inputs::{
-    AssignTicketInput, CancelOrderInput, CloseTicketInput, OpenTicketInput, OrderLineInput,
-    PlaceOrderInput, PostTicketMessageInput, RegisterProductInput, ReopenTicketInput, RestockInput,
-    ShipOrderInput,
+    AssignTicketInput, CancelOrderInput, ClientCancellationReason, CloseTicketInput,
+    OpenTicketInput, OrderLineInput, PlaceOrderInput, PostTicketMessageInput, RegisterProductInput,
+    ReopenTicketInput, RestockInput, ShipOrderInput,
 };
 pub use mutation::Mutation;
 pub use query::Query;
@@ -37,8 +42,16 @@ pub type ApiSchema = Schema<Query, Mutation, EmptySubscription>;
 /// (off in production).
 #[must_use]
 pub fn schema(introspection: bool) -> ApiSchema {
+    build(introspection, MAX_DEPTH)
+}
+
+/// The depth limit of operations.
+const MAX_DEPTH: usize = 12;
+
+/// The schema with the depth limit `depth`.
+fn build(introspection: bool, depth: usize) -> ApiSchema {
     let builder = Schema::build(Query, Mutation, EmptySubscription)
-        .limit_depth(12)
+        .limit_depth(depth)
         .limit_complexity(500)
         .limit_directives(8)
         .limit_recursive_depth(32);

@@ -1,10 +1,13 @@
 //! The input limits of the mutations, the same the REST bodies enforce, so both transports
-//! refuse the same requests with the same `VALIDATION` code.
+//! refuse the same requests with the same `VALIDATION` code. The text, identity and price
+//! checks are REST's own ([`crate::rest::command`]); the rest mirror the REST bodies' checks
+//! for GraphQL's signed `Int` and its `ID`s.
 
 use async_graphql::ID;
 use uuid::Uuid;
 
 use crate::error::ApiError;
+pub use crate::rest::command::{check_id, check_price, check_text};
 
 /// The largest stock quantity (initial quantity, threshold, restock).
 pub const MAX_STOCK_QUANTITY: i32 = 1_000_000_000;
@@ -13,36 +16,15 @@ pub const MAX_LINE_QUANTITY: i32 = 1_000_000;
 /// The most lines an order may have.
 pub const MAX_ORDER_LINES: usize = 100;
 
-/// Checks a text field's length in characters.
-///
-/// # Errors
-/// [`ApiError::Validation`] when it is shorter than `min` or longer than `max`.
-pub fn check_len(field: &str, value: &str, min: usize, max: usize) -> Result<(), ApiError> {
-    let length = value.chars().count();
-    if length < min || length > max {
-        return Err(ApiError::Validation(format!(
-            "{field} must have between {min} and {max} characters, it has {length}"
-        )));
-    }
-    Ok(())
-}
-
-/// Checks a SKU: 1 to 64 ASCII letters, digits, `-`, `_` and `.`.
+/// Checks a SKU as the domain will (and REST does): 1 to 64 ASCII letters, digits, `-`,
+/// `_` and `.`.
 ///
 /// # Errors
 /// [`ApiError::Validation`] otherwise.
-pub fn check_sku(field: &str, sku: &str) -> Result<(), ApiError> {
-    let valid = (1..=64).contains(&sku.len())
-        && sku
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    if valid {
-        Ok(())
-    } else {
-        Err(ApiError::Validation(format!(
-            "{field} must be 1 to 64 ASCII letters, digits, '.', '_' or '-'"
-        )))
-    }
+pub fn check_sku(sku: &str) -> Result<(), ApiError> {
+    domain::Sku::parse(sku)
+        .map(|_| ())
+        .map_err(|e| ApiError::Validation(format!("sku: {e}")))
 }
 
 /// Checks a quantity is between `min` and `max` and returns it unsigned.
@@ -92,22 +74,14 @@ mod tests {
     }
 
     #[test]
-    fn lengths_count_characters_not_bytes() {
-        assert!(check_len("name", "é", 1, 1).is_ok());
-        assert!(is_validation(check_len("name", "", 1, 200)));
-        assert!(is_validation(check_len("name", &"x".repeat(201), 1, 200)));
-        assert!(check_len("name", &"x".repeat(200), 1, 200).is_ok());
-    }
-
-    #[test]
     fn skus_follow_the_rest_pattern() {
-        assert!(check_sku("sku", "ABC-1_2.x").is_ok());
-        assert!(check_sku("sku", &"a".repeat(64)).is_ok());
-        assert!(is_validation(check_sku("sku", "")));
-        assert!(is_validation(check_sku("sku", &"a".repeat(65))));
-        assert!(is_validation(check_sku("sku", "a b")));
-        assert!(is_validation(check_sku("sku", "ä")));
-        assert!(is_validation(check_sku("sku", "a/b")));
+        assert!(check_sku("ABC-1_2.x").is_ok());
+        assert!(check_sku(&"a".repeat(64)).is_ok());
+        assert!(is_validation(check_sku("")));
+        assert!(is_validation(check_sku(&"a".repeat(65))));
+        assert!(is_validation(check_sku("a b")));
+        assert!(is_validation(check_sku("ä")));
+        assert!(is_validation(check_sku("a/b")));
     }
 
     #[test]

@@ -2,26 +2,34 @@
 //! run the use case, answer with the command result.
 
 use std::future::Future;
-use std::time::Instant;
 
 use application::event_log::CommandMetadata;
 use axum::Json;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use infrastructure::Claim;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::caller::Caller;
 use crate::error::ApiError;
+use crate::idempotency;
 use crate::state::AppState;
 
-/// The header carrying the client's idempotency key.
-pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
-/// Set on a response that repeats the first answer to an idempotency key.
-pub const IDEMPOTENCY_REPLAYED: &str = "idempotency-replayed";
+/// The `Idempotency-Key` header as the OpenAPI document describes it.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKeyHeader {
+    /// Makes a retry safe: the same key with the same request answers the first response
+    /// again (`Idempotency-Replayed: true`); with another request, 422.
+    #[param(
+        rename = "Idempotency-Key",
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[!-~]{1,255}$"
+    )]
+    pub idempotency_key: Option<String>,
+}
 
 /// A request body that checks the limits the OpenAPI document states.
 pub trait Validate {
@@ -44,7 +52,65 @@ pub fn check_len(field: &str, value: &str, min: usize, max: usize) -> Result<(),
     Ok(())
 }
 
-/// Parses the JSON body (an empty body reads as `{}`), checks it, and runs `run` once per
+/// Checks free text the way the domain will: 1 to `max` characters, not blank, no control
+/// characters other than line breaks and tabs (the OpenAPI pattern says the same).
+///
+/// # Errors
+/// [`ApiError::Validation`] naming the field.
+pub fn check_text(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
+    check_len(field, value, 1, max)?;
+    if value.trim().is_empty() {
+        return Err(ApiError::Validation(format!("{field} must not be blank")));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(ApiError::Validation(format!(
+            "{field} must not contain control characters"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks an identity (customer or agent id): 1 to 128 characters, no whitespace, no
+/// control characters.
+///
+/// # Errors
+/// [`ApiError::Validation`] naming the field.
+pub fn check_id(field: &str, value: &str) -> Result<(), ApiError> {
+    check_len(field, value, 1, 128)?;
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ApiError::Validation(format!(
+            "{field} must not contain whitespace or control characters"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a unit price: a positive decimal with at most 15 integer digits and two
+/// decimals (currencies with other minor units are checked again when parsed).
+///
+/// # Errors
+/// [`ApiError::Validation`].
+pub fn check_price(value: &str) -> Result<(), ApiError> {
+    let (whole, fraction) = value.split_once('.').unwrap_or((value, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let valid = (1..=15).contains(&whole.len())
+        && digits(whole)
+        && (!value.contains('.') || (1..=2).contains(&fraction.len()))
+        && digits(fraction)
+        && value.bytes().any(|b| (b'1'..=b'9').contains(&b));
+    if valid {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(format!(
+            "unitPrice {value:?} must be a positive decimal like \"12.50\""
+        )))
+    }
+}
+
+/// Parses the JSON body (an empty body or `null` reads as `{}`), checks it, and runs `run` once per
 /// idempotency key: a repeat of the same request gets the first answer again.
 pub async fn run<T, F, Fut>(
     state: &AppState,
@@ -80,60 +146,21 @@ where
 {
     let input: T = parse_body(headers, &body)?;
     input.validate()?;
-    let Some(key) = idempotency_key(headers)? else {
+    let Some(key) = idempotency::key(headers)? else {
         let (status, body) = run(input, caller.metadata(None)).await?;
         return Ok((status, Json(body)).into_response());
     };
-    let subject = format!("{}:{}", caller.actor.role, caller.actor.subject);
-    let hash = Sha256::new()
-        .chain_update(path.as_bytes())
-        .chain_update([0])
-        .chain_update(&body)
-        .finalize();
-    let started = Instant::now();
-    loop {
-        match state.idempotency.claim(&subject, key, &hash).await.map_err(internal)? {
-            Claim::Owner => {
-                let outcome = run(input, caller.metadata(Some(key))).await;
-                return match outcome {
-                    Ok((status, body)) => {
-                        state
-                            .idempotency
-                            .complete(&subject, key, status.as_u16(), &body)
-                            .await
-                            .map_err(internal)?;
-                        Ok((status, Json(body)).into_response())
-                    }
-                    Err(error) => {
-                        // A failed request leaves the key free: a retry runs again.
-                        state.idempotency.release(&subject, key).await.map_err(internal)?;
-                        Err(error)
-                    }
-                };
-            }
-            Claim::Replay { status, body } => {
-                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-                let mut response = (status, Json(body)).into_response();
-                response
-                    .headers_mut()
-                    .insert(IDEMPOTENCY_REPLAYED, HeaderValue::from_static("true"));
-                return Ok(response);
-            }
-            Claim::Mismatch => return Err(ApiError::IdempotencyMismatch),
-            Claim::InProgress if started.elapsed() < state.limits.idempotency_wait => {
-                tokio::time::sleep(std::time::Duration::from_millis(15)).await;
-            }
-            Claim::InProgress => {
-                return Err(ApiError::Conflict(
-                    "a request with this Idempotency-Key is still running".into(),
-                ));
-            }
-        }
+    let answer = idempotency::once(state, caller, key, &[path.as_bytes(), &body], || {
+        run(input, caller.metadata(Some(key)))
+    })
+    .await?;
+    let mut response = (answer.status, Json(answer.body)).into_response();
+    if answer.replayed {
+        response
+            .headers_mut()
+            .insert(idempotency::REPLAYED, HeaderValue::from_static("true"));
     }
-}
-
-fn internal(error: infrastructure::Error) -> ApiError {
-    ApiError::Internal(error.to_string())
+    Ok(response)
 }
 
 /// The JSON body as `T`; an empty body is `{}`.
@@ -141,7 +168,7 @@ fn internal(error: infrastructure::Error) -> ApiError {
 /// # Errors
 /// [`ApiError::Validation`] for a body that is not JSON of the expected shape.
 pub fn parse_body<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
+    if body.iter().all(u8::is_ascii_whitespace) || body.trim_ascii() == b"null" {
         return serde_json::from_slice(b"{}")
             .map_err(|_| ApiError::Validation("a JSON request body is required".into()));
     }
@@ -160,20 +187,4 @@ pub fn parse_body<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Resu
         ));
     }
     serde_json::from_slice(body).map_err(|e| ApiError::Validation(format!("invalid body: {e}")))
-}
-
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
-    let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
-        return Ok(None);
-    };
-    let key = value
-        .to_str()
-        .ok()
-        .filter(|k| (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
-        .ok_or_else(|| {
-            ApiError::Validation(
-                "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
-            )
-        })?;
-    Ok(Some(key))
 }

@@ -7,6 +7,7 @@ mod products;
 pub mod result;
 mod sku_path;
 mod tickets;
+mod whole;
 
 use axum::Router;
 use utoipa::openapi::OpenApi;

@@ -11,9 +11,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::command::{Validate, check_len, run};
+use super::command::{IdempotencyKeyHeader, Validate, check_id, check_price, check_text, run};
 use super::result::CommandResultBody;
 use super::sku_path;
+use super::whole;
 use crate::caller::Caller;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
@@ -35,9 +36,13 @@ pub struct OrderLineBody {
     pub sku: String,
     /// How many units.
     #[schema(minimum = 1, maximum = 1_000_000)]
+    #[serde(deserialize_with = "whole::u32")]
     pub quantity: u32,
     /// The unit price as a decimal string with at most the currency's decimals.
-    #[schema(example = "12.50", pattern = "^[0-9]{1,15}(\\.[0-9]{1,3})?$")]
+    #[schema(
+        example = "12.50",
+        pattern = "^(?=[0-9.]*[1-9])[0-9]{1,15}(\\.[0-9]{1,2})?$"
+    )]
     pub unit_price: String,
 }
 
@@ -47,7 +52,11 @@ pub struct OrderLineBody {
 pub struct PlaceOrderBody {
     /// Whose order. Customers may omit it (it is their token's subject); operators must
     /// give it.
-    #[schema(min_length = 1, max_length = 128)]
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\s\\x00-\\x1F\\x7F-\\x9F]{1,128}$"
+    )]
     pub customer_id: Option<String>,
     /// ISO 4217 code of every price.
     #[schema(example = "BRL", pattern = "^[A-Z]{3}$")]
@@ -57,20 +66,29 @@ pub struct PlaceOrderBody {
     pub lines: Vec<OrderLineBody>,
     /// A payment method token: `tok_visa`, `tok_chargeDeclined`, `tok_timeout`,
     /// `tok_flaky` with the simulated provider.
-    #[schema(min_length = 1, max_length = 128, example = "tok_visa")]
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        example = "tok_visa",
+        pattern = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*$"
+    )]
     pub payment_token: String,
 }
 
 impl Validate for PlaceOrderBody {
     fn validate(&self) -> Result<(), ApiError> {
         if let Some(customer) = &self.customer_id {
-            check_len("customerId", customer, 1, 128)?;
+            check_id("customerId", customer)?;
         }
         if !(self.currency.len() == 3 && self.currency.bytes().all(|b| b.is_ascii_uppercase())) {
-            return Err(ApiError::Validation("currency must be three upper-case letters".into()));
+            return Err(ApiError::Validation(
+                "currency must be three upper-case letters".into(),
+            ));
         }
         if self.lines.is_empty() || self.lines.len() > 100 {
-            return Err(ApiError::Validation("lines must hold 1 to 100 lines".into()));
+            return Err(ApiError::Validation(
+                "lines must hold 1 to 100 lines".into(),
+            ));
         }
         for line in &self.lines {
             sku_path::check(&line.sku)?;
@@ -79,9 +97,9 @@ impl Validate for PlaceOrderBody {
                     "quantity must be between 1 and 1000000".into(),
                 ));
             }
-            check_len("unitPrice", &line.unit_price, 1, 19)?;
+            check_price(&line.unit_price)?;
         }
-        check_len("paymentToken", self.payment_token.trim(), 1, 128)
+        check_text("paymentToken", &self.payment_token, 128)
     }
 }
 
@@ -89,19 +107,24 @@ impl Validate for PlaceOrderBody {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelOrderBody {
-    /// Only `CUSTOMER_REQUEST` may be given by clients (the default); the other reasons
-    /// belong to order fulfilment.
-    #[schema(example = "CUSTOMER_REQUEST")]
-    pub reason: Option<String>,
+    /// The default and only reason a client may give; the others (`OUT_OF_STOCK`,
+    /// `PAYMENT_DECLINED`, `PAYMENT_TIMEOUT`) belong to order fulfilment.
+    pub reason: Option<ClientCancellationReason>,
+}
+
+/// The cancellation reasons a client may give.
+#[derive(Debug, Deserialize, ToSchema)]
+pub enum ClientCancellationReason {
+    /// The customer asked.
+    #[serde(rename = "CUSTOMER_REQUEST")]
+    CustomerRequest,
 }
 
 impl Validate for CancelOrderBody {
     fn validate(&self) -> Result<(), ApiError> {
-        match self.reason.as_deref() {
-            None | Some("CUSTOMER_REQUEST") => Ok(()),
-            Some(_) => Err(ApiError::Validation(
-                "reason must be CUSTOMER_REQUEST: the other reasons belong to fulfilment".into(),
-            )),
+        // Deserialising already refused every reason but the customer's own.
+        match self.reason {
+            None | Some(ClientCancellationReason::CustomerRequest) => Ok(()),
         }
     }
 }
@@ -122,15 +145,14 @@ impl Validate for EmptyBody {
 #[utoipa::path(
     post, path = "/api/orders", tag = "orders",
     request_body = PlaceOrderBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    params(IdempotencyKeyHeader),
     responses(
         (status = 202, description = "Placed; fulfilment under way", body = CommandResultBody),
-        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Conflict", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A business rule refused it (REJECTED, with the rule in `reason`), a concurrent change, or the same Idempotency-Key still running", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid, or a business rule refused it", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input (VALIDATION) or an Idempotency-Key reused with another request (IDEMPOTENCY_MISMATCH)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("apiKey" = []))
 )]
@@ -142,24 +164,31 @@ pub async fn place_order(
 ) -> Response {
     let commands = state.commands.clone();
     let actor = caller.actor.clone();
-    run(&state, &caller, &headers, "POST /api/orders", body, |input: PlaceOrderBody, meta| async move {
-        let order = PlaceOrder {
-            customer_id: input.customer_id,
-            currency: input.currency,
-            lines: input
-                .lines
-                .into_iter()
-                .map(|l| OrderLineInput {
-                    sku: l.sku,
-                    quantity: l.quantity,
-                    unit_price: l.unit_price,
-                })
-                .collect(),
-            payment_token: input.payment_token,
-        };
-        let result = commands.place_order(&actor, order, &meta).await?;
-        Ok((StatusCode::ACCEPTED, CommandResultBody::json(&result)))
-    })
+    run(
+        &state,
+        &caller,
+        &headers,
+        "POST /api/orders",
+        body,
+        |input: PlaceOrderBody, meta| async move {
+            let order = PlaceOrder {
+                customer_id: input.customer_id,
+                currency: input.currency,
+                lines: input
+                    .lines
+                    .into_iter()
+                    .map(|l| OrderLineInput {
+                        sku: l.sku,
+                        quantity: l.quantity,
+                        unit_price: l.unit_price,
+                    })
+                    .collect(),
+                payment_token: input.payment_token,
+            };
+            let result = commands.place_order(&actor, order, &meta).await?;
+            Ok((StatusCode::ACCEPTED, CommandResultBody::json(&result)))
+        },
+    )
     .await
 }
 
@@ -169,18 +198,17 @@ pub async fn place_order(
     post, path = "/api/orders/{id}/cancel", tag = "orders",
     params(
         ("id" = Uuid, Path, description = "The order's id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+        IdempotencyKeyHeader,
     ),
     request_body(content = Option<CancelOrderBody>),
     responses(
         (status = 202, description = "Cancelled; compensation under way", body = CommandResultBody),
-        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Conflict", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A business rule refused it (REJECTED, with the rule in `reason`), a concurrent change, or the same Idempotency-Key still running", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid, or a business rule refused it", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input (VALIDATION) or an Idempotency-Key reused with another request (IDEMPOTENCY_MISMATCH)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("apiKey" = []))
 )]
@@ -194,11 +222,18 @@ pub async fn cancel_order(
     let commands = state.commands.clone();
     let actor = caller.actor.clone();
     let path = format!("POST /api/orders/{id}/cancel");
-    run(&state, &caller, &headers, &path, body, |_: CancelOrderBody, meta| async move {
-        let id = parse_id(&id, "order")?;
-        let result = commands.cancel_order(&actor, id, &meta).await?;
-        Ok((StatusCode::ACCEPTED, CommandResultBody::json(&result)))
-    })
+    run(
+        &state,
+        &caller,
+        &headers,
+        &path,
+        body,
+        |_: CancelOrderBody, meta| async move {
+            let id = parse_id(&id, "order")?;
+            let result = commands.cancel_order(&actor, id, &meta).await?;
+            Ok((StatusCode::ACCEPTED, CommandResultBody::json(&result)))
+        },
+    )
     .await
 }
 
@@ -207,18 +242,17 @@ pub async fn cancel_order(
     post, path = "/api/orders/{id}/ship", tag = "orders",
     params(
         ("id" = Uuid, Path, description = "The order's id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+        IdempotencyKeyHeader,
     ),
     request_body(content = Option<EmptyBody>),
     responses(
         (status = 200, description = "Shipped", body = CommandResultBody),
-        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an operator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Conflict", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A business rule refused it (REJECTED, with the rule in `reason`), a concurrent change, or the same Idempotency-Key still running", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid, or a business rule refused it", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input (VALIDATION) or an Idempotency-Key reused with another request (IDEMPOTENCY_MISMATCH)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("apiKey" = []))
 )]
@@ -232,11 +266,18 @@ pub async fn ship_order(
     let commands = state.commands.clone();
     let actor = caller.actor.clone();
     let path = format!("POST /api/orders/{id}/ship");
-    run(&state, &caller, &headers, &path, body, |_: EmptyBody, meta| async move {
-        let id = parse_id(&id, "order")?;
-        let result = commands.ship_order(&actor, id, &meta).await?;
-        Ok((StatusCode::OK, CommandResultBody::json(&result)))
-    })
+    run(
+        &state,
+        &caller,
+        &headers,
+        &path,
+        body,
+        |_: EmptyBody, meta| async move {
+            let id = parse_id(&id, "order")?;
+            let result = commands.ship_order(&actor, id, &meta).await?;
+            Ok((StatusCode::OK, CommandResultBody::json(&result)))
+        },
+    )
     .await
 }
 
@@ -245,5 +286,6 @@ pub async fn ship_order(
 /// # Errors
 /// [`ApiError::Validation`] when it is not one.
 pub fn parse_id(raw: &str, what: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| ApiError::Validation(format!("{raw:?} is not a valid {what} id")))
+    Uuid::parse_str(raw)
+        .map_err(|_| ApiError::Validation(format!("{raw:?} is not a valid {what} id")))
 }

@@ -10,9 +10,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::command::{Validate, check_len, run};
+use super::command::{IdempotencyKeyHeader, Validate, check_text, run};
 use super::result::CommandResultBody;
 use super::sku_path;
+use super::whole;
 use crate::caller::Caller;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
@@ -32,25 +33,38 @@ pub struct RegisterProductBody {
     #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub sku: String,
     /// The product's name.
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*$"
+    )]
     pub name: String,
     /// Units on hand from the start.
     #[schema(minimum = 0, maximum = 1_000_000_000)]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole::u32")]
     pub initial_quantity: u32,
     /// Available stock below this raises a low-stock alert.
     #[schema(minimum = 0, maximum = 1_000_000_000)]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole::u32")]
     pub low_stock_threshold: u32,
 }
 
 impl Validate for RegisterProductBody {
     fn validate(&self) -> Result<(), ApiError> {
         sku_path::check(&self.sku)?;
-        check_len("name", self.name.trim(), 1, 200)?;
+        check_text("name", &self.name, 200)?;
         check_quantity("initialQuantity", self.initial_quantity, 0)?;
         check_quantity("lowStockThreshold", self.low_stock_threshold, 0)
     }
+}
+
+/// The product in the path.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct SkuPath {
+    /// The product's SKU.
+    #[param(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]{1,64}$")]
+    pub sku: String,
 }
 
 /// Units arriving.
@@ -59,6 +73,7 @@ impl Validate for RegisterProductBody {
 pub struct RestockBody {
     /// How many.
     #[schema(minimum = 1, maximum = 1_000_000_000)]
+    #[serde(deserialize_with = "whole::u32")]
     pub quantity: u32,
 }
 
@@ -82,15 +97,14 @@ fn check_quantity(field: &str, value: u32, min: u32) -> Result<(), ApiError> {
 #[utoipa::path(
     post, path = "/api/products", tag = "products",
     request_body = RegisterProductBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    params(IdempotencyKeyHeader),
     responses(
         (status = 201, description = "Registered", body = CommandResultBody),
-        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an operator", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Same Idempotency-Key still running", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A business rule refused it (REJECTED, with the rule in `reason`), a concurrent change, or the same Idempotency-Key still running", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid, or a business rule refused it", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input (VALIDATION) or an Idempotency-Key reused with another request (IDEMPOTENCY_MISMATCH)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("apiKey" = []))
 )]
@@ -102,60 +116,70 @@ pub async fn register_product(
 ) -> Response {
     let commands = state.commands.clone();
     let actor = caller.actor.clone();
-    run(&state, &caller, &headers, "POST /api/products", body, |input: RegisterProductBody, meta| async move {
-        let result = commands
-            .register_product(
-                &actor,
-                RegisterProduct {
-                    sku: input.sku,
-                    name: input.name,
-                    initial_quantity: input.initial_quantity,
-                    low_stock_threshold: input.low_stock_threshold,
-                },
-                &meta,
-            )
-            .await?;
-        Ok((StatusCode::CREATED, CommandResultBody::json(&result)))
-    })
+    run(
+        &state,
+        &caller,
+        &headers,
+        "POST /api/products",
+        body,
+        |input: RegisterProductBody, meta| async move {
+            let result = commands
+                .register_product(
+                    &actor,
+                    RegisterProduct {
+                        sku: input.sku,
+                        name: input.name,
+                        initial_quantity: input.initial_quantity,
+                        low_stock_threshold: input.low_stock_threshold,
+                    },
+                    &meta,
+                )
+                .await?;
+            Ok((StatusCode::CREATED, CommandResultBody::json(&result)))
+        },
+    )
     .await
 }
 
 /// Restock a product (operator).
 #[utoipa::path(
     post, path = "/api/products/{sku}/restock", tag = "products",
-    params(
-        ("sku" = String, Path, description = "The product's SKU"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
-    ),
+    params(SkuPath, IdempotencyKeyHeader),
     request_body = RestockBody,
     responses(
         (status = 200, description = "Restocked", body = CommandResultBody),
-        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an operator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Conflict", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A business rule refused it (REJECTED, with the rule in `reason`), a concurrent change, or the same Idempotency-Key still running", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid, or a business rule refused it", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input (VALIDATION) or an Idempotency-Key reused with another request (IDEMPOTENCY_MISMATCH)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("apiKey" = []))
 )]
 pub async fn restock(
     State(state): State<AppState>,
     caller: Caller,
-    Path(sku): Path<String>,
+    Path(SkuPath { sku }): Path<SkuPath>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let commands = state.commands.clone();
     let actor = caller.actor.clone();
     let path = format!("POST /api/products/{sku}/restock");
-    run(&state, &caller, &headers, &path, body, |input: RestockBody, meta| async move {
-        sku_path::check(&sku)?;
-        let result = commands
-            .restock(&actor, &sku, input.quantity, &meta)
-            .await?;
-        Ok((StatusCode::OK, CommandResultBody::json(&result)))
-    })
+    run(
+        &state,
+        &caller,
+        &headers,
+        &path,
+        body,
+        |input: RestockBody, meta| async move {
+            sku_path::check(&sku)?;
+            let result = commands
+                .restock(&actor, &sku, input.quantity, &meta)
+                .await?;
+            Ok((StatusCode::OK, CommandResultBody::json(&result)))
+        },
+    )
     .await
 }

@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::command::{Validate, check_len, run};
+use super::command::{IdempotencyKeyHeader, Validate, check_id, check_text, run};
 use super::orders::{EmptyBody, parse_id};
 use super::result::CommandResultBody;
 use crate::caller::Caller;
@@ -33,13 +33,25 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OpenTicketBody {
     /// Whose ticket. Customers may omit it; agents must give it.
-    #[schema(min_length = 1, max_length = 128)]
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\s\\x00-\\x1F\\x7F-\\x9F]{1,128}$"
+    )]
     pub customer_id: Option<String>,
     /// What it is about.
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*$"
+    )]
     pub subject: String,
     /// The first message.
-    #[schema(min_length = 1, max_length = 4000)]
+    #[schema(
+        min_length = 1,
+        max_length = 4000,
+        pattern = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*$"
+    )]
     pub message: String,
     /// The order it concerns.
     pub order_id: Option<Uuid>,
@@ -48,10 +60,10 @@ pub struct OpenTicketBody {
 impl Validate for OpenTicketBody {
     fn validate(&self) -> Result<(), ApiError> {
         if let Some(customer) = &self.customer_id {
-            check_len("customerId", customer, 1, 128)?;
+            check_id("customerId", customer)?;
         }
-        check_len("subject", self.subject.trim(), 1, 200)?;
-        check_len("message", self.message.trim(), 1, 4000)
+        check_text("subject", &self.subject, 200)?;
+        check_text("message", &self.message, 4000)
     }
 }
 
@@ -60,13 +72,17 @@ impl Validate for OpenTicketBody {
 #[serde(deny_unknown_fields)]
 pub struct PostMessageBody {
     /// The text.
-    #[schema(min_length = 1, max_length = 4000)]
+    #[schema(
+        min_length = 1,
+        max_length = 4000,
+        pattern = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*$"
+    )]
     pub body: String,
 }
 
 impl Validate for PostMessageBody {
     fn validate(&self) -> Result<(), ApiError> {
-        check_len("body", self.body.trim(), 1, 4000)
+        check_text("body", &self.body, 4000)
     }
 }
 
@@ -75,13 +91,17 @@ impl Validate for PostMessageBody {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AssignTicketBody {
     /// The agent's id.
-    #[schema(min_length = 1, max_length = 128)]
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\s\\x00-\\x1F\\x7F-\\x9F]{1,128}$"
+    )]
     pub agent_id: String,
 }
 
 impl Validate for AssignTicketBody {
     fn validate(&self) -> Result<(), ApiError> {
-        check_len("agentId", self.agent_id.trim(), 1, 128)
+        check_id("agentId", &self.agent_id)
     }
 }
 
@@ -90,13 +110,17 @@ impl Validate for AssignTicketBody {
 #[serde(deny_unknown_fields)]
 pub struct CloseTicketBody {
     /// The resolution.
-    #[schema(min_length = 1, max_length = 1000)]
+    #[schema(
+        min_length = 1,
+        max_length = 1000,
+        pattern = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*$"
+    )]
     pub resolution: String,
 }
 
 impl Validate for CloseTicketBody {
     fn validate(&self) -> Result<(), ApiError> {
-        check_len("resolution", self.resolution.trim(), 1, 1000)
+        check_text("resolution", &self.resolution, 1000)
     }
 }
 
@@ -127,15 +151,14 @@ macro_rules! ticket_responses {
 #[utoipa::path(
     post, path = "/api/tickets", tag = "tickets",
     request_body = OpenTicketBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    params(IdempotencyKeyHeader),
     responses(
         (status = 201, description = "Opened", body = CommandResultBody),
-        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Conflict", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A business rule refused it (REJECTED, with the rule in `reason`), a concurrent change, or the same Idempotency-Key still running", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid, or a business rule refused it", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input (VALIDATION) or an Idempotency-Key reused with another request (IDEMPOTENCY_MISMATCH)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("apiKey" = []))
 )]
@@ -147,16 +170,23 @@ pub async fn open_ticket(
 ) -> Response {
     let commands = state.commands.clone();
     let actor = caller.actor.clone();
-    run(&state, &caller, &headers, "POST /api/tickets", body, |input: OpenTicketBody, meta| async move {
-        let ticket = OpenTicket {
-            customer_id: input.customer_id,
-            subject: input.subject,
-            message: input.message,
-            order_id: input.order_id,
-        };
-        let result = commands.open_ticket(&actor, ticket, &meta).await?;
-        Ok((StatusCode::CREATED, CommandResultBody::json(&result)))
-    })
+    run(
+        &state,
+        &caller,
+        &headers,
+        "POST /api/tickets",
+        body,
+        |input: OpenTicketBody, meta| async move {
+            let ticket = OpenTicket {
+                customer_id: input.customer_id,
+                subject: input.subject,
+                message: input.message,
+                order_id: input.order_id,
+            };
+            let result = commands.open_ticket(&actor, ticket, &meta).await?;
+            Ok((StatusCode::CREATED, CommandResultBody::json(&result)))
+        },
+    )
     .await
 }
 
@@ -164,17 +194,16 @@ ticket_responses!(
     /// Post a message on a ticket (its customer, agent).
     #[utoipa::path(
         post, path = "/api/tickets/{id}/messages", tag = "tickets",
-        params(("id" = Uuid, Path, description = "The ticket's id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+        params(("id" = Uuid, Path, description = "The ticket's id"), IdempotencyKeyHeader),
         request_body = PostMessageBody,
         responses(
             (status = 200, description = "Posted", body = CommandResultBody),
-            (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
             (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
             (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such ticket", body = Problem, content_type = "application/problem+json"),
-            (status = 409, description = "Conflict", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "A business rule refused it (REJECTED, with the rule in `reason`), a concurrent change, or the same Idempotency-Key still running", body = Problem, content_type = "application/problem+json"),
             (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-            (status = 422, description = "Invalid, or a business rule refused it", body = Problem, content_type = "application/problem+json"),
+            (status = 422, description = "Invalid input (VALIDATION) or an Idempotency-Key reused with another request (IDEMPOTENCY_MISMATCH)", body = Problem, content_type = "application/problem+json"),
         ),
         security(("bearer" = []), ("apiKey" = []))
     )]
@@ -186,17 +215,16 @@ ticket_responses!(
     /// Assign a ticket to an agent (agent).
     #[utoipa::path(
         post, path = "/api/tickets/{id}/assign", tag = "tickets",
-        params(("id" = Uuid, Path, description = "The ticket's id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+        params(("id" = Uuid, Path, description = "The ticket's id"), IdempotencyKeyHeader),
         request_body = AssignTicketBody,
         responses(
             (status = 200, description = "Assigned", body = CommandResultBody),
-            (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
             (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
             (status = 403, description = "Not an agent", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such ticket", body = Problem, content_type = "application/problem+json"),
-            (status = 409, description = "Conflict", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "A business rule refused it (REJECTED, with the rule in `reason`), a concurrent change, or the same Idempotency-Key still running", body = Problem, content_type = "application/problem+json"),
             (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-            (status = 422, description = "Invalid, or a business rule refused it", body = Problem, content_type = "application/problem+json"),
+            (status = 422, description = "Invalid input (VALIDATION) or an Idempotency-Key reused with another request (IDEMPOTENCY_MISMATCH)", body = Problem, content_type = "application/problem+json"),
         ),
         security(("bearer" = []), ("apiKey" = []))
     )]
@@ -208,17 +236,16 @@ ticket_responses!(
     /// Close a ticket (its customer, agent).
     #[utoipa::path(
         post, path = "/api/tickets/{id}/close", tag = "tickets",
-        params(("id" = Uuid, Path, description = "The ticket's id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+        params(("id" = Uuid, Path, description = "The ticket's id"), IdempotencyKeyHeader),
         request_body = CloseTicketBody,
         responses(
             (status = 200, description = "Closed", body = CommandResultBody),
-            (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
             (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
             (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such ticket", body = Problem, content_type = "application/problem+json"),
-            (status = 409, description = "Conflict", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "A business rule refused it (REJECTED, with the rule in `reason`), a concurrent change, or the same Idempotency-Key still running", body = Problem, content_type = "application/problem+json"),
             (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-            (status = 422, description = "Invalid, or a business rule refused it", body = Problem, content_type = "application/problem+json"),
+            (status = 422, description = "Invalid input (VALIDATION) or an Idempotency-Key reused with another request (IDEMPOTENCY_MISMATCH)", body = Problem, content_type = "application/problem+json"),
         ),
         security(("bearer" = []), ("apiKey" = []))
     )]
@@ -230,17 +257,16 @@ ticket_responses!(
     /// Reopen a closed ticket (its customer, agent).
     #[utoipa::path(
         post, path = "/api/tickets/{id}/reopen", tag = "tickets",
-        params(("id" = Uuid, Path, description = "The ticket's id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+        params(("id" = Uuid, Path, description = "The ticket's id"), IdempotencyKeyHeader),
         request_body(content = Option<EmptyBody>),
         responses(
             (status = 200, description = "Reopened", body = CommandResultBody),
-            (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
             (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
             (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such ticket", body = Problem, content_type = "application/problem+json"),
-            (status = 409, description = "Conflict", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "A business rule refused it (REJECTED, with the rule in `reason`), a concurrent change, or the same Idempotency-Key still running", body = Problem, content_type = "application/problem+json"),
             (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-            (status = 422, description = "Invalid, or a business rule refused it", body = Problem, content_type = "application/problem+json"),
+            (status = 422, description = "Invalid input (VALIDATION) or an Idempotency-Key reused with another request (IDEMPOTENCY_MISMATCH)", body = Problem, content_type = "application/problem+json"),
         ),
         security(("bearer" = []), ("apiKey" = []))
     )]
