@@ -78,6 +78,9 @@ pub struct Append {
     pub stream: StreamRef,
     /// The stream's version the command was decided on (0 for a new stream).
     pub expected_version: i64,
+    /// The hash of the event at `expected_version` (empty for a new stream), as loaded;
+    /// `None` when unknown, and the store reads it first.
+    pub head_hash: Option<Vec<u8>>,
     /// What happened, in order. Must not be empty.
     pub events: Vec<NewEvent>,
     /// Who and why, stored with each event.
@@ -169,6 +172,9 @@ pub struct LoadedStream {
     pub snapshot: Option<Snapshot>,
     /// The events after the snapshot (all of them without one), in version order.
     pub events: Vec<RecordedEvent>,
+    /// The hash of the stream's last event (empty for an empty stream); `None` when a
+    /// snapshot taken before hashes were kept with snapshots has no tail.
+    pub head_hash: Option<Vec<u8>>,
 }
 
 impl LoadedStream {

@@ -214,6 +214,7 @@ where
         let append = Append {
             stream: stream.clone(),
             expected_version: version,
+            head_hash: loaded.head_hash.clone(),
             events: events.iter().map(|e| new_event::<A>(e)).collect(),
             metadata: metadata.clone(),
             snapshot,

@@ -94,12 +94,18 @@ where
         &LoadedStream {
             snapshot: None,
             events: all.clone(),
+            head_hash: None,
         },
         &Upcasters::current(),
     )
     .unwrap();
     assert_eq!(from_snapshot.state(), full.state());
     assert_eq!(version, all.len() as i64);
+    // Appends after snapshot-only loads linked to the snapshot's head: the chain holds.
+    assert!(matches!(
+        store.verify(Some(&stream_ref)).await.unwrap(),
+        application::event_log::Integrity::Verified { .. }
+    ));
 
     // A snapshot written by an older schema version is ignored, never misread.
     sqlx::query(

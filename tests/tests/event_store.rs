@@ -38,6 +38,7 @@ fn append(stream: &StreamRef, expected_version: i64, events: Vec<NewEvent>) -> A
     Append {
         stream: stream.clone(),
         expected_version,
+        head_hash: None,
         events,
         metadata: metadata(),
         snapshot: None,

@@ -1,10 +1,12 @@
 //! Appending one command's events: one statement, one round trip.
 
 use application::event_log::{Append, Appended, Position, StreamRef};
+use chrono::{DateTime, Utc};
 use sqlx::Row;
 use uuid::Uuid;
 
 use super::PgEventStore;
+use super::hash::{Content, event_hash};
 use crate::Error;
 
 const APPEND: &str = include_str!("../sql/append.sql");
@@ -13,8 +15,10 @@ const APPEND: &str = include_str!("../sql/append.sql");
 const UNIQUE_VIOLATION: &str = "23505";
 
 impl PgEventStore {
-    /// Appends `append.events` to the stream if it is still at `append.expected_version`,
-    /// together with the command record and the optional snapshot, atomically.
+    /// Appends `append.events` to the stream if it is still at `append.expected_version`
+    /// (and its head still has `append.head_hash`; without one the head is read first),
+    /// together with the hash chain, the command record and the optional snapshot, in one
+    /// statement.
     ///
     /// # Errors
     /// - [`Error::Conflict`] when the stream is no longer at the expected version (another
@@ -30,29 +34,65 @@ impl PgEventStore {
         if append.events.is_empty() {
             return Err(Error::NothingToAppend);
         }
-        let mut ids = Vec::with_capacity(append.events.len());
-        let mut types = Vec::with_capacity(append.events.len());
-        let mut versions = Vec::with_capacity(append.events.len());
-        let mut payloads = Vec::with_capacity(append.events.len());
-        for event in &append.events {
+        let head_hash = match &append.head_hash {
+            Some(hash) => hash.clone(),
+            None => match self.head(&append.stream).await? {
+                (version, hash) if version == append.expected_version => hash,
+                _ => return Err(conflict()),
+            },
+        };
+        let metadata =
+            serde_json::to_value(&append.metadata).map_err(|e| Error::Encode(e.to_string()))?;
+        // Stored with microsecond precision, and hashed as stored.
+        let now = Utc::now();
+        let recorded_at =
+            DateTime::<Utc>::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
+        let count = append.events.len();
+        let (mut ids, mut types, mut versions, mut payloads) = (
+            Vec::with_capacity(count),
+            Vec::with_capacity(count),
+            Vec::with_capacity(count),
+            Vec::with_capacity(count),
+        );
+        let (mut prev_hashes, mut hashes) = (Vec::with_capacity(count), Vec::with_capacity(count));
+        let mut prev = head_hash.clone();
+        for (event, version) in append.events.iter().zip(append.expected_version + 1..) {
+            let hash = event_hash(
+                &prev,
+                &Content {
+                    stream_type: &append.stream.stream_type,
+                    stream_id: &append.stream.stream_id,
+                    version,
+                    event_id: event.event_id,
+                    event_type: &event.event_type,
+                    event_version: event.event_version,
+                    recorded_at,
+                    metadata: &metadata,
+                    payload: &event.payload,
+                },
+            );
             ids.push(event.event_id);
             types.push(event.event_type.as_str());
             versions.push(event.event_version);
             payloads.push(&event.payload);
+            prev_hashes.push(std::mem::replace(&mut prev, hash.clone()));
+            hashes.push(hash);
         }
-        let metadata =
-            serde_json::to_value(&append.metadata).map_err(|e| Error::Encode(e.to_string()))?;
         let snapshot = append.snapshot.as_ref();
         let result = sqlx::query(APPEND)
             .bind(&append.stream.stream_type)
             .bind(&append.stream.stream_id)
             .bind(append.expected_version)
+            .bind(&head_hash)
             .bind(&ids)
             .bind(&types)
             .bind(&versions)
             .bind(&payloads)
+            .bind(&prev_hashes)
+            .bind(&hashes)
             .bind(&metadata)
-            .bind(Some(append.metadata.command_id))
+            .bind(recorded_at)
+            .bind(append.metadata.command_id)
             .bind(snapshot.map(|s| s.schema_version))
             .bind(snapshot.map(|s| &s.state))
             .bind(snapshot.map(|s| s.version))
@@ -60,7 +100,7 @@ impl PgEventStore {
             .await;
         let row = match result {
             Ok(Some(row)) => row,
-            // The version guard let nothing through: the stream moved on.
+            // The head guard let nothing through: the stream moved on.
             Ok(None) => return Err(conflict()),
             Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some(UNIQUE_VIOLATION) => {
                 return Err(match db.constraint() {
@@ -79,6 +119,22 @@ impl PgEventStore {
                 position: row.try_get("position")?,
             },
         })
+    }
+
+    /// The stream's version and the hash of its last event (`0` and empty for a new one).
+    async fn head(&self, stream: &StreamRef) -> Result<(i64, Vec<u8>), Error> {
+        let row = sqlx::query(
+            "SELECT version, hash FROM events WHERE stream_type = $1 AND stream_id = $2
+             ORDER BY version DESC LIMIT 1",
+        )
+        .bind(&stream.stream_type)
+        .bind(&stream.stream_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(row) => Ok((row.try_get("version")?, row.try_get("hash")?)),
+            None => Ok((0, Vec::new())),
+        }
     }
 
     /// The result of an already applied command, if `command_id` was applied.

@@ -56,6 +56,7 @@ impl<A> CqrsEventStore<A> {
 pub struct Loaded<A> {
     id: String,
     version: i64,
+    head_hash: Option<Vec<u8>>,
     aggregate: A,
 }
 
@@ -134,6 +135,7 @@ where
         Ok(Loaded {
             id: aggregate_id.to_owned(),
             version: loaded.version(),
+            head_hash: loaded.head_hash.clone(),
             aggregate: rehydrate::<A>(&loaded, &self.upcasters).map_err(from_application)?,
         })
     }
@@ -160,6 +162,7 @@ where
         let append = Append {
             stream: StreamRef::new(A::TYPE, context.id.clone()),
             expected_version: context.version,
+            head_hash: context.head_hash.clone(),
             events: events.iter().map(new_event::<A>).collect(),
             metadata: command_metadata(&metadata),
             snapshot,

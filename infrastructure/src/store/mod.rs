@@ -3,6 +3,7 @@
 
 mod append;
 mod cqrs;
+pub mod hash;
 mod port;
 mod read;
 mod row;

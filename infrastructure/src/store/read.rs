@@ -37,26 +37,37 @@ impl PgEventStore {
         stream: &StreamRef,
         snapshot_schema: i32,
     ) -> Result<LoadedStream, Error> {
-        let snapshot = sqlx::query(
-            "SELECT version, schema_version, state FROM snapshots
+        let row = sqlx::query(
+            "SELECT version, schema_version, state, head_hash FROM snapshots
              WHERE stream_type = $1 AND stream_id = $2 AND schema_version = $3",
         )
         .bind(&stream.stream_type)
         .bind(&stream.stream_id)
         .bind(snapshot_schema)
         .fetch_optional(&self.pool)
-        .await?
-        .map(|row| -> Result<Snapshot, Error> {
-            Ok(Snapshot {
-                version: row.try_get("version")?,
-                schema_version: row.try_get("schema_version")?,
-                state: row.try_get("state")?,
-            })
-        })
-        .transpose()?;
+        .await?;
+        let (snapshot, snapshot_hash) = match row {
+            Some(row) => (
+                Some(Snapshot {
+                    version: row.try_get("version")?,
+                    schema_version: row.try_get("schema_version")?,
+                    state: row.try_get("state")?,
+                }),
+                row.try_get::<Option<Vec<u8>>, _>("head_hash")?,
+            ),
+            None => (None, Some(Vec::new())),
+        };
         let after = snapshot.as_ref().map_or(0, |s| s.version);
         let events = self.read_stream(stream, after).await?;
-        Ok(LoadedStream { snapshot, events })
+        let head_hash = match events.last() {
+            Some(last) => Some(last.hash.clone()),
+            None => snapshot_hash,
+        };
+        Ok(LoadedStream {
+            snapshot,
+            events,
+            head_hash,
+        })
     }
 
     /// The stream's events after `after_version`, in version order.
@@ -99,7 +110,9 @@ impl PgEventStore {
         filter: &ReadFilter,
     ) -> Result<Vec<RecordedEvent>, Error> {
         let mut query = selection(after, filter);
-        query.push(" ORDER BY transaction_id, position LIMIT ");
+        // Qualified: the bare names would mean the computed output columns, which no index
+        // provides (a full sort per batch).
+        query.push(" ORDER BY events.transaction_id, events.position LIMIT ");
         query.push_bind(limit);
         query
             .build()

@@ -2,24 +2,25 @@
 
 use application::event_log::{BrokenLink, Integrity, StreamRef};
 use futures::TryStreamExt;
+use serde_json::Value;
 use sqlx::Row;
 
 use super::PgEventStore;
+use super::hash::{Content, event_hash, hex};
 use crate::Error;
 
 impl PgEventStore {
     /// Recomputes the hash of every event (of one stream, or of all) from its stored
-    /// content with the same `event_hash` function the append uses, and checks that each
-    /// event links to its predecessor and versions have no gap. Rows are streamed, so
-    /// memory stays flat whatever the size of the log.
+    /// content with the same function the append uses, and checks that each event links to
+    /// its predecessor and versions have no gap. Rows are streamed, so memory stays flat
+    /// whatever the size of the log.
     ///
     /// # Errors
     /// [`Error::Database`] when the store cannot be read.
     pub async fn verify(&self, stream: Option<&StreamRef>) -> Result<Integrity, Error> {
         let sql = format!(
-            "SELECT stream_type, stream_id, version, prev_hash, hash,
-                    event_hash(prev_hash, stream_type, stream_id, version, event_id, event_type,
-                               event_version, payload, metadata, recorded_at) AS recomputed,
+            "SELECT stream_type, stream_id, version, event_id, event_type, event_version,
+                    payload, metadata, recorded_at, prev_hash, hash,
                     lag(hash) OVER w AS previous_hash,
                     lag(version) OVER w AS previous_version
              FROM events
@@ -42,7 +43,24 @@ impl PgEventStore {
             let version: i64 = row.try_get("version")?;
             let prev_hash: Vec<u8> = row.try_get("prev_hash")?;
             let hash: Vec<u8> = row.try_get("hash")?;
-            let recomputed: Vec<u8> = row.try_get("recomputed")?;
+            let stream_type: String = row.try_get("stream_type")?;
+            let stream_id: String = row.try_get("stream_id")?;
+            let metadata: Value = row.try_get("metadata")?;
+            let payload: Value = row.try_get("payload")?;
+            let recomputed = event_hash(
+                &prev_hash,
+                &Content {
+                    stream_type: &stream_type,
+                    stream_id: &stream_id,
+                    version,
+                    event_id: row.try_get("event_id")?,
+                    event_type: &row.try_get::<String, _>("event_type")?,
+                    event_version: row.try_get("event_version")?,
+                    recorded_at: row.try_get("recorded_at")?,
+                    metadata: &metadata,
+                    payload: &payload,
+                },
+            );
             let previous_hash: Option<Vec<u8>> = row.try_get("previous_hash")?;
             let previous_version: Option<i64> = row.try_get("previous_version")?;
             let broken =
@@ -85,14 +103,4 @@ impl PgEventStore {
         }
         Ok(Integrity::Verified { events, streams })
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
