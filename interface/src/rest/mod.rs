@@ -3,6 +3,7 @@
 
 pub mod command;
 mod orders;
+mod problems;
 mod products;
 pub mod result;
 mod sku_path;
@@ -32,6 +33,10 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
             .into(),
     );
     let components = api.components.get_or_insert_with(Default::default);
+    components.schemas.insert(
+        "Problem".into(),
+        <crate::error::Problem as utoipa::PartialSchema>::schema(),
+    );
     components.add_security_scheme(
         "bearer",
         SecurityScheme::Http(

@@ -12,11 +12,12 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::command::{IdempotencyKeyHeader, Validate, check_id, check_price, check_text, run};
+use super::problems::CommandProblems;
 use super::result::CommandResultBody;
 use super::sku_path;
 use super::whole;
 use crate::caller::Caller;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The order routes.
@@ -148,11 +149,7 @@ impl Validate for EmptyBody {
     params(IdempotencyKeyHeader),
     responses(
         (status = 202, description = "Placed; fulfilment under way", body = CommandResultBody),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A business rule refused it (REJECTED, with the rule in `reason`), a concurrent change, or the same Idempotency-Key still running", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid input (VALIDATION) or an Idempotency-Key reused with another request (IDEMPOTENCY_MISMATCH)", body = Problem, content_type = "application/problem+json"),
+        CommandProblems,
     ),
     security(("bearer" = []), ("apiKey" = []))
 )]
@@ -203,12 +200,7 @@ pub async fn place_order(
     request_body(content = Option<CancelOrderBody>),
     responses(
         (status = 202, description = "Cancelled; compensation under way", body = CommandResultBody),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A business rule refused it (REJECTED, with the rule in `reason`), a concurrent change, or the same Idempotency-Key still running", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid input (VALIDATION) or an Idempotency-Key reused with another request (IDEMPOTENCY_MISMATCH)", body = Problem, content_type = "application/problem+json"),
+        CommandProblems,
     ),
     security(("bearer" = []), ("apiKey" = []))
 )]
@@ -247,12 +239,7 @@ pub async fn cancel_order(
     request_body(content = Option<EmptyBody>),
     responses(
         (status = 200, description = "Shipped", body = CommandResultBody),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an operator", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A business rule refused it (REJECTED, with the rule in `reason`), a concurrent change, or the same Idempotency-Key still running", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid input (VALIDATION) or an Idempotency-Key reused with another request (IDEMPOTENCY_MISMATCH)", body = Problem, content_type = "application/problem+json"),
+        CommandProblems,
     ),
     security(("bearer" = []), ("apiKey" = []))
 )]

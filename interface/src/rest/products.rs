@@ -11,11 +11,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::command::{IdempotencyKeyHeader, Validate, check_text, run};
+use super::problems::CommandProblems;
 use super::result::CommandResultBody;
 use super::sku_path;
 use super::whole;
 use crate::caller::Caller;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The product routes.
@@ -100,11 +101,7 @@ fn check_quantity(field: &str, value: u32, min: u32) -> Result<(), ApiError> {
     params(IdempotencyKeyHeader),
     responses(
         (status = 201, description = "Registered", body = CommandResultBody),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an operator", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A business rule refused it (REJECTED, with the rule in `reason`), a concurrent change, or the same Idempotency-Key still running", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid input (VALIDATION) or an Idempotency-Key reused with another request (IDEMPOTENCY_MISMATCH)", body = Problem, content_type = "application/problem+json"),
+        CommandProblems,
     ),
     security(("bearer" = []), ("apiKey" = []))
 )]
@@ -148,12 +145,7 @@ pub async fn register_product(
     request_body = RestockBody,
     responses(
         (status = 200, description = "Restocked", body = CommandResultBody),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an operator", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A business rule refused it (REJECTED, with the rule in `reason`), a concurrent change, or the same Idempotency-Key still running", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid input (VALIDATION) or an Idempotency-Key reused with another request (IDEMPOTENCY_MISMATCH)", body = Problem, content_type = "application/problem+json"),
+        CommandProblems,
     ),
     security(("bearer" = []), ("apiKey" = []))
 )]

@@ -13,9 +13,10 @@ use uuid::Uuid;
 
 use super::command::{IdempotencyKeyHeader, Validate, check_id, check_text, run};
 use super::orders::{EmptyBody, parse_id};
+use super::problems::CommandProblems;
 use super::result::CommandResultBody;
 use crate::caller::Caller;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The ticket routes.
@@ -154,11 +155,7 @@ macro_rules! ticket_responses {
     params(IdempotencyKeyHeader),
     responses(
         (status = 201, description = "Opened", body = CommandResultBody),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A business rule refused it (REJECTED, with the rule in `reason`), a concurrent change, or the same Idempotency-Key still running", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid input (VALIDATION) or an Idempotency-Key reused with another request (IDEMPOTENCY_MISMATCH)", body = Problem, content_type = "application/problem+json"),
+        CommandProblems,
     ),
     security(("bearer" = []), ("apiKey" = []))
 )]
@@ -198,12 +195,7 @@ ticket_responses!(
         request_body = PostMessageBody,
         responses(
             (status = 200, description = "Posted", body = CommandResultBody),
-            (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-            (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-            (status = 404, description = "No such ticket", body = Problem, content_type = "application/problem+json"),
-            (status = 409, description = "A business rule refused it (REJECTED, with the rule in `reason`), a concurrent change, or the same Idempotency-Key still running", body = Problem, content_type = "application/problem+json"),
-            (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-            (status = 422, description = "Invalid input (VALIDATION) or an Idempotency-Key reused with another request (IDEMPOTENCY_MISMATCH)", body = Problem, content_type = "application/problem+json"),
+            CommandProblems,
         ),
         security(("bearer" = []), ("apiKey" = []))
     )]
@@ -219,12 +211,7 @@ ticket_responses!(
         request_body = AssignTicketBody,
         responses(
             (status = 200, description = "Assigned", body = CommandResultBody),
-            (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-            (status = 403, description = "Not an agent", body = Problem, content_type = "application/problem+json"),
-            (status = 404, description = "No such ticket", body = Problem, content_type = "application/problem+json"),
-            (status = 409, description = "A business rule refused it (REJECTED, with the rule in `reason`), a concurrent change, or the same Idempotency-Key still running", body = Problem, content_type = "application/problem+json"),
-            (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-            (status = 422, description = "Invalid input (VALIDATION) or an Idempotency-Key reused with another request (IDEMPOTENCY_MISMATCH)", body = Problem, content_type = "application/problem+json"),
+            CommandProblems,
         ),
         security(("bearer" = []), ("apiKey" = []))
     )]
@@ -240,12 +227,7 @@ ticket_responses!(
         request_body = CloseTicketBody,
         responses(
             (status = 200, description = "Closed", body = CommandResultBody),
-            (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-            (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-            (status = 404, description = "No such ticket", body = Problem, content_type = "application/problem+json"),
-            (status = 409, description = "A business rule refused it (REJECTED, with the rule in `reason`), a concurrent change, or the same Idempotency-Key still running", body = Problem, content_type = "application/problem+json"),
-            (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-            (status = 422, description = "Invalid input (VALIDATION) or an Idempotency-Key reused with another request (IDEMPOTENCY_MISMATCH)", body = Problem, content_type = "application/problem+json"),
+            CommandProblems,
         ),
         security(("bearer" = []), ("apiKey" = []))
     )]
@@ -261,12 +243,7 @@ ticket_responses!(
         request_body(content = Option<EmptyBody>),
         responses(
             (status = 200, description = "Reopened", body = CommandResultBody),
-            (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-            (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-            (status = 404, description = "No such ticket", body = Problem, content_type = "application/problem+json"),
-            (status = 409, description = "A business rule refused it (REJECTED, with the rule in `reason`), a concurrent change, or the same Idempotency-Key still running", body = Problem, content_type = "application/problem+json"),
-            (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-            (status = 422, description = "Invalid input (VALIDATION) or an Idempotency-Key reused with another request (IDEMPOTENCY_MISMATCH)", body = Problem, content_type = "application/problem+json"),
+            CommandProblems,
         ),
         security(("bearer" = []), ("apiKey" = []))
     )]

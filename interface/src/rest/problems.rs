@@ -1,0 +1,54 @@
+//! The error answers every command endpoint documents: one list, so the OpenAPI document
+//! states them the same way everywhere.
+
+use std::collections::BTreeMap;
+
+use utoipa::IntoResponses;
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::{Ref, RefOr};
+
+/// The problem+json answers of a command endpoint.
+#[derive(Debug)]
+pub struct CommandProblems;
+
+const ANSWERS: [(u16, &str); 6] = [
+    (401, "UNAUTHENTICATED: no valid token or API key"),
+    (
+        403,
+        "FORBIDDEN: the caller's role or ownership does not allow it",
+    ),
+    (
+        404,
+        "NOT_FOUND: the order, ticket or product does not exist",
+    ),
+    (
+        409,
+        "REJECTED: a business rule refused it as the resource stands (the rule is in \
+         `reason`); CONFLICT: a concurrent change, or the same Idempotency-Key still running",
+    ),
+    (413, "VALIDATION: the body is larger than the limit"),
+    (
+        422,
+        "VALIDATION: invalid input; IDEMPOTENCY_MISMATCH: the Idempotency-Key was used with \
+         another request",
+    ),
+];
+
+impl IntoResponses for CommandProblems {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        ANSWERS
+            .iter()
+            .map(|(status, description)| {
+                let content = ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build();
+                let response = ResponseBuilder::new()
+                    .description(*description)
+                    .content("application/problem+json", content)
+                    .build();
+                (status.to_string(), RefOr::T(response))
+            })
+            .collect()
+    }
+}
