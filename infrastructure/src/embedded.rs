@@ -85,10 +85,15 @@ impl EmbeddedPostgres {
     ///
     /// # Errors
     ///
-    /// [`Error::NoPostgres`] without server binaries; [`Error::Embedded`] when the cluster's
-    /// server is already running (from another process), when running as root without a
-    /// `postgres` user, or when `initdb` or the server fails (with the tail of its output);
-    /// [`Error::Io`] when the directory cannot be prepared.
+    /// When a server already runs on that data directory (another domainflow process, or
+    /// one left over by a process that died), it is used as it is and left running when
+    /// this handle stops.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoPostgres`] without server binaries; [`Error::Embedded`] when running as
+    /// root without a `postgres` user, or when `initdb` or the server fails (with the tail
+    /// of its output); [`Error::Io`] when the directory cannot be prepared.
     pub async fn start(data_dir: &Path) -> Result<Self, Error> {
         let bin_dir = find_binaries()?;
         let data_dir = create_private_dir(data_dir, true)?;
@@ -96,7 +101,14 @@ impl EmbeddedPostgres {
         let mut cluster = Self::new(bin_dir, data_dir, account, false);
         cluster.hand_over(false)?;
         if cluster.pgdata.join("PG_VERSION").exists() {
-            cluster.refuse_if_running().await?;
+            if let Some(port) = cluster.running_port().await? {
+                // Share it rather than fail: it serves this very data directory. This
+                // process did not start it, so it will not stop it either.
+                cluster.port = port;
+                cluster.check_attached().await?;
+                tracing::info!(port, "attached to the embedded PostgreSQL already running");
+                return Ok(cluster);
+            }
             if let Some(account) = account {
                 account::give_tree(&cluster.pgdata, account)?;
             }

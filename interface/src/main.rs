@@ -47,6 +47,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("{}", interface::cli::token(args)?);
             Ok(())
         }
+        Command::ApiKey(command) => {
+            println!("{}", interface::cli::api_key(command, file).await?);
+            Ok(())
+        }
         Command::Schema => {
             print!("{}", interface::graphql::schema(true).sdl());
             Ok(())

@@ -54,6 +54,15 @@ impl EmbeddedPostgres {
         )))
     }
 
+    /// Checks that the server found running on this cluster answers on its port as this
+    /// very data directory.
+    pub(super) async fn check_attached(&self) -> Result<(), Error> {
+        match tokio::time::timeout(PROBE_TIMEOUT, probe(&url_on(self.port, "postgres"))).await {
+            Ok(Ok(dir)) if Path::new(&dir) == self.pgdata => Ok(()),
+            _ => Err(self.already_running()),
+        }
+    }
+
     async fn spawn_server(&self, port: u16, settings: &[(&str, &str)]) -> Result<Launch, Error> {
         let log_path = self.data_dir.join(LOG_FILE);
         let log = std::fs::OpenOptions::new()

@@ -50,18 +50,36 @@ impl EmbeddedPostgres {
 
     /// Two servers must never share a data directory, and one we did not start is not ours to
     /// stop; `pg_ctl status` checks that `postmaster.pid` names a live process.
-    pub(super) async fn refuse_if_running(&self) -> Result<(), Error> {
+    /// The port of the server already running on this cluster (left over by a process
+    /// that died, or run by another domainflow process), if there is one.
+    pub(super) async fn running_port(&self) -> Result<Option<u16>, Error> {
         let mut command = self.command(self.bin_dir.join("pg_ctl"));
         command.arg("-D").arg(&self.pgdata).arg("status");
         let output = self.run(command).await?;
         // Exit code 3 means not running; 4 (no accessible directory) is left to the start
         // attempt, whose log says more.
-        if output.status.code() == Some(0) {
-            return Err(self.already_running());
+        if output.status.code() != Some(0) {
+            return Ok(None);
         }
-        Ok(())
+        // postmaster.pid: line 1 is the pid, line 4 the port.
+        let pid_file = std::fs::read_to_string(self.pgdata.join("postmaster.pid"))
+            .map_err(|source| self.io("reading postmaster.pid", source))?;
+        pid_file
+            .lines()
+            .nth(3)
+            .and_then(|port| port.trim().parse().ok())
+            .map(Some)
+            .ok_or_else(|| {
+                self.error(format!(
+                    "a server runs on it but its postmaster.pid names no port; stop it with \
+                     `pg_ctl -D {} stop` (as the postgres user when root)",
+                    self.pgdata.display()
+                ))
+            })
     }
+}
 
+impl EmbeddedPostgres {
     pub(super) fn already_running(&self) -> Error {
         // postmaster.pid: line 1 is the pid, line 4 the port.
         let pid_file =
@@ -70,9 +88,9 @@ impl EmbeddedPostgres {
         let pid = lines.next().unwrap_or("?");
         let port = lines.nth(2).unwrap_or("?");
         self.error(format!(
-            "a PostgreSQL server is already running on it (pid {pid}, port {port}), probably \
-             started by another domainflow process; stop that one, or run `pg_ctl -D {} stop` \
-             if it is left over, or use another data directory",
+            "a PostgreSQL server is already running on it (pid {pid}, port {port}) and does \
+             not answer as this cluster; stop it with `pg_ctl -D {} stop` (as the postgres \
+             user when root), or use another data directory",
             self.pgdata.display()
         ))
     }

@@ -113,16 +113,16 @@ async fn persistent_cluster_keeps_data_across_restarts() {
 }
 
 #[tokio::test]
-async fn second_start_on_a_running_cluster_is_refused() {
+async fn a_second_start_on_a_running_cluster_attaches_to_it_and_leaves_it_running() {
     let scratch = Scratch::new("running");
     let data_dir = scratch.0.join("data");
     let first = EmbeddedPostgres::start(&data_dir).await.unwrap();
 
-    let err = EmbeddedPostgres::start(&data_dir).await.unwrap_err();
-    let message = err.to_string();
-    assert!(message.contains("already running"), "{message}");
-    assert!(message.contains(&first.port().to_string()), "{message}");
-    // The refusal must leave the running server alone.
+    let second = EmbeddedPostgres::start(&data_dir).await.unwrap();
+    assert_eq!(second.port(), first.port());
+    assert_eq!(select_one(&second.url("postgres")).await, 1);
+    // The attached handle did not start the server, so stopping it leaves the server alone.
+    second.stop().await.unwrap();
     assert_eq!(select_one(&first.url("postgres")).await, 1);
 
     first.stop().await.unwrap();

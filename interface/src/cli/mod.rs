@@ -1,5 +1,6 @@
 //! The `domainflow` command line: settings from flags, environment and an optional file.
 
+mod api_key;
 mod database;
 mod duration;
 mod serve;
@@ -37,6 +38,35 @@ pub enum Command {
     Token(TokenArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Create or revoke API keys (sent as `X-Api-Key`; only their hash is stored).
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
+}
+
+/// `api-key` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key and print it (it is shown once).
+    Create {
+        /// The key's name: the subject its requests act as.
+        #[arg(long)]
+        name: String,
+        /// customer, agent, operator or auditor.
+        #[arg(long)]
+        role: String,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Revoke the live key with this name.
+    Revoke {
+        /// The key's name.
+        #[arg(long)]
+        name: String,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 /// Where the database is.
@@ -106,5 +136,6 @@ pub struct TokenArgs {
     pub data_dir: Option<PathBuf>,
 }
 
+pub use api_key::api_key;
 pub use serve::serve;
 pub use token::token;
