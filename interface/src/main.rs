@@ -47,6 +47,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("{}", interface::cli::token(args)?);
             Ok(())
         }
+        Command::Verify { stream, database } => {
+            println!("{}", interface::cli::verify(stream, database, file).await?);
+            Ok(())
+        }
         Command::ApiKey(command) => {
             println!("{}", interface::cli::api_key(command, file).await?);
             Ok(())

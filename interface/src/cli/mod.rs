@@ -6,6 +6,7 @@ mod duration;
 mod serve;
 mod settings;
 mod token;
+mod verify;
 
 use std::path::PathBuf;
 
@@ -38,6 +39,15 @@ pub enum Command {
     Token(TokenArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Verify the event log's hash chains; exits non-zero naming the first broken link.
+    Verify {
+        /// Only this stream, as TYPE/ID (e.g. `stock/MUG-1`).
+        #[arg(long, value_name = "TYPE/ID")]
+        stream: Option<String>,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
     /// Create or revoke API keys (sent as `X-Api-Key`; only their hash is stored).
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
@@ -139,3 +149,4 @@ pub struct TokenArgs {
 pub use api_key::api_key;
 pub use serve::serve;
 pub use token::token;
+pub use verify::verify;

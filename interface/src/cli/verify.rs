@@ -1,0 +1,53 @@
+//! `domainflow verify`: walks the hash chains of the event log.
+
+use application::event_log::{Integrity, StreamRef};
+use infrastructure::{DatabaseOptions, PgEventStore};
+
+use super::settings::default_data_dir;
+use super::{Database, DatabaseArgs, FileSettings};
+
+/// Recomputes every link (of one stream, or of all) from the stored content.
+///
+/// # Errors
+/// The report of the first broken link, or why the log could not be read.
+pub async fn verify(
+    stream: Option<String>,
+    database: DatabaseArgs,
+    file: FileSettings,
+) -> Result<String, String> {
+    let stream = stream.as_deref().map(parse_stream).transpose()?;
+    let data_dir = database
+        .data_dir
+        .or(file.data_dir)
+        .unwrap_or_else(default_data_dir);
+    let database = Database::open(database.database_url.or(file.database_url), &data_dir).await?;
+    let outcome = async {
+        let pool = infrastructure::connect(&database.url, &DatabaseOptions::default())
+            .await
+            .map_err(|e| e.to_string())?;
+        let report = PgEventStore::new(pool.clone())
+            .verify(stream.as_ref())
+            .await
+            .map_err(|e| e.to_string());
+        pool.close().await;
+        report
+    }
+    .await;
+    database.close().await;
+    match outcome? {
+        verified @ Integrity::Verified { .. } => Ok(verified.to_string()),
+        broken @ Integrity::Broken(_) => Err(broken.to_string()),
+    }
+}
+
+/// `TYPE/ID`, e.g. `stock/MUG-1`.
+fn parse_stream(text: &str) -> Result<StreamRef, String> {
+    match text.split_once('/') {
+        Some((stream_type, id)) if !stream_type.is_empty() && !id.is_empty() => {
+            Ok(StreamRef::new(stream_type, id))
+        }
+        _ => Err(format!(
+            "--stream {text:?} is not TYPE/ID, e.g. stock/MUG-1"
+        )),
+    }
+}
