@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::Error;
-use crate::event_log::{Append, Appended, LoadedStream, StreamRef};
+use crate::event_log::{Append, Appended, LoadedStream, Position, RecordedEvent, StreamRef};
 
 /// What became of an append.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,4 +39,14 @@ pub trait EventStore: Send + Sync {
         &self,
         command_id: Uuid,
     ) -> Result<Option<(StreamRef, Appended)>, Error>;
+
+    /// Up to `limit` events after `after` in the global order `(transaction_id, position)`.
+    ///
+    /// Only events of transactions older than every transaction still running are
+    /// returned, so a reader resuming from the last position it saw never skips an event
+    /// that commits late.
+    ///
+    /// # Errors
+    /// [`Error::Infrastructure`] when the store cannot be read.
+    async fn read_all(&self, after: Position, limit: i64) -> Result<Vec<RecordedEvent>, Error>;
 }

@@ -1,2 +1,30 @@
-//! Projection workers that turn the event log into read models, and the replay machinery
-//! that rebuilds them without downtime.
+//! Projection workers that turn the event log into read models.
+//!
+//! - [`Projection`]: a named, idempotent handler of events; [`Orders`], [`Products`],
+//!   [`Tickets`] and [`Payments`] build the `rm_*` tables, listed by [`Projections::all`].
+//! - [`Worker`]: runs one projection — one active worker across processes (a session
+//!   advisory lock), batches applied with a compare-and-set checkpoint in one transaction,
+//!   woken in process or by adaptive polling, failing events retried then parked.
+//! - [`spawn_workers`]: one worker per projection.
+//! - [`Error`]: the crate's one error type.
+
+pub mod checkpoint;
+pub mod decode;
+pub mod error;
+pub mod orders;
+pub mod payments;
+pub mod products;
+pub mod projection;
+pub mod registry;
+pub mod tickets;
+pub mod worker;
+
+pub use checkpoint::Checkpoint;
+pub use error::Error;
+pub use orders::Orders;
+pub use payments::Payments;
+pub use products::{Levels, Products};
+pub use projection::Projection;
+pub use registry::{Projections, spawn_workers};
+pub use tickets::Tickets;
+pub use worker::{Worker, WorkerOptions};

@@ -1,11 +1,11 @@
 //! [`PgEventStore`] as the application's event-store port.
 
-use application::event_log::{Append, Appended, LoadedStream, StreamRef};
+use application::event_log::{Append, Appended, LoadedStream, Position, RecordedEvent, StreamRef};
 use application::{AppendOutcome, EventStore};
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use super::PgEventStore;
+use super::{PgEventStore, ReadFilter};
 use crate::Error;
 
 #[async_trait]
@@ -31,6 +31,14 @@ impl EventStore for PgEventStore {
         command_id: Uuid,
     ) -> Result<Option<(StreamRef, Appended)>, application::Error> {
         Ok(PgEventStore::command_outcome(self, command_id).await?)
+    }
+
+    async fn read_all(
+        &self,
+        after: Position,
+        limit: i64,
+    ) -> Result<Vec<RecordedEvent>, application::Error> {
+        Ok(PgEventStore::read_all(self, after, limit, &ReadFilter::default()).await?)
     }
 }
 

@@ -1,0 +1,52 @@
+//! Every projection of domainflow, and one worker for each.
+
+use std::sync::Arc;
+
+use application::EventStore;
+use sqlx::PgPool;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use crate::{Error, Orders, Payments, Products, Projection, Tickets, Worker, WorkerOptions};
+
+/// The projections the server runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Projections;
+
+impl Projections {
+    /// Orders, products, tickets and payments.
+    #[must_use]
+    pub fn all() -> Vec<Arc<dyn Projection>> {
+        vec![
+            Arc::new(Orders),
+            Arc::new(Products),
+            Arc::new(Tickets),
+            Arc::new(Payments),
+        ]
+    }
+}
+
+/// Spawns one [`Worker`] per projection of [`Projections::all`]; each task ends when
+/// `shutdown` turns true, or with [`Error::Parked`].
+#[must_use]
+pub fn spawn_workers(
+    pool: &PgPool,
+    store: &Arc<dyn EventStore>,
+    wake: &Arc<Notify>,
+    shutdown: &watch::Receiver<bool>,
+    options: &WorkerOptions,
+) -> Vec<JoinHandle<Result<(), Error>>> {
+    Projections::all()
+        .into_iter()
+        .map(|projection| {
+            let worker = Worker::new(
+                projection,
+                Arc::clone(store),
+                pool.clone(),
+                Arc::clone(wake),
+                options.clone(),
+            );
+            tokio::spawn(worker.run(shutdown.clone()))
+        })
+        .collect()
+}

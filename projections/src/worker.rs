@@ -1,0 +1,301 @@
+//! The runtime of one projection: one active worker across every process, reading the
+//! global order from its checkpoint in batches and applying each batch with the checkpoint
+//! in one transaction.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use application::EventStore;
+use application::event_log::{Position, RecordedEvent};
+use sqlx::{Connection, PgConnection, PgPool};
+use tokio::sync::{Notify, watch};
+
+use crate::{Error, Projection, checkpoint};
+
+/// How a worker paces itself.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// Most events applied in one transaction.
+    pub batch_size: i64,
+    /// The first poll interval once the log is drained; doubled while idle.
+    pub min_poll: Duration,
+    /// The longest poll interval.
+    pub max_poll: Duration,
+    /// How often a waiting worker tries to take the projection's lock.
+    pub lock_retry: Duration,
+    /// Attempts at a failing event before the projection is parked.
+    pub max_attempts: u32,
+    /// The pause after the first failure; doubled after each further one.
+    pub retry_base: Duration,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        Self {
+            batch_size: 500,
+            min_poll: Duration::from_millis(10),
+            max_poll: Duration::from_secs(1),
+            lock_retry: Duration::from_secs(1),
+            max_attempts: 5,
+            retry_base: Duration::from_millis(100),
+        }
+    }
+}
+
+/// Runs one projection. See [`Worker::run`].
+#[derive(Clone)]
+pub struct Worker {
+    projection: Arc<dyn Projection>,
+    store: Arc<dyn EventStore>,
+    pool: PgPool,
+    wake: Arc<Notify>,
+    options: WorkerOptions,
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker")
+            .field("projection", &self.name())
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A batch that did not commit, and the index of the event that failed (0 when the
+/// transaction itself failed).
+struct Failure {
+    at: usize,
+    error: Error,
+}
+
+impl Worker {
+    /// A worker for `projection` reading the log through `store` and writing read models
+    /// and its checkpoint through `pool`. The command side calls `wake.notify_waiters()`
+    /// after each commit; writes of other processes are found by polling.
+    #[must_use]
+    pub fn new(
+        projection: Arc<dyn Projection>,
+        store: Arc<dyn EventStore>,
+        pool: PgPool,
+        wake: Arc<Notify>,
+        options: WorkerOptions,
+    ) -> Self {
+        Self {
+            projection,
+            store,
+            pool,
+            wake,
+            options,
+        }
+    }
+
+    /// The projection's name.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        self.projection.name()
+    }
+
+    /// Runs until `shutdown` turns true (or its sender is dropped).
+    ///
+    /// Takes the projection's session advisory lock on a connection of its own and holds
+    /// it while active; while another worker holds it, waits and tries again. A lost
+    /// connection or a checkpoint moved by another worker sends it back to the lock.
+    ///
+    /// # Errors
+    /// [`Error::Parked`] when an event kept failing and the projection was parked (or was
+    /// parked already): the checkpoint stays before that event.
+    #[tracing::instrument(skip_all, fields(projection = self.name()))]
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) -> Result<(), Error> {
+        loop {
+            let Some(mut session) = self.lock(&mut shutdown).await else {
+                return Ok(());
+            };
+            let outcome = self.process(&mut session, &mut shutdown).await;
+            let lost = match &outcome {
+                Err(error) => error.is_connection_lost() || session.ping().await.is_err(),
+                Ok(()) => false,
+            };
+            // Closing the session releases the lock.
+            let _ = session.close().await;
+            match outcome {
+                Err(Error::CheckpointMoved(_)) => {
+                    tracing::warn!("another worker moved the checkpoint; taking the lock again");
+                }
+                Err(error) if lost => {
+                    tracing::warn!(%error, "connection lost; resuming from the checkpoint");
+                }
+                other => return other,
+            }
+            if pause(&mut shutdown, self.options.retry_base).await {
+                return Ok(());
+            }
+        }
+    }
+
+    /// A connection holding the projection's lock; `None` on shutdown.
+    async fn lock(&self, shutdown: &mut watch::Receiver<bool>) -> Option<PgConnection> {
+        let mut waiting: Option<PgConnection> = None;
+        loop {
+            if *shutdown.borrow() {
+                return None;
+            }
+            let conn = match waiting.take() {
+                Some(conn) => Ok(conn),
+                None => self
+                    .pool
+                    .acquire()
+                    .await
+                    .map(sqlx::pool::PoolConnection::detach),
+            };
+            match conn {
+                Ok(mut conn) => {
+                    let taken = sqlx::query_scalar::<_, bool>(
+                        "SELECT pg_try_advisory_lock(hashtext('projection:' || $1))",
+                    )
+                    .bind(self.name())
+                    .fetch_one(&mut conn)
+                    .await;
+                    match taken {
+                        Ok(true) => {
+                            tracing::info!("projection lock taken");
+                            return Some(conn);
+                        }
+                        Ok(false) => waiting = Some(conn),
+                        Err(error) => tracing::warn!(%error, "trying the projection lock"),
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "connecting for the projection lock"),
+            }
+            if pause(shutdown, self.options.lock_retry).await {
+                if let Some(conn) = waiting {
+                    let _ = conn.close().await;
+                }
+                return None;
+            }
+        }
+    }
+
+    /// Applies the log from the checkpoint on, while holding the lock on `conn`.
+    async fn process(
+        &self,
+        conn: &mut PgConnection,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<(), Error> {
+        let name = self.name();
+        let start = checkpoint::load(conn, name).await?;
+        if let Some(error) = start.parked {
+            return Err(Error::Parked { name, error });
+        }
+        let mut position = start.position;
+        let mut idle = self.options.min_poll;
+        let mut limit = self.options.batch_size;
+        let mut failures = 0;
+        loop {
+            if *shutdown.borrow() {
+                return Ok(());
+            }
+            // Registered before reading, so a commit between the read and the wait wakes it.
+            let notified = self.wake.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let events = match self.store.read_all(position, limit).await {
+                Ok(events) => events,
+                Err(error) => {
+                    tracing::warn!(%error, "reading the event log");
+                    Vec::new()
+                }
+            };
+            if events.is_empty() {
+                tokio::select! {
+                    () = &mut notified => {}
+                    () = tokio::time::sleep(idle) => {}
+                    _ = shutdown.changed() => {}
+                }
+                idle = (idle * 2).min(self.options.max_poll);
+                continue;
+            }
+            idle = self.options.min_poll;
+            match self.apply_batch(conn, position, &events).await {
+                Ok(last) => {
+                    position = last;
+                    limit = self.options.batch_size;
+                    failures = 0;
+                }
+                // Commit the events before the failing one first, so the failure is retried
+                // (and, if need be, parked) exactly at that event.
+                Err(Failure { at, .. }) if at > 0 => {
+                    limit = i64::try_from(at).unwrap_or(1);
+                }
+                Err(Failure { error, .. })
+                    if error.is_connection_lost() || matches!(error, Error::CheckpointMoved(_)) =>
+                {
+                    return Err(error);
+                }
+                Err(Failure { error, .. }) => {
+                    failures += 1;
+                    if conn.ping().await.is_err() {
+                        return Err(error);
+                    }
+                    if failures >= self.options.max_attempts {
+                        let text = error.to_string();
+                        tracing::error!(error = %text, failures, "parking the projection");
+                        checkpoint::park(conn, name, &text).await?;
+                        return Err(Error::Parked { name, error: text });
+                    }
+                    tracing::warn!(%error, failures, "batch failed; retrying");
+                    let delay = self.options.retry_base * 2_u32.saturating_pow(failures - 1);
+                    if pause(shutdown, delay).await {
+                        return Ok(());
+                    }
+                    limit = 1;
+                }
+            }
+        }
+    }
+
+    /// Applies `events` and moves the checkpoint from `from` to the last of them, in one
+    /// transaction; returns the new checkpoint.
+    async fn apply_batch(
+        &self,
+        conn: &mut PgConnection,
+        from: Position,
+        events: &[RecordedEvent],
+    ) -> Result<Position, Failure> {
+        let whole = |error: Error| Failure { at: 0, error };
+        let mut tx = conn.begin().await.map_err(|e| whole(e.into()))?;
+        for (at, event) in events.iter().enumerate() {
+            if let Err(cause) = self.projection.apply(&mut tx, event).await {
+                let _ = tx.rollback().await;
+                return Err(Failure {
+                    at,
+                    error: Error::Handler {
+                        projection: self.name(),
+                        position: event.position,
+                        stream: event.stream.to_string(),
+                        version: event.version,
+                        event_type: event.event_type.clone(),
+                        cause: Box::new(cause),
+                    },
+                });
+            }
+        }
+        let to = events.last().map_or(from, |e| e.position);
+        checkpoint::advance(&mut tx, self.name(), from, to)
+            .await
+            .map_err(whole)?;
+        tx.commit().await.map_err(|e| whole(e.into()))?;
+        tracing::debug!(events = events.len(), "batch applied");
+        Ok(to)
+    }
+}
+
+/// Sleeps `duration` unless shut down first; true when shutting down.
+async fn pause(shutdown: &mut watch::Receiver<bool>, duration: Duration) -> bool {
+    if *shutdown.borrow() {
+        return true;
+    }
+    tokio::select! {
+        () = tokio::time::sleep(duration) => false,
+        changed = shutdown.changed() => changed.is_err() || *shutdown.borrow(),
+    }
+}
