@@ -15,6 +15,7 @@
 pub mod actor;
 pub mod aggregates;
 pub mod commands;
+pub mod commit_signal;
 pub mod error;
 pub mod event_log;
 pub mod event_store;
@@ -29,6 +30,7 @@ pub use aggregates::{
     StockEvent, TicketAggregate, TicketEvent,
 };
 pub use commands::Commands;
+pub use commit_signal::SignallingStore;
 pub use error::Error;
 pub use event_store::{AppendOutcome, EventStore};
 pub use repository::{CommandResult, Repository, RepositoryOptions};

@@ -4,14 +4,17 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use application::{Commands, RepositoryOptions};
+use application::{Commands, EventStore, RepositoryOptions, SignallingStore};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::header;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use infrastructure::{DatabaseOptions, IdempotencyKeys, PgEventStore};
+use projections::WorkerOptions;
 use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
 
 use crate::auth::{Authenticator, JwtKeys};
 use crate::error::ApiError;
@@ -47,12 +50,14 @@ impl std::fmt::Debug for ServerConfig {
     }
 }
 
-/// A bound, ready-to-run server.
+/// A bound, ready-to-run server, with its projection workers running.
 #[derive(Debug)]
 pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    workers: Vec<JoinHandle<Result<(), projections::Error>>>,
+    stop_workers: watch::Sender<bool>,
 }
 
 impl Application {
@@ -72,11 +77,23 @@ impl Application {
         )
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-        let store = Arc::new(PgEventStore::new(pool.clone()));
+        let commits = Arc::new(Notify::new());
+        let store: Arc<dyn EventStore> = Arc::new(SignallingStore::new(
+            Arc::new(PgEventStore::new(pool.clone())),
+            Arc::clone(&commits),
+        ));
+        let (stop_workers, stopped) = watch::channel(false);
+        let workers = projections::spawn_workers(
+            &pool,
+            &store,
+            &commits,
+            &stopped,
+            &WorkerOptions::default(),
+        );
         let jwt =
             JwtKeys::new(&config.jwt_secret).map_err(|e| ApiError::Internal(e.to_string()))?;
         let state = AppState {
-            commands: Arc::new(Commands::new(store, &config.repository)),
+            commands: Arc::new(Commands::new(Arc::clone(&store), &config.repository)),
             auth: Arc::new(Authenticator::new(jwt, pool.clone())),
             idempotency: IdempotencyKeys::new(pool.clone(), std::time::Duration::from_secs(60)),
             pool,
@@ -90,6 +107,8 @@ impl Application {
             listener,
             router: router(state.clone()),
             state,
+            workers,
+            stop_workers,
         })
     }
 
@@ -113,12 +132,24 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ApiError> {
-        axum::serve(self.listener, self.router)
+        let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+            .map_err(|e| ApiError::Internal(e.to_string()));
+        // One shutdown for everything: the workers finish their batch and stop.
+        let _ = self.stop_workers.send(true);
+        for worker in self.workers {
+            match tokio::time::timeout(std::time::Duration::from_secs(10), worker).await {
+                Ok(Ok(Ok(()))) => {}
+                Ok(Ok(Err(error))) => {
+                    tracing::warn!(%error, "projection worker stopped with an error")
+                }
+                Ok(Err(error)) => tracing::warn!(%error, "projection worker panicked"),
+                Err(_) => tracing::warn!("projection worker did not stop in time"),
+            }
+        }
         self.state.pool.close().await;
-        Ok(())
+        served
     }
 }
 

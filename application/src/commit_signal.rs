@@ -1,0 +1,59 @@
+//! Waking the read side right after a commit: the event-store port, wrapped so that every
+//! successful append notifies whoever waits (projection workers in this process). Workers in
+//! other processes find new events by polling.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use crate::Error;
+use crate::event_log::{Append, Appended, LoadedStream, Position, RecordedEvent, StreamRef};
+use crate::event_store::{AppendOutcome, EventStore};
+
+/// An event store that signals `commits` after each append that committed events.
+pub struct SignallingStore {
+    inner: Arc<dyn EventStore>,
+    commits: Arc<Notify>,
+}
+
+impl std::fmt::Debug for SignallingStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignallingStore").finish_non_exhaustive()
+    }
+}
+
+impl SignallingStore {
+    /// Wraps `inner`; `commits` is notified after every committed append.
+    #[must_use]
+    pub fn new(inner: Arc<dyn EventStore>, commits: Arc<Notify>) -> Self {
+        Self { inner, commits }
+    }
+}
+
+#[async_trait]
+impl EventStore for SignallingStore {
+    async fn load(&self, stream: &StreamRef, snapshot_schema: i32) -> Result<LoadedStream, Error> {
+        self.inner.load(stream, snapshot_schema).await
+    }
+
+    async fn append(&self, append: &Append) -> Result<AppendOutcome, Error> {
+        let outcome = self.inner.append(append).await?;
+        if matches!(outcome, AppendOutcome::Appended(_)) {
+            self.commits.notify_waiters();
+        }
+        Ok(outcome)
+    }
+
+    async fn command_outcome(
+        &self,
+        command_id: Uuid,
+    ) -> Result<Option<(StreamRef, Appended)>, Error> {
+        self.inner.command_outcome(command_id).await
+    }
+
+    async fn read_all(&self, after: Position, limit: i64) -> Result<Vec<RecordedEvent>, Error> {
+        self.inner.read_all(after, limit).await
+    }
+}
