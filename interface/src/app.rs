@@ -142,7 +142,7 @@ impl Application {
             match tokio::time::timeout(std::time::Duration::from_secs(10), worker).await {
                 Ok(Ok(Ok(()))) => {}
                 Ok(Ok(Err(error))) => {
-                    tracing::warn!(%error, "projection worker stopped with an error")
+                    tracing::warn!(%error, "projection worker stopped with an error");
                 }
                 Ok(Err(error)) => tracing::warn!(%error, "projection worker panicked"),
                 Err(_) => tracing::warn!("projection worker did not stop in time"),

@@ -15,6 +15,7 @@ pub mod orders;
 pub mod payments;
 pub mod products;
 pub mod projection;
+pub mod read;
 pub mod registry;
 pub mod tickets;
 pub mod worker;

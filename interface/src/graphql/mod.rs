@@ -20,6 +20,7 @@ mod introspection;
 mod mutation;
 mod operation;
 mod query;
+mod reads;
 mod response;
 mod validate;
 

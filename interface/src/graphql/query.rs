@@ -1,16 +1,221 @@
-//! The queries. The read-model queries of API.md come with their own issue; until then the
-//! root holds the one field GraphQL requires.
+//! The queries: the read models of API.md, with Relay connections (opaque cursors, `first`
+//! capped at 100), `consistentWith` and the same authorization as REST: customers see only
+//! their own orders and tickets, agents read orders and tickets, operators read all,
+//! products are readable by any authenticated caller.
 
-use async_graphql::Object;
+use application::Role;
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, ID, Object};
+use projections::read::{self, KeyCursor, OrderFilter, SkuCursor, TicketFilter};
+
+use super::context::state;
+use super::reads::{
+    Order, OrderStatus, Payment, Product, Ticket, TicketStatus, bad_cursor, caller_in, internal,
+    page_size, payment_loader, uuid, wait,
+};
 
 /// The root of the queries.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Query;
+
+const STAFF_AND_CUSTOMERS: [Role; 3] = [Role::Customer, Role::Agent, Role::Operator];
+const EVERY_ROLE: [Role; 4] = [Role::Customer, Role::Agent, Role::Operator, Role::Auditor];
 
 #[Object]
 impl Query {
     /// The version of the domainflow server answering.
     async fn api_version(&self) -> &'static str {
         env!("CARGO_PKG_VERSION")
+    }
+
+    /// An order (its customer, agents, operators); null when it does not exist or is
+    /// another customer's. `consistentWith` waits (at most 5 s) for a command's position.
+    async fn order(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        consistent_with: Option<String>,
+    ) -> Result<Option<Order>, async_graphql::Error> {
+        let caller = caller_in(ctx, &STAFF_AND_CUSTOMERS, "orders").await?;
+        let id = uuid("id", &id)?;
+        let state = state(ctx)?;
+        wait(state, &["orders"], consistent_with.as_deref()).await?;
+        let order = read::order(&state.pool, id)
+            .await
+            .map_err(|e| internal(&e))?;
+        let loader = payment_loader(state);
+        Ok(order
+            .filter(|o| {
+                caller.actor.role != Role::Customer || o.customer_id == caller.actor.subject
+            })
+            .map(|o| Order::new(o, loader)))
+    }
+
+    /// Orders, newest first. A customer sees only their own (`customerId` is theirs).
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        status: Option<OrderStatus>,
+        customer_id: Option<String>,
+    ) -> Result<Connection<String, Order>, async_graphql::Error> {
+        let caller = caller_in(ctx, &STAFF_AND_CUSTOMERS, "orders").await?;
+        let first = page_size(first)?;
+        let after = after
+            .map(|a| KeyCursor::decode(&a).ok_or_else(bad_cursor))
+            .transpose()?;
+        let customer_id = if caller.actor.role == Role::Customer {
+            Some(caller.actor.subject.clone())
+        } else {
+            customer_id
+        };
+        let filter = OrderFilter {
+            status: status.map(|s| s.as_str().to_owned()),
+            customer_id,
+        };
+        let state = state(ctx)?;
+        let page = read::orders(&state.pool, &filter, after, first)
+            .await
+            .map_err(|e| internal(&e))?;
+        let loader = payment_loader(state);
+        let mut connection = Connection::new(after.is_some(), page.has_next);
+        connection.edges.extend(
+            page.items
+                .into_iter()
+                .map(|(cursor, view)| Edge::new(cursor.encode(), Order::new(view, loader.clone()))),
+        );
+        Ok(connection)
+    }
+
+    /// A ticket with its messages (its customer, agents, operators); null when it does
+    /// not exist or is another customer's.
+    async fn ticket(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        consistent_with: Option<String>,
+    ) -> Result<Option<Ticket>, async_graphql::Error> {
+        let caller = caller_in(ctx, &STAFF_AND_CUSTOMERS, "tickets").await?;
+        let id = uuid("id", &id)?;
+        let state = state(ctx)?;
+        wait(state, &["tickets"], consistent_with.as_deref()).await?;
+        let ticket = read::ticket(&state.pool, id)
+            .await
+            .map_err(|e| internal(&e))?;
+        Ok(ticket
+            .filter(|t| {
+                caller.actor.role != Role::Customer || t.customer_id == caller.actor.subject
+            })
+            .map(Ticket))
+    }
+
+    /// Tickets, newest first. A customer sees only their own.
+    async fn tickets(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        status: Option<TicketStatus>,
+        customer_id: Option<String>,
+        assignee: Option<String>,
+    ) -> Result<Connection<String, Ticket>, async_graphql::Error> {
+        let caller = caller_in(ctx, &STAFF_AND_CUSTOMERS, "tickets").await?;
+        let first = page_size(first)?;
+        let after = after
+            .map(|a| KeyCursor::decode(&a).ok_or_else(bad_cursor))
+            .transpose()?;
+        let customer_id = if caller.actor.role == Role::Customer {
+            Some(caller.actor.subject.clone())
+        } else {
+            customer_id
+        };
+        let filter = TicketFilter {
+            status: status.map(|s| s.as_str().to_owned()),
+            customer_id,
+            assignee,
+        };
+        let state = state(ctx)?;
+        let page = read::tickets(&state.pool, &filter, after, first)
+            .await
+            .map_err(|e| internal(&e))?;
+        let mut connection = Connection::new(after.is_some(), page.has_next);
+        connection.edges.extend(
+            page.items
+                .into_iter()
+                .map(|(cursor, view)| Edge::new(cursor.encode(), Ticket(view))),
+        );
+        Ok(connection)
+    }
+
+    /// A product's stock levels (any authenticated caller); null when it does not exist.
+    async fn product(
+        &self,
+        ctx: &Context<'_>,
+        sku: String,
+        consistent_with: Option<String>,
+    ) -> Result<Option<Product>, async_graphql::Error> {
+        caller_in(ctx, &EVERY_ROLE, "products").await?;
+        let state = state(ctx)?;
+        wait(state, &["products"], consistent_with.as_deref()).await?;
+        let product = read::product(&state.pool, &sku)
+            .await
+            .map_err(|e| internal(&e))?;
+        Ok(product.map(Product))
+    }
+
+    /// Products by SKU; only those low on stock with `lowStockOnly`.
+    async fn products(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        low_stock_only: Option<bool>,
+    ) -> Result<Connection<String, Product>, async_graphql::Error> {
+        caller_in(ctx, &EVERY_ROLE, "products").await?;
+        let first = page_size(first)?;
+        let after = after
+            .map(|a| SkuCursor::decode(&a).ok_or_else(bad_cursor))
+            .transpose()?;
+        let state = state(ctx)?;
+        let page = read::products(
+            &state.pool,
+            low_stock_only.unwrap_or(false),
+            after.as_ref(),
+            first,
+        )
+        .await
+        .map_err(|e| internal(&e))?;
+        let mut connection = Connection::new(after.is_some(), page.has_next);
+        connection.edges.extend(
+            page.items
+                .into_iter()
+                .map(|(cursor, view)| Edge::new(cursor.encode(), Product(view))),
+        );
+        Ok(connection)
+    }
+
+    /// An order's payment (as the order: its customer, agents, operators); null when there
+    /// is none or the order is another customer's.
+    async fn payment(
+        &self,
+        ctx: &Context<'_>,
+        order_id: ID,
+    ) -> Result<Option<Payment>, async_graphql::Error> {
+        let caller = caller_in(ctx, &STAFF_AND_CUSTOMERS, "payments").await?;
+        let id = uuid("orderId", &order_id)?;
+        let state = state(ctx)?;
+        if caller.actor.role == Role::Customer {
+            let order = read::order(&state.pool, id)
+                .await
+                .map_err(|e| internal(&e))?;
+            if order.is_none_or(|o| o.customer_id != caller.actor.subject) {
+                return Ok(None);
+            }
+        }
+        let payment = read::payment(&state.pool, id)
+            .await
+            .map_err(|e| internal(&e))?;
+        Ok(payment.map(Payment))
     }
 }

@@ -5,6 +5,7 @@ pub mod command;
 mod orders;
 mod problems;
 mod products;
+pub mod reads;
 pub mod result;
 mod sku_path;
 mod tickets;
@@ -24,6 +25,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .merge(products::router())
         .merge(orders::router())
         .merge(tickets::router())
+        .merge(reads::router())
         .split_for_parts();
     api.info.title = "domainflow".into();
     api.info.version = env!("CARGO_PKG_VERSION").into();

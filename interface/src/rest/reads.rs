@@ -1,0 +1,229 @@
+//! The read side over REST: `GET /api/products/{sku}`, `GET /api/orders/{id}` and
+//! `GET /api/tickets/{id}`, each honouring `X-Consistent-With`.
+
+use std::collections::BTreeMap;
+
+use application::Role;
+use application::event_log::Position;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use projections::read::{self, OrderView, ProductView, TicketView, WaitError};
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{IntoParams, IntoResponses};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::orders::parse_id;
+use super::sku_path;
+use crate::caller::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The header asking a read to wait for a command's position.
+pub const CONSISTENT_WITH: &str = "x-consistent-with";
+
+/// The read routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_product))
+        .routes(routes!(get_order))
+        .routes(routes!(get_ticket))
+}
+
+/// The `X-Consistent-With` header.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct ConsistentWithHeader {
+    /// A command result's `position`: the read waits (at most 5 s) until its read model
+    /// has applied it, else answers 503 STALE.
+    #[param(
+        rename = "X-Consistent-With",
+        value_type = String,
+        required = false,
+        pattern = "^[0-9a-fA-F]{16}[0-7][0-9a-fA-F]{15}$"
+    )]
+    pub consistent_with: Option<String>,
+}
+
+/// The problem+json answers of a read endpoint.
+#[derive(Debug)]
+pub struct ReadProblems;
+
+const ANSWERS: [(u16, &str); 5] = [
+    (401, "UNAUTHENTICATED: no valid token or API key"),
+    (403, "FORBIDDEN: the caller's role does not allow it"),
+    (
+        404,
+        "NOT_FOUND: no such order, ticket or product (or not the caller's)",
+    ),
+    (
+        422,
+        "VALIDATION: a malformed id, SKU or X-Consistent-With token",
+    ),
+    (
+        503,
+        "STALE: the read model did not reach X-Consistent-With in time",
+    ),
+];
+
+impl IntoResponses for ReadProblems {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        ANSWERS
+            .iter()
+            .map(|(status, description)| {
+                let content = ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build();
+                let response = ResponseBuilder::new()
+                    .description(*description)
+                    .content("application/problem+json", content)
+                    .build();
+                (status.to_string(), RefOr::T(response))
+            })
+            .collect()
+    }
+}
+
+/// The position in `headers`' `X-Consistent-With`, if any.
+///
+/// # Errors
+/// [`ApiError::Validation`] for a malformed token.
+pub fn consistent_with(headers: &HeaderMap) -> Result<Option<Position>, ApiError> {
+    let Some(value) = headers.get(CONSISTENT_WITH) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(Position::from_token)
+        .map(Some)
+        .ok_or_else(|| ApiError::Validation("X-Consistent-With is not a position token".into()))
+}
+
+/// Waits until `projections` have applied `position`, when there is one.
+///
+/// # Errors
+/// [`ApiError::Stale`] on time-out; [`ApiError::Internal`] when the database fails.
+pub async fn wait(
+    state: &AppState,
+    projections: &[&str],
+    position: Option<Position>,
+) -> Result<(), ApiError> {
+    let Some(position) = position else {
+        return Ok(());
+    };
+    read::wait_until(&state.pool, projections, position, read::DEFAULT_WAIT)
+        .await
+        .map_err(|e| match e {
+            WaitError::Stale => ApiError::Stale,
+            WaitError::Database(e) => ApiError::Internal(e.to_string()),
+        })
+}
+
+fn internal(e: projections::Error) -> ApiError {
+    ApiError::Internal(e.to_string())
+}
+
+/// A product's stock levels (any authenticated caller).
+#[utoipa::path(
+    get, path = "/api/products/{sku}", tag = "products",
+    params(
+        ("sku" = String, Path, description = "The product's SKU",
+         pattern = "^[A-Za-z0-9._-]{1,64}$", min_length = 1, max_length = 64),
+        ConsistentWithHeader,
+    ),
+    responses(
+        (status = 200, description = "The product", body = ProductView),
+        ReadProblems,
+    ),
+    security(("bearer" = []), ("apiKey" = []))
+)]
+pub async fn get_product(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(sku): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<ProductView>, ApiError> {
+    sku_path::check(&sku)?;
+    let position = consistent_with(&headers)?;
+    wait(&state, &["products"], position).await?;
+    read::product(&state.pool, &sku)
+        .await
+        .map_err(internal)?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("product {sku} not found")))
+}
+
+/// An order (its customer, agents, operators). Another customer's order is answered 404.
+#[utoipa::path(
+    get, path = "/api/orders/{id}", tag = "orders",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The order's id"),
+        ConsistentWithHeader,
+    ),
+    responses(
+        (status = 200, description = "The order", body = OrderView),
+        ReadProblems,
+    ),
+    security(("bearer" = []), ("apiKey" = []))
+)]
+pub async fn get_order(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<OrderView>, ApiError> {
+    let role = caller.actor.role;
+    if !matches!(role, Role::Customer | Role::Agent | Role::Operator) {
+        return Err(ApiError::Forbidden(
+            "orders are read by their customer, agents and operators".into(),
+        ));
+    }
+    let id = parse_id(&id, "order")?;
+    let position = consistent_with(&headers)?;
+    wait(&state, &["orders"], position).await?;
+    let order = read::order(&state.pool, id).await.map_err(internal)?;
+    order
+        .filter(|o| role != Role::Customer || o.customer_id == caller.actor.subject)
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("order {id} not found")))
+}
+
+/// A ticket with its messages (its customer, agents, operators). Another customer's
+/// ticket is answered 404.
+#[utoipa::path(
+    get, path = "/api/tickets/{id}", tag = "tickets",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The ticket's id"),
+        ConsistentWithHeader,
+    ),
+    responses(
+        (status = 200, description = "The ticket", body = TicketView),
+        ReadProblems,
+    ),
+    security(("bearer" = []), ("apiKey" = []))
+)]
+pub async fn get_ticket(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<TicketView>, ApiError> {
+    let role = caller.actor.role;
+    if !matches!(role, Role::Customer | Role::Agent | Role::Operator) {
+        return Err(ApiError::Forbidden(
+            "tickets are read by their customer, agents and operators".into(),
+        ));
+    }
+    let id = parse_id(&id, "ticket")?;
+    let position = consistent_with(&headers)?;
+    wait(&state, &["tickets"], position).await?;
+    let ticket = read::ticket(&state.pool, id).await.map_err(internal)?;
+    ticket
+        .filter(|t| role != Role::Customer || t.customer_id == caller.actor.subject)
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("ticket {id} not found")))
+}
