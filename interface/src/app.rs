@@ -58,6 +58,8 @@ pub struct Application {
     state: AppState,
     workers: Vec<JoinHandle<Result<(), projections::Error>>>,
     stop_workers: watch::Sender<bool>,
+    /// Tells WebSocket connections (which graceful shutdown does not wait for) to close.
+    shutting_down: watch::Sender<bool>,
 }
 
 impl Application {
@@ -92,6 +94,7 @@ impl Application {
         );
         let jwt =
             JwtKeys::new(&config.jwt_secret).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let (shutting_down, shutdown) = watch::channel(false);
         let state = AppState {
             commands: Arc::new(Commands::new(Arc::clone(&store), &config.repository)),
             auth: Arc::new(Authenticator::new(jwt, pool.clone())),
@@ -99,6 +102,7 @@ impl Application {
             pool,
             schema: graphql::schema(config.limits.graphql_introspection),
             limits: Arc::new(config.limits),
+            shutdown,
         };
         let listener = TcpListener::bind(config.listen)
             .await
@@ -109,6 +113,7 @@ impl Application {
             state,
             workers,
             stop_workers,
+            shutting_down,
         })
     }
 
@@ -132,6 +137,12 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ApiError> {
+        let shutting_down = self.shutting_down;
+        let shutdown = async move {
+            shutdown.await;
+            // Upgraded connections are not awaited by graceful shutdown: end them here.
+            let _ = shutting_down.send(true);
+        };
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
@@ -160,6 +171,7 @@ pub fn router(state: AppState) -> Router {
         .merge(rest::router())
         .merge(graphql::router())
         .merge(health::router())
+        .merge(crate::metrics::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), limit_body))
         .layer(DefaultBodyLimit::max(limit))

@@ -15,6 +15,7 @@ pub mod error;
 pub mod graphql;
 pub mod health;
 pub mod idempotency;
+pub mod metrics;
 pub mod request_id;
 pub mod rest;
 pub mod state;

@@ -55,6 +55,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("{}", interface::cli::api_key(command, file).await?);
             Ok(())
         }
+        Command::Projections(command) => {
+            println!("{}", interface::cli::projections(command, file).await?);
+            Ok(())
+        }
         Command::Schema => {
             print!("{}", interface::graphql::schema(true).sdl());
             Ok(())

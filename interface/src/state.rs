@@ -5,6 +5,7 @@ use std::sync::Arc;
 use application::Commands;
 use infrastructure::IdempotencyKeys;
 use sqlx::PgPool;
+use tokio::sync::watch;
 
 use crate::auth::Authenticator;
 use crate::graphql::ApiSchema;
@@ -24,6 +25,8 @@ pub struct AppState {
     pub schema: ApiSchema,
     /// Request limits and switches.
     pub limits: Arc<HttpLimits>,
+    /// Turns `true` when the server shuts down: WebSocket connections close on it.
+    pub shutdown: watch::Receiver<bool>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -46,6 +49,14 @@ pub struct HttpLimits {
     pub graphql_introspection: bool,
     /// Whether GraphiQL is served at `GET /graphql`.
     pub graphiql: bool,
+    /// Browser origins allowed to open `/graphql/ws` besides the server's own origin, as
+    /// `scheme://host[:port]`; an entry without a port allows every port of that host. A
+    /// request without an `Origin` header (not a browser) is always allowed.
+    pub ws_allowed_origins: Vec<String>,
+    /// How long a WebSocket connection may take to send `connection_init`.
+    pub ws_init_timeout: std::time::Duration,
+    /// The most subscriptions running at once on one WebSocket connection.
+    pub ws_max_subscriptions: usize,
 }
 
 impl Default for HttpLimits {
@@ -55,6 +66,16 @@ impl Default for HttpLimits {
             idempotency_wait: std::time::Duration::from_secs(10),
             graphql_introspection: false,
             graphiql: true,
+            ws_allowed_origins: vec![
+                "http://localhost".into(),
+                "https://localhost".into(),
+                "http://127.0.0.1".into(),
+                "https://127.0.0.1".into(),
+                "http://[::1]".into(),
+                "https://[::1]".into(),
+            ],
+            ws_init_timeout: std::time::Duration::from_secs(10),
+            ws_max_subscriptions: 20,
         }
     }
 }

@@ -6,6 +6,7 @@
 //!   advisory lock), batches applied with a compare-and-set checkpoint in one transaction,
 //!   woken in process or by adaptive polling, failing events retried then parked.
 //! - [`spawn_workers`]: one worker per projection.
+//! - [`status`]: every projection's checkpoint, state and lag.
 //! - [`Error`]: the crate's one error type.
 
 pub mod checkpoint;
@@ -17,6 +18,7 @@ pub mod products;
 pub mod projection;
 pub mod read;
 pub mod registry;
+pub mod status;
 pub mod tickets;
 pub mod worker;
 
@@ -27,5 +29,6 @@ pub use payments::Payments;
 pub use products::{Levels, Products};
 pub use projection::Projection;
 pub use registry::{Projections, spawn_workers};
+pub use status::{ProjectionState, ProjectionStatus, status};
 pub use tickets::Tickets;
 pub use worker::{Worker, WorkerOptions};

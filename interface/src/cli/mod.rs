@@ -3,6 +3,7 @@
 mod api_key;
 mod database;
 mod duration;
+mod projections;
 mod serve;
 mod settings;
 mod token;
@@ -51,6 +52,20 @@ pub enum Command {
     /// Create or revoke API keys (sent as `X-Api-Key`; only their hash is stored).
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
+    /// Inspect the projections that build the read models.
+    #[command(subcommand)]
+    Projections(ProjectionsCommand),
+}
+
+/// `projections` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ProjectionsCommand {
+    /// Print every projection's position, lag (events and seconds), state and error.
+    Status {
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 /// `api-key` subcommands.
@@ -147,6 +162,7 @@ pub struct TokenArgs {
 }
 
 pub use api_key::api_key;
+pub use projections::projections;
 pub use serve::serve;
 pub use token::token;
 pub use verify::verify;

@@ -21,11 +21,12 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The routes: `POST /graphql` runs an operation; `GET /graphql` is the GraphiQL page;
-/// `GET /graphql/assets/{name}` its files.
+/// `GET /graphql/assets/{name}` its files; `GET /graphql/ws` the subscriptions.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/graphql", get(get_graphql).post(post_graphql))
         .route("/graphql/assets/{name}", get(get_asset))
+        .route("/graphql/ws", get(super::ws::upgrade))
 }
 
 /// A request refused before GraphQL sees it: the status and why.

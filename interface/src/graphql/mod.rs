@@ -1,9 +1,12 @@
-//! The GraphQL API: schema (queries, mutations), its hardening, and its HTTP mount.
+//! The GraphQL API: schema (queries, mutations, subscriptions), its hardening, and its
+//! HTTP and WebSocket mounts.
 //!
-//! - [`Query`], [`Mutation`]: the roots; mutations take an `input` object checked by the
-//!   same limits as the REST bodies and answer a [`CommandResultObject`].
+//! - [`Query`], [`Mutation`], [`Subscription`]: the roots; mutations take an `input`
+//!   object checked by the same limits as the REST bodies and answer a
+//!   [`CommandResultObject`]; subscriptions poll the read models and the log.
 //! - [`router`]: `POST /graphql` (one JSON request, no batches, bounded body), `GET
-//!   /graphql` (GraphiQL, served offline; never runs operations).
+//!   /graphql` (GraphiQL, served offline; never runs operations), `GET /graphql/ws`
+//!   (subscriptions over graphql-transport-ws, see `ws`).
 //! - `context`: what resolvers know of their request: the caller, authenticated lazily,
 //!   and the `Idempotency-Key`.
 //!
@@ -22,9 +25,11 @@ mod operation;
 mod query;
 mod reads;
 mod response;
+mod subscription;
 mod validate;
+mod ws;
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
 
 pub use command_result::CommandResultObject;
 pub use http::router;
@@ -35,9 +40,10 @@ pub use inputs::{
 };
 pub use mutation::Mutation;
 pub use query::Query;
+pub use subscription::{AppendedEvent, Subscription};
 
 /// The schema served at `/graphql`.
-pub type ApiSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type ApiSchema = Schema<Query, Mutation, Subscription>;
 
 /// Builds the schema. `introspection` switches introspection and field suggestions on
 /// (off in production).
@@ -51,7 +57,7 @@ const MAX_DEPTH: usize = 12;
 
 /// The schema with the depth limit `depth`.
 fn build(introspection: bool, depth: usize) -> ApiSchema {
-    let builder = Schema::build(Query, Mutation, EmptySubscription)
+    let builder = Schema::build(Query, Mutation, Subscription)
         .limit_depth(depth)
         .limit_complexity(500)
         .limit_directives(8)

@@ -5,8 +5,9 @@
 
 use application::Role;
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, Enum, ID, Object};
 use projections::read::{self, KeyCursor, OrderFilter, SkuCursor, TicketFilter};
+use projections::{ProjectionState, ProjectionStatus};
 
 use super::context::state;
 use super::reads::{
@@ -217,5 +218,70 @@ impl Query {
             .await
             .map_err(|e| internal(&e))?;
         Ok(payment.map(Payment))
+    }
+
+    /// Every projection: its position, lag in events and seconds, and state (operators
+    /// only).
+    async fn projections(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<Projection>, async_graphql::Error> {
+        caller_in(ctx, &[Role::Operator], "projections").await?;
+        let state = state(ctx)?;
+        let statuses = projections::status(&state.pool)
+            .await
+            .map_err(|e| internal(&e))?;
+        Ok(statuses.into_iter().map(Projection).collect())
+    }
+}
+
+/// Whether a projection's worker applies events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(name = "ProjectionState")]
+pub enum ProjectionStateValue {
+    /// Applying events (or waiting for new ones).
+    Running,
+    /// Stopped at a failing event until an operator resumes it.
+    Parked,
+}
+
+/// A projection's checkpoint and lag.
+#[derive(Debug, Clone)]
+pub struct Projection(pub ProjectionStatus);
+
+/// A projection's checkpoint, state and lag.
+#[Object(name = "ProjectionStatus")]
+impl Projection {
+    /// The projection's name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// The position token of the last event applied (all zeros before the first).
+    async fn position(&self) -> &str {
+        &self.0.position
+    }
+
+    /// Running or parked.
+    async fn state(&self) -> ProjectionStateValue {
+        match self.0.state {
+            ProjectionState::Running => ProjectionStateValue::Running,
+            ProjectionState::Parked => ProjectionStateValue::Parked,
+        }
+    }
+
+    /// Why it is parked, when it is.
+    async fn error(&self) -> Option<&str> {
+        self.0.error.as_deref()
+    }
+
+    /// Events in the log after the checkpoint.
+    async fn lag_events(&self) -> i64 {
+        self.0.lag_events
+    }
+
+    /// Age in seconds of the oldest event not applied yet; 0 when caught up.
+    async fn lag_seconds(&self) -> f64 {
+        self.0.lag_seconds
     }
 }

@@ -1,6 +1,7 @@
 //! The REST API under `/api`, its OpenAPI 3.1 document (generated from the handlers) and
 //! the offline Swagger UI.
 
+mod admin;
 pub mod command;
 mod orders;
 mod problems;
@@ -26,6 +27,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .merge(orders::router())
         .merge(tickets::router())
         .merge(reads::router())
+        .merge(admin::router())
         .split_for_parts();
     api.info.title = "domainflow".into();
     api.info.version = env!("CARGO_PKG_VERSION").into();

@@ -1,0 +1,126 @@
+//! `domainflow projections status`: every projection's position, lag and state as a table.
+
+use infrastructure::DatabaseOptions;
+use projections::ProjectionStatus;
+
+use super::settings::default_data_dir;
+use super::{Database, DatabaseArgs, FileSettings, ProjectionsCommand};
+
+/// Runs a `projections` subcommand; its output.
+///
+/// # Errors
+/// Why the database could not be opened or read.
+pub async fn projections(
+    command: ProjectionsCommand,
+    file: FileSettings,
+) -> Result<String, String> {
+    match command {
+        ProjectionsCommand::Status { database } => status(database, file).await,
+    }
+}
+
+async fn status(database: DatabaseArgs, file: FileSettings) -> Result<String, String> {
+    let data_dir = database
+        .data_dir
+        .or(file.data_dir)
+        .unwrap_or_else(default_data_dir);
+    let database = Database::open(database.database_url.or(file.database_url), &data_dir).await?;
+    let outcome = async {
+        let pool = infrastructure::connect(&database.url, &DatabaseOptions::default())
+            .await
+            .map_err(|e| e.to_string())?;
+        let statuses = projections::status(&pool).await.map_err(|e| e.to_string());
+        pool.close().await;
+        statuses
+    }
+    .await;
+    database.close().await;
+    Ok(table(&outcome?))
+}
+
+/// The statuses as an aligned text table (no trailing newline).
+#[must_use]
+pub fn table(statuses: &[ProjectionStatus]) -> String {
+    let header = [
+        "NAME",
+        "POSITION",
+        "LAG EVENTS",
+        "LAG SECONDS",
+        "STATE",
+        "ERROR",
+    ]
+    .map(str::to_owned);
+    let rows: Vec<[String; 6]> = std::iter::once(header)
+        .chain(statuses.iter().map(|s| {
+            [
+                s.name.clone(),
+                s.position.clone(),
+                s.lag_events.to_string(),
+                format!("{:.3}", s.lag_seconds),
+                s.state.as_str().to_owned(),
+                s.error.clone().unwrap_or_else(|| "-".into()),
+            ]
+        }))
+        .collect();
+    let mut widths = [0_usize; 6];
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    rows.iter()
+        .map(|row| {
+            let line: Vec<String> = row
+                .iter()
+                .zip(widths)
+                .enumerate()
+                .map(|(i, (cell, width))| {
+                    // Numbers align right, text left.
+                    if (2..=3).contains(&i) {
+                        format!("{cell:>width$}")
+                    } else {
+                        format!("{cell:<width$}")
+                    }
+                })
+                .collect();
+            line.join("  ").trim_end().to_owned()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use projections::ProjectionState;
+
+    use super::*;
+
+    #[test]
+    fn the_table_has_a_header_and_one_aligned_row_per_projection() {
+        let statuses = [
+            ProjectionStatus {
+                name: "orders".into(),
+                position: "0".repeat(32),
+                state: ProjectionState::Running,
+                error: None,
+                lag_events: 12,
+                lag_seconds: 0.5,
+            },
+            ProjectionStatus {
+                name: "payments".into(),
+                position: "0".repeat(32),
+                state: ProjectionState::Parked,
+                error: Some("boom".into()),
+                lag_events: 3,
+                lag_seconds: 2.0,
+            },
+        ];
+        let text = table(&statuses);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].starts_with("NAME"));
+        assert!(lines[1].contains("RUNNING") && lines[1].ends_with('-'));
+        assert!(lines[2].contains("PARKED") && lines[2].ends_with("boom"));
+        assert_eq!(lines[1].find("RUNNING"), lines[2].find("PARKED"));
+    }
+}

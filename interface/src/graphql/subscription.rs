@@ -1,0 +1,353 @@
+//! The subscriptions (served over graphql-transport-ws at `/graphql/ws`):
+//! `orderUpdated`, `ticketUpdated` and `eventAppended`.
+//!
+//! Each one polls (every [`POLL`]) its read-model row, or the event log through
+//! `read_all`, and yields on change: the row's stream version grew, or events were
+//! appended. A stream ends when its connection closes or the server shuts down (the
+//! WebSocket handler drops it); at most `ws_max_subscriptions` run at once per
+//! connection ([`Slots`]). Authorization is the queries': a customer follows only their
+//! own orders and tickets (another's is `FORBIDDEN`), the log is for operators and
+//! auditors.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use application::Role;
+use application::event_log::{Position, RecordedEvent};
+use async_graphql::{Context, ID, SimpleObject, Subscription as GraphQLSubscription};
+use chrono::SecondsFormat;
+use futures::Stream;
+use futures::stream;
+use infrastructure::{PgEventStore, ReadFilter};
+use projections::read;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::context::state;
+use super::reads::{Order, Ticket, caller_in, internal, payment_loader, uuid};
+use crate::caller::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// How often a subscription looks for a change.
+pub const POLL: Duration = Duration::from_millis(75);
+
+/// How many log events one poll of `eventAppended` reads at most.
+const LOG_BATCH: i64 = 100;
+
+const STAFF_AND_CUSTOMERS: [Role; 3] = [Role::Customer, Role::Agent, Role::Operator];
+const LOG_READERS: [Role; 2] = [Role::Operator, Role::Auditor];
+
+/// The subscriptions a connection may still start: one permit per running subscription,
+/// given back when it ends.
+#[derive(Debug, Clone)]
+pub struct Slots {
+    permits: Arc<Semaphore>,
+    limit: usize,
+}
+
+impl Slots {
+    /// Room for `limit` subscriptions at once.
+    #[must_use]
+    pub fn new(limit: usize) -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(limit)),
+            limit,
+        }
+    }
+
+    /// A slot for one more subscription.
+    fn take(&self) -> Result<OwnedSemaphorePermit, async_graphql::Error> {
+        Arc::clone(&self.permits).try_acquire_owned().map_err(|_| {
+            ApiError::Validation(format!(
+                "too many subscriptions on this connection (at most {})",
+                self.limit
+            ))
+            .to_graphql()
+        })
+    }
+}
+
+/// The slot of a new subscription.
+///
+/// # Errors
+/// `VALIDATION` when the connection runs as many as it may; `INTERNAL` without [`Slots`]
+/// (subscriptions run only over the WebSocket).
+fn slot(ctx: &Context<'_>) -> Result<OwnedSemaphorePermit, async_graphql::Error> {
+    ctx.data_opt::<Slots>()
+        .ok_or_else(|| {
+            ApiError::Validation("subscriptions are served over WebSocket at /graphql/ws".into())
+                .to_graphql()
+        })?
+        .take()
+}
+
+/// The root of the subscriptions.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Subscription;
+
+/// An event appended to the log, as operators and auditors follow it.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct AppendedEvent {
+    /// Its position token (usable as `consistentWith`).
+    pub position: String,
+    /// The aggregate type: `order`, `stock`, `payment` or `ticket`.
+    pub stream_type: String,
+    /// The aggregate id within its type.
+    pub stream_id: String,
+    /// Its version within the stream (1-based).
+    pub version: i64,
+    /// Its type, e.g. `OrderPlaced`.
+    pub event_type: String,
+    /// When it was appended (RFC 3339).
+    pub recorded_at: String,
+}
+
+impl From<RecordedEvent> for AppendedEvent {
+    fn from(event: RecordedEvent) -> Self {
+        Self {
+            position: event.position.token(),
+            stream_type: event.stream.stream_type,
+            stream_id: event.stream.stream_id,
+            version: event.version,
+            event_type: event.event_type,
+            recorded_at: event
+                .recorded_at
+                .to_rfc3339_opts(SecondsFormat::Micros, true),
+        }
+    }
+}
+
+#[GraphQLSubscription]
+impl Subscription {
+    /// The order (its customer, agents, operators) now and each time it changes. Waits
+    /// for an order not projected yet; `FORBIDDEN` for another customer's order.
+    async fn order_updated(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<impl Stream<Item = Result<Order, async_graphql::Error>> + use<>, async_graphql::Error>
+    {
+        let caller = caller_in(ctx, &STAFF_AND_CUSTOMERS, "orders").await?;
+        let id = uuid("id", &id)?;
+        let state = state(ctx)?.clone();
+        let current = read::order(&state.pool, id)
+            .await
+            .map_err(|e| internal(&e))?;
+        if let Some(order) = &current {
+            authorize(&caller, &order.customer_id, "order")?;
+        }
+        let permit = slot(ctx)?;
+        let pool = state.pool.clone();
+        let rows = watch_row(
+            current,
+            move || {
+                let pool = pool.clone();
+                async move { read::order(&pool, id).await }
+            },
+            |order| order.version,
+            move |order| authorize(&caller, &order.customer_id, "order"),
+            permit,
+        );
+        Ok(futures::StreamExt::map(rows, move |row| {
+            row.map(|order| Order::new(order, payment_loader(&state)))
+        }))
+    }
+
+    /// The ticket (its customer, agents, operators) now and each time it changes. Waits
+    /// for a ticket not projected yet; `FORBIDDEN` for another customer's ticket.
+    async fn ticket_updated(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<
+        impl Stream<Item = Result<Ticket, async_graphql::Error>> + use<>,
+        async_graphql::Error,
+    > {
+        let caller = caller_in(ctx, &STAFF_AND_CUSTOMERS, "tickets").await?;
+        let id = uuid("id", &id)?;
+        let pool = state(ctx)?.pool.clone();
+        let current = read::ticket(&pool, id).await.map_err(|e| internal(&e))?;
+        if let Some(ticket) = &current {
+            authorize(&caller, &ticket.customer_id, "ticket")?;
+        }
+        let permit = slot(ctx)?;
+        let rows = watch_row(
+            current,
+            move || {
+                let pool = pool.clone();
+                async move { read::ticket(&pool, id).await }
+            },
+            |ticket| ticket.version,
+            move |ticket| authorize(&caller, &ticket.customer_id, "ticket"),
+            permit,
+        );
+        Ok(futures::StreamExt::map(rows, |row| row.map(Ticket)))
+    }
+
+    /// Every event appended to the log from now on (operators, auditors), optionally of
+    /// one stream type only.
+    async fn event_appended(
+        &self,
+        ctx: &Context<'_>,
+        stream_type: Option<String>,
+    ) -> Result<
+        impl Stream<Item = Result<AppendedEvent, async_graphql::Error>> + use<>,
+        async_graphql::Error,
+    > {
+        caller_in(ctx, &LOG_READERS, "the event log").await?;
+        let state: &AppState = state(ctx)?;
+        let start = log_head(&state.pool).await?;
+        let permit = slot(ctx)?;
+        let store = PgEventStore::new(state.pool.clone());
+        let filter = ReadFilter {
+            stream_type,
+            ..ReadFilter::default()
+        };
+        let tail = Tail {
+            store,
+            filter,
+            after: start,
+            pending: VecDeque::new(),
+            failed: false,
+            _permit: permit,
+        };
+        Ok(stream::unfold(tail, |mut tail| async move {
+            let next = tail.next().await?;
+            Some((next, tail))
+        }))
+    }
+}
+
+/// `FORBIDDEN` unless `caller` may read what `owner` owns.
+fn authorize(caller: &Caller, owner: &str, what: &str) -> Result<(), async_graphql::Error> {
+    if caller.actor.role != Role::Customer || caller.actor.subject == owner {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!("this {what} is another customer's")).to_graphql())
+    }
+}
+
+/// What a row-watching subscription carries between polls.
+struct Watch<V, L> {
+    /// The row to yield first, when there was one at subscription time.
+    first: Option<V>,
+    load: L,
+    /// The version last yielded.
+    seen: Option<i64>,
+    /// Whether the stream has ended (after an error).
+    done: bool,
+    _permit: OwnedSemaphorePermit,
+}
+
+/// A row now (when `first` is one) and each time its version grows; ends after the first
+/// error (refused by `allowed`, or failing to load).
+fn watch_row<V, L, F>(
+    first: Option<V>,
+    load: L,
+    version: fn(&V) -> i64,
+    allowed: impl Fn(&V) -> Result<(), async_graphql::Error> + Send + 'static,
+    permit: OwnedSemaphorePermit,
+) -> impl Stream<Item = Result<V, async_graphql::Error>>
+where
+    V: Send + 'static,
+    L: Fn() -> F + Send + 'static,
+    F: Future<Output = Result<Option<V>, projections::Error>> + Send,
+{
+    let watch = Watch {
+        first,
+        load,
+        seen: None,
+        done: false,
+        _permit: permit,
+    };
+    stream::unfold((watch, allowed), move |(mut watch, allowed)| async move {
+        if watch.done {
+            return None;
+        }
+        loop {
+            let row = match watch.first.take() {
+                Some(row) => Some(row),
+                None => {
+                    tokio::time::sleep(POLL).await;
+                    match (watch.load)().await {
+                        Ok(row) => row,
+                        Err(error) => {
+                            watch.done = true;
+                            return Some((Err(internal(&error)), (watch, allowed)));
+                        }
+                    }
+                }
+            };
+            let Some(row) = row else { continue };
+            if watch.seen.is_some_and(|seen| version(&row) <= seen) {
+                continue;
+            }
+            if let Err(error) = allowed(&row) {
+                watch.done = true;
+                return Some((Err(error), (watch, allowed)));
+            }
+            watch.seen = Some(version(&row));
+            return Some((Ok(row), (watch, allowed)));
+        }
+    })
+}
+
+/// Where `eventAppended` starts: after everything committed and visible now, so it
+/// yields only what is appended from here on (an event of a transaction still running
+/// counts as new).
+async fn log_head(pool: &sqlx::PgPool) -> Result<Position, async_graphql::Error> {
+    let (xmin,): (String,) = sqlx::query_as("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
+        .fetch_one(pool)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()).to_graphql())?;
+    let xmin: u64 = xmin
+        .parse()
+        .map_err(|_| ApiError::Internal(format!("snapshot xmin {xmin:?}")).to_graphql())?;
+    Ok(Position {
+        transaction_id: xmin.saturating_sub(1),
+        position: i64::MAX,
+    })
+}
+
+/// The log from a position on, read in batches.
+struct Tail {
+    store: PgEventStore,
+    filter: ReadFilter,
+    after: Position,
+    pending: VecDeque<RecordedEvent>,
+    failed: bool,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Tail {
+    /// The next event, waiting for one; an error once, then the end.
+    async fn next(&mut self) -> Option<Result<AppendedEvent, async_graphql::Error>> {
+        if self.failed {
+            return None;
+        }
+        loop {
+            if let Some(event) = self.pending.pop_front() {
+                return Some(Ok(event.into()));
+            }
+            match self
+                .store
+                .read_all(self.after, LOG_BATCH, &self.filter)
+                .await
+            {
+                Ok(events) if events.is_empty() => tokio::time::sleep(POLL).await,
+                Ok(events) => {
+                    if let Some(last) = events.last() {
+                        self.after = last.position;
+                    }
+                    self.pending.extend(events);
+                }
+                Err(error) => {
+                    self.failed = true;
+                    return Some(Err(ApiError::Internal(error.to_string()).to_graphql()));
+                }
+            }
+        }
+    }
+}

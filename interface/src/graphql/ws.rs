@@ -1,0 +1,229 @@
+//! `GET /graphql/ws`: the subscriptions over graphql-transport-ws (also the older
+//! subscriptions-transport-ws when the client asks for it).
+//!
+//! - Origin: a browser's `Origin` must be the server's own or in `ws_allowed_origins`,
+//!   else 403 before the upgrade; a request without one (not a browser) passes.
+//! - Authentication: `connection_init` carries `{"authorization": "Bearer ..."}` (or
+//!   `{"apiKey": "..."}`); bad or missing credentials close the connection unacknowledged.
+//! - `connection_init` must arrive within `ws_init_timeout` (else close 4408), and at
+//!   most `ws_max_subscriptions` subscriptions run at once.
+//! - Shutdown: every connection closes (1001) when the server stops.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_graphql::Data;
+use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, WebSocket, WebSocketProtocols, WsMessage};
+use axum::extract::ws::{CloseFrame, Message, WebSocket as Socket};
+use axum::extract::{State, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures::{SinkExt, StreamExt, future};
+use std::str::FromStr;
+use uuid::Uuid;
+
+use super::subscription::Slots;
+use crate::caller::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The close code of a connection that did not initialise in time (graphql-ws).
+const INIT_TIMEOUT: u16 = 4408;
+/// The close code of a server going away.
+const GOING_AWAY: u16 = 1001;
+
+/// Upgrades an allowed request to a GraphQL WebSocket.
+pub async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    if !origin_allowed(&headers, &state.limits.ws_allowed_origins) {
+        return (
+            StatusCode::FORBIDDEN,
+            ApiError::Forbidden("this origin may not open a GraphQL WebSocket".into()),
+        )
+            .into_response();
+    }
+    let Some(protocol) = protocol(&headers) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            ApiError::Validation("Sec-WebSocket-Protocol must offer graphql-transport-ws".into()),
+        )
+            .into_response();
+    };
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| serve(socket, state, protocol))
+}
+
+/// Runs one connection until the client leaves, init times out or the server stops.
+async fn serve(socket: Socket, state: AppState, protocol: WebSocketProtocols) {
+    let (mut sink, source) = socket.split();
+    let input = source
+        .take_while(|message| future::ready(message.is_ok()))
+        .filter_map(|message| {
+            future::ready(match message {
+                Ok(Message::Text(text)) => Some(text.as_str().as_bytes().to_vec()),
+                Ok(Message::Binary(bytes)) => Some(bytes.to_vec()),
+                _ => None,
+            })
+        });
+    let acknowledged = Arc::new(AtomicBool::new(false));
+    let mut connection = Data::default();
+    connection.insert(state.clone());
+    connection.insert(Slots::new(state.limits.ws_max_subscriptions));
+    let init_state = state.clone();
+    let init_acknowledged = Arc::clone(&acknowledged);
+    let mut messages = WebSocket::new(state.schema.clone(), input, protocol)
+        .connection_data(connection)
+        .on_connection_init(move |payload| async move {
+            let caller = authenticate(&init_state, &payload)
+                .await
+                .map_err(|e| async_graphql::Error::new(e.to_string()))?;
+            init_acknowledged.store(true, Ordering::SeqCst);
+            let mut data = Data::default();
+            data.insert(caller);
+            Ok(data)
+        });
+    let init_deadline = tokio::time::sleep(state.limits.ws_init_timeout);
+    tokio::pin!(init_deadline);
+    let mut shutdown = state.shutdown.clone();
+    let stopping = async move {
+        // Also when the sender is gone: the server is gone.
+        let _stopped = shutdown.wait_for(|stopped| *stopped).await.is_ok();
+    };
+    tokio::pin!(stopping);
+    let close = loop {
+        tokio::select! {
+            message = messages.next() => match message {
+                Some(WsMessage::Text(text)) => {
+                    if sink.send(Message::Text(text.into())).await.is_err() {
+                        return;
+                    }
+                }
+                Some(WsMessage::Close(code, reason)) => break Some((code, reason)),
+                None => break None,
+            },
+            () = &mut init_deadline, if !acknowledged.load(Ordering::SeqCst) => {
+                break Some((INIT_TIMEOUT, "Connection initialisation timeout".to_owned()));
+            }
+            () = &mut stopping => {
+                break Some((GOING_AWAY, "the server is shutting down".to_owned()));
+            }
+        }
+    };
+    // Ends every subscription of the connection.
+    drop(messages);
+    if let Some((code, reason)) = close {
+        let frame = CloseFrame {
+            code,
+            reason: reason.into(),
+        };
+        let _ = sink.send(Message::Close(Some(frame))).await;
+    }
+    let _ = sink.close().await;
+}
+
+/// The first GraphQL protocol the client offers in `Sec-WebSocket-Protocol`.
+fn protocol(headers: &HeaderMap) -> Option<WebSocketProtocols> {
+    headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .find_map(|name| WebSocketProtocols::from_str(name.trim()).ok())
+}
+
+/// The caller named by a `connection_init` payload.
+async fn authenticate(state: &AppState, payload: &serde_json::Value) -> Result<Caller, ApiError> {
+    let field = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|name| payload.get(*name).and_then(serde_json::Value::as_str))
+    };
+    let authorization = field(&["authorization", "Authorization"]);
+    let api_key = field(&["apiKey", "x-api-key"]);
+    let actor = state.auth.authenticate(authorization, api_key).await?;
+    Ok(Caller {
+        actor,
+        correlation_id: Uuid::now_v7(),
+    })
+}
+
+/// Whether a request with `headers` may open a WebSocket: no `Origin` (not a browser),
+/// the server's own origin (same host and port as `Host`), or one in `allowed`.
+fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let origin = origin.trim().trim_end_matches('/').to_ascii_lowercase();
+    let Some((scheme, authority)) = origin.split_once("://") else {
+        return false;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase);
+    if host.as_deref() == Some(authority) {
+        return true;
+    }
+    let host_only = strip_port(authority);
+    allowed.iter().any(|entry| {
+        let entry = entry.trim().trim_end_matches('/').to_ascii_lowercase();
+        let Some((entry_scheme, entry_authority)) = entry.split_once("://") else {
+            return false;
+        };
+        entry_scheme == scheme
+            && (entry_authority == authority
+                || (strip_port(entry_authority) == entry_authority && entry_authority == host_only))
+    })
+}
+
+/// `host` of `host[:port]` (IPv6 literals in brackets).
+fn strip_port(authority: &str) -> &str {
+    match authority.rfind(':') {
+        Some(i) if !authority[i..].contains(']') => &authority[..i],
+        _ => authority,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, HeaderValue::from_str(host).unwrap());
+        if let Some(origin) = origin {
+            headers.insert(header::ORIGIN, HeaderValue::from_str(origin).unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn origins_are_checked() {
+        let allowed = vec![
+            "http://localhost".to_owned(),
+            "https://app.example:8443".into(),
+        ];
+        let ok = |origin: Option<&str>| origin_allowed(&headers(origin, "api.example"), &allowed);
+        assert!(ok(None));
+        assert!(ok(Some("https://api.example")));
+        assert!(ok(Some("http://localhost:5173")));
+        assert!(ok(Some("http://localhost")));
+        assert!(ok(Some("https://app.example:8443")));
+        assert!(!ok(Some("https://app.example")));
+        assert!(!ok(Some("https://localhost:5173")));
+        assert!(!ok(Some("https://evil.example")));
+        assert!(!ok(Some("http://localhost.evil.example")));
+        assert!(!ok(Some("null")));
+        assert_eq!(strip_port("[::1]:80"), "[::1]");
+        assert_eq!(strip_port("[::1]"), "[::1]");
+    }
+}

@@ -1,0 +1,84 @@
+//! Operator endpoints under `/api/admin`: `GET /api/admin/projections`, every projection's
+//! checkpoint, state and lag.
+
+use std::collections::BTreeMap;
+
+use application::Role;
+use axum::Json;
+use axum::extract::State;
+use projections::ProjectionStatus;
+use utoipa::IntoResponses;
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::caller::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The admin routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_projections))
+}
+
+/// The problem+json answers of an admin endpoint.
+#[derive(Debug)]
+pub struct AdminProblems;
+
+const ANSWERS: [(u16, &str); 2] = [
+    (401, "UNAUTHENTICATED: no valid token or API key"),
+    (403, "FORBIDDEN: only operators may call it"),
+];
+
+impl IntoResponses for AdminProblems {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        ANSWERS
+            .iter()
+            .map(|(status, description)| {
+                let content = ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build();
+                let response = ResponseBuilder::new()
+                    .description(*description)
+                    .content("application/problem+json", content)
+                    .build();
+                (status.to_string(), RefOr::T(response))
+            })
+            .collect()
+    }
+}
+
+/// Refuses every role but operator.
+///
+/// # Errors
+/// [`ApiError::Forbidden`] for other roles.
+pub fn operator_only(caller: &Caller, what: &str) -> Result<(), ApiError> {
+    if caller.actor.role == Role::Operator {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!("{what} is for operators")))
+    }
+}
+
+/// Every projection: its position in the global order, its lag in events and seconds, and
+/// whether it runs or is parked (with the error). Operators only.
+#[utoipa::path(
+    get, path = "/api/admin/projections", tag = "admin",
+    responses(
+        (status = 200, description = "Every projection, in a fixed order", body = Vec<ProjectionStatus>),
+        AdminProblems,
+    ),
+    security(("bearer" = []), ("apiKey" = []))
+)]
+pub async fn list_projections(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<ProjectionStatus>>, ApiError> {
+    operator_only(&caller, "projection status")?;
+    projections::status(&state.pool)
+        .await
+        .map(Json)
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}

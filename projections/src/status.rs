@@ -1,0 +1,110 @@
+//! Where every projection stands: its checkpoint, its state, and how far behind the log
+//! it is (in events, and in the age of the oldest event it has not applied yet).
+
+use application::event_log::Position;
+use serde::Serialize;
+use sqlx::{PgPool, Row};
+use utoipa::ToSchema;
+
+use crate::{Error, Projections};
+
+/// Whether a projection's worker applies events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ProjectionState {
+    /// Applying events (or waiting for new ones).
+    Running,
+    /// Stopped at a failing event until an operator resumes it.
+    Parked,
+}
+
+impl ProjectionState {
+    /// `RUNNING` or `PARKED`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "RUNNING",
+            Self::Parked => "PARKED",
+        }
+    }
+}
+
+/// One projection's checkpoint and lag.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectionStatus {
+    /// The projection's name (`orders`, `products`, `tickets`, `payments`).
+    pub name: String,
+    /// The position token of the last event applied (all zeros before the first).
+    #[schema(pattern = "^[0-9a-f]{32}$")]
+    pub position: String,
+    /// `RUNNING` or `PARKED`.
+    pub state: ProjectionState,
+    /// Why it is parked, when it is.
+    pub error: Option<String>,
+    /// Events in the log after the checkpoint.
+    #[schema(minimum = 0)]
+    pub lag_events: i64,
+    /// Age in seconds of the oldest event not applied yet; 0 when caught up.
+    #[schema(minimum = 0)]
+    pub lag_seconds: f64,
+}
+
+/// The status of every projection of [`Projections::all`], in that order. A projection
+/// without a checkpoint row yet stands at the start of the log.
+///
+/// # Errors
+/// [`Error::Database`]; [`Error::Unexpected`] for a transaction id that is not a number.
+pub async fn status(pool: &PgPool) -> Result<Vec<ProjectionStatus>, Error> {
+    let names: Vec<String> = Projections::all()
+        .iter()
+        .map(|p| p.name().to_owned())
+        .collect();
+    let rows = sqlx::query(
+        "SELECT n.name,
+                COALESCE(c.transaction_id, '0'::xid8)::text AS transaction_id,
+                COALESCE(c.position, 0) AS position,
+                COALESCE(c.state, 'running') AS state,
+                c.error,
+                lag.events AS lag_events,
+                lag.seconds AS lag_seconds
+         FROM unnest($1::text[]) WITH ORDINALITY AS n (name, ord)
+         LEFT JOIN projection_checkpoints c ON c.name = n.name
+         CROSS JOIN LATERAL (
+             SELECT count(*) AS events,
+                    COALESCE(GREATEST(EXTRACT(EPOCH FROM now() - min(e.recorded_at)), 0), 0)
+                        ::float8 AS seconds
+             FROM events e
+             WHERE (e.transaction_id, e.position)
+                 > (COALESCE(c.transaction_id, '0'::xid8), COALESCE(c.position, 0))
+         ) lag
+         ORDER BY n.ord",
+    )
+    .bind(&names)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            let transaction_id: String = row.try_get("transaction_id")?;
+            let state: String = row.try_get("state")?;
+            let position = Position {
+                transaction_id: transaction_id
+                    .parse()
+                    .map_err(|_| Error::Unexpected(format!("transaction id {transaction_id:?}")))?,
+                position: row.try_get("position")?,
+            };
+            Ok(ProjectionStatus {
+                name: row.try_get("name")?,
+                position: position.token(),
+                state: if state == "parked" {
+                    ProjectionState::Parked
+                } else {
+                    ProjectionState::Running
+                },
+                error: row.try_get("error")?,
+                lag_events: row.try_get("lag_events")?,
+                lag_seconds: row.try_get("lag_seconds")?,
+            })
+        })
+        .collect()
+}

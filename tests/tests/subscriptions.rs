@@ -1,0 +1,338 @@
+//! GraphQL subscriptions over a real WebSocket (graphql-transport-ws at `/graphql/ws`):
+//! status changes arrive in order, authorization is the queries', credentials are checked
+//! in `connection_init`, origins are allow-listed, subscriptions per connection are
+//! capped, and every connection closes when the server stops.
+
+// A test that cannot set up its fixtures has nothing left to check: failing loudly is right.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::Duration;
+
+use application::Role;
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tests::{TestApp, expect, spawn_app};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// How long a test waits for any one message.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// The upgrade request to `/graphql/ws`, with `origin` when given.
+async fn open(app: &TestApp, origin: Option<&str>) -> Result<Ws, WsError> {
+    let url = app.url("/graphql/ws").replacen("http://", "ws://", 1);
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
+    if let Some(origin) = origin {
+        request
+            .headers_mut()
+            .insert("origin", HeaderValue::from_str(origin).unwrap());
+    }
+    connect_async(request).await.map(|(ws, _)| ws)
+}
+
+async fn send(ws: &mut Ws, message: Value) {
+    ws.send(Message::text(message.to_string())).await.unwrap();
+}
+
+/// The next protocol message (pings answered, other frames skipped); `None` once closed,
+/// with the close frame's code when there was one.
+async fn receive(ws: &mut Ws) -> Result<Value, Option<CloseCode>> {
+    loop {
+        let message = tokio::time::timeout(PATIENCE, ws.next())
+            .await
+            .expect("no message in time");
+        match message {
+            Some(Ok(Message::Text(text))) => {
+                let value: Value = serde_json::from_str(text.as_str()).unwrap();
+                if value["type"] == "ping" {
+                    send(ws, json!({"type": "pong"})).await;
+                    continue;
+                }
+                return Ok(value);
+            }
+            Some(Ok(Message::Close(frame))) => return Err(frame.map(|f| f.code)),
+            Some(Ok(_)) => {}
+            Some(Err(_)) | None => return Err(None),
+        }
+    }
+}
+
+/// A connection initialised as the holder of `token`.
+async fn connect(app: &TestApp, token: &str) -> Ws {
+    let mut ws = open(app, None).await.unwrap();
+    send(
+        &mut ws,
+        json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {token}")}}),
+    )
+    .await;
+    let ack = receive(&mut ws).await.unwrap();
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    ws
+}
+
+async fn subscribe(ws: &mut Ws, id: &str, query: &str, variables: Value) {
+    send(
+        ws,
+        json!({"type": "subscribe", "id": id, "payload": {"query": query, "variables": variables}}),
+    )
+    .await;
+}
+
+/// The next message of subscription `id` (messages of others skipped).
+async fn next_of(ws: &mut Ws, id: &str) -> Value {
+    loop {
+        let message = receive(ws).await.unwrap();
+        if message["id"] == id {
+            return message;
+        }
+    }
+}
+
+/// The error code of a subscription's message, which must be an error.
+fn error_code(message: &Value) -> String {
+    let errors = match message["type"].as_str() {
+        Some("next") => &message["payload"]["errors"],
+        Some("error") => &message["payload"],
+        _ => panic!("not an error: {message}"),
+    };
+    errors[0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code in {message}"))
+        .to_owned()
+}
+
+const ORDER_UPDATED: &str =
+    "subscription($id: ID!) { orderUpdated(id: $id) { id status cancellationReason version } }";
+
+#[tokio::test]
+async fn an_order_subscription_receives_its_status_changes_in_order() {
+    let app = spawn_app().await;
+    app.register_product("SUB-1", 10).await;
+    let order = app.place_order("alice", "SUB-1", 1).await;
+    let alice = app.token("alice", Role::Customer);
+    let mut ws = connect(&app, &alice).await;
+    subscribe(&mut ws, "1", ORDER_UPDATED, json!({"id": order})).await;
+
+    let first = next_of(&mut ws, "1").await;
+    assert_eq!(first["type"], "next", "{first}");
+    let first = &first["payload"]["data"]["orderUpdated"];
+    assert_eq!(
+        (first["id"].as_str(), first["status"].as_str()),
+        (Some(order.as_str()), Some("PENDING")),
+        "{first}"
+    );
+
+    let path = format!("/api/orders/{order}/cancel");
+    let body = json!({ "reason": "CUSTOMER_REQUEST" });
+    expect(app.post(&path, Some(&alice), body).await, 202).await;
+
+    let mut versions = vec![first["version"].as_i64().unwrap()];
+    let cancelled = loop {
+        let message = next_of(&mut ws, "1").await;
+        assert_eq!(message["type"], "next", "{message}");
+        let order = message["payload"]["data"]["orderUpdated"].clone();
+        versions.push(order["version"].as_i64().unwrap());
+        if order["status"] != "PENDING" {
+            break order;
+        }
+    };
+    assert_eq!(cancelled["status"], "CANCELLED", "{cancelled}");
+    assert_eq!(cancelled["cancellationReason"], "CUSTOMER_REQUEST");
+    assert!(
+        versions.windows(2).all(|w| w[0] < w[1]),
+        "versions must only grow: {versions:?}"
+    );
+
+    // `complete` stops it: nothing more arrives for it, and the connection stays usable.
+    send(&mut ws, json!({"type": "complete", "id": "1"})).await;
+    subscribe(&mut ws, "2", ORDER_UPDATED, json!({"id": order})).await;
+    let again = next_of(&mut ws, "2").await;
+    assert_eq!(
+        again["payload"]["data"]["orderUpdated"]["status"],
+        "CANCELLED"
+    );
+}
+
+#[tokio::test]
+async fn a_ticket_subscription_follows_open_then_closed() {
+    let app = spawn_app().await;
+    let ticket = app.open_ticket("alice").await;
+    let mut ws = connect(&app, &app.token("alice", Role::Customer)).await;
+    let query = "subscription($id: ID!) { ticketUpdated(id: $id) { id status } }";
+    subscribe(&mut ws, "t", query, json!({"id": ticket})).await;
+    let first = next_of(&mut ws, "t").await;
+    assert_eq!(
+        first["payload"]["data"]["ticketUpdated"]["status"], "OPEN",
+        "{first}"
+    );
+    app.close_ticket("alice", &ticket).await;
+    let closed = next_of(&mut ws, "t").await;
+    assert_eq!(
+        closed["payload"]["data"]["ticketUpdated"]["status"], "CLOSED",
+        "{closed}"
+    );
+}
+
+#[tokio::test]
+async fn a_customer_cannot_subscribe_to_another_customers_order() {
+    let app = spawn_app().await;
+    app.register_product("SUB-2", 10).await;
+    let order = app.place_order("alice", "SUB-2", 1).await;
+    // Projected before bob asks, so the refusal is immediate.
+    let mut alice = connect(&app, &app.token("alice", Role::Customer)).await;
+    subscribe(&mut alice, "a", ORDER_UPDATED, json!({"id": order})).await;
+    assert_eq!(next_of(&mut alice, "a").await["type"], "next");
+
+    let mut bob = connect(&app, &app.token("bob", Role::Customer)).await;
+    subscribe(&mut bob, "b", ORDER_UPDATED, json!({"id": order})).await;
+    let refused = next_of(&mut bob, "b").await;
+    assert_eq!(error_code(&refused), "FORBIDDEN", "{refused}");
+    assert!(
+        refused["payload"]["data"].is_null()
+            || refused["payload"]["data"]["orderUpdated"].is_null(),
+        "no data beside the error: {refused}"
+    );
+    let done = next_of(&mut bob, "b").await;
+    assert_eq!(done["type"], "complete", "{done}");
+
+    // Staff may follow it.
+    let mut agent = connect(&app, &app.token("agent-1", Role::Agent)).await;
+    subscribe(&mut agent, "s", ORDER_UPDATED, json!({"id": order})).await;
+    let seen = next_of(&mut agent, "s").await;
+    assert_eq!(
+        seen["payload"]["data"]["orderUpdated"]["status"], "PENDING",
+        "{seen}"
+    );
+}
+
+#[tokio::test]
+async fn bad_credentials_in_connection_init_close_the_connection() {
+    let app = spawn_app().await;
+    let expired = app.expired_token("alice", Role::Customer);
+    for payload in [
+        json!({"authorization": format!("Bearer {expired}")}),
+        json!({"authorization": "Bearer not-a-token"}),
+        json!({}),
+    ] {
+        let mut ws = open(&app, None).await.unwrap();
+        send(
+            &mut ws,
+            json!({"type": "connection_init", "payload": payload}),
+        )
+        .await;
+        match receive(&mut ws).await {
+            Err(_) => {}
+            Ok(message) => panic!("connection_init with {payload} answered {message}"),
+        }
+    }
+
+    // Subscribing without initialising is refused too.
+    let mut ws = open(&app, None).await.unwrap();
+    subscribe(
+        &mut ws,
+        "1",
+        ORDER_UPDATED,
+        json!({"id": "00000000-0000-0000-0000-000000000000"}),
+    )
+    .await;
+    assert!(receive(&mut ws).await.is_err());
+}
+
+#[tokio::test]
+async fn a_disallowed_origin_is_refused_with_403_before_the_upgrade() {
+    let app = spawn_app().await;
+    match open(&app, Some("https://evil.example")).await {
+        Err(WsError::Http(response)) => assert_eq!(response.status().as_u16(), 403),
+        Err(other) => panic!("expected 403, got {other}"),
+        Ok(_) => panic!("a disallowed origin was upgraded"),
+    }
+    // The server's own origin and localhost pass.
+    let own = app.address.clone();
+    assert!(open(&app, Some(&own)).await.is_ok());
+    assert!(open(&app, Some("http://localhost:5173")).await.is_ok());
+}
+
+#[tokio::test]
+async fn subscriptions_per_connection_are_capped() {
+    let app = spawn_app().await;
+    app.register_product("SUB-3", 10).await;
+    let order = app.place_order("alice", "SUB-3", 1).await;
+    let mut ws = connect(&app, &app.token("alice", Role::Customer)).await;
+    for id in 1..=20 {
+        subscribe(
+            &mut ws,
+            &id.to_string(),
+            ORDER_UPDATED,
+            json!({"id": order}),
+        )
+        .await;
+        assert_eq!(next_of(&mut ws, &id.to_string()).await["type"], "next");
+    }
+    subscribe(&mut ws, "21", ORDER_UPDATED, json!({"id": order})).await;
+    let refused = next_of(&mut ws, "21").await;
+    assert_eq!(error_code(&refused), "VALIDATION", "{refused}");
+
+    // Ending one frees its slot.
+    send(&mut ws, json!({"type": "complete", "id": "1"})).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    subscribe(&mut ws, "22", ORDER_UPDATED, json!({"id": order})).await;
+    assert_eq!(next_of(&mut ws, "22").await["type"], "next");
+}
+
+#[tokio::test]
+async fn operators_follow_the_event_log_and_customers_may_not() {
+    let app = spawn_app().await;
+    app.register_product("SUB-4", 10).await;
+    let query = "subscription($t: String) { eventAppended(streamType: $t) { position streamType streamId version eventType recordedAt } }";
+
+    let mut customer = connect(&app, &app.token("alice", Role::Customer)).await;
+    subscribe(&mut customer, "c", query, json!({"t": null})).await;
+    let refused = next_of(&mut customer, "c").await;
+    assert_eq!(error_code(&refused), "FORBIDDEN", "{refused}");
+
+    let mut auditor = connect(&app, &app.token("audit-1", Role::Auditor)).await;
+    subscribe(&mut auditor, "e", query, json!({"t": "order"})).await;
+    // Subscribed once the server has taken the log's head: give it a moment.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let order = app.place_order("alice", "SUB-4", 1).await;
+    let event = next_of(&mut auditor, "e").await;
+    let event = &event["payload"]["data"]["eventAppended"];
+    assert_eq!(event["streamType"], "order", "{event}");
+    assert_eq!(event["streamId"], order.as_str(), "{event}");
+    assert_eq!(event["version"], 1, "{event}");
+    assert_eq!(event["eventType"], "OrderPlaced", "{event}");
+    assert_eq!(
+        event["position"].as_str().map(str::len),
+        Some(32),
+        "{event}"
+    );
+}
+
+#[tokio::test]
+async fn stopping_the_server_closes_every_connection() {
+    let app = spawn_app().await;
+    app.register_product("SUB-5", 10).await;
+    let order = app.place_order("alice", "SUB-5", 1).await;
+    let mut ws = connect(&app, &app.token("alice", Role::Customer)).await;
+    subscribe(&mut ws, "1", ORDER_UPDATED, json!({"id": order})).await;
+    assert_eq!(next_of(&mut ws, "1").await["type"], "next");
+
+    drop(app);
+    let closed = loop {
+        match receive(&mut ws).await {
+            Ok(_) => {}
+            Err(code) => break code,
+        }
+    };
+    assert_eq!(closed, Some(CloseCode::Away));
+}
