@@ -37,6 +37,25 @@ pub struct Page<T> {
     pub has_next: bool,
 }
 
+impl<C, T> Page<(C, T)> {
+    /// The page from `rows`, fetched with one row more than `first` to learn whether more
+    /// follow: each row decoded and paired with its cursor.
+    fn of(
+        rows: &[PgRow],
+        first: usize,
+        decode: impl Fn(&PgRow) -> Result<T, Error>,
+        cursor: impl Fn(&T) -> C,
+    ) -> Result<Self, Error> {
+        let mut items = rows
+            .iter()
+            .map(|row| decode(row).map(|view| (cursor(&view), view)))
+            .collect::<Result<Vec<_>, Error>>()?;
+        let has_next = items.len() > first;
+        items.truncate(first);
+        Ok(Self { items, has_next })
+    }
+}
+
 /// Which orders to list.
 #[derive(Debug, Clone, Default)]
 pub struct OrderFilter {
@@ -174,22 +193,10 @@ pub async fn orders(
         .bind(i64::try_from(first + 1).unwrap_or(i64::MAX))
         .fetch_all(pool)
         .await?;
-    let mut items = rows
-        .iter()
-        .map(|row| {
-            let view = order_row(row)?;
-            Ok((
-                KeyCursor {
-                    at: view.placed_at,
-                    id: view.id,
-                },
-                view,
-            ))
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
-    let has_next = items.len() > first;
-    items.truncate(first);
-    Ok(Page { items, has_next })
+    Page::of(&rows, first, order_row, |view| KeyCursor {
+        at: view.placed_at,
+        id: view.id,
+    })
 }
 
 const TICKET_COLUMNS: &str = "id, customer_id, order_id, subject, status, assignee, messages, \
@@ -266,22 +273,10 @@ pub async fn tickets(
         .bind(i64::try_from(first + 1).unwrap_or(i64::MAX))
         .fetch_all(pool)
         .await?;
-    let mut items = rows
-        .iter()
-        .map(|row| {
-            let view = ticket_row(row)?;
-            Ok((
-                KeyCursor {
-                    at: view.opened_at,
-                    id: view.id,
-                },
-                view,
-            ))
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
-    let has_next = items.len() > first;
-    items.truncate(first);
-    Ok(Page { items, has_next })
+    Page::of(&rows, first, ticket_row, |view| KeyCursor {
+        at: view.opened_at,
+        id: view.id,
+    })
 }
 
 const PRODUCT_COLUMNS: &str =
@@ -334,16 +329,9 @@ pub async fn products(
         .bind(i64::try_from(first + 1).unwrap_or(i64::MAX))
         .fetch_all(pool)
         .await?;
-    let mut items = rows
-        .iter()
-        .map(|row| {
-            let view = product_row(row)?;
-            Ok((SkuCursor(view.sku.clone()), view))
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
-    let has_next = items.len() > first;
-    items.truncate(first);
-    Ok(Page { items, has_next })
+    Page::of(&rows, first, product_row, |view| {
+        SkuCursor(view.sku.clone())
+    })
 }
 
 fn payment_row(row: &PgRow) -> Result<PaymentView, Error> {
