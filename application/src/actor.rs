@@ -68,6 +68,24 @@ impl Actor {
         }
     }
 
+    /// Whether the actor may see or act on what `owner` (a customer id) owns: customers
+    /// only their own, staff everything their role reaches.
+    #[must_use]
+    pub fn sees(&self, owner: &str) -> bool {
+        self.role != Role::Customer || self.subject == owner
+    }
+
+    /// The customer a list is narrowed to: a customer always sees only their own, staff
+    /// what they asked for.
+    #[must_use]
+    pub fn customer_scope(&self, requested: Option<String>) -> Option<String> {
+        if self.role == Role::Customer {
+            Some(self.subject.clone())
+        } else {
+            requested
+        }
+    }
+
     /// [`crate::Error::Forbidden`] unless the actor holds one of `roles`.
     ///
     /// # Errors

@@ -19,7 +19,7 @@ use super::reads::{
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Query;
 
-const STAFF_AND_CUSTOMERS: [Role; 3] = [Role::Customer, Role::Agent, Role::Operator];
+pub(super) const STAFF_AND_CUSTOMERS: [Role; 3] = [Role::Customer, Role::Agent, Role::Operator];
 const EVERY_ROLE: [Role; 4] = [Role::Customer, Role::Agent, Role::Operator, Role::Auditor];
 
 #[Object]
@@ -46,9 +46,7 @@ impl Query {
             .map_err(|e| internal(&e))?;
         let loader = payment_loader(state);
         Ok(order
-            .filter(|o| {
-                caller.actor.role != Role::Customer || o.customer_id == caller.actor.subject
-            })
+            .filter(|o| caller.actor.sees(&o.customer_id))
             .map(|o| Order::new(o, loader)))
     }
 
@@ -66,11 +64,7 @@ impl Query {
         let after = after
             .map(|a| KeyCursor::decode(&a).ok_or_else(bad_cursor))
             .transpose()?;
-        let customer_id = if caller.actor.role == Role::Customer {
-            Some(caller.actor.subject.clone())
-        } else {
-            customer_id
-        };
+        let customer_id = caller.actor.customer_scope(customer_id);
         let filter = OrderFilter {
             status: status.map(|s| s.as_str().to_owned()),
             customer_id,
@@ -105,9 +99,7 @@ impl Query {
             .await
             .map_err(|e| internal(&e))?;
         Ok(ticket
-            .filter(|t| {
-                caller.actor.role != Role::Customer || t.customer_id == caller.actor.subject
-            })
+            .filter(|t| caller.actor.sees(&t.customer_id))
             .map(Ticket))
     }
 
@@ -126,11 +118,7 @@ impl Query {
         let after = after
             .map(|a| KeyCursor::decode(&a).ok_or_else(bad_cursor))
             .transpose()?;
-        let customer_id = if caller.actor.role == Role::Customer {
-            Some(caller.actor.subject.clone())
-        } else {
-            customer_id
-        };
+        let customer_id = caller.actor.customer_scope(customer_id);
         let filter = TicketFilter {
             status: status.map(|s| s.as_str().to_owned()),
             customer_id,
@@ -210,7 +198,7 @@ impl Query {
             let order = read::order(&state.pool, id)
                 .await
                 .map_err(|e| internal(&e))?;
-            if order.is_none_or(|o| o.customer_id != caller.actor.subject) {
+            if order.is_none_or(|o| !caller.actor.sees(&o.customer_id)) {
                 return Ok(None);
             }
         }

@@ -15,6 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use application::Role;
+
+use super::query::STAFF_AND_CUSTOMERS;
 use application::event_log::{Position, RecordedEvent};
 use async_graphql::{Context, ID, SimpleObject, Subscription as GraphQLSubscription};
 use chrono::SecondsFormat;
@@ -36,7 +38,6 @@ pub const POLL: Duration = Duration::from_millis(75);
 /// How many log events one poll of `eventAppended` reads at most.
 const LOG_BATCH: i64 = 100;
 
-const STAFF_AND_CUSTOMERS: [Role; 3] = [Role::Customer, Role::Agent, Role::Operator];
 const LOG_READERS: [Role; 2] = [Role::Operator, Role::Auditor];
 
 /// The subscriptions a connection may still start: one permit per running subscription,
@@ -222,7 +223,7 @@ impl Subscription {
 
 /// `FORBIDDEN` unless `caller` may read what `owner` owns.
 fn authorize(caller: &Caller, owner: &str, what: &str) -> Result<(), async_graphql::Error> {
-    if caller.actor.role != Role::Customer || caller.actor.subject == owner {
+    if caller.actor.sees(owner) {
         Ok(())
     } else {
         Err(ApiError::Forbidden(format!("this {what} is another customer's")).to_graphql())

@@ -187,7 +187,7 @@ pub async fn get_order(
     wait(&state, &["orders"], position).await?;
     let order = read::order(&state.pool, id).await.map_err(internal)?;
     order
-        .filter(|o| role != Role::Customer || o.customer_id == caller.actor.subject)
+        .filter(|o| caller.actor.sees(&o.customer_id))
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("order {id} not found")))
 }
@@ -223,7 +223,7 @@ pub async fn get_ticket(
     wait(&state, &["tickets"], position).await?;
     let ticket = read::ticket(&state.pool, id).await.map_err(internal)?;
     ticket
-        .filter(|t| role != Role::Customer || t.customer_id == caller.actor.subject)
+        .filter(|t| caller.actor.sees(&t.customer_id))
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("ticket {id} not found")))
 }
