@@ -14,6 +14,7 @@
 
 pub mod actor;
 pub mod aggregates;
+pub mod backoff;
 pub mod commands;
 pub mod commit_signal;
 pub mod error;
@@ -22,6 +23,7 @@ pub mod event_store;
 pub mod locks;
 pub mod money;
 pub mod repository;
+pub mod saga;
 pub mod schema;
 
 pub use actor::{Actor, Role};
@@ -34,4 +36,4 @@ pub use commit_signal::SignallingStore;
 pub use error::Error;
 pub use event_store::{AppendOutcome, EventStore};
 pub use repository::{CommandResult, Repository, RepositoryOptions};
-pub use schema::{EncodedEvent, EventSchema, Upcasters, upcast};
+pub use schema::{DomainEvent, EncodedEvent, EventSchema, Upcasters, decode_recorded, upcast};

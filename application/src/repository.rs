@@ -8,6 +8,7 @@ use std::time::Duration;
 use cqrs_es::event_sink::EventSink;
 use uuid::Uuid;
 
+use crate::backoff::Backoff;
 use crate::event_log::{
     Append, CommandMetadata, LoadedStream, NewEvent, Position, Snapshot, StreamRef,
 };
@@ -284,10 +285,12 @@ pub fn new_event<A: EventSourced>(event: &A::Event) -> NewEvent {
     }
 }
 
-/// Exponential backoff with full jitter: up to 2^attempt milliseconds, capped at 50 ms.
+/// How long a command that lost a race waits before deciding again: up to 2^attempt
+/// milliseconds, capped at 50 ms, anywhere from zero.
 fn backoff(attempt: u32) -> Duration {
-    let ceiling = (1_u64 << attempt.min(6)).min(50);
-    // Fresh v4 ids are random: their low bits are all the randomness needed here.
-    let random = u64::try_from(Uuid::new_v4().as_u128() & 0xffff).unwrap_or(0);
-    Duration::from_micros(random % (ceiling * 1000 + 1))
+    Backoff {
+        base: Duration::from_millis(2),
+        cap: Duration::from_millis(50),
+    }
+    .full_jitter(attempt)
 }

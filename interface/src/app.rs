@@ -18,6 +18,7 @@ use tokio::task::JoinHandle;
 
 use crate::auth::{Authenticator, JwtKeys};
 use crate::error::ApiError;
+use crate::saga::{Saga, SagaConfig};
 use crate::state::{AppState, HttpLimits};
 use crate::{graphql, health, request_id, rest};
 
@@ -36,6 +37,8 @@ pub struct ServerConfig {
     pub repository: RepositoryOptions,
     /// Database pool size.
     pub max_connections: u32,
+    /// The order-fulfilment saga.
+    pub saga: SagaConfig,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -46,6 +49,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("limits", &self.limits)
             .field("repository", &self.repository)
             .field("max_connections", &self.max_connections)
+            .field("saga", &self.saga)
             .finish_non_exhaustive()
     }
 }
@@ -57,6 +61,7 @@ pub struct Application {
     router: Router,
     state: AppState,
     workers: Vec<JoinHandle<Result<(), projections::Error>>>,
+    saga_runner: Option<JoinHandle<()>>,
     stop_workers: watch::Sender<bool>,
     /// Tells WebSocket connections (which graceful shutdown does not wait for) to close.
     shutting_down: watch::Sender<bool>,
@@ -95,14 +100,26 @@ impl Application {
         let jwt =
             JwtKeys::new(&config.jwt_secret).map_err(|e| ApiError::Internal(e.to_string()))?;
         let (shutting_down, shutdown) = watch::channel(false);
+        let commands = Commands::new(Arc::clone(&store), &config.repository);
+        let saga = Saga::new(commands.clone(), &config.saga);
+        let saga_runner = config.saga.run.then(|| {
+            saga.spawn(
+                Arc::clone(&store),
+                pool.clone(),
+                Arc::clone(&commits),
+                config.saga.runner.clone(),
+                stopped.clone(),
+            )
+        });
         let state = AppState {
-            commands: Arc::new(Commands::new(Arc::clone(&store), &config.repository)),
+            commands: Arc::new(commands),
             auth: Arc::new(Authenticator::new(jwt, pool.clone())),
             idempotency: IdempotencyKeys::new(pool.clone(), std::time::Duration::from_secs(60)),
             pool,
             schema: graphql::schema(config.limits.graphql_introspection),
             limits: Arc::new(config.limits),
             shutdown,
+            saga,
         };
         let listener = TcpListener::bind(config.listen)
             .await
@@ -112,6 +129,7 @@ impl Application {
             router: router(state.clone()),
             state,
             workers,
+            saga_runner,
             stop_workers,
             shutting_down,
         })
@@ -157,6 +175,13 @@ impl Application {
                 }
                 Ok(Err(error)) => tracing::warn!(%error, "projection worker panicked"),
                 Err(_) => tracing::warn!("projection worker did not stop in time"),
+            }
+        }
+        if let Some(runner) = self.saga_runner {
+            match tokio::time::timeout(std::time::Duration::from_secs(10), runner).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::warn!(%error, "saga runner panicked"),
+                Err(_) => tracing::warn!("saga runner did not stop in time"),
             }
         }
         self.state.pool.close().await;

@@ -150,6 +150,15 @@ impl From<application::Error> for ApiError {
     }
 }
 
+impl From<projections::Error> for ApiError {
+    fn from(error: projections::Error) -> Self {
+        match error {
+            projections::Error::Application(error) => error.into(),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
 impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> Self {
         match error {

@@ -18,8 +18,10 @@ pub mod idempotency;
 pub mod metrics;
 pub mod request_id;
 pub mod rest;
+pub mod saga;
 pub mod state;
 
 pub use app::{Application, ServerConfig, router};
 pub use error::ApiError;
+pub use saga::SagaConfig;
 pub use state::{AppState, HttpLimits};

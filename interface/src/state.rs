@@ -9,6 +9,7 @@ use tokio::sync::watch;
 
 use crate::auth::Authenticator;
 use crate::graphql::ApiSchema;
+use crate::saga::Saga;
 
 /// The shared state of the HTTP server.
 #[derive(Clone)]
@@ -27,6 +28,8 @@ pub struct AppState {
     pub limits: Arc<HttpLimits>,
     /// Turns `true` when the server shuts down: WebSocket connections close on it.
     pub shutdown: watch::Receiver<bool>,
+    /// The order-fulfilment saga (redrives, metrics).
+    pub saga: Saga,
 }
 
 impl std::fmt::Debug for AppState {

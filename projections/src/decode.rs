@@ -2,51 +2,24 @@
 
 use std::sync::LazyLock;
 
+pub use application::DomainEvent;
 use application::event_log::RecordedEvent;
-use application::{EncodedEvent, EventSchema, Upcasters};
+use application::{Upcasters, decode_recorded};
 
 use chrono::{DateTime, Utc};
-use domain::{Timestamp, order, payment, stock, ticket};
+use domain::Timestamp;
 use uuid::Uuid;
 
 use crate::Error;
 
 static UPCASTERS: LazyLock<Upcasters> = LazyLock::new(Upcasters::current);
 
-/// A domain event of any stream type.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DomainEvent {
-    /// Of an `order` stream.
-    Order(order::Event),
-    /// Of a `stock` stream (id = SKU).
-    Stock(stock::Event),
-    /// Of a `payment` stream (id = order id).
-    Payment(payment::Event),
-    /// Of a `ticket` stream.
-    Ticket(ticket::Event),
-}
-
 /// The domain event `event` records; `None` for a stream type no projection follows.
 ///
 /// # Errors
 /// [`Error::Application`] (`Schema`) when the event does not upcast or decode.
 pub fn decode(event: &RecordedEvent) -> Result<Option<DomainEvent>, Error> {
-    let stream_type = event.stream.stream_type.as_str();
-    let encoded = || -> Result<EncodedEvent, Error> {
-        let stored = EncodedEvent {
-            event_type: event.event_type.clone(),
-            event_version: event.event_version,
-            payload: event.payload.clone(),
-        };
-        Ok(UPCASTERS.upcast(stream_type, stored)?)
-    };
-    Ok(Some(match stream_type {
-        "order" => DomainEvent::Order(order::Event::decode(encoded()?)?),
-        "stock" => DomainEvent::Stock(stock::Event::decode(encoded()?)?),
-        "payment" => DomainEvent::Payment(payment::Event::decode(encoded()?)?),
-        "ticket" => DomainEvent::Ticket(ticket::Event::decode(encoded()?)?),
-        _ => return Ok(None),
-    }))
+    Ok(decode_recorded(event, &UPCASTERS)?)
 }
 
 /// A domain instant as a database one.

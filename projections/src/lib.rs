@@ -7,17 +7,21 @@
 //!   woken in process or by adaptive polling, failing events retried then parked.
 //! - [`spawn_workers`]: one worker per projection.
 //! - [`status`]: every projection's checkpoint, state and lag.
+//! - [`saga`]: the order-fulfilment saga's runner, state, deadlines and dead letters; it
+//!   reads the log like a projection and sends commands instead of writing read models.
 //! - [`Error`]: the crate's one error type.
 
 pub mod checkpoint;
 pub mod decode;
 pub mod error;
+pub mod lock;
 pub mod orders;
 pub mod payments;
 pub mod products;
 pub mod projection;
 pub mod read;
 pub mod registry;
+pub mod saga;
 pub mod status;
 pub mod tickets;
 pub mod worker;
@@ -29,6 +33,7 @@ pub use payments::Payments;
 pub use products::{Levels, Products};
 pub use projection::Projection;
 pub use registry::{Projections, spawn_workers};
+pub use saga::{RunnerOptions, SagaRunner};
 pub use status::{ProjectionState, ProjectionStatus, status};
 pub use tickets::Tickets;
 pub use worker::{Worker, WorkerOptions};

@@ -8,9 +8,9 @@ use application::{Commands, RepositoryOptions, Role};
 use chrono::{Duration, Utc};
 use domain::Timestamp;
 use domain::order::Command as OrderCommand;
-use infrastructure::PgEventStore;
+use infrastructure::{PgEventStore, SimulatedProvider};
 use interface::auth::JwtKeys;
-use interface::{Application, HttpLimits, ServerConfig};
+use interface::{Application, HttpLimits, SagaConfig, ServerConfig};
 use reqwest::Response;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -30,6 +30,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     keys: JwtKeys,
     commands: Commands,
+    /// The server's simulated payment provider (to take it down and bring it back).
+    pub provider: Arc<SimulatedProvider>,
     /// Dropping it (with the app) stops the server.
     _stop: oneshot::Sender<()>,
 }
@@ -40,16 +42,27 @@ pub struct TestApp {
 /// # Panics
 /// When there is no database or the server cannot start.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// [`spawn_app`] with the server's settings changed by `configure` first.
+///
+/// # Panics
+/// When there is no database or the server cannot start.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut ServerConfig)) -> TestApp {
     let db = test_database().await;
     let secret = format!("test-secret-{}", Uuid::new_v4().simple()).into_bytes();
-    let config = ServerConfig {
+    let mut config = ServerConfig {
         listen: ([127, 0, 0, 1], 0).into(),
         database_url: db.url.clone(),
         jwt_secret: secret.clone(),
         limits: HttpLimits::default(),
         repository: RepositoryOptions::default(),
         max_connections: 16,
+        saga: SagaConfig::default(),
     };
+    configure(&mut config);
+    let provider = Arc::clone(&config.saga.provider);
     let app = Application::build(config)
         .await
         .unwrap_or_else(|e| panic!("starting the server: {e}"));
@@ -66,6 +79,7 @@ pub async fn spawn_app() -> TestApp {
         keys,
         commands: Commands::new(store, &RepositoryOptions::default()),
         db,
+        provider,
         _stop: stop,
     }
 }
@@ -277,6 +291,127 @@ impl TestApp {
             .into_iter()
             .map(|(event_type, _)| event_type)
             .collect()
+    }
+}
+
+impl TestApp {
+    /// `GET path` as the holder of `token`.
+    ///
+    /// # Panics
+    /// When the request cannot be sent.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+
+    /// Places an order for `customer` of `lines` (`(sku, quantity)`, 12.50 BRL each) paid
+    /// with `payment_token`; its id.
+    ///
+    /// # Panics
+    /// Unless the server answers 202 with an `orderId`.
+    pub async fn place_order_paid_with(
+        &self,
+        customer: &str,
+        lines: &[(&str, u32)],
+        payment_token: &str,
+    ) -> String {
+        let lines: Vec<Value> = lines
+            .iter()
+            .map(
+                |(sku, quantity)| json!({ "sku": sku, "quantity": quantity, "unitPrice": "12.50" }),
+            )
+            .collect();
+        let body = json!({ "currency": "BRL", "lines": lines, "paymentToken": payment_token });
+        let token = self.token(customer, Role::Customer);
+        let result = expect(self.post("/api/orders", Some(&token), body).await, 202).await;
+        string_field(&result, "orderId")
+    }
+
+    /// The order read model of `order`, as an operator sees it.
+    ///
+    /// # Panics
+    /// Unless the server answers 200.
+    pub async fn order(&self, order: &str) -> Value {
+        let operator = self.token("operator-1", Role::Operator);
+        expect(
+            self.get(&format!("/api/orders/{order}"), Some(&operator))
+                .await,
+            200,
+        )
+        .await
+    }
+
+    /// The product read model of `sku`.
+    ///
+    /// # Panics
+    /// Unless the server answers 200.
+    pub async fn product(&self, sku: &str) -> Value {
+        let operator = self.token("operator-1", Role::Operator);
+        expect(
+            self.get(&format!("/api/products/{sku}"), Some(&operator))
+                .await,
+            200,
+        )
+        .await
+    }
+
+    /// Waits (up to `within`) until the order read model of `order` has reached a final
+    /// status with nothing of its fulfilment left to do: CONFIRMED with its payment
+    /// SUCCEEDED, or CANCELLED with its compensation recorded (no saga deadline or action
+    /// pending). Answers the read model.
+    ///
+    /// # Panics
+    /// When it does not settle in time.
+    pub async fn settled_order(&self, order: &str, within: std::time::Duration) -> Value {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let operator = self.token("operator-1", Role::Operator);
+            let response = self
+                .get(&format!("/api/orders/{order}"), Some(&operator))
+                .await;
+            if response.status() == 200 {
+                let body: Value = response.json().await.unwrap_or(Value::Null);
+                let status = body["status"].as_str().unwrap_or("");
+                if matches!(status, "CONFIRMED" | "CANCELLED") && self.saga_at_rest(order).await {
+                    return body;
+                }
+                if tokio::time::Instant::now() > deadline {
+                    panic!("order {order} did not settle in {within:?}; last seen {body}");
+                }
+            } else if tokio::time::Instant::now() > deadline {
+                panic!("order {order} never appeared in the read model");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Whether the saga of `order` has reached an outcome and the log holds nothing it has
+    /// not taken in yet.
+    async fn saga_at_rest(&self, order: &str) -> bool {
+        let Ok(id) = Uuid::parse_str(order) else {
+            return false;
+        };
+        let phase: Option<String> =
+            sqlx::query_scalar("SELECT phase FROM saga_fulfilments WHERE order_id = $1")
+                .bind(id)
+                .fetch_optional(&self.db.pool)
+                .await
+                .unwrap_or(None);
+        let behind: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM events e, projection_checkpoints c
+             WHERE c.name = 'fulfilment'
+               AND (e.transaction_id, e.position) > (c.transaction_id, c.position)",
+        )
+        .fetch_one(&self.db.pool)
+        .await
+        .unwrap_or(1);
+        matches!(phase.as_deref(), Some("CONFIRMED" | "CANCELLED")) && behind == 0
     }
 }
 

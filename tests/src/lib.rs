@@ -17,7 +17,7 @@ pub use answers::{
     REJECTED_STATUS, body_json, command_result, expect, graphql_data, graphql_error, header,
     problem, rejected,
 };
-pub use app::{TestApp, spawn_app};
+pub use app::{TestApp, spawn_app, spawn_app_with};
 
 use std::sync::OnceLock;
 

@@ -12,6 +12,7 @@
 
 mod order;
 mod payment;
+mod recorded;
 mod stock;
 mod ticket;
 mod upcast;
@@ -23,6 +24,7 @@ use serde_json::Value;
 
 use crate::Error;
 
+pub use recorded::{DomainEvent, decode_recorded};
 pub use upcast::{Upcasters, upcast};
 
 /// An event as it is stored: type name, payload version and payload.

@@ -139,6 +139,10 @@ pub struct ServeArgs {
     /// Database connections [default: 16].
     #[arg(long, env = "DOMAINFLOW_MAX_CONNECTIONS", value_name = "N")]
     pub max_connections: Option<u32>,
+    /// How long a payment may take to settle before the order is cancelled with
+    /// PAYMENT_TIMEOUT, e.g. 30s, 2m [default: 30s].
+    #[arg(long, env = "DOMAINFLOW_PAYMENT_TIMEOUT", value_parser = parse_duration, value_name = "DURATION")]
+    pub payment_timeout: Option<std::time::Duration>,
 }
 
 /// Settings of `token`.

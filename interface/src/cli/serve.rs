@@ -8,6 +8,7 @@ use super::settings::default_data_dir;
 use super::{Database, FileSettings, ServeArgs};
 use crate::app::{Application, ServerConfig};
 use crate::auth::load_or_create_secret;
+use crate::saga::SagaConfig;
 use crate::state::HttpLimits;
 
 /// Runs the server until SIGINT or SIGTERM.
@@ -64,6 +65,7 @@ pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
         limits,
         repository,
         max_connections: args.max_connections.or(file.max_connections).unwrap_or(16),
+        saga: saga_config(args.payment_timeout),
     })
     .await
     .map_err(|e| e.to_string())?;
@@ -91,6 +93,15 @@ pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
     database.close().await;
     tracing::info!("domainflow stopped");
     served.map_err(|e| e.to_string())
+}
+
+/// The saga's settings: the defaults, with the payment deadline given.
+fn saga_config(payment_timeout: Option<std::time::Duration>) -> SagaConfig {
+    let mut config = SagaConfig::default();
+    if let Some(timeout) = payment_timeout {
+        config.options.payment_timeout = timeout;
+    }
+    config
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

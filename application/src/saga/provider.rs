@@ -1,0 +1,57 @@
+//! The payment provider port: charging and refunding through whoever moves the money.
+
+use async_trait::async_trait;
+use domain::Money;
+use uuid::Uuid;
+
+/// A charge to make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChargeRequest {
+    /// The payment's id (the order's), sent as the provider's idempotency key: a repeated
+    /// request for one payment never charges twice.
+    pub payment: Uuid,
+    /// How much.
+    pub amount: Money,
+    /// The customer's payment method token.
+    pub token: String,
+}
+
+/// What the provider answered to a charge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Charge {
+    /// Authorized and captured.
+    Approved,
+    /// Refused for good (card declined, insufficient funds).
+    Declined {
+        /// The provider's reason.
+        reason: String,
+    },
+}
+
+/// Why a call to the provider did not produce an answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProviderError {
+    /// The provider failed or could not be reached; trying again later may work.
+    #[error("payment provider unavailable: {0}")]
+    Unavailable(String),
+    /// No answer came in time: the charge may or may not have happened.
+    #[error("payment provider did not answer in time")]
+    TimedOut,
+}
+
+/// Whoever moves the money.
+#[async_trait]
+pub trait PaymentProvider: Send + Sync + std::fmt::Debug {
+    /// Charges `request.amount` with `request.token`, idempotent per `request.payment`.
+    ///
+    /// # Errors
+    /// [`ProviderError::Unavailable`] for a passing failure; [`ProviderError::TimedOut`]
+    /// when the outcome is unknown.
+    async fn charge(&self, request: &ChargeRequest) -> Result<Charge, ProviderError>;
+
+    /// Pays back what `payment` captured, idempotent per payment.
+    ///
+    /// # Errors
+    /// As [`PaymentProvider::charge`].
+    async fn refund(&self, payment: Uuid, amount: Money) -> Result<(), ProviderError>;
+}

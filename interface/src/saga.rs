@@ -1,0 +1,86 @@
+//! The order-fulfilment saga as the server runs it: the simulated payment provider behind a
+//! circuit breaker, the action executor, and the runner task.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use application::saga::{CircuitBreaker, Fulfil, PaymentProvider, SagaOptions};
+use application::{Commands, EventStore};
+use infrastructure::SimulatedProvider;
+use projections::{RunnerOptions, SagaRunner};
+use sqlx::PgPool;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+/// How the saga runs.
+#[derive(Debug, Clone)]
+pub struct SagaConfig {
+    /// Whether this process runs the saga runner (one runner is active across processes
+    /// either way; redrives work without it).
+    pub run: bool,
+    /// Retries, backoff and the payment deadline.
+    pub options: SagaOptions,
+    /// Batch size and polling of the runner.
+    pub runner: RunnerOptions,
+    /// Provider failures in a row that open the circuit.
+    pub breaker_threshold: u32,
+    /// How long the circuit stays open before a probe.
+    pub breaker_cooldown: Duration,
+    /// The payment provider (the built-in simulation).
+    pub provider: Arc<SimulatedProvider>,
+}
+
+impl Default for SagaConfig {
+    fn default() -> Self {
+        Self {
+            run: true,
+            options: SagaOptions::default(),
+            runner: RunnerOptions::default(),
+            breaker_threshold: 5,
+            breaker_cooldown: Duration::from_secs(2),
+            provider: Arc::new(SimulatedProvider::new(Duration::from_secs(2))),
+        }
+    }
+}
+
+/// The saga's executor and its circuit breaker, shared by the runner, redrives and metrics.
+#[derive(Debug, Clone)]
+pub struct Saga {
+    /// Carries out the policy's actions.
+    pub fulfil: Fulfil,
+    /// The breaker in front of the provider.
+    pub breaker: Arc<CircuitBreaker>,
+}
+
+impl Saga {
+    /// The saga over `commands` as `config` says.
+    #[must_use]
+    pub fn new(commands: Commands, config: &SagaConfig) -> Self {
+        let provider: Arc<dyn PaymentProvider> = config.provider.clone();
+        let breaker = Arc::new(CircuitBreaker::new(
+            provider,
+            config.breaker_threshold,
+            config.breaker_cooldown,
+        ));
+        let fulfil = Fulfil::new(
+            commands,
+            Arc::clone(&breaker) as Arc<dyn PaymentProvider>,
+            config.options.clone(),
+        );
+        Self { fulfil, breaker }
+    }
+
+    /// Spawns the runner; it ends when `shutdown` turns true.
+    #[must_use]
+    pub fn spawn(
+        &self,
+        store: Arc<dyn EventStore>,
+        pool: PgPool,
+        wake: Arc<Notify>,
+        options: RunnerOptions,
+        shutdown: watch::Receiver<bool>,
+    ) -> JoinHandle<()> {
+        let runner = SagaRunner::new(store, pool, self.fulfil.clone(), wake, options);
+        tokio::spawn(runner.run(shutdown))
+    }
+}

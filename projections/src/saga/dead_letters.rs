@@ -1,0 +1,223 @@
+//! Actions the saga gave up on (`saga_dead_letters`): recorded, listed, and redriven by an
+//! operator.
+
+use application::saga::Fulfil;
+use chrono::{DateTime, Utc};
+use domain::fulfilment::{Action, Phase};
+use serde_json::Value;
+use sqlx::{PgConnection, PgPool, Row};
+use uuid::Uuid;
+
+use super::act::{self, Carried};
+use super::state;
+use crate::Error;
+
+/// One dead letter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadLetter {
+    /// Its id, for a redrive.
+    pub id: i64,
+    /// The order whose saga failed.
+    pub order: Uuid,
+    /// The action that failed, e.g. `ChargePayment`.
+    pub action: String,
+    /// The event that caused it: `{position, stream, version, eventType}` (empty for a
+    /// deadline).
+    pub cause: Value,
+    /// The last error.
+    pub error: String,
+    /// Attempts so far.
+    pub attempts: i32,
+    /// When it first failed.
+    pub first_failed_at: DateTime<Utc>,
+    /// When it last failed.
+    pub last_failed_at: DateTime<Utc>,
+}
+
+/// Where a dead letter sits in its saga: the step and the action within it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    /// The order.
+    pub order: Uuid,
+    /// The step's index in the saga.
+    pub step: usize,
+    /// The action's index among the step's actions.
+    pub action: usize,
+}
+
+/// What a redrive came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redrive {
+    /// Every remaining action went through; the dead letter is gone.
+    Completed,
+    /// An action failed again; the dead letter stays, with the new error.
+    Failed {
+        /// The error.
+        error: String,
+        /// Attempts so far.
+        attempts: i32,
+    },
+}
+
+/// Records that the action at `place` failed with `error` after `attempts` attempts (adding
+/// to a letter already there).
+///
+/// # Errors
+/// [`Error::Database`].
+pub async fn record(
+    conn: &mut PgConnection,
+    place: Place,
+    action: &str,
+    cause: &Value,
+    error: &str,
+    attempts: u32,
+) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO saga_dead_letters
+             (order_id, step_index, action_index, action, cause, error, attempts)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (order_id, step_index, action_index) DO UPDATE
+         SET error = EXCLUDED.error, action = EXCLUDED.action,
+             attempts = saga_dead_letters.attempts + EXCLUDED.attempts, last_failed_at = now()",
+    )
+    .bind(place.order)
+    .bind(index(place.step)?)
+    .bind(index(place.action)?)
+    .bind(action)
+    .bind(cause)
+    .bind(error)
+    .bind(i32::try_from(attempts).unwrap_or(i32::MAX))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+fn index(value: usize) -> Result<i32, Error> {
+    i32::try_from(value).map_err(|_| Error::Unexpected(format!("saga index {value}")))
+}
+
+/// Dead letters after id `after`, oldest first, at most `limit`.
+///
+/// # Errors
+/// [`Error::Database`].
+pub async fn list(pool: &PgPool, after: Option<i64>, limit: i64) -> Result<Vec<DeadLetter>, Error> {
+    let rows = sqlx::query(
+        "SELECT id, order_id, action, cause, error, attempts, first_failed_at, last_failed_at
+         FROM saga_dead_letters WHERE id > $1 ORDER BY id LIMIT $2",
+    )
+    .bind(after.unwrap_or(0))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(DeadLetter {
+                id: row.try_get("id")?,
+                order: row.try_get("order_id")?,
+                action: row.try_get("action")?,
+                cause: row.try_get("cause")?,
+                error: row.try_get("error")?,
+                attempts: row.try_get("attempts")?,
+                first_failed_at: row.try_get("first_failed_at")?,
+                last_failed_at: row.try_get("last_failed_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Carries out the dead letter `id` again, and the actions of its step after it; removes it
+/// when they all go through.
+///
+/// # Errors
+/// [`Error::Application`] (`NotFound`) for an unknown id; [`Error::Database`].
+pub async fn redrive(pool: &PgPool, fulfil: &Fulfil, id: i64) -> Result<Redrive, Error> {
+    let mut conn = pool.acquire().await?;
+    let row = sqlx::query(
+        "SELECT order_id, step_index, action_index, cause, attempts
+         FROM saga_dead_letters WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| not_found(id))?;
+    let order: Uuid = row.try_get("order_id")?;
+    let step_index = usize::try_from(row.try_get::<i32, _>("step_index")?).unwrap_or(0);
+    let action_index = usize::try_from(row.try_get::<i32, _>("action_index")?).unwrap_or(0);
+    let cause: Value = row.try_get("cause")?;
+    let saga = state::load(&mut conn, order)
+        .await?
+        .ok_or_else(|| Error::Unexpected(format!("dead letter {id} names no saga")))?;
+    let step = saga
+        .steps
+        .get(step_index)
+        .cloned()
+        .ok_or_else(|| Error::Unexpected(format!("dead letter {id} names no step")))?;
+    let actions = saga.fold(step_index).on(step.clone());
+    let overtaken = matches!(
+        actions.get(action_index),
+        Some(Action::ChargePayment { .. })
+    ) && saga.fold(saga.steps.len()).phase() != Phase::Paying;
+    if overtaken {
+        // The payment was settled or given up since: there is nothing left to charge.
+        sqlx::query("DELETE FROM saga_dead_letters WHERE id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        return Ok(Redrive::Completed);
+    }
+    let causation = cause
+        .get("eventId")
+        .and_then(Value::as_str)
+        .and_then(|id| Uuid::parse_str(id).ok());
+    let carried: Carried = act::carry_out(
+        fulfil,
+        &actions,
+        action_index,
+        &act::cause_of(&saga, &step, causation),
+        true,
+    )
+    .await;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    if carried.deadline {
+        let due = Utc::now()
+            + chrono::Duration::from_std(fulfil.options().payment_timeout)
+                .unwrap_or(chrono::Duration::MAX);
+        state::schedule_deadline(&mut tx, order, due).await?;
+    }
+    let outcome = match carried.failed {
+        None => {
+            sqlx::query("DELETE FROM saga_dead_letters WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            Redrive::Completed
+        }
+        Some((at, action, failure)) => {
+            let attempts: i32 = sqlx::query_scalar(
+                "UPDATE saga_dead_letters
+                 SET action_index = $2, action = $3, error = $4,
+                     attempts = attempts + $5, last_failed_at = now()
+                 WHERE id = $1 RETURNING attempts",
+            )
+            .bind(id)
+            .bind(index(at)?)
+            .bind(act::describe(&action))
+            .bind(&failure.error)
+            .bind(i32::try_from(failure.attempts).unwrap_or(i32::MAX))
+            .fetch_one(&mut *tx)
+            .await?;
+            Redrive::Failed {
+                error: failure.error,
+                attempts,
+            }
+        }
+    };
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+fn not_found(id: i64) -> Error {
+    Error::Application(application::Error::NotFound {
+        what: format!("dead letter {id}"),
+    })
+}

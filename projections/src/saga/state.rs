@@ -1,0 +1,136 @@
+//! Each order's saga state (`saga_fulfilments`) and payment deadline (`saga_deadlines`).
+
+use application::saga::StepRecord;
+use chrono::{DateTime, Utc};
+use domain::fulfilment::{Fulfilment, Phase, Step};
+use sqlx::types::Json;
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
+
+use crate::Error;
+
+/// One order's saga as stored: the steps taken in so far and the order's correlation id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Saga {
+    /// The order.
+    pub order: Uuid,
+    /// The order's correlation id.
+    pub correlation_id: Uuid,
+    /// The policy's inputs so far, in the order they were taken in.
+    pub steps: Vec<Step>,
+}
+
+impl Saga {
+    /// The policy state after the first `count` steps.
+    #[must_use]
+    pub fn fold(&self, count: usize) -> Fulfilment {
+        let mut fulfilment = Fulfilment::default();
+        for step in self.steps.iter().take(count) {
+            // Replaying: the actions were carried out when the step was first taken.
+            let _ = fulfilment.on(step.clone());
+        }
+        fulfilment
+    }
+}
+
+/// The name of a phase, as stored and shown to operators.
+#[must_use]
+pub const fn phase_name(phase: Phase) -> &'static str {
+    match phase {
+        Phase::NotStarted => "NOT_STARTED",
+        Phase::Reserving => "RESERVING",
+        Phase::Paying => "PAYING",
+        Phase::Confirming => "CONFIRMING",
+        Phase::Confirmed => "CONFIRMED",
+        Phase::Cancelled(_) => "CANCELLED",
+    }
+}
+
+/// The saga of `order`, if it has been started.
+///
+/// # Errors
+/// [`Error::Database`]; [`Error::Application`] for a stored step that does not decode.
+pub async fn load(conn: &mut PgConnection, order: Uuid) -> Result<Option<Saga>, Error> {
+    let row = sqlx::query("SELECT correlation_id, steps FROM saga_fulfilments WHERE order_id = $1")
+        .bind(order)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let Json(records): Json<Vec<StepRecord>> = row.try_get("steps")?;
+    Ok(Some(Saga {
+        order,
+        correlation_id: row.try_get("correlation_id")?,
+        steps: records
+            .into_iter()
+            .map(Step::try_from)
+            .collect::<Result<_, _>>()?,
+    }))
+}
+
+/// Stores `saga` with its current phase.
+///
+/// # Errors
+/// [`Error::Database`].
+pub async fn save(conn: &mut PgConnection, saga: &Saga, phase: Phase) -> Result<(), Error> {
+    let records: Vec<StepRecord> = saga.steps.iter().map(StepRecord::from).collect();
+    sqlx::query(
+        "INSERT INTO saga_fulfilments (order_id, correlation_id, phase, steps)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (order_id) DO UPDATE
+         SET phase = EXCLUDED.phase, steps = EXCLUDED.steps, updated_at = now()",
+    )
+    .bind(saga.order)
+    .bind(saga.correlation_id)
+    .bind(phase_name(phase))
+    .bind(Json(records))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Starts the payment deadline of `order` (a deadline already running stays as it is).
+///
+/// # Errors
+/// [`Error::Database`].
+pub async fn schedule_deadline(
+    conn: &mut PgConnection,
+    order: Uuid,
+    due_at: DateTime<Utc>,
+) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO saga_deadlines (order_id, due_at) VALUES ($1, $2)
+         ON CONFLICT (order_id) DO NOTHING",
+    )
+    .bind(order)
+    .bind(due_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Removes the payment deadline of `order`.
+///
+/// # Errors
+/// [`Error::Database`].
+pub async fn clear_deadline(conn: &mut PgConnection, order: Uuid) -> Result<(), Error> {
+    sqlx::query("DELETE FROM saga_deadlines WHERE order_id = $1")
+        .bind(order)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Orders whose payment deadline has passed, earliest first, at most `limit`.
+///
+/// # Errors
+/// [`Error::Database`].
+pub async fn due_deadlines(conn: &mut PgConnection, limit: i64) -> Result<Vec<Uuid>, Error> {
+    Ok(sqlx::query_scalar(
+        "SELECT order_id FROM saga_deadlines WHERE due_at <= now() ORDER BY due_at LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?)
+}
