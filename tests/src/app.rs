@@ -3,12 +3,9 @@
 
 use std::sync::Arc;
 
-use application::event_log::CommandMetadata;
-use application::{Commands, RepositoryOptions, Role};
+use application::{RepositoryOptions, Role};
 use chrono::{Duration, Utc};
-use domain::Timestamp;
-use domain::order::Command as OrderCommand;
-use infrastructure::{PgEventStore, SimulatedProvider};
+use infrastructure::SimulatedProvider;
 use interface::auth::JwtKeys;
 use interface::{Application, HttpLimits, SagaConfig, ServerConfig};
 use reqwest::Response;
@@ -29,7 +26,6 @@ pub struct TestApp {
     /// The HTTP client every helper uses.
     pub client: reqwest::Client,
     keys: JwtKeys,
-    commands: Commands,
     /// The server's simulated payment provider (to take it down and bring it back).
     pub provider: Arc<SimulatedProvider>,
     /// Dropping it (with the app) stops the server.
@@ -72,12 +68,10 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServerConfig)) -> TestAp
         let _ = stopped.await;
     }));
     let keys = JwtKeys::new(&secret).unwrap_or_else(|e| panic!("test JWT keys: {e}"));
-    let store = Arc::new(PgEventStore::new(db.pool.clone()));
     TestApp {
         address,
         client: reqwest::Client::new(),
         keys,
-        commands: Commands::new(store, &RepositoryOptions::default()),
         db,
         provider,
         _stop: stop,
@@ -231,41 +225,16 @@ impl TestApp {
         expect(self.post(&path, Some(&token), body).await, 200).await;
     }
 
-    /// Stands in for fulfilment, which this server does not run: records every line of
-    /// `order` as reserved and its payment as succeeded, and confirms it.
+    /// Waits until fulfilment has confirmed `order` (its products must be registered with
+    /// enough stock, and it paid with `tok_visa`).
     ///
     /// # Panics
-    /// When the order does not exist or refuses a step.
+    /// When the order settles otherwise or not in time.
     pub async fn confirm_order(&self, order: &str) {
-        let orders = self.commands.orders();
-        let (state, _) = orders
-            .load(order)
-            .await
-            .unwrap_or_else(|e| panic!("loading order {order}: {e}"));
-        let mut steps: Vec<OrderCommand> = state
-            .0
-            .lines()
-            .iter()
-            .map(|line| OrderCommand::RecordLineReserved {
-                sku: line.sku.clone(),
-            })
-            .collect();
-        steps.push(OrderCommand::RecordPaymentSucceeded);
-        steps.push(OrderCommand::Confirm {
-            at: Timestamp::from_millis(Utc::now().timestamp_millis()),
-        });
-        for step in steps {
-            let metadata = CommandMetadata {
-                command_id: Uuid::now_v7(),
-                correlation_id: Uuid::now_v7(),
-                causation_id: None,
-                actor: "fulfilment-stand-in".into(),
-            };
-            orders
-                .execute(order, step, &metadata)
-                .await
-                .unwrap_or_else(|e| panic!("confirming order {order}: {e}"));
-        }
+        let settled = self
+            .settled_order(order, std::time::Duration::from_secs(30))
+            .await;
+        assert_eq!(settled["status"], "CONFIRMED", "order {order}: {settled}");
     }
 
     /// The event types and payloads of stream `stream_type/stream_id`, in version order.

@@ -181,10 +181,11 @@ async fn place_order_places_refuses_a_lower_case_currency_and_rejects_a_duplicat
         "DuplicateSku",
     )
     .await;
-    let orders: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE stream_type = 'order'")
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
+    let orders: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'OrderPlaced'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
     assert_eq!(orders, 1);
 }
 
@@ -232,6 +233,7 @@ async fn cancel_order_cancels_refuses_a_bad_id_and_rejects_a_second_cancellation
 #[tokio::test]
 async fn ship_order_ships_refuses_a_bad_id_and_rejects_a_pending_order() {
     let app = spawn_app().await;
+    app.register_product("MUG-1", 10).await;
     let confirmed = app.place_order("alice", "MUG-1", 1).await;
     app.confirm_order(&confirmed).await;
     let pending = app.place_order("alice", "MUG-1", 1).await;

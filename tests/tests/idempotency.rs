@@ -21,7 +21,7 @@ fn order(quantity: u32) -> Value {
 }
 
 async fn order_events(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM events WHERE stream_type = 'order'")
+    sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'OrderPlaced'")
         .fetch_one(&app.db.pool)
         .await
         .unwrap()
@@ -56,11 +56,13 @@ async fn twenty_concurrent_requests_with_one_key_place_one_order_and_all_get_its
         .count();
     assert_eq!((originals, replays), (1, 19));
     let order_id = first["orderId"].as_str().unwrap();
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE stream_id = $1")
-        .bind(order_id)
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
+    let count: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM events WHERE stream_id = $1 AND event_type = 'OrderPlaced'",
+    )
+    .bind(order_id)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
     assert_eq!(count, 1);
     assert_eq!(order_events(&app).await, 1);
 }
@@ -111,7 +113,7 @@ async fn keys_are_scoped_to_the_caller() {
     assert_ne!(orders[0], orders[1]);
     for (order, customer) in orders.iter().zip(["alice", "bob"]) {
         let events = app.events("order", order).await;
-        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].0, "OrderPlaced");
         assert_eq!(events[0].1["customerId"], customer);
     }
 }

@@ -311,3 +311,18 @@ async fn two_hundred_orders_racing_for_fifty_units_confirm_exactly_fifty() {
     }
     assert_eq!((on_hand, reserved), (0, 0));
 }
+
+#[tokio::test]
+async fn an_order_for_a_product_nobody_registered_is_cancelled_as_out_of_stock() {
+    let app = spawn_app().await;
+    app.register_product("MUG-1", 10).await;
+    let order = app
+        .place_order_paid_with("gus", &[("MUG-1", 1), ("GHOST-1", 1)], "tok_visa")
+        .await;
+
+    let settled = app.settled_order(&order, SETTLE).await;
+    assert_eq!(settled["status"], "CANCELLED");
+    assert_eq!(settled["cancellationReason"], "OUT_OF_STOCK");
+    assert_eq!(levels(&app.product("MUG-1").await), (10, 0, 10));
+    assert!(app.event_types("stock", "GHOST-1").await.is_empty());
+}

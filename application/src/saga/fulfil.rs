@@ -61,12 +61,15 @@ pub struct Cause {
 }
 
 /// What the runner must do after an action was carried out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// Nothing more.
     Done,
     /// Start the payment deadline.
     ScheduleDeadline,
+    /// The line's SKU names no registered product, so it can never be reserved: the
+    /// runner takes this as the line's rejection (there is no stock event to say so).
+    LineUnavailable(Sku),
 }
 
 /// An action the saga gave up on.
@@ -145,6 +148,9 @@ impl Fulfil {
                 order,
                 quantity,
             } => {
+                if !self.registered(sku).await? {
+                    return Ok(Outcome::LineUnavailable(sku.clone()));
+                }
                 let command = stock::Command::Reserve {
                     order: *order,
                     quantity: *quantity,
@@ -274,6 +280,13 @@ impl Fulfil {
             }
         }?;
         Ok(Outcome::Done)
+    }
+
+    /// Whether product `sku` is registered.
+    async fn registered(&self, sku: &Sku) -> Result<bool, Failure> {
+        let stock = self.commands.stock();
+        let loaded = self.retrying(|| stock.load(sku.as_str())).await?;
+        Ok(loaded.is_some_and(|(_, version)| version > 0))
     }
 
     /// One charge attempt. A provider failure is recorded on the payment (the policy asks

@@ -15,6 +15,9 @@ pub struct Carried {
     pub deadline: bool,
     /// The action that failed for good (its index among the step's actions), if any.
     pub failed: Option<(usize, Action, Failure)>,
+    /// Steps the actions found out about without an event to tell them (a line whose
+    /// product does not exist), to be taken next.
+    pub follow_ups: Vec<Step>,
 }
 
 /// Why the saga of `saga` acts on `step`, caused by event `causation`.
@@ -44,6 +47,9 @@ pub async fn carry_out(
         match fulfil.carry_out(action, cause, redrive).await {
             Ok(Outcome::Done) => {}
             Ok(Outcome::ScheduleDeadline) => carried.deadline = true,
+            Ok(Outcome::LineUnavailable(sku)) => {
+                carried.follow_ups.push(Step::StockRejected { sku });
+            }
             Err(failure) => {
                 tracing::error!(
                     order = %cause.order,

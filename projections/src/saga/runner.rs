@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use application::event_log::{Position, RecordedEvent};
-use application::saga::{Fulfil, step_of};
+use application::saga::{Failure, Fulfil, step_of};
 use application::{EventStore, Upcasters, decode_recorded};
 use chrono::Utc;
 use domain::fulfilment::{Phase, Step};
@@ -20,7 +20,7 @@ use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::{Notify, watch};
 use uuid::Uuid;
 
-use super::act::{self, Carried};
+use super::act;
 use super::dead_letters::{self, Place};
 use super::state::{self, Saga};
 use crate::{Error, checkpoint};
@@ -112,7 +112,7 @@ impl SagaRunner {
             match outcome {
                 Ok(()) => return,
                 Err(error) => {
-                    tracing::warn!(%error, "saga runner failed; resuming from its checkpoint")
+                    tracing::warn!(%error, "saga runner failed; resuming from its checkpoint");
                 }
             }
             if crate::lock::pause(&mut shutdown, self.options.lock_retry).await {
@@ -202,11 +202,9 @@ impl SagaRunner {
         });
         let mut tx = match tx_saga.as_mut() {
             Some(saga) => {
-                let (phase, carried, step_index) =
-                    self.advance_saga(saga, step, Some(event.event_id)).await;
+                let advanced = self.advance_saga(saga, step, Some(event.event_id)).await;
                 let mut tx = conn.begin().await?;
-                self.store_saga(&mut tx, saga, phase, &carried, step_index, &cause)
-                    .await?;
+                self.store_saga(&mut tx, saga, &advanced, &cause).await?;
                 tx
             }
             None => conn.begin().await?,
@@ -216,57 +214,59 @@ impl SagaRunner {
         Ok(())
     }
 
-    /// Feeds `step` to the saga's policy and carries out its answer; the saga keeps the step.
-    async fn advance_saga(
-        &self,
-        saga: &mut Saga,
-        step: Step,
-        causation: Option<Uuid>,
-    ) -> (Phase, Carried, usize) {
+    /// Feeds `step` to the saga's policy and carries out its answer (then any step the
+    /// actions found out about); the saga keeps the steps. Answers the new phase, whether
+    /// the deadline must start, and the dead letters to record.
+    async fn advance_saga(&self, saga: &mut Saga, step: Step, causation: Option<Uuid>) -> Advanced {
         let mut fulfilment = saga.fold(saga.steps.len());
-        let cause = act::cause_of(saga, &step, causation);
-        let actions = fulfilment.on(step.clone());
-        let step_index = saga.steps.len();
-        saga.steps.push(step);
-        let carried = act::carry_out(&self.fulfil, &actions, 0, &cause, false).await;
-        (fulfilment.phase(), carried, step_index)
+        let mut advanced = Advanced::default();
+        let mut pending = vec![step];
+        while let Some(step) = pending.pop() {
+            let cause = act::cause_of(saga, &step, causation);
+            let actions = fulfilment.on(step.clone());
+            let place = Place {
+                order: saga.order,
+                step: saga.steps.len(),
+                action: 0,
+            };
+            saga.steps.push(step);
+            let carried = act::carry_out(&self.fulfil, &actions, 0, &cause, false).await;
+            advanced.deadline |= carried.deadline;
+            if let Some((action_index, action, failure)) = carried.failed {
+                let place = Place {
+                    action: action_index,
+                    ..place
+                };
+                advanced
+                    .dead_letters
+                    .push((place, act::describe(&action), failure));
+            }
+            pending.extend(carried.follow_ups.into_iter().rev());
+        }
+        advanced.phase = fulfilment.phase();
+        advanced
     }
 
-    /// Stores the saga's state, its deadline and its dead letter, if any.
+    /// Stores the saga's state, its deadline and its dead letters.
     async fn store_saga(
         &self,
         tx: &mut PgConnection,
         saga: &Saga,
-        phase: Phase,
-        carried: &Carried,
-        step_index: usize,
+        advanced: &Advanced,
         cause: &Value,
     ) -> Result<(), Error> {
-        state::save(tx, saga, phase).await?;
-        if phase.is_final() {
+        state::save(tx, saga, advanced.phase).await?;
+        if advanced.phase.is_final() {
             state::clear_deadline(tx, saga.order).await?;
-        } else if carried.deadline {
+        } else if advanced.deadline {
             let due = Utc::now()
                 + chrono::Duration::from_std(self.fulfil.options().payment_timeout)
                     .unwrap_or(chrono::Duration::MAX);
             state::schedule_deadline(tx, saga.order, due).await?;
         }
-        if let Some((action_index, action, failure)) = &carried.failed {
-            let place = Place {
-                order: saga.order,
-                step: step_index,
-                action: *action_index,
-            };
-            let described = act::describe(action);
-            dead_letters::record(
-                tx,
-                place,
-                &described,
-                cause,
-                &failure.error,
-                failure.attempts,
-            )
-            .await?;
+        for (place, action, failure) in &advanced.dead_letters {
+            dead_letters::record(tx, *place, action, cause, &failure.error, failure.attempts)
+                .await?;
         }
         Ok(())
     }
@@ -278,11 +278,11 @@ impl SagaRunner {
             let mut tx = match tx_saga.as_mut() {
                 Some(saga) if saga.fold(saga.steps.len()).phase() == Phase::Paying => {
                     tracing::info!(%order, "payment deadline passed");
-                    let (phase, carried, step_index) = self
+                    let advanced = self
                         .advance_saga(saga, Step::PaymentDeadlinePassed, None)
                         .await;
                     let mut tx = conn.begin().await?;
-                    self.store_saga(&mut tx, saga, phase, &carried, step_index, &json!({}))
+                    self.store_saga(&mut tx, saga, &advanced, &json!({}))
                         .await?;
                     tx
                 }
@@ -292,6 +292,24 @@ impl SagaRunner {
             tx.commit().await?;
         }
         Ok(())
+    }
+}
+
+/// What taking a step came to.
+#[derive(Debug)]
+struct Advanced {
+    phase: Phase,
+    deadline: bool,
+    dead_letters: Vec<(Place, String, Failure)>,
+}
+
+impl Default for Advanced {
+    fn default() -> Self {
+        Self {
+            phase: Phase::NotStarted,
+            deadline: false,
+            dead_letters: Vec::new(),
+        }
     }
 }
 
