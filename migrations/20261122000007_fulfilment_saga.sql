@@ -10,6 +10,10 @@ CREATE TABLE saga_fulfilments (
     correlation_id uuid NOT NULL,
     phase text NOT NULL,
     steps jsonb NOT NULL,
+    -- The last event of the log taken in as a step: a batch read again after a crash skips
+    -- what this saga has already taken.
+    last_transaction_id xid8 NOT NULL DEFAULT '0',
+    last_position bigint NOT NULL DEFAULT 0,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now()
 );

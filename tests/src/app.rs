@@ -26,10 +26,11 @@ pub struct TestApp {
     /// The HTTP client every helper uses.
     pub client: reqwest::Client,
     keys: JwtKeys,
-    /// The server's simulated payment provider (to take it down and bring it back).
+    /// The server's simulated payment provider (to take it down and bring it back); for a
+    /// server in another process ([`TestApp::attach`]) a stand-in that server never calls.
     pub provider: Arc<SimulatedProvider>,
-    /// Dropping it (with the app) stops the server.
-    _stop: oneshot::Sender<()>,
+    /// Dropping it (with the app) stops an in-process server.
+    _stop: Option<oneshot::Sender<()>>,
 }
 
 /// Starts the real server on a free port against a fresh database, with a random JWT
@@ -74,11 +75,28 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServerConfig)) -> TestAp
         keys,
         db,
         provider,
-        _stop: stop,
+        _stop: Some(stop),
     }
 }
 
 impl TestApp {
+    /// Helpers for a server running in another process at `address`, over `db`, signing
+    /// its tokens with `secret`.
+    ///
+    /// # Panics
+    /// When `secret` is too short to sign with.
+    #[must_use]
+    pub fn attach(address: String, db: TestDatabase, secret: &[u8]) -> Self {
+        Self {
+            address,
+            client: reqwest::Client::new(),
+            keys: JwtKeys::new(secret).unwrap_or_else(|e| panic!("test JWT keys: {e}")),
+            db,
+            provider: Arc::new(SimulatedProvider::new(std::time::Duration::ZERO)),
+            _stop: None,
+        }
+    }
+
     /// The absolute URL of `path`.
     #[must_use]
     pub fn url(&self, path: &str) -> String {

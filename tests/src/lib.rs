@@ -12,12 +12,14 @@
 
 mod answers;
 mod app;
+mod process;
 
 pub use answers::{
     REJECTED_STATUS, body_json, command_result, expect, graphql_data, graphql_error, header,
     problem, rejected,
 };
 pub use app::{TestApp, spawn_app, spawn_app_with};
+pub use process::ServerProcess;
 
 use std::sync::OnceLock;
 

@@ -279,7 +279,10 @@ async fn ship_order_ships_refuses_a_bad_id_and_rejects_a_pending_order() {
     )
     .await;
     let pending_events = app.event_types("order", &pending).await;
-    assert!(!pending_events.iter().any(|e| e == "OrderShipped"), "{pending_events:?}");
+    assert!(
+        !pending_events.iter().any(|e| e == "OrderShipped"),
+        "{pending_events:?}"
+    );
 }
 
 #[tokio::test]

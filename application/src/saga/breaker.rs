@@ -83,19 +83,31 @@ impl CircuitBreaker {
         let mut inner = self.lock();
         match &*inner {
             Inner::Closed { .. } => Ok(()),
-            Inner::Open { until } if Instant::now() < *until => Err(open()),
+            Inner::Open { until } if Instant::now() < *until => Err(ProviderError::CircuitOpen(
+                until.saturating_duration_since(Instant::now()),
+            )),
             Inner::Open { .. } | Inner::HalfOpen { probing: false } => {
                 *inner = Inner::HalfOpen { probing: true };
                 Ok(())
             }
-            Inner::HalfOpen { probing: true } => Err(open()),
+            // Someone else's probe is on its way: ask again shortly.
+            Inner::HalfOpen { probing: true } => Err(ProviderError::CircuitOpen(
+                (self.cooldown / 10).max(Duration::from_millis(10)),
+            )),
         }
     }
 
+    /// Counts an outcome. Only failures of the provider itself count against it: a call
+    /// that got no answer in time says nothing certain (the charge may have gone through),
+    /// and a card's own timeout must not stop everyone else's payments.
     fn record<T>(&self, outcome: &Result<T, ProviderError>) {
         let mut inner = self.lock();
         match (outcome, &*inner) {
             (Ok(_), _) => *inner = Inner::Closed { failures: 0 },
+            (Err(ProviderError::TimedOut), Inner::HalfOpen { .. }) => {
+                *inner = Inner::HalfOpen { probing: false };
+            }
+            (Err(ProviderError::TimedOut), _) | (Err(_), Inner::Open { .. }) => {}
             (Err(_), Inner::Closed { failures }) if failures + 1 < self.threshold => {
                 *inner = Inner::Closed {
                     failures: failures + 1,
@@ -107,13 +119,8 @@ impl CircuitBreaker {
                     until: Instant::now() + self.cooldown,
                 };
             }
-            (Err(_), Inner::Open { .. }) => {}
         }
     }
-}
-
-fn open() -> ProviderError {
-    ProviderError::Unavailable("circuit open: the provider failed repeatedly".into())
 }
 
 #[async_trait]

@@ -316,7 +316,7 @@ impl Fulfil {
         let result = format!("charge-result:{attempt}");
         let payments = self.commands.payments();
         let order_id = cause.order.to_string();
-        match self.provider.charge(request).await {
+        match self.charge_through_breaker(request).await {
             Ok(Charge::Approved) => {
                 let command = payment::Command::RecordAuthorized;
                 self.send(payments, &order_id, command, &result, cause)
@@ -327,21 +327,44 @@ impl Fulfil {
                 self.send(payments, &order_id, command, &result, cause)
                     .await?;
             }
-            Err(ProviderError::Unavailable(error)) if redrive => {
-                return Err(Failure { error, attempts: 1 });
+            Err(error) if redrive => {
+                return Err(Failure {
+                    error: error.to_string(),
+                    attempts: 1,
+                });
             }
-            Err(ProviderError::Unavailable(error)) => {
+            Err(ProviderError::TimedOut) => {
+                tracing::warn!(attempt, "charge timed out; the payment deadline decides");
+            }
+            Err(error) => {
+                let error = error.to_string();
                 tracing::warn!(attempt, %error, "charge failed; recording the failure");
                 self.retries.fetch_add(1, Ordering::Relaxed);
                 let command = payment::Command::RecordFailure { error };
                 self.send(payments, &order_id, command, &result, cause)
                     .await?;
             }
-            Err(ProviderError::TimedOut) => {
-                tracing::warn!(attempt, "charge timed out; the payment deadline decides");
-            }
         }
         Ok(Outcome::Done)
+    }
+
+    /// Calls the provider, waiting while its circuit is open (a call that never reached the
+    /// provider is not an attempt), for at most the payment deadline.
+    async fn charge_through_breaker(
+        &self,
+        request: &ChargeRequest,
+    ) -> Result<Charge, ProviderError> {
+        let started = tokio::time::Instant::now();
+        loop {
+            match self.provider.charge(request).await {
+                Err(ProviderError::CircuitOpen(wait))
+                    if started.elapsed() + wait < self.options.payment_timeout =>
+                {
+                    tokio::time::sleep(wait.max(Duration::from_millis(10))).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Pays back at the provider, then records the refund.

@@ -37,6 +37,10 @@ pub enum ProviderError {
     /// No answer came in time: the charge may or may not have happened.
     #[error("payment provider did not answer in time")]
     TimedOut,
+    /// The call was not made: the circuit breaker is open after repeated failures. Trying
+    /// again after the given pause may get through.
+    #[error("payment provider circuit open; retry in {0:?}")]
+    CircuitOpen(std::time::Duration),
 }
 
 /// Whoever moves the money.

@@ -1,11 +1,15 @@
 //! The saga runner: reads the global order like a projection, takes each order's steps in
 //! turn, carries out what the fulfilment policy answers, and fires payment deadlines.
 //!
-//! One runner is active across every process (a session advisory lock). For each step it
-//! carries out the actions first and then, in one short transaction, stores the saga's new
-//! state, its deadline, any dead letter and the checkpoint. A crash in between takes the
-//! step again from the checkpoint: the policy answers the same actions, whose commands carry
-//! the same ids and append nothing the second time.
+//! One runner is active across every process (a session advisory lock). It reads a batch,
+//! groups its steps by order, and works on up to `concurrency` orders at once (one order's
+//! steps strictly in log order), so a slow payment holds up only its own order. For each
+//! step it carries out the actions first and then, in one short transaction, stores the
+//! saga's new state (with the step's position), its deadline and any dead letter; the
+//! checkpoint moves past the batch once every order in it is done. A crash in between takes
+//! the batch again: each saga skips the steps it has already stored, and a step whose actions
+//! ran but whose state was not stored gets the same actions again, whose commands carry the
+//! same ids and append nothing the second time.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +21,8 @@ use chrono::Utc;
 use domain::fulfilment::{Phase, Step};
 use serde_json::{Value, json};
 use sqlx::{Connection, PgConnection, PgPool};
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, Semaphore, watch};
+use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use super::act;
@@ -39,6 +44,8 @@ pub struct RunnerOptions {
     pub max_poll: Duration,
     /// How often a waiting runner tries to take the lock.
     pub lock_retry: Duration,
+    /// Orders worked on at once.
+    pub concurrency: usize,
 }
 
 impl Default for RunnerOptions {
@@ -48,6 +55,7 @@ impl Default for RunnerOptions {
             min_poll: Duration::from_millis(10),
             max_poll: Duration::from_millis(500),
             lock_retry: Duration::from_secs(1),
+            concurrency: 8,
         }
     }
 }
@@ -141,15 +149,15 @@ impl SagaRunner {
                 .await?;
             let caught_up =
                 i64::try_from(events.len()).unwrap_or(i64::MAX) < self.options.batch_size;
-            for event in &events {
-                if *shutdown.borrow() {
-                    return Ok(());
-                }
-                self.take(conn, position, event).await?;
-                position = event.position;
+            if let Some(last) = events.last() {
+                self.take_batch(&events).await?;
+                let mut tx = conn.begin().await?;
+                checkpoint::advance(&mut tx, NAME, position, last.position).await?;
+                tx.commit().await?;
+                position = last.position;
             }
             if caught_up {
-                self.fire_deadlines(conn).await?;
+                self.fire_deadlines().await?;
             }
             if events.is_empty() {
                 tokio::select! {
@@ -164,53 +172,92 @@ impl SagaRunner {
         }
     }
 
-    /// Takes `event` (the one after `from`) and moves the checkpoint past it.
-    async fn take(
-        &self,
-        conn: &mut PgConnection,
-        from: Position,
-        event: &RecordedEvent,
-    ) -> Result<(), Error> {
-        let decoded = decode_recorded(event, &self.upcasters)?;
-        let Some((order, step)) = decoded
-            .as_ref()
-            .and_then(|decoded| step_of(decoded, &event.stream.stream_id))
-        else {
-            let mut tx = conn.begin().await?;
-            checkpoint::advance(&mut tx, NAME, from, event.position).await?;
-            tx.commit().await?;
-            return Ok(());
-        };
-        let order = Uuid::from_u128(order.as_u128());
-        let saga = match state::load(conn, order).await? {
-            Some(saga) => Some(saga),
-            None if matches!(step, Step::Placed { .. }) => Some(Saga {
-                order,
-                correlation_id: correlation_of(event),
-                steps: Vec::new(),
-            }),
-            // An event about an order the saga never saw placed: nothing to coordinate.
-            None => None,
-        };
-        let mut tx_saga = saga;
-        let cause = json!({
-            "eventId": event.event_id,
-            "position": event.position.token(),
-            "stream": event.stream.to_string(),
-            "version": event.version,
-            "eventType": event.event_type,
-        });
-        let mut tx = match tx_saga.as_mut() {
-            Some(saga) => {
-                let advanced = self.advance_saga(saga, step, Some(event.event_id)).await;
-                let mut tx = conn.begin().await?;
-                self.store_saga(&mut tx, saga, &advanced, &cause).await?;
-                tx
+    /// Takes every step in `events`: orders side by side, each order's steps in turn.
+    async fn take_batch(&self, events: &[RecordedEvent]) -> Result<(), Error> {
+        let mut lanes: Vec<(Uuid, Vec<(RecordedEvent, Step)>)> = Vec::new();
+        for event in events {
+            let decoded = decode_recorded(event, &self.upcasters)?;
+            let Some((order, step)) = decoded
+                .as_ref()
+                .and_then(|decoded| step_of(decoded, &event.stream.stream_id))
+            else {
+                continue;
+            };
+            let order = Uuid::from_u128(order.as_u128());
+            match lanes.iter_mut().find(|(id, _)| *id == order) {
+                Some((_, steps)) => steps.push((event.clone(), step)),
+                None => lanes.push((order, vec![(event.clone(), step)])),
             }
-            None => conn.begin().await?,
-        };
-        checkpoint::advance(&mut tx, NAME, from, event.position).await?;
-        tx.commit().await?;
+        }
+        self.side_by_side(lanes, |runner, (order, steps)| async move {
+            runner.take_lane(order, steps).await
+        })
+        .await
+    }
+
+    /// Runs `work` on every item, up to `concurrency` at once; the first error, if any, once
+    /// all are done.
+    async fn side_by_side<T, F, Fut>(&self, items: Vec<T>, work: F) -> Result<(), Error>
+    where
+        T: Send + 'static,
+        F: Fn(Self, T) -> Fut,
+        Fut: Future<Output = Result<(), Error>> + Send + 'static,
+    {
+        let permits = Arc::new(Semaphore::new(self.options.concurrency.max(1)));
+        let mut tasks = JoinSet::new();
+        for item in items {
+            let permit = Arc::clone(&permits)
+                .acquire_owned()
+                .await
+                .map_err(|e| Error::Unexpected(e.to_string()))?;
+            let task = work(self.clone(), item);
+            tasks.spawn(async move {
+                let outcome = task.await;
+                drop(permit);
+                outcome
+            });
+        }
+        let mut first_error = None;
+        while let Some(joined) = tasks.join_next().await {
+            let outcome = joined.unwrap_or_else(|e| Err(Error::Unexpected(e.to_string())));
+            if let Err(error) = outcome {
+                first_error.get_or_insert(error);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// Takes one order's steps of a batch, in order, skipping those it has taken before.
+    async fn take_lane(&self, order: Uuid, steps: Vec<(RecordedEvent, Step)>) -> Result<(), Error> {
+        let mut conn = self.pool.acquire().await?;
+        let mut saga = state::load(&mut conn, order).await?;
+        for (event, step) in steps {
+            let saga = match saga.as_mut() {
+                Some(saga) if event.position <= saga.position => continue,
+                Some(saga) => saga,
+                None if matches!(step, Step::Placed { .. }) => saga.insert(Saga {
+                    order,
+                    correlation_id: correlation_of(&event),
+                    steps: Vec::new(),
+                    position: Position::START,
+                }),
+                // An event about an order the saga never saw placed: nothing to coordinate.
+                None => continue,
+            };
+            let advanced = self.advance_saga(saga, step, Some(event.event_id)).await;
+            saga.position = event.position;
+            let event = &event;
+            let cause = json!({
+                "eventId": event.event_id,
+                "position": event.position.token(),
+                "stream": event.stream.to_string(),
+                "version": event.version,
+                "eventType": event.event_type,
+            });
+            let mut tx = conn.begin().await?;
+            self.store_saga(&mut tx, saga, &advanced, &cause).await?;
+            tx.commit().await?;
+        }
         Ok(())
     }
 
@@ -272,25 +319,35 @@ impl SagaRunner {
     }
 
     /// Compensates every order whose payment deadline has passed.
-    async fn fire_deadlines(&self, conn: &mut PgConnection) -> Result<(), Error> {
-        for order in state::due_deadlines(conn, 50).await? {
-            let mut tx_saga = state::load(conn, order).await?;
-            let mut tx = match tx_saga.as_mut() {
-                Some(saga) if saga.fold(saga.steps.len()).phase() == Phase::Paying => {
-                    tracing::info!(%order, "payment deadline passed");
-                    let advanced = self
-                        .advance_saga(saga, Step::PaymentDeadlinePassed, None)
-                        .await;
-                    let mut tx = conn.begin().await?;
-                    self.store_saga(&mut tx, saga, &advanced, &json!({}))
-                        .await?;
-                    tx
-                }
-                _ => conn.begin().await?,
-            };
-            state::clear_deadline(&mut tx, order).await?;
-            tx.commit().await?;
-        }
+    async fn fire_deadlines(&self) -> Result<(), Error> {
+        let due = {
+            let mut conn = self.pool.acquire().await?;
+            state::due_deadlines(&mut conn, 100).await?
+        };
+        self.side_by_side(due, |runner, order| async move {
+            runner.fire_deadline(order).await
+        })
+        .await
+    }
+
+    async fn fire_deadline(&self, order: Uuid) -> Result<(), Error> {
+        let mut conn = self.pool.acquire().await?;
+        let mut saga = state::load(&mut conn, order).await?;
+        let mut tx = match saga.as_mut() {
+            Some(saga) if saga.fold(saga.steps.len()).phase() == Phase::Paying => {
+                tracing::info!(%order, "payment deadline passed");
+                let advanced = self
+                    .advance_saga(saga, Step::PaymentDeadlinePassed, None)
+                    .await;
+                let mut tx = conn.begin().await?;
+                self.store_saga(&mut tx, saga, &advanced, &json!({}))
+                    .await?;
+                tx
+            }
+            _ => conn.begin().await?,
+        };
+        state::clear_deadline(&mut tx, order).await?;
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -1,5 +1,6 @@
 //! Each order's saga state (`saga_fulfilments`) and payment deadline (`saga_deadlines`).
 
+use application::event_log::Position;
 use application::saga::StepRecord;
 use chrono::{DateTime, Utc};
 use domain::fulfilment::{Fulfilment, Phase, Step};
@@ -18,6 +19,8 @@ pub struct Saga {
     pub correlation_id: Uuid,
     /// The policy's inputs so far, in the order they were taken in.
     pub steps: Vec<Step>,
+    /// The last event of the log taken in as a step (`Position::START` before any).
+    pub position: Position,
 }
 
 impl Saga {
@@ -51,15 +54,26 @@ pub const fn phase_name(phase: Phase) -> &'static str {
 /// # Errors
 /// [`Error::Database`]; [`Error::Application`] for a stored step that does not decode.
 pub async fn load(conn: &mut PgConnection, order: Uuid) -> Result<Option<Saga>, Error> {
-    let row = sqlx::query("SELECT correlation_id, steps FROM saga_fulfilments WHERE order_id = $1")
-        .bind(order)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row = sqlx::query(
+        "SELECT correlation_id, steps, last_transaction_id::text AS last_transaction_id,
+                last_position
+         FROM saga_fulfilments WHERE order_id = $1",
+    )
+    .bind(order)
+    .fetch_optional(&mut *conn)
+    .await?;
     let Some(row) = row else {
         return Ok(None);
     };
     let Json(records): Json<Vec<StepRecord>> = row.try_get("steps")?;
+    let transaction_id: String = row.try_get("last_transaction_id")?;
     Ok(Some(Saga {
+        position: Position {
+            transaction_id: transaction_id
+                .parse()
+                .map_err(|_| Error::Unexpected(format!("transaction id {transaction_id:?}")))?,
+            position: row.try_get("last_position")?,
+        },
         order,
         correlation_id: row.try_get("correlation_id")?,
         steps: records
@@ -76,15 +90,20 @@ pub async fn load(conn: &mut PgConnection, order: Uuid) -> Result<Option<Saga>, 
 pub async fn save(conn: &mut PgConnection, saga: &Saga, phase: Phase) -> Result<(), Error> {
     let records: Vec<StepRecord> = saga.steps.iter().map(StepRecord::from).collect();
     sqlx::query(
-        "INSERT INTO saga_fulfilments (order_id, correlation_id, phase, steps)
-         VALUES ($1, $2, $3, $4)
+        "INSERT INTO saga_fulfilments
+             (order_id, correlation_id, phase, steps, last_transaction_id, last_position)
+         VALUES ($1, $2, $3, $4, $5::text::xid8, $6)
          ON CONFLICT (order_id) DO UPDATE
-         SET phase = EXCLUDED.phase, steps = EXCLUDED.steps, updated_at = now()",
+         SET phase = EXCLUDED.phase, steps = EXCLUDED.steps,
+             last_transaction_id = EXCLUDED.last_transaction_id,
+             last_position = EXCLUDED.last_position, updated_at = now()",
     )
     .bind(saga.order)
     .bind(saga.correlation_id)
     .bind(phase_name(phase))
     .bind(Json(records))
+    .bind(saga.position.transaction_id.to_string())
+    .bind(saga.position.position)
     .execute(&mut *conn)
     .await?;
     Ok(())

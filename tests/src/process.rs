@@ -1,0 +1,60 @@
+//! The `domainflow` binary as a child process, for tests where the server must crash.
+
+use std::process::Stdio;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// A `domainflow serve` child process.
+#[derive(Debug)]
+pub struct ServerProcess {
+    child: Child,
+    /// Its base URL, e.g. `http://127.0.0.1:41234`.
+    pub address: String,
+}
+
+impl ServerProcess {
+    /// Starts `binary serve` on a free port with `args` added, and waits until it says where
+    /// it listens.
+    ///
+    /// # Panics
+    /// When it cannot start or exits before listening.
+    pub async fn start(binary: &str, args: &[&str]) -> Self {
+        let mut child = Command::new(binary)
+            .arg("serve")
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {binary}: {e}"));
+        let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+        let mut lines = BufReader::new(stdout).lines();
+        let address = loop {
+            match lines.next_line().await {
+                Ok(Some(line)) => {
+                    if let Some(address) = line.strip_prefix("domainflow listening on ") {
+                        break address.trim().to_owned();
+                    }
+                }
+                Ok(None) | Err(_) => panic!("{binary} exited before listening"),
+            }
+        };
+        // Keep reading so the child never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Self { child, address }
+    }
+
+    /// Kills the process with SIGKILL (no shutdown of any kind) and waits for it to die.
+    ///
+    /// # Panics
+    /// When it cannot be killed.
+    pub async fn kill(mut self) {
+        self.child
+            .kill()
+            .await
+            .unwrap_or_else(|e| panic!("killing the server: {e}"));
+    }
+}
