@@ -3,6 +3,7 @@
 
 mod admin;
 pub mod command;
+pub mod history;
 mod orders;
 mod problems;
 mod products;
@@ -28,6 +29,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .merge(tickets::router())
         .merge(reads::router())
         .merge(admin::router())
+        .merge(history::router())
         .split_for_parts();
     api.info.title = "domainflow".into();
     api.info.version = env!("CARGO_PKG_VERSION").into();
