@@ -27,7 +27,7 @@ impl OrderAsOf {
 
     /// Whose order.
     async fn customer_id(&self) -> Option<&str> {
-        self.0.state.0.customer().map(|c| c.as_str())
+        self.0.state.0.customer().map(domain::CustomerId::as_str)
     }
 
     /// Its status then.
@@ -114,7 +114,7 @@ impl TicketAsOf {
 
     /// Whose ticket.
     async fn customer_id(&self) -> Option<&str> {
-        self.0.state.0.customer().map(|c| c.as_str())
+        self.0.state.0.customer().map(domain::CustomerId::as_str)
     }
 
     /// The order it is about, if any.
@@ -133,7 +133,7 @@ impl TicketAsOf {
 
     /// The agent working it then.
     async fn assignee(&self) -> Option<&str> {
-        self.0.state.0.assignee().map(|a| a.as_str())
+        self.0.state.0.assignee().map(domain::AgentId::as_str)
     }
 
     /// How many messages the thread held, the first one included.
