@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use application::event_log::CommandMetadata;
-use application::{Commands, RepositoryOptions, Role};
+use application::{CommandResult, Commands, RepositoryOptions, Role};
 use chrono::{Duration, Utc};
 use domain::Timestamp;
 use domain::order::Command as OrderCommand;
@@ -92,6 +92,24 @@ impl TestApp {
             Duration::hours(1),
             Utc::now() - Duration::hours(2),
         )
+    }
+
+    /// `GET path` as the holder of `token` (anonymous without one), with extra headers.
+    ///
+    /// # Panics
+    /// When the request cannot be sent.
+    pub async fn get(&self, path: &str, token: Option<&str>, headers: &[(&str, &str)]) -> Response {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
     }
 
     /// `POST path` with `body` as JSON, as the holder of `token` (anonymous without one).
@@ -223,8 +241,9 @@ impl TestApp {
     /// # Panics
     /// When the order does not exist or refuses a step.
     pub async fn confirm_order(&self, order: &str) {
-        let orders = self.commands.orders();
-        let (state, _) = orders
+        let (state, _) = self
+            .commands
+            .orders()
             .load(order)
             .await
             .unwrap_or_else(|e| panic!("loading order {order}: {e}"));
@@ -241,17 +260,27 @@ impl TestApp {
             at: Timestamp::from_millis(Utc::now().timestamp_millis()),
         });
         for step in steps {
-            let metadata = CommandMetadata {
-                command_id: Uuid::now_v7(),
-                correlation_id: Uuid::now_v7(),
-                causation_id: None,
-                actor: "fulfilment-stand-in".into(),
-            };
-            orders
-                .execute(order, step, &metadata)
-                .await
-                .unwrap_or_else(|e| panic!("confirming order {order}: {e}"));
+            self.order_step(order, step).await;
         }
+    }
+
+    /// Runs one step of fulfilment on `order` as the stand-in for the saga (which this
+    /// server does not run), behind the API; its command result.
+    ///
+    /// # Panics
+    /// When the order refuses the step.
+    pub async fn order_step(&self, order: &str, step: OrderCommand) -> CommandResult {
+        let metadata = CommandMetadata {
+            command_id: Uuid::now_v7(),
+            correlation_id: Uuid::now_v7(),
+            causation_id: None,
+            actor: "fulfilment-stand-in".into(),
+        };
+        self.commands
+            .orders()
+            .execute(order, step, &metadata)
+            .await
+            .unwrap_or_else(|e| panic!("step on order {order}: {e}"))
     }
 
     /// The event types and payloads of stream `stream_type/stream_id`, in version order.

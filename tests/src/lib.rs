@@ -51,6 +51,60 @@ impl TestDatabase {
             .await
             .unwrap_or_else(|e| panic!("owner connection: {e}"))
     }
+
+    /// Waits until every event appended so far is readable in the global order. The read
+    /// horizon is cluster-wide: a transaction of another test running in parallel can hold
+    /// it back for a moment.
+    ///
+    /// # Panics
+    /// When the log cannot be read, or the events stay out of reach for 10 s.
+    pub async fn log_settled(&self) {
+        let store = infrastructure::PgEventStore::new(self.pool.clone());
+        let everything = infrastructure::ReadFilter::default();
+        for _ in 0..1000 {
+            let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+                .fetch_one(&self.pool)
+                .await
+                .unwrap_or_else(|e| panic!("counting events: {e}"));
+            let readable = store
+                .count(application::event_log::Position::START, &everything)
+                .await
+                .unwrap_or_else(|e| panic!("counting readable events: {e}"));
+            if readable >= total {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("appended events stayed below the read horizon");
+    }
+
+    /// Runs `sql` against the event log behind the append-only triggers' back, as only an
+    /// attacker with the owner's credentials could: the break-glass path of the first
+    /// migration (disable the trigger, change, enable it again, in one transaction).
+    ///
+    /// # Panics
+    /// When a statement fails.
+    pub async fn break_glass(&self, sql: &str) {
+        let owner = self.owner_pool().await;
+        let mut tx = owner
+            .begin()
+            .await
+            .unwrap_or_else(|e| panic!("break glass: {e}"));
+        for statement in [
+            "ALTER TABLE events DISABLE TRIGGER events_no_update_or_delete",
+            sql,
+            "ALTER TABLE events ENABLE ALWAYS TRIGGER events_no_update_or_delete",
+        ] {
+            sqlx::query(statement)
+                .execute(&mut *tx)
+                .await
+                .unwrap_or_else(|e| panic!("break glass, {statement}: {e}"));
+        }
+        tx.commit()
+            .await
+            .unwrap_or_else(|e| panic!("break glass: {e}"));
+        owner.close().await;
+    }
 }
 
 enum Server {
