@@ -12,6 +12,8 @@ pub struct Progress {
     done: u64,
     started: Instant,
     drawn: Option<Instant>,
+    /// The count last drawn.
+    drawn_done: Option<u64>,
     terminal: bool,
 }
 
@@ -25,6 +27,7 @@ impl Progress {
             done: 0,
             started: Instant::now(),
             drawn: None,
+            drawn_done: None,
             terminal: std::io::stderr().is_terminal(),
         }
     }
@@ -42,9 +45,11 @@ impl Progress {
         }
     }
 
-    /// Draws the final state and ends the line.
+    /// Draws the final state (unless a log line already shows it) and ends the line.
     pub fn finish(&mut self) {
-        self.draw("\n");
+        if self.terminal || self.drawn_done != Some(self.done) {
+            self.draw("\n");
+        }
     }
 
     /// How many items are done.
@@ -64,6 +69,7 @@ impl Progress {
         };
         let _ = stderr.flush();
         self.drawn = Some(Instant::now());
+        self.drawn_done = Some(self.done);
     }
 }
 
