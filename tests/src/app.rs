@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use crate::answers::expect;
+use crate::answers::{expect, graphql_data};
 use crate::{TestDatabase, test_database};
 
 /// A running server and what a test needs to talk to it and to look behind it.
@@ -297,6 +297,40 @@ impl TestApp {
         .fetch_all(&self.db.pool)
         .await
         .unwrap_or_else(|e| panic!("reading {stream_type}/{stream_id}: {e}"))
+    }
+
+    /// How many events the log holds.
+    ///
+    /// # Panics
+    /// When the event log cannot be read.
+    pub async fn event_total(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM events")
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap_or_else(|e| panic!("counting events: {e}"))
+    }
+
+    /// The events of stream `stream_type/stream_id` as an auditor reads them with the
+    /// GraphQL `stream` query (`position`, `version`, `eventType`, `recordedAt`, `hash`),
+    /// in version order.
+    ///
+    /// # Panics
+    /// Unless the query answers a stream.
+    pub async fn history_stream(&self, stream_type: &str, stream_id: &str) -> Vec<Value> {
+        let query = "query($type: String!, $id: String!) {
+            stream(streamType: $type, streamId: $id) {
+                edges { node { position version eventType recordedAt hash } }
+            }
+        }";
+        let auditor = self.token("audrey", Role::Auditor);
+        let variables = json!({ "type": stream_type, "id": stream_id });
+        let data = graphql_data(self.graphql(query, variables, Some(&auditor)).await).await;
+        data["stream"]["edges"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no stream {stream_type}/{stream_id}: {data}"))
+            .iter()
+            .map(|edge| edge["node"].clone())
+            .collect()
     }
 
     /// The event types of stream `stream_type/stream_id`, in version order.
