@@ -18,6 +18,7 @@ fn time(past: &Past<impl Sized>) -> String {
 /// An order as it stood after one of its events.
 pub struct OrderAsOf(pub Past<OrderAggregate>);
 
+/// An order as it stood after one of its events, folded from the log by the domain code.
 #[Object]
 impl OrderAsOf {
     /// The order's id.
@@ -105,6 +106,7 @@ impl OrderAsOf {
 /// A ticket as it stood after one of its events.
 pub struct TicketAsOf(pub Past<TicketAggregate>);
 
+/// A ticket as it stood after one of its events, folded from the log by the domain code.
 #[Object]
 impl TicketAsOf {
     /// The ticket's id.

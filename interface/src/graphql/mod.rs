@@ -1,9 +1,10 @@
 //! The GraphQL API: schema (queries, mutations, subscriptions), its hardening, and its
 //! HTTP and WebSocket mounts.
 //!
-//! - [`Query`], [`Mutation`], [`Subscription`]: the roots; mutations take an `input`
-//!   object checked by the same limits as the REST bodies and answer a
-//!   [`CommandResultObject`]; subscriptions poll the read models and the log.
+//! - [`QueryRoot`] (the read models' [`Query`] and the audit trail's [`HistoryQuery`]),
+//!   [`Mutation`], [`Subscription`]: the roots; mutations take an `input` object checked by
+//!   the same limits as the REST bodies and answer a [`CommandResultObject`] (never to an
+//!   auditor); subscriptions poll the read models and the log.
 //! - [`router`]: `POST /graphql` (one JSON request, no batches, bounded body), `GET
 //!   /graphql` (GraphiQL, served offline; never runs operations), `GET /graphql/ws`
 //!   (subscriptions over graphql-transport-ws, see `ws`).
