@@ -11,43 +11,18 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use application::event_log::{Append, CommandMetadata, NewEvent, Position, StreamRef};
+use application::event_log::Position;
 use futures::StreamExt;
 use infrastructure::{PgEventStore, ReadFilter};
-use serde_json::{Value, json};
+use serde_json::Value;
+use tests::restocks;
 use uuid::Uuid;
 
 const STREAMS: usize = 100;
-const PER_STREAM: usize = 1000;
-const EVENTS: usize = STREAMS * PER_STREAM;
+const PER_STREAM: u32 = 1000;
+const EVENTS: usize = STREAMS * PER_STREAM as usize;
 /// The most the export process may hold at its peak.
 const MEMORY_LIMIT_KB: u64 = 100 * 1024;
-
-/// One append of `PER_STREAM` events to stock stream `n`: the hash chain is built by the
-/// store, as for any command.
-fn append(n: usize) -> Append {
-    let events = (0..PER_STREAM)
-        .map(|i| NewEvent {
-            event_id: Uuid::now_v7(),
-            event_type: "StockRestocked".into(),
-            event_version: 1,
-            payload: json!({ "quantity": i + 1, "note": "x".repeat(64) }),
-        })
-        .collect();
-    Append {
-        stream: StreamRef::new("stock", format!("SKU-{n}")),
-        expected_version: 0,
-        head_hash: None,
-        events,
-        metadata: CommandMetadata {
-            command_id: Uuid::now_v7(),
-            correlation_id: Uuid::now_v7(),
-            causation_id: None,
-            actor: "loader".into(),
-        },
-        snapshot: None,
-    }
-}
 
 /// The peak resident set (VmHWM) of process `pid` in kB, if it still runs.
 fn peak_kb(pid: u32) -> Option<u64> {
@@ -105,7 +80,10 @@ async fn a_100_000_event_log_exports_every_event_once_in_global_order_in_flat_me
     futures::stream::iter(0..STREAMS)
         .map(|n| {
             let store = store.clone();
-            async move { store.append(&append(n)).await.unwrap() }
+            async move {
+                let sku = format!("SKU-{n}");
+                store.append(&restocks(&sku, 0, PER_STREAM)).await.unwrap()
+            }
         })
         .buffer_unordered(4)
         .collect::<Vec<_>>()

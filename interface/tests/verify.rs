@@ -8,34 +8,10 @@
 
 use std::process::{Command, Output};
 
-use application::event_log::{Append, CommandMetadata, Integrity, NewEvent, StreamRef};
+use application::event_log::{Integrity, StreamRef};
 use infrastructure::PgEventStore;
 use infrastructure::store::hash::hex;
-use serde_json::json;
-use uuid::Uuid;
-
-fn append(stream: &str, expected_version: i64, count: u32) -> Append {
-    Append {
-        stream: StreamRef::new("stock", stream),
-        expected_version,
-        head_hash: None,
-        events: (0..count)
-            .map(|n| NewEvent {
-                event_id: Uuid::now_v7(),
-                event_type: "StockRestocked".into(),
-                event_version: 1,
-                payload: json!({ "quantity": n + 1 }),
-            })
-            .collect(),
-        metadata: CommandMetadata {
-            command_id: Uuid::now_v7(),
-            correlation_id: Uuid::now_v7(),
-            causation_id: None,
-            actor: "tester".into(),
-        },
-        snapshot: None,
-    }
-}
+use tests::restocks;
 
 fn verify(url: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_domainflow"))
@@ -55,8 +31,8 @@ async fn verify_passes_an_untouched_log_and_names_the_exact_broken_link() {
     let db = tests::test_database().await;
     let store = PgEventStore::new(db.pool.clone());
     for id in ["A", "B", "C"] {
-        store.append(&append(id, 0, 2)).await.unwrap();
-        store.append(&append(id, 2, 1)).await.unwrap();
+        store.append(&restocks(id, 0, 2)).await.unwrap();
+        store.append(&restocks(id, 2, 1)).await.unwrap();
     }
 
     let untouched = verify(&db.url, &[]);

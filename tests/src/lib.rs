@@ -21,6 +21,8 @@ pub use app::{TestApp, spawn_app};
 
 use std::sync::OnceLock;
 
+use application::event_log::{Append, CommandMetadata, NewEvent, StreamRef};
+
 use infrastructure::{DatabaseOptions, EmbeddedPostgres};
 use sqlx::PgPool;
 use sqlx::postgres::PgConnection;
@@ -150,6 +152,33 @@ fn server() -> &'static Server {
     match server {
         Ok(server) => server,
         Err(e) => panic!("no PostgreSQL for the tests: {e}"),
+    }
+}
+
+/// One command's `count` `StockRestocked` events for stock stream `sku`, to append at
+/// `expected_version` straight to the store (the store builds the hash chain, as for any
+/// command): for tests that need a log of a given shape quickly.
+#[must_use]
+pub fn restocks(sku: &str, expected_version: i64, count: u32) -> Append {
+    Append {
+        stream: StreamRef::new("stock", sku),
+        expected_version,
+        head_hash: None,
+        events: (1..=count)
+            .map(|quantity| NewEvent {
+                event_id: uuid::Uuid::now_v7(),
+                event_type: "StockRestocked".into(),
+                event_version: 1,
+                payload: serde_json::json!({ "quantity": quantity }),
+            })
+            .collect(),
+        metadata: CommandMetadata {
+            command_id: uuid::Uuid::now_v7(),
+            correlation_id: uuid::Uuid::now_v7(),
+            causation_id: None,
+            actor: "tester".into(),
+        },
+        snapshot: None,
     }
 }
 

@@ -15,9 +15,8 @@ use bytes::Bytes;
 use futures::TryStreamExt;
 use infrastructure::{PgEventStore, ReadFilter};
 use serde::{Deserialize, Serialize};
-use utoipa::openapi::content::ContentBuilder;
-use utoipa::openapi::response::{Response as ApiResponse, ResponseBuilder};
-use utoipa::openapi::{Ref, RefOr};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::response::Response as ApiResponse;
 use utoipa::{IntoParams, IntoResponses, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -124,19 +123,7 @@ const ANSWERS: [(u16, &str); 4] = [
 
 impl IntoResponses for HistoryProblems {
     fn responses() -> BTreeMap<String, RefOr<ApiResponse>> {
-        ANSWERS
-            .iter()
-            .map(|(status, description)| {
-                let content = ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("Problem")))
-                    .build();
-                let response = ResponseBuilder::new()
-                    .description(*description)
-                    .content("application/problem+json", content)
-                    .build();
-                (status.to_string(), RefOr::T(response))
-            })
-            .collect()
+        super::problems::problem_responses(&ANSWERS)
     }
 }
 
