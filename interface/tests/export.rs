@@ -151,6 +151,7 @@ async fn a_100_000_event_log_exports_every_event_once_in_global_order_in_flat_me
         &["--stream", "stock/SKU-7", "--out", one.to_str().unwrap()],
     );
     assert!(status.success(), "{stderr}");
+    eprintln!("peak memory of the export of one stream of 1000 events: {one_peak} kB");
     assert!(
         peak < one_peak + 20 * 1024,
         "memory grows with the log: {peak} kB for {EVENTS} events, {one_peak} kB for 1000"
