@@ -104,26 +104,42 @@ pub struct StreamQuery {
     pub limit: Option<i64>,
 }
 
-/// The problem+json answers of a history endpoint.
+/// The problem+json answers of `GET /api/events`.
 #[derive(Debug)]
 pub struct HistoryProblems;
 
-const ANSWERS: [(u16, &str); 4] = [
+/// The problem+json answers of `GET /api/streams/{streamType}/{streamId}/events`.
+#[derive(Debug)]
+pub struct StreamProblems;
+
+const ANSWERS: [(u16, &str); 3] = [
     (401, "UNAUTHENTICATED: no valid token or API key"),
     (
         403,
         "FORBIDDEN: only auditors and operators read the event history",
     ),
-    (404, "NOT_FOUND: the stream has no events"),
     (
         422,
         "VALIDATION: a malformed filter, position token, limit or stream",
     ),
 ];
 
+const STREAM_ANSWERS: [(u16, &str); 4] = [
+    ANSWERS[0],
+    ANSWERS[1],
+    (404, "NOT_FOUND: the stream has no events"),
+    ANSWERS[2],
+];
+
 impl IntoResponses for HistoryProblems {
     fn responses() -> BTreeMap<String, RefOr<ApiResponse>> {
         super::problems::problem_responses(&ANSWERS)
+    }
+}
+
+impl IntoResponses for StreamProblems {
+    fn responses() -> BTreeMap<String, RefOr<ApiResponse>> {
+        super::problems::problem_responses(&STREAM_ANSWERS)
     }
 }
 
@@ -258,7 +274,7 @@ pub async fn list_events(
     ),
     responses(
         (status = 200, description = "A page of the stream's events", body = EventPage),
-        HistoryProblems,
+        StreamProblems,
     ),
     security(("bearer" = []), ("apiKey" = []))
 )]
