@@ -86,6 +86,22 @@ impl Actor {
         }
     }
 
+    /// [`crate::Error::Forbidden`] for an auditor, who reads the event history and never
+    /// changes state: checked before any command looks at its input, so every command
+    /// answers an auditor the same way, whatever the request.
+    ///
+    /// # Errors
+    /// [`crate::Error::Forbidden`] for the auditor role.
+    pub fn may_command(&self) -> Result<(), crate::Error> {
+        if self.role == Role::Auditor {
+            Err(crate::Error::Forbidden(
+                "the auditor role reads the event history and runs no commands".into(),
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
     /// [`crate::Error::Forbidden`] unless the actor holds one of `roles`.
     ///
     /// # Errors

@@ -10,6 +10,7 @@
 //! - [`repository`]: running a command against one aggregate ([`Repository`]): load from
 //!   snapshot and tail, decide, append atomically, idempotent per command id, retried on
 //!   concurrency conflicts.
+//! - [`history`]: an aggregate's state as of a version or an instant, for auditors.
 //! - [`Error`]: the layer's one error type.
 
 pub mod actor;
@@ -20,6 +21,7 @@ pub mod commit_signal;
 pub mod error;
 pub mod event_log;
 pub mod event_store;
+pub mod history;
 pub mod locks;
 pub mod money;
 pub mod repository;

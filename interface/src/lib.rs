@@ -4,6 +4,7 @@
 //! - [`app`]: [`Application::build`] binds the server, [`router`] is the whole HTTP surface.
 //! - [`rest`] and [`graphql`]: the two transports over the same use cases.
 //! - [`auth`]: bearer JWTs and API keys.
+//! - [`history`]: the audit trail's wire shape of events, filters and batched reads.
 //! - [`error`]: the one place errors become problem+json and GraphQL codes.
 //! - [`cli`]: `serve`, `migrate`, `token`, `schema`.
 
@@ -14,6 +15,7 @@ pub mod cli;
 pub mod error;
 pub mod graphql;
 pub mod health;
+pub mod history;
 pub mod idempotency;
 pub mod metrics;
 pub mod request_id;

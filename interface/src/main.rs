@@ -55,6 +55,21 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("{}", interface::cli::api_key(command, file).await?);
             Ok(())
         }
+        Command::Events(interface::cli::EventsCommand::Export {
+            since,
+            stream,
+            out,
+            database,
+        }) => {
+            let export = interface::cli::Export { since, stream, out };
+            let summary = interface::cli::export(export, database, file).await?;
+            // stdout may be the export itself.
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("{summary}");
+            }
+            Ok(())
+        }
         Command::Projections(command) => {
             println!("{}", interface::cli::projections(command, file).await?);
             Ok(())

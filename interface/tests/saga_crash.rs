@@ -104,7 +104,8 @@ async fn a_killed_server_resumes_every_saga_without_repeating_or_leaking_anythin
 
     let operator = app.token("operator-1", Role::Operator);
     let letters = tests::expect(
-        app.get("/api/admin/dead-letters", Some(&operator)).await,
+        app.get("/api/admin/dead-letters", Some(&operator), &[])
+            .await,
         200,
     )
     .await;

@@ -3,9 +3,11 @@
 
 use std::sync::Arc;
 
-use application::{RepositoryOptions, Role};
+use application::event_log::CommandMetadata;
+use application::{CommandResult, Commands, RepositoryOptions, Role};
 use chrono::{Duration, Utc};
-use infrastructure::SimulatedProvider;
+use domain::order::Command as OrderCommand;
+use infrastructure::{PgEventStore, SimulatedProvider};
 use interface::auth::JwtKeys;
 use interface::{Application, HttpLimits, SagaConfig, ServerConfig};
 use reqwest::Response;
@@ -13,7 +15,7 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use crate::answers::expect;
+use crate::answers::{expect, graphql_data};
 use crate::{TestDatabase, test_database};
 
 /// A running server and what a test needs to talk to it and to look behind it.
@@ -26,6 +28,7 @@ pub struct TestApp {
     /// The HTTP client every helper uses.
     pub client: reqwest::Client,
     keys: JwtKeys,
+    commands: Commands,
     /// The server's simulated payment provider (to take it down and bring it back); for a
     /// server in another process ([`TestApp::attach`]) a stand-in that server never calls.
     pub provider: Arc<SimulatedProvider>,
@@ -40,6 +43,15 @@ pub struct TestApp {
 /// When there is no database or the server cannot start.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
+}
+
+/// [`spawn_app`] without the fulfilment saga, for tests that drive orders step by step or
+/// count every event of the log.
+///
+/// # Panics
+/// When there is no database or the server cannot start.
+pub async fn spawn_app_without_saga() -> TestApp {
+    spawn_app_with(|config| config.saga.run = false).await
 }
 
 /// [`spawn_app`] with the server's settings changed by `configure` first.
@@ -73,6 +85,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServerConfig)) -> TestAp
         address,
         client: reqwest::Client::new(),
         keys,
+        commands: commands_over(&db),
         db,
         provider,
         _stop: Some(stop),
@@ -91,6 +104,7 @@ impl TestApp {
             address,
             client: reqwest::Client::new(),
             keys: JwtKeys::new(secret).unwrap_or_else(|e| panic!("test JWT keys: {e}")),
+            commands: commands_over(&db),
             db,
             provider: Arc::new(SimulatedProvider::new(std::time::Duration::ZERO)),
             _stop: None,
@@ -118,6 +132,24 @@ impl TestApp {
             Duration::hours(1),
             Utc::now() - Duration::hours(2),
         )
+    }
+
+    /// `GET path` as the holder of `token` (anonymous without one), with extra headers.
+    ///
+    /// # Panics
+    /// When the request cannot be sent.
+    pub async fn get(&self, path: &str, token: Option<&str>, headers: &[(&str, &str)]) -> Response {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
     }
 
     /// `POST path` with `body` as JSON, as the holder of `token` (anonymous without one).
@@ -255,6 +287,25 @@ impl TestApp {
         assert_eq!(settled["status"], "CONFIRMED", "order {order}: {settled}");
     }
 
+    /// Runs one step of fulfilment on `order` behind the API, standing in for the saga of
+    /// a server started without it; its command result.
+    ///
+    /// # Panics
+    /// When the order refuses the step.
+    pub async fn order_step(&self, order: &str, step: OrderCommand) -> CommandResult {
+        let metadata = CommandMetadata {
+            command_id: Uuid::now_v7(),
+            correlation_id: Uuid::now_v7(),
+            causation_id: None,
+            actor: "fulfilment-stand-in".into(),
+        };
+        self.commands
+            .orders()
+            .execute(order, step, &metadata)
+            .await
+            .unwrap_or_else(|e| panic!("step on order {order}: {e}"))
+    }
+
     /// The event types and payloads of stream `stream_type/stream_id`, in version order.
     ///
     /// # Panics
@@ -271,6 +322,41 @@ impl TestApp {
         .unwrap_or_else(|e| panic!("reading {stream_type}/{stream_id}: {e}"))
     }
 
+    /// How many events callers have recorded (the log without the events fulfilment
+    /// appends on its own as orders are placed).
+    ///
+    /// # Panics
+    /// When the event log cannot be read.
+    pub async fn event_total(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE metadata ->> 'actor' <> 'saga'")
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap_or_else(|e| panic!("counting events: {e}"))
+    }
+
+    /// The events of stream `stream_type/stream_id` as an auditor reads them with the
+    /// GraphQL `stream` query (`position`, `version`, `eventType`, `recordedAt`, `hash`),
+    /// in version order.
+    ///
+    /// # Panics
+    /// Unless the query answers a stream.
+    pub async fn history_stream(&self, stream_type: &str, stream_id: &str) -> Vec<Value> {
+        let query = "query($type: String!, $id: String!) {
+            stream(streamType: $type, streamId: $id) {
+                edges { node { position version eventType recordedAt hash } }
+            }
+        }";
+        let auditor = self.token("audrey", Role::Auditor);
+        let variables = json!({ "type": stream_type, "id": stream_id });
+        let data = graphql_data(self.graphql(query, variables, Some(&auditor)).await).await;
+        data["stream"]["edges"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no stream {stream_type}/{stream_id}: {data}"))
+            .iter()
+            .map(|edge| edge["node"].clone())
+            .collect()
+    }
+
     /// The event types of stream `stream_type/stream_id`, in version order.
     pub async fn event_types(&self, stream_type: &str, stream_id: &str) -> Vec<String> {
         self.events(stream_type, stream_id)
@@ -282,21 +368,6 @@ impl TestApp {
 }
 
 impl TestApp {
-    /// `GET path` as the holder of `token`.
-    ///
-    /// # Panics
-    /// When the request cannot be sent.
-    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
-        let mut request = self.client.get(self.url(path));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
-    }
-
     /// Places an order for `customer` of `lines` (`(sku, quantity)`, 12.50 BRL each) paid
     /// with `payment_token`; its id.
     ///
@@ -327,7 +398,7 @@ impl TestApp {
     pub async fn order(&self, order: &str) -> Value {
         let operator = self.token("operator-1", Role::Operator);
         expect(
-            self.get(&format!("/api/orders/{order}"), Some(&operator))
+            self.get(&format!("/api/orders/{order}"), Some(&operator), &[])
                 .await,
             200,
         )
@@ -341,7 +412,7 @@ impl TestApp {
     pub async fn product(&self, sku: &str) -> Value {
         let operator = self.token("operator-1", Role::Operator);
         expect(
-            self.get(&format!("/api/products/{sku}"), Some(&operator))
+            self.get(&format!("/api/products/{sku}"), Some(&operator), &[])
                 .await,
             200,
         )
@@ -360,7 +431,7 @@ impl TestApp {
         loop {
             let operator = self.token("operator-1", Role::Operator);
             let response = self
-                .get(&format!("/api/orders/{order}"), Some(&operator))
+                .get(&format!("/api/orders/{order}"), Some(&operator), &[])
                 .await;
             if response.status() == 200 {
                 let body: Value = response.json().await.unwrap_or(Value::Null);
@@ -400,6 +471,12 @@ impl TestApp {
         .unwrap_or(1);
         matches!(phase.as_deref(), Some("CONFIRMED" | "CANCELLED")) && behind == 0
     }
+}
+
+/// The command side over `db`, behind the API.
+fn commands_over(db: &TestDatabase) -> Commands {
+    let store = Arc::new(PgEventStore::new(db.pool.clone()));
+    Commands::new(store, &RepositoryOptions::default())
 }
 
 fn string_field(body: &Value, field: &str) -> String {

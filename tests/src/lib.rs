@@ -18,10 +18,12 @@ pub use answers::{
     REJECTED_STATUS, body_json, command_result, expect, graphql_data, graphql_error, header,
     problem, rejected,
 };
-pub use app::{TestApp, spawn_app, spawn_app_with};
+pub use app::{TestApp, spawn_app, spawn_app_with, spawn_app_without_saga};
 pub use process::ServerProcess;
 
 use std::sync::OnceLock;
+
+use application::event_log::{Append, CommandMetadata, NewEvent, StreamRef};
 
 use infrastructure::{DatabaseOptions, EmbeddedPostgres};
 use sqlx::PgPool;
@@ -52,6 +54,60 @@ impl TestDatabase {
         infrastructure::connect(&self.url, &options)
             .await
             .unwrap_or_else(|e| panic!("owner connection: {e}"))
+    }
+
+    /// Waits until every event appended so far is readable in the global order. The read
+    /// horizon is cluster-wide: a transaction of another test running in parallel can hold
+    /// it back for a moment.
+    ///
+    /// # Panics
+    /// When the log cannot be read, or the events stay out of reach for 10 s.
+    pub async fn log_settled(&self) {
+        let store = infrastructure::PgEventStore::new(self.pool.clone());
+        let everything = infrastructure::ReadFilter::default();
+        for _ in 0..1000 {
+            let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+                .fetch_one(&self.pool)
+                .await
+                .unwrap_or_else(|e| panic!("counting events: {e}"));
+            let readable = store
+                .count(application::event_log::Position::START, &everything)
+                .await
+                .unwrap_or_else(|e| panic!("counting readable events: {e}"));
+            if readable >= total {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("appended events stayed below the read horizon");
+    }
+
+    /// Runs `sql` against the event log behind the append-only triggers' back, as only an
+    /// attacker with the owner's credentials could: the break-glass path of the first
+    /// migration (disable the trigger, change, enable it again, in one transaction).
+    ///
+    /// # Panics
+    /// When a statement fails.
+    pub async fn break_glass(&self, sql: &str) {
+        let owner = self.owner_pool().await;
+        let mut tx = owner
+            .begin()
+            .await
+            .unwrap_or_else(|e| panic!("break glass: {e}"));
+        for statement in [
+            "ALTER TABLE events DISABLE TRIGGER events_no_update_or_delete",
+            sql,
+            "ALTER TABLE events ENABLE ALWAYS TRIGGER events_no_update_or_delete",
+        ] {
+            sqlx::query(statement)
+                .execute(&mut *tx)
+                .await
+                .unwrap_or_else(|e| panic!("break glass, {statement}: {e}"));
+        }
+        tx.commit()
+            .await
+            .unwrap_or_else(|e| panic!("break glass: {e}"));
+        owner.close().await;
     }
 }
 
@@ -98,6 +154,33 @@ fn server() -> &'static Server {
     match server {
         Ok(server) => server,
         Err(e) => panic!("no PostgreSQL for the tests: {e}"),
+    }
+}
+
+/// One command's `count` `StockRestocked` events for stock stream `sku`, to append at
+/// `expected_version` straight to the store (the store builds the hash chain, as for any
+/// command): for tests that need a log of a given shape quickly.
+#[must_use]
+pub fn restocks(sku: &str, expected_version: i64, count: u32) -> Append {
+    Append {
+        stream: StreamRef::new("stock", sku),
+        expected_version,
+        head_hash: None,
+        events: (1..=count)
+            .map(|quantity| NewEvent {
+                event_id: uuid::Uuid::now_v7(),
+                event_type: "StockRestocked".into(),
+                event_version: 1,
+                payload: serde_json::json!({ "quantity": quantity }),
+            })
+            .collect(),
+        metadata: CommandMetadata {
+            command_id: uuid::Uuid::now_v7(),
+            correlation_id: uuid::Uuid::now_v7(),
+            causation_id: None,
+            actor: "tester".into(),
+        },
+        snapshot: None,
     }
 }
 

@@ -203,14 +203,6 @@ async fn mutate(app: &TestApp, request: &Request, token: Option<&str>) -> Respon
         .await
 }
 
-/// Events recorded by callers (fulfilment appends events of its own as orders are placed).
-async fn event_total(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM events WHERE metadata ->> 'actor' <> 'saga'")
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap()
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Transport {
     Rest,
@@ -256,7 +248,7 @@ async fn check_matrix(transport: Transport) {
         for (column, (role, allowed)) in ROLES.iter().zip(allowed).enumerate() {
             let request = prepare(&app, *command, row * ROLES.len() + column).await;
             let token = app.token(subject(*role), *role);
-            let before = event_total(&app).await;
+            let before = app.event_total().await;
             let outcome = outcome(&app, transport, &request, &token).await;
             let forbidden = match transport {
                 Transport::Rest => "403 \"FORBIDDEN\"",
@@ -264,7 +256,7 @@ async fn check_matrix(transport: Transport) {
             };
             let as_expected = match &outcome {
                 Ok(()) => *allowed,
-                Err(code) => !*allowed && code == forbidden && event_total(&app).await == before,
+                Err(code) => !*allowed && code == forbidden && app.event_total().await == before,
             };
             if !as_expected {
                 let expected = if *allowed { "allowed" } else { "forbidden" };
@@ -361,7 +353,7 @@ async fn a_customer_may_not_order_or_open_tickets_for_someone_else() {
     )
     .await;
 
-    assert_eq!(event_total(&app).await, 0);
+    assert_eq!(app.event_total().await, 0);
 }
 
 /// Every command path with a body it would accept.
@@ -423,7 +415,7 @@ async fn without_credentials_every_command_is_unauthenticated() {
     )
     .await;
 
-    assert_eq!(event_total(&app).await, 2);
+    assert_eq!(app.event_total().await, 2);
 }
 
 /// An unsigned (`alg: none`) token with `claims`.

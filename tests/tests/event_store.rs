@@ -315,20 +315,6 @@ async fn update_delete_and_truncate_fail_for_the_owner_and_the_server_role() {
     assert_eq!(store.read_stream(&stream, 0).await.unwrap().len(), 1);
 }
 
-/// Changes the log behind the triggers' back, as only an attacker with the owner's
-/// credentials could: the break-glass path.
-async fn break_glass(owner: &PgPool, sql: &str) {
-    let mut tx = owner.begin().await.unwrap();
-    for statement in [
-        "ALTER TABLE events DISABLE TRIGGER events_no_update_or_delete",
-        sql,
-        "ALTER TABLE events ENABLE ALWAYS TRIGGER events_no_update_or_delete",
-    ] {
-        sqlx::query(statement).execute(&mut *tx).await.unwrap();
-    }
-    tx.commit().await.unwrap();
-}
-
 async fn three_streams(store: &PgEventStore) {
     for id in ["A", "B", "C"] {
         let stream = StreamRef::new("stock", id);
@@ -368,8 +354,7 @@ async fn a_tampered_payload_is_named_as_the_first_broken_link() {
         .read_stream(&StreamRef::new("stock", "B"), 1)
         .await
         .unwrap();
-    break_glass(
-        &db.owner_pool().await,
+    db.break_glass(
         "UPDATE events SET payload = '{\"quantity\": 999}' WHERE stream_id = 'B' AND version = 2",
     )
     .await;
@@ -392,11 +377,8 @@ async fn a_deleted_event_is_named_as_the_first_broken_link() {
     let db = test_database().await;
     let store = PgEventStore::new(db.pool.clone());
     three_streams(&store).await;
-    break_glass(
-        &db.owner_pool().await,
-        "DELETE FROM events WHERE stream_id = 'C' AND version = 2",
-    )
-    .await;
+    db.break_glass("DELETE FROM events WHERE stream_id = 'C' AND version = 2")
+        .await;
     let Integrity::Broken(link) = store
         .verify(Some(&StreamRef::new("stock", "C")))
         .await

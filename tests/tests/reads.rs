@@ -12,20 +12,6 @@ use application::event_log::Position;
 use serde_json::{Value, json};
 use tests::{TestApp, expect, graphql_data, graphql_error, problem, spawn_app};
 
-/// `GET path` as the holder of `token`, with extra headers.
-async fn get(
-    app: &TestApp,
-    path: &str,
-    token: &str,
-    headers: &[(&str, &str)],
-) -> reqwest::Response {
-    let mut request = app.client.get(app.url(path)).bearer_auth(token);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    request.send().await.unwrap()
-}
-
 /// Places an order of 2 × `sku` as `customer`; the command result.
 async fn place(app: &TestApp, customer: &str, sku: &str) -> Value {
     let body = json!({
@@ -61,13 +47,13 @@ async fn an_order_is_readable_right_after_it_is_placed() {
     let position = result["position"].as_str().unwrap();
     let alice = app.token("alice", Role::Customer);
 
-    let response = get(
-        &app,
-        &format!("/api/orders/{id}"),
-        &alice,
-        &[("X-Consistent-With", position)],
-    )
-    .await;
+    let response = app
+        .get(
+            &format!("/api/orders/{id}"),
+            Some(&alice),
+            &[("X-Consistent-With", position)],
+        )
+        .await;
     let order = expect(response, 200).await;
     assert_eq!(order["id"], id);
     assert_eq!(order["customerId"], "alice");
@@ -91,13 +77,13 @@ async fn an_order_is_readable_right_after_it_is_placed() {
         app.token("arthur", Role::Agent),
         app.token("olga", Role::Operator),
     ] {
-        let response = get(
-            &app,
-            &format!("/api/orders/{id}"),
-            &token,
-            &[("X-Consistent-With", position)],
-        )
-        .await;
+        let response = app
+            .get(
+                &format!("/api/orders/{id}"),
+                Some(&token),
+                &[("X-Consistent-With", position)],
+            )
+            .await;
         assert_eq!(expect(response, 200).await["id"], id);
     }
 }
@@ -112,13 +98,15 @@ async fn an_unreachable_or_malformed_position_is_refused() {
     let far = unreachable_token();
 
     problem(
-        get(&app, &path, &alice, &[("X-Consistent-With", &far)]).await,
+        app.get(&path, Some(&alice), &[("X-Consistent-With", &far)])
+            .await,
         503,
         "STALE",
     )
     .await;
     problem(
-        get(&app, &path, &alice, &[("X-Consistent-With", "nope")]).await,
+        app.get(&path, Some(&alice), &[("X-Consistent-With", "nope")])
+            .await,
         422,
         "VALIDATION",
     )
@@ -148,13 +136,13 @@ async fn a_customer_never_sees_another_customers_order() {
     let at = theirs["position"].as_str().unwrap();
 
     // By id: REST 404 (as if it did not exist), GraphQL null.
-    let response = get(
-        &app,
-        &format!("/api/orders/{theirs_id}"),
-        &alice,
-        &[("X-Consistent-With", at)],
-    )
-    .await;
+    let response = app
+        .get(
+            &format!("/api/orders/{theirs_id}"),
+            Some(&alice),
+            &[("X-Consistent-With", at)],
+        )
+        .await;
     problem(response, 404, "NOT_FOUND").await;
     let data = graphql_data(
         app.graphql(ORDER, json!({ "id": theirs_id, "at": at }), Some(&alice))
@@ -213,7 +201,8 @@ async fn a_customer_never_sees_another_customers_order() {
     )
     .await;
     problem(
-        get(&app, &format!("/api/orders/{theirs_id}"), &auditor, &[]).await,
+        app.get(&format!("/api/orders/{theirs_id}"), Some(&auditor), &[])
+            .await,
         403,
         "FORBIDDEN",
     )
@@ -238,10 +227,9 @@ async fn a_product_shows_its_stock_after_register_and_restock() {
     let at = restocked["position"].as_str().unwrap();
     let alice = app.token("alice", Role::Customer);
     let product = expect(
-        get(
-            &app,
+        app.get(
             "/api/products/STK-1",
-            &alice,
+            Some(&alice),
             &[("X-Consistent-With", at)],
         )
         .await,
@@ -258,13 +246,13 @@ async fn a_product_shows_its_stock_after_register_and_restock() {
     let data = graphql_data(app.graphql(query, json!({ "at": at }), Some(&alice)).await).await;
     assert_eq!(data["product"], json!({ "onHand": 12, "available": 12 }));
     problem(
-        get(&app, "/api/products/NOPE-1", &alice, &[]).await,
+        app.get("/api/products/NOPE-1", Some(&alice), &[]).await,
         404,
         "NOT_FOUND",
     )
     .await;
     problem(
-        get(&app, "/api/products/bad%20sku", &alice, &[]).await,
+        app.get("/api/products/bad%20sku", Some(&alice), &[]).await,
         422,
         "VALIDATION",
     )
@@ -355,10 +343,9 @@ async fn a_ticket_is_readable_by_its_customer_and_agents_only() {
     .await;
     let at = posted["position"].as_str().unwrap();
     let ticket = expect(
-        get(
-            &app,
+        app.get(
             &format!("/api/tickets/{id}"),
-            &alice,
+            Some(&alice),
             &[("X-Consistent-With", at)],
         )
         .await,
@@ -368,7 +355,8 @@ async fn a_ticket_is_readable_by_its_customer_and_agents_only() {
     assert_eq!(ticket["status"], "OPEN");
     assert_eq!(ticket["messages"].as_array().unwrap().len(), 2);
     problem(
-        get(&app, &format!("/api/tickets/{id}"), &bob, &[]).await,
+        app.get(&format!("/api/tickets/{id}"), Some(&bob), &[])
+            .await,
         404,
         "NOT_FOUND",
     )

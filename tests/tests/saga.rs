@@ -218,7 +218,8 @@ async fn a_provider_that_keeps_failing_ends_in_a_dead_letter_that_a_redrive_comp
     // The charge is tried, recorded as failed each time, and finally dead-lettered.
     let letter = loop {
         let page = expect(
-            app.get("/api/admin/dead-letters", Some(&operator)).await,
+            app.get("/api/admin/dead-letters", Some(&operator), &[])
+                .await,
             200,
         )
         .await;
@@ -253,7 +254,8 @@ async fn a_provider_that_keeps_failing_ends_in_a_dead_letter_that_a_redrive_comp
     assert_eq!(settled["status"], "CONFIRMED");
     assert_eq!(levels(&app.product("MUG-1").await), (3, 0, 3));
     let page = expect(
-        app.get("/api/admin/dead-letters", Some(&operator)).await,
+        app.get("/api/admin/dead-letters", Some(&operator), &[])
+            .await,
         200,
     )
     .await;

@@ -109,7 +109,7 @@ impl PgEventStore {
         limit: i64,
         filter: &ReadFilter,
     ) -> Result<Vec<RecordedEvent>, Error> {
-        let mut query = selection(after, filter);
+        let mut query = selection(EVENT_COLUMNS, after, filter);
         // Qualified: the bare names would mean the computed output columns, which no index
         // provides (a full sort per batch).
         query.push(" ORDER BY events.transaction_id, events.position LIMIT ");
@@ -122,13 +122,29 @@ impl PgEventStore {
             .map(recorded_event)
             .collect()
     }
+
+    /// How many events [`PgEventStore::read_all`] would return after `after` with `filter`
+    /// and no limit, as of now: the total a long read measures its progress against.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the store cannot be read.
+    pub async fn count(&self, after: Position, filter: &ReadFilter) -> Result<i64, Error> {
+        Ok(selection("count(*)", after, filter)
+            .build_query_scalar()
+            .fetch_one(&self.pool)
+            .await?)
+    }
 }
 
-/// `SELECT ... WHERE` for the global order after `after`, below the oldest running
+/// `SELECT columns ... WHERE` for the global order after `after`, below the oldest running
 /// transaction, narrowed by `filter`. Parameters are pushed in a fixed order.
-fn selection(after: Position, filter: &ReadFilter) -> QueryBuilder<'static, sqlx::Postgres> {
+fn selection(
+    columns: &str,
+    after: Position,
+    filter: &ReadFilter,
+) -> QueryBuilder<'static, sqlx::Postgres> {
     let mut query = QueryBuilder::new(format!(
-        "SELECT {EVENT_COLUMNS} FROM events WHERE (transaction_id, position) > ("
+        "SELECT {columns} FROM events WHERE (transaction_id, position) > ("
     ));
     query.push_bind(after.transaction_id.to_string());
     query.push("::xid8, ");

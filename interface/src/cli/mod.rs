@@ -3,6 +3,8 @@
 mod api_key;
 mod database;
 mod duration;
+mod export;
+mod progress;
 mod projections;
 mod serve;
 mod settings;
@@ -55,6 +57,30 @@ pub enum Command {
     /// Inspect the projections that build the read models.
     #[command(subcommand)]
     Projections(ProjectionsCommand),
+    /// Read the event log.
+    #[command(subcommand)]
+    Events(EventsCommand),
+}
+
+/// `events` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// Write the event log as NDJSON (one event per line, in the global order), with a
+    /// progress bar on stderr.
+    Export {
+        /// Only events after this position token (an event's `position`).
+        #[arg(long, value_name = "TOKEN")]
+        since: Option<String>,
+        /// Only this stream, as TYPE/ID (e.g. `order/0192…`).
+        #[arg(long, value_name = "TYPE/ID")]
+        stream: Option<String>,
+        /// Write to this file instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 /// `projections` subcommands.
@@ -166,6 +192,7 @@ pub struct TokenArgs {
 }
 
 pub use api_key::api_key;
+pub use export::{Export, export};
 pub use projections::projections;
 pub use serve::serve;
 pub use token::token;

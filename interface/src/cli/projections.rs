@@ -1,10 +1,9 @@
 //! `domainflow projections status`: every projection's position, lag and state as a table.
 
-use infrastructure::DatabaseOptions;
 use projections::ProjectionStatus;
 
-use super::settings::default_data_dir;
-use super::{Database, DatabaseArgs, FileSettings, ProjectionsCommand};
+use super::database::with_pool;
+use super::{DatabaseArgs, FileSettings, ProjectionsCommand};
 
 /// Runs a `projections` subcommand; its output.
 ///
@@ -20,22 +19,11 @@ pub async fn projections(
 }
 
 async fn status(database: DatabaseArgs, file: FileSettings) -> Result<String, String> {
-    let data_dir = database
-        .data_dir
-        .or(file.data_dir)
-        .unwrap_or_else(default_data_dir);
-    let database = Database::open(database.database_url.or(file.database_url), &data_dir).await?;
-    let outcome = async {
-        let pool = infrastructure::connect(&database.url, &DatabaseOptions::default())
-            .await
-            .map_err(|e| e.to_string())?;
-        let statuses = projections::status(&pool).await.map_err(|e| e.to_string());
-        pool.close().await;
-        statuses
-    }
-    .await;
-    database.close().await;
-    Ok(table(&outcome?))
+    let statuses = with_pool(database, file, |pool| async move {
+        projections::status(&pool).await.map_err(|e| e.to_string())
+    })
+    .await?;
+    Ok(table(&statuses))
 }
 
 /// The statuses as an aligned text table (no trailing newline).

@@ -1,10 +1,10 @@
 //! `domainflow verify`: walks the hash chains of the event log.
 
 use application::event_log::{Integrity, StreamRef};
-use infrastructure::{DatabaseOptions, PgEventStore};
+use infrastructure::PgEventStore;
 
-use super::settings::default_data_dir;
-use super::{Database, DatabaseArgs, FileSettings};
+use super::database::with_pool;
+use super::{DatabaseArgs, FileSettings};
 
 /// Recomputes every link (of one stream, or of all) from the stored content.
 ///
@@ -16,24 +16,13 @@ pub async fn verify(
     file: FileSettings,
 ) -> Result<String, String> {
     let stream = stream.as_deref().map(parse_stream).transpose()?;
-    let data_dir = database
-        .data_dir
-        .or(file.data_dir)
-        .unwrap_or_else(default_data_dir);
-    let database = Database::open(database.database_url.or(file.database_url), &data_dir).await?;
-    let outcome = async {
-        let pool = infrastructure::connect(&database.url, &DatabaseOptions::default())
-            .await
-            .map_err(|e| e.to_string())?;
-        let report = PgEventStore::new(pool.clone())
+    let outcome = with_pool(database, file, |pool| async move {
+        PgEventStore::new(pool)
             .verify(stream.as_ref())
             .await
-            .map_err(|e| e.to_string());
-        pool.close().await;
-        report
-    }
+            .map_err(|e| e.to_string())
+    })
     .await;
-    database.close().await;
     match outcome? {
         verified @ Integrity::Verified { .. } => Ok(verified.to_string()),
         broken @ Integrity::Broken(_) => Err(broken.to_string()),
@@ -41,7 +30,7 @@ pub async fn verify(
 }
 
 /// `TYPE/ID`, e.g. `stock/MUG-1`.
-fn parse_stream(text: &str) -> Result<StreamRef, String> {
+pub(super) fn parse_stream(text: &str) -> Result<StreamRef, String> {
     match text.split_once('/') {
         Some((stream_type, id)) if !stream_type.is_empty() && !id.is_empty() => {
             Ok(StreamRef::new(stream_type, id))

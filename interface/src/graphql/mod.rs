@@ -1,9 +1,10 @@
 //! The GraphQL API: schema (queries, mutations, subscriptions), its hardening, and its
 //! HTTP and WebSocket mounts.
 //!
-//! - [`Query`], [`Mutation`], [`Subscription`]: the roots; mutations take an `input`
-//!   object checked by the same limits as the REST bodies and answer a
-//!   [`CommandResultObject`]; subscriptions poll the read models and the log.
+//! - [`QueryRoot`] (the read models' [`Query`] and the audit trail's [`HistoryQuery`]),
+//!   [`Mutation`], [`Subscription`]: the roots; mutations take an `input` object checked by
+//!   the same limits as the REST bodies and answer a [`CommandResultObject`] (never to an
+//!   auditor); subscriptions poll the read models and the log.
 //! - [`router`]: `POST /graphql` (one JSON request, no batches, bounded body), `GET
 //!   /graphql` (GraphiQL, served offline; never runs operations), `GET /graphql/ws`
 //!   (subscriptions over graphql-transport-ws, see `ws`).
@@ -13,12 +14,15 @@
 //! Limits: depth 12, complexity 500, 8 directives per field, parser recursion 32; with
 //! introspection on, introspection-only queries may nest deeper (GraphiQL's needs 15).
 
+mod as_of;
 mod command_result;
 mod context;
 mod graphiql;
+mod history;
 mod http;
 mod idempotency;
 mod inputs;
+mod integrity;
 mod introspection;
 mod mutation;
 mod operation;
@@ -29,9 +33,10 @@ mod subscription;
 mod validate;
 mod ws;
 
-use async_graphql::Schema;
+use async_graphql::{MergedObject, Schema};
 
 pub use command_result::CommandResultObject;
+pub use history::HistoryQuery;
 pub use http::router;
 pub use inputs::{
     AssignTicketInput, CancelOrderInput, ClientCancellationReason, CloseTicketInput,
@@ -42,8 +47,13 @@ pub use mutation::Mutation;
 pub use query::Query;
 pub use subscription::{AppendedEvent, Subscription};
 
+/// The root of the queries: the read models and the audit trail.
+#[derive(Debug, Default, MergedObject)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(Query, HistoryQuery);
+
 /// The schema served at `/graphql`.
-pub type ApiSchema = Schema<Query, Mutation, Subscription>;
+pub type ApiSchema = Schema<QueryRoot, Mutation, Subscription>;
 
 /// Builds the schema. `introspection` switches introspection and field suggestions on
 /// (off in production).
@@ -57,7 +67,7 @@ const MAX_DEPTH: usize = 12;
 
 /// The schema with the depth limit `depth`.
 fn build(introspection: bool, depth: usize) -> ApiSchema {
-    let builder = Schema::build(Query, Mutation, Subscription)
+    let builder = Schema::build(QueryRoot::default(), Mutation, Subscription)
         .limit_depth(depth)
         .limit_complexity(500)
         .limit_directives(8)

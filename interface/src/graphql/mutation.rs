@@ -31,6 +31,10 @@ impl Command {
     /// Authenticates the caller (before the input is looked at, as REST does).
     async fn of(ctx: &Context<'_>) -> async_graphql::Result<Self> {
         let caller = caller(ctx).await?;
+        caller
+            .actor
+            .may_command()
+            .map_err(|e| ApiError::from(e).to_graphql())?;
         let commands = Arc::clone(&state(ctx)?.commands);
         let metadata = metadata(ctx, &caller);
         Ok(Self {

@@ -22,7 +22,8 @@ pub struct Query;
 pub(super) const STAFF_AND_CUSTOMERS: [Role; 3] = [Role::Customer, Role::Agent, Role::Operator];
 const EVERY_ROLE: [Role; 4] = [Role::Customer, Role::Agent, Role::Operator, Role::Auditor];
 
-#[Object]
+// Merged into the schema's `Query` root (see `QueryRoot`), under a name of its own.
+#[Object(name = "ReadQuery")]
 impl Query {
     /// The version of the domainflow server answering.
     async fn api_version(&self) -> &'static str {

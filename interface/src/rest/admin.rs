@@ -8,9 +8,8 @@ use axum::Json;
 use axum::extract::State;
 use projections::ProjectionStatus;
 use utoipa::IntoResponses;
-use utoipa::openapi::content::ContentBuilder;
-use utoipa::openapi::response::{Response, ResponseBuilder};
-use utoipa::openapi::{Ref, RefOr};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -34,19 +33,7 @@ const ANSWERS: [(u16, &str); 2] = [
 
 impl IntoResponses for AdminProblems {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        ANSWERS
-            .iter()
-            .map(|(status, description)| {
-                let content = ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("Problem")))
-                    .build();
-                let response = ResponseBuilder::new()
-                    .description(*description)
-                    .content("application/problem+json", content)
-                    .build();
-                (status.to_string(), RefOr::T(response))
-            })
-            .collect()
+        super::problems::problem_responses(&ANSWERS)
     }
 }
 

@@ -144,6 +144,8 @@ where
     F: FnOnce(T, CommandMetadata) -> Fut,
     Fut: Future<Output = Result<(StatusCode, Value), ApiError>>,
 {
+    // An auditor is refused whatever the body says.
+    caller.actor.may_command()?;
     let input: T = parse_body(headers, &body)?;
     input.validate()?;
     let Some(key) = idempotency::key(headers)? else {

@@ -4,6 +4,7 @@
 mod admin;
 pub mod command;
 mod dead_letters;
+pub mod history;
 mod orders;
 mod problems;
 mod products;
@@ -30,6 +31,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .merge(reads::router())
         .merge(admin::router())
         .merge(dead_letters::router())
+        .merge(history::router())
         .split_for_parts();
     api.info.title = "domainflow".into();
     api.info.version = env!("CARGO_PKG_VERSION").into();

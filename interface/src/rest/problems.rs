@@ -1,5 +1,6 @@
 //! The error answers every command endpoint documents: one list, so the OpenAPI document
-//! states them the same way everywhere.
+//! states them the same way everywhere; and the one way a list of error answers becomes
+//! OpenAPI responses.
 
 use std::collections::BTreeMap;
 
@@ -37,18 +38,25 @@ const ANSWERS: [(u16, &str); 6] = [
 
 impl IntoResponses for CommandProblems {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        ANSWERS
-            .iter()
-            .map(|(status, description)| {
-                let content = ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("Problem")))
-                    .build();
-                let response = ResponseBuilder::new()
-                    .description(*description)
-                    .content("application/problem+json", content)
-                    .build();
-                (status.to_string(), RefOr::T(response))
-            })
-            .collect()
+        problem_responses(&ANSWERS)
     }
+}
+
+/// The OpenAPI responses of `answers` (status, description), each a problem+json
+/// document: what every endpoint's list of error answers turns into.
+#[must_use]
+pub fn problem_responses(answers: &[(u16, &str)]) -> BTreeMap<String, RefOr<Response>> {
+    answers
+        .iter()
+        .map(|(status, description)| {
+            let content = ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build();
+            let response = ResponseBuilder::new()
+                .description(*description)
+                .content("application/problem+json", content)
+                .build();
+            (status.to_string(), RefOr::T(response))
+        })
+        .collect()
 }

@@ -9,9 +9,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use projections::read::{self, OrderView, ProductView, TicketView, WaitError};
-use utoipa::openapi::content::ContentBuilder;
-use utoipa::openapi::response::{Response, ResponseBuilder};
-use utoipa::openapi::{Ref, RefOr};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::response::Response;
 use utoipa::{IntoParams, IntoResponses};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -71,19 +70,7 @@ const ANSWERS: [(u16, &str); 5] = [
 
 impl IntoResponses for ReadProblems {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        ANSWERS
-            .iter()
-            .map(|(status, description)| {
-                let content = ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("Problem")))
-                    .build();
-                let response = ResponseBuilder::new()
-                    .description(*description)
-                    .content("application/problem+json", content)
-                    .build();
-                (status.to_string(), RefOr::T(response))
-            })
-            .collect()
+        super::problems::problem_responses(&ANSWERS)
     }
 }
 

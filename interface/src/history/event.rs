@@ -1,0 +1,149 @@
+//! An event as auditors see it: `position, streamType, streamId, version, eventType,
+//! eventVersion, payload, metadata {correlationId, causationId, actor, commandId},
+//! recordedAt, hash` (API.md, "Event (history)"). One type for the REST page, the NDJSON
+//! lines (REST and `domainflow events export`) and GraphQL.
+
+use application::event_log::RecordedEvent;
+use async_graphql::{Json, SimpleObject};
+use chrono::SecondsFormat;
+use infrastructure::store::hash::hex;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// One event of the log.
+#[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
+#[serde(rename_all = "camelCase")]
+#[graphql(name = "Event")]
+pub struct Event {
+    /// Its place in the global order: an opaque token, usable as `after`.
+    pub position: String,
+    /// `order`, `stock`, `payment` or `ticket`.
+    pub stream_type: String,
+    /// The aggregate id within its type (the SKU for `stock`, the order id for `payment`).
+    pub stream_id: String,
+    /// Its version within the stream (1-based).
+    pub version: i64,
+    /// Its type, e.g. `OrderPlaced`.
+    pub event_type: String,
+    /// The schema version of its payload.
+    pub event_version: i32,
+    /// The payload, as stored.
+    #[schema(value_type = Object)]
+    pub payload: Json<Value>,
+    /// Who caused it and in which causal chain.
+    pub metadata: EventMetadata,
+    /// When it was appended (RFC 3339, microseconds).
+    pub recorded_at: String,
+    /// sha256 over the previous event's hash and this event's content (hex).
+    pub hash: String,
+}
+
+/// Who caused an event and why.
+#[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
+#[serde(rename_all = "camelCase")]
+pub struct EventMetadata {
+    /// The causal chain: every command and event of one order's fulfilment shares it.
+    pub correlation_id: Option<String>,
+    /// The event or command that caused this one, if any.
+    pub causation_id: Option<String>,
+    /// Who acted: a token subject, an API key's name, or `saga`.
+    pub actor: Option<String>,
+    /// The command that appended it.
+    pub command_id: Option<String>,
+}
+
+impl From<&Value> for EventMetadata {
+    /// Read field by field: the log keeps whatever was stored, and shows it as it is.
+    fn from(metadata: &Value) -> Self {
+        let field = |name: &str| {
+            metadata
+                .get(name)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        Self {
+            correlation_id: field("correlationId"),
+            causation_id: field("causationId"),
+            actor: field("actor"),
+            command_id: field("commandId"),
+        }
+    }
+}
+
+impl From<&RecordedEvent> for Event {
+    fn from(event: &RecordedEvent) -> Self {
+        Self {
+            position: event.position.token(),
+            stream_type: event.stream.stream_type.clone(),
+            stream_id: event.stream.stream_id.clone(),
+            version: event.version,
+            event_type: event.event_type.clone(),
+            event_version: event.event_version,
+            payload: Json(event.payload.clone()),
+            metadata: EventMetadata::from(&event.metadata),
+            recorded_at: event
+                .recorded_at
+                .to_rfc3339_opts(SecondsFormat::Micros, true),
+            hash: hex(&event.hash),
+        }
+    }
+}
+
+/// Appends `event` to `out` as one NDJSON line: its JSON and a newline.
+pub fn write_line(event: &RecordedEvent, out: &mut Vec<u8>) {
+    // Writing plain data into a Vec cannot fail.
+    if serde_json::to_writer(&mut *out, &Event::from(event)).is_ok() {
+        out.push(b'\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use application::event_log::{Position, StreamRef};
+    use chrono::DateTime;
+    use serde_json::json;
+    use uuid::Uuid;
+
+    use super::*;
+
+    #[test]
+    fn a_line_is_one_json_object_with_the_documented_fields() {
+        let event = RecordedEvent {
+            position: Position {
+                transaction_id: 5,
+                position: 9,
+            },
+            stream: StreamRef::new("stock", "MUG-1"),
+            version: 2,
+            event_id: Uuid::nil(),
+            event_type: "StockRestocked".into(),
+            event_version: 1,
+            payload: json!({ "quantity": 3 }),
+            metadata: json!({ "correlationId": "c", "actor": "ops", "commandId": "k" }),
+            recorded_at: DateTime::UNIX_EPOCH,
+            prev_hash: Vec::new(),
+            hash: vec![0xab, 0x01],
+        };
+        let mut out = Vec::new();
+        write_line(&event, &mut out);
+        assert_eq!(out.last(), Some(&b'\n'));
+        let line: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            line,
+            json!({
+                "position": Position { transaction_id: 5, position: 9 }.token(),
+                "streamType": "stock",
+                "streamId": "MUG-1",
+                "version": 2,
+                "eventType": "StockRestocked",
+                "eventVersion": 1,
+                "payload": { "quantity": 3 },
+                "metadata": { "correlationId": "c", "causationId": null, "actor": "ops",
+                              "commandId": "k" },
+                "recordedAt": "1970-01-01T00:00:00.000000Z",
+                "hash": "ab01",
+            })
+        );
+    }
+}

@@ -1,0 +1,76 @@
+//! `domainflow verify`, run as the real binary: it passes on an untouched log and names the
+//! exact broken link, with a non-zero exit, after a payload is changed and after a row is
+//! deleted through the break-glass path. Its report is the store's, which the GraphQL
+//! `integrity` query answers too.
+
+// A test that cannot set up its fixtures has nothing left to check: failing loudly is right.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::{Command, Output};
+
+use application::event_log::{Integrity, StreamRef};
+use infrastructure::PgEventStore;
+use infrastructure::store::hash::hex;
+use tests::restocks;
+
+fn verify(url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_domainflow"))
+        .args(["verify", "--database-url", url])
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).trim().to_owned()
+}
+
+#[tokio::test]
+async fn verify_passes_an_untouched_log_and_names_the_exact_broken_link() {
+    let db = tests::test_database().await;
+    let store = PgEventStore::new(db.pool.clone());
+    for id in ["A", "B", "C"] {
+        store.append(&restocks(id, 0, 2)).await.unwrap();
+        store.append(&restocks(id, 2, 1)).await.unwrap();
+    }
+
+    let untouched = verify(&db.url, &[]);
+    assert!(untouched.status.success(), "{}", text(&untouched.stderr));
+    assert_eq!(text(&untouched.stdout), "verified 9 events in 3 streams");
+
+    let stored = store
+        .read_stream(&StreamRef::new("stock", "B"), 1)
+        .await
+        .unwrap();
+    db.break_glass(
+        "UPDATE events SET payload = '{\"quantity\": 999}' WHERE stream_id = 'B' AND version = 2",
+    )
+    .await;
+    let tampered = verify(&db.url, &[]);
+    assert!(!tampered.status.success());
+    let Integrity::Broken(link) = store.verify(None).await.unwrap() else {
+        panic!("the store missed the tampering");
+    };
+    assert_eq!(link.found, hex(&stored[0].hash), "the stored hash is named");
+    assert_eq!(
+        text(&tampered.stderr),
+        format!(
+            "domainflow: broken link in stock/B at version 2: stored content does not match \
+             its hash (expected hash {}, found {})",
+            link.expected, link.found
+        )
+    );
+
+    db.break_glass("DELETE FROM events WHERE stream_id = 'C' AND version = 2")
+        .await;
+    let deleted = verify(&db.url, &["--stream", "stock/C"]);
+    assert!(!deleted.status.success());
+    let stderr = text(&deleted.stderr);
+    assert!(
+        stderr.starts_with("domainflow: broken link in stock/C at version 3: version 2 is missing"),
+        "{stderr}"
+    );
+    let other = verify(&db.url, &["--stream", "stock/A"]);
+    assert_eq!(text(&other.stdout), "verified 3 events in 1 streams");
+}
