@@ -74,6 +74,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("{}", interface::cli::projections(command, file).await?);
             Ok(())
         }
+        Command::DeadLetters(command) => {
+            println!("{}", interface::cli::dead_letters(command, file).await?);
+            Ok(())
+        }
         Command::Schema => {
             print!("{}", interface::graphql::schema(true).sdl());
             Ok(())

@@ -1,11 +1,15 @@
-//! `GET /metrics`: Prometheus text exposition of every projection's lag, computed on each
-//! scrape from [`projections::status`]. Unauthenticated, like the health probes.
+//! `GET /metrics`: Prometheus text exposition of every projection's lag (from
+//! [`projections::status`]) and of the order-fulfilment saga (sagas by phase, dead letters,
+//! running deadlines, retries, the payment circuit), computed on each scrape.
+//! Unauthenticated, like the health probes.
 
+use application::saga::BreakerState;
 use axum::Router;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use projections::saga::SagaSummary;
 use projections::{ProjectionState, ProjectionStatus};
 
 use crate::error::ApiError;
@@ -20,10 +24,84 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    match projections::status(&state.pool).await {
-        Ok(statuses) => ([(header::CONTENT_TYPE, CONTENT_TYPE)], render(&statuses)).into_response(),
+    let scraped = async {
+        let statuses = projections::status(&state.pool).await?;
+        let summary = projections::saga::summary(&state.pool).await?;
+        let mut text = render(&statuses);
+        text.push_str(&render_saga(
+            &summary,
+            state.saga.fulfil.retries(),
+            state.saga.breaker.state(),
+        ));
+        Ok::<_, projections::Error>(text)
+    };
+    match scraped.await {
+        Ok(text) => ([(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response(),
         Err(e) => ApiError::Internal(e.to_string()).into_response(),
     }
+}
+
+/// The saga series in the Prometheus text format.
+#[must_use]
+pub fn render_saga(summary: &SagaSummary, retries: u64, circuit: BreakerState) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# HELP domainflow_sagas Order-fulfilment sagas by phase.\n# TYPE domainflow_sagas gauge"
+    );
+    for (phase, count) in &summary.by_phase {
+        let _ = writeln!(
+            out,
+            "domainflow_sagas{{phase=\"{}\"}} {count}",
+            escape(phase)
+        );
+    }
+    let gauges = [
+        (
+            "domainflow_saga_dead_letters",
+            "Saga actions given up on, waiting for an operator.",
+            "gauge",
+            summary.dead_letters.to_string(),
+        ),
+        (
+            "domainflow_saga_deadlines",
+            "Payment deadlines running.",
+            "gauge",
+            summary.deadlines.to_string(),
+        ),
+        (
+            "domainflow_saga_retries_total",
+            "Saga retries by this process: failed charges and commands tried again.",
+            "counter",
+            retries.to_string(),
+        ),
+    ];
+    for (name, help, kind, value) in gauges {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP domainflow_payment_circuit_state 1 for the payment provider circuit's current \
+         state (closed, open, half_open), 0 for the others.\n\
+         # TYPE domainflow_payment_circuit_state gauge"
+    );
+    for state in [
+        BreakerState::Closed,
+        BreakerState::Open,
+        BreakerState::HalfOpen,
+    ] {
+        let _ = writeln!(
+            out,
+            "domainflow_payment_circuit_state{{state=\"{}\"}} {}",
+            state.as_str(),
+            u8::from(state == circuit)
+        );
+    }
+    out
 }
 
 /// The three projection series in the Prometheus text format.
@@ -85,6 +163,23 @@ fn escape(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn renders_the_saga_series() {
+        let summary = SagaSummary {
+            by_phase: vec![("CONFIRMED".into(), 3), ("PAYING".into(), 1)],
+            dead_letters: 2,
+            deadlines: 1,
+        };
+        let text = render_saga(&summary, 7, BreakerState::Open);
+        assert!(text.contains("domainflow_sagas{phase=\"CONFIRMED\"} 3\n"));
+        assert!(text.contains("domainflow_saga_dead_letters 2\n"));
+        assert!(text.contains(
+            "# TYPE domainflow_saga_retries_total counter\ndomainflow_saga_retries_total 7\n"
+        ));
+        assert!(text.contains("domainflow_payment_circuit_state{state=\"open\"} 1\n"));
+        assert!(text.contains("domainflow_payment_circuit_state{state=\"closed\"} 0\n"));
+    }
 
     #[test]
     fn renders_each_series_per_projection() {

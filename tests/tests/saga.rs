@@ -7,7 +7,7 @@ use std::time::Duration;
 use application::Role;
 use serde_json::{Value, json};
 use tests::{TestApp, spawn_app, spawn_app_with};
-use tests::{expect, graphql_data};
+use tests::{expect, graphql_data, graphql_error};
 
 const SETTLE: Duration = Duration::from_secs(30);
 
@@ -79,6 +79,20 @@ async fn reserved_and_paid_orders_are_confirmed_and_their_stock_is_sold() {
     assert_eq!(settled["payment"]["status"], "SUCCEEDED");
     assert_eq!(settled["payment"]["amount"], "25.00");
     assert_eq!(levels(&app.product("MUG-1").await), (8, 0, 8));
+
+    let metrics = app.get("/metrics", None, &[]).await.text().await.unwrap();
+    assert!(
+        metrics.contains("domainflow_sagas{phase=\"CONFIRMED\"} 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("domainflow_saga_dead_letters 0\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("domainflow_payment_circuit_state{state=\"closed\"} 1\n"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
@@ -240,10 +254,43 @@ async fn a_provider_that_keeps_failing_ends_in_a_dead_letter_that_a_redrive_comp
     );
     assert_eq!(app.order(&order).await["status"], "PENDING");
 
+    // GraphQL lists the same letter, to operators only.
+    let listed = graphql_data(
+        app.graphql(
+            "{ deadLetters(first: 10) { edges { node { id orderId action attempts } } } }",
+            json!({}),
+            Some(&operator),
+        )
+        .await,
+    )
+    .await;
+    let node = &listed["deadLetters"]["edges"][0]["node"];
+    assert_eq!(node["id"], letter["id"].to_string());
+    assert_eq!(node["orderId"], order);
+    let customer = app.token("fay", Role::Customer);
+    graphql_error(
+        app.graphql(
+            "{ deadLetters { edges { cursor } } }",
+            json!({}),
+            Some(&customer),
+        )
+        .await,
+        "FORBIDDEN",
+    )
+    .await;
+
     // While the provider is still down, a redrive fails and the letter stays.
+    let again = graphql_data(
+        app.graphql(
+            "mutation($id: ID!) { retryDeadLetter(input: { id: $id }) { status error attempts } }",
+            json!({ "id": letter["id"].to_string() }),
+            Some(&operator),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(again["retryDeadLetter"]["status"], "FAILED", "{again}");
     let retry = format!("/api/admin/dead-letters/{}/retry", letter["id"]);
-    let again = expect(app.post(&retry, Some(&operator), json!({})).await, 202).await;
-    assert_eq!(again["status"], "FAILED", "{again}");
 
     app.provider.set_outage(false);
     tokio::time::sleep(Duration::from_millis(300)).await; // the circuit's cooldown

@@ -2,12 +2,14 @@
 
 mod api_key;
 mod database;
+mod dead_letters;
 mod duration;
 mod export;
 mod progress;
 mod projections;
 mod serve;
 mod settings;
+mod table;
 mod token;
 mod verify;
 
@@ -60,6 +62,29 @@ pub enum Command {
     /// Read the event log.
     #[command(subcommand)]
     Events(EventsCommand),
+    /// List the order-fulfilment saga's dead letters, or redrive one.
+    #[command(subcommand)]
+    DeadLetters(DeadLettersCommand),
+}
+
+/// `dead-letters` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DeadLettersCommand {
+    /// Print every dead letter: id, order, action, attempts, last failure and error.
+    List {
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Carry out a dead letter's action again (and the rest of its step); removes it when
+    /// it goes through, exits non-zero with the new error when it fails again.
+    Retry {
+        /// The dead letter's id (from `dead-letters list`).
+        id: i64,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 /// `events` subcommands.
@@ -192,6 +217,7 @@ pub struct TokenArgs {
 }
 
 pub use api_key::api_key;
+pub use dead_letters::dead_letters;
 pub use export::{Export, export};
 pub use projections::projections;
 pub use serve::serve;

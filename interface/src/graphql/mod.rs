@@ -17,6 +17,7 @@
 mod as_of;
 mod command_result;
 mod context;
+mod dead_letters;
 mod graphiql;
 mod history;
 mod http;
@@ -36,6 +37,7 @@ mod ws;
 use async_graphql::{MergedObject, Schema};
 
 pub use command_result::CommandResultObject;
+pub use dead_letters::{DeadLetterMutation, DeadLetterQuery};
 pub use history::HistoryQuery;
 pub use http::router;
 pub use inputs::{
@@ -47,13 +49,18 @@ pub use mutation::Mutation;
 pub use query::Query;
 pub use subscription::{AppendedEvent, Subscription};
 
-/// The root of the queries: the read models and the audit trail.
+/// The root of the queries: the read models, the audit trail and the saga's dead letters.
 #[derive(Debug, Default, MergedObject)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(Query, HistoryQuery);
+pub struct QueryRoot(Query, HistoryQuery, DeadLetterQuery);
+
+/// The root of the mutations: the commands and the operators' redrive.
+#[derive(Debug, Default, MergedObject)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(Mutation, DeadLetterMutation);
 
 /// The schema served at `/graphql`.
-pub type ApiSchema = Schema<QueryRoot, Mutation, Subscription>;
+pub type ApiSchema = Schema<QueryRoot, MutationRoot, Subscription>;
 
 /// Builds the schema. `introspection` switches introspection and field suggestions on
 /// (off in production).
@@ -67,7 +74,7 @@ const MAX_DEPTH: usize = 12;
 
 /// The schema with the depth limit `depth`.
 fn build(introspection: bool, depth: usize) -> ApiSchema {
-    let builder = Schema::build(QueryRoot::default(), Mutation, Subscription)
+    let builder = Schema::build(QueryRoot::default(), MutationRoot::default(), Subscription)
         .limit_depth(depth)
         .limit_complexity(500)
         .limit_directives(8)

@@ -57,7 +57,8 @@ fn answer(result: Result<CommandResult, application::Error>) -> Answer {
         .map_err(|e| ApiError::from(e).to_graphql())
 }
 
-#[Object]
+// Merged into the schema's `Mutation` root (see `MutationRoot`), under a name of its own.
+#[Object(name = "CommandMutation")]
 impl Mutation {
     /// Registers a product with its opening stock (operator).
     async fn register_product(&self, ctx: &Context<'_>, input: RegisterProductInput) -> Answer {

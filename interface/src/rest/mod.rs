@@ -3,7 +3,7 @@
 
 mod admin;
 pub mod command;
-mod dead_letters;
+pub mod dead_letters;
 pub mod history;
 mod orders;
 mod problems;

@@ -1,0 +1,68 @@
+//! `domainflow dead-letters list|retry ID`: the saga's failed actions, and their redrive.
+
+use application::{Commands, EventStore, RepositoryOptions};
+use infrastructure::PgEventStore;
+use projections::saga::{self, Redrive};
+use std::sync::Arc;
+
+use super::database::with_pool;
+use super::table::table;
+use super::{DeadLettersCommand, FileSettings};
+use crate::saga::{Saga, SagaConfig};
+
+/// Runs a `dead-letters` subcommand; its output.
+///
+/// # Errors
+/// Why the database could not be opened or read, an unknown id, or a redrive that failed
+/// again (with its error).
+pub async fn dead_letters(
+    command: DeadLettersCommand,
+    file: FileSettings,
+) -> Result<String, String> {
+    match command {
+        DeadLettersCommand::List { database } => {
+            with_pool(database, file, |pool| async move {
+                let letters = saga::dead_letters(&pool, None, 1000)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if letters.is_empty() {
+                    return Ok("no dead letters".to_owned());
+                }
+                let rows: Vec<[String; 6]> = letters
+                    .into_iter()
+                    .map(|l| {
+                        [
+                            l.id.to_string(),
+                            l.order.to_string(),
+                            l.action,
+                            l.attempts.to_string(),
+                            l.last_failed_at.to_rfc3339(),
+                            l.error,
+                        ]
+                    })
+                    .collect();
+                Ok(table(
+                    ["ID", "ORDER", "ACTION", "ATTEMPTS", "LAST FAILED", "ERROR"],
+                    &rows,
+                    &[0, 3],
+                ))
+            })
+            .await
+        }
+        DeadLettersCommand::Retry { id, database } => {
+            with_pool(database, file, |pool| async move {
+                let store: Arc<dyn EventStore> = Arc::new(PgEventStore::new(pool.clone()));
+                let commands = Commands::new(store, &RepositoryOptions::default());
+                let saga = Saga::new(commands, &SagaConfig::default());
+                match saga::redrive(&pool, &saga.fulfil, id).await {
+                    Ok(Redrive::Completed) => Ok(format!("dead letter {id} redriven and removed")),
+                    Ok(Redrive::Failed { error, attempts }) => Err(format!(
+                        "dead letter {id} failed again (attempt {attempts}): {error}"
+                    )),
+                    Err(error) => Err(error.to_string()),
+                }
+            })
+            .await
+        }
+    }
+}
