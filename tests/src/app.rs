@@ -139,14 +139,7 @@ impl TestApp {
     /// # Panics
     /// When the request cannot be sent.
     pub async fn get(&self, path: &str, token: Option<&str>, headers: &[(&str, &str)]) -> Response {
-        let mut request = self.client.get(self.url(path));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        request
+        with_credentials(self.client.get(self.url(path)), token, headers)
             .send()
             .await
             .unwrap_or_else(|e| panic!("GET {path}: {e}"))
@@ -168,14 +161,7 @@ impl TestApp {
         body: Value,
         headers: &[(&str, &str)],
     ) -> Response {
-        let mut request = self.client.post(self.url(path)).json(&body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        request
+        with_credentials(self.client.post(self.url(path)).json(&body), token, headers)
             .send()
             .await
             .unwrap_or_else(|e| panic!("POST {path}: {e}"))
@@ -471,6 +457,21 @@ impl TestApp {
         .unwrap_or(1);
         matches!(phase.as_deref(), Some("CONFIRMED" | "CANCELLED")) && behind == 0
     }
+}
+
+/// `request` with `token` as its bearer credentials (if any) and `headers` added.
+fn with_credentials(
+    request: reqwest::RequestBuilder,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+) -> reqwest::RequestBuilder {
+    let request = match token {
+        Some(token) => request.bearer_auth(token),
+        None => request,
+    };
+    headers.iter().fold(request, |request, (name, value)| {
+        request.header(*name, *value)
+    })
 }
 
 /// The command side over `db`, behind the API.

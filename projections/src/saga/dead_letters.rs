@@ -169,6 +169,8 @@ pub async fn redrive(pool: &PgPool, fulfil: &Fulfil, id: i64) -> Result<Redrive,
         .get("eventId")
         .and_then(Value::as_str)
         .and_then(|id| Uuid::parse_str(id).ok());
+    // No connection is held while actions run: they need connections of their own.
+    drop(conn);
     let carried: Carried = act::carry_out(
         fulfil,
         &actions,
@@ -177,7 +179,7 @@ pub async fn redrive(pool: &PgPool, fulfil: &Fulfil, id: i64) -> Result<Redrive,
         true,
     )
     .await;
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let mut tx = pool.begin().await?;
     if carried.deadline {
         let due = Utc::now()
             + chrono::Duration::from_std(fulfil.options().payment_timeout)

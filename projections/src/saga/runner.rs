@@ -229,8 +229,8 @@ impl SagaRunner {
 
     /// Takes one order's steps of a batch, in order, skipping those it has taken before.
     async fn take_lane(&self, order: Uuid, steps: Vec<(RecordedEvent, Step)>) -> Result<(), Error> {
-        let mut conn = self.pool.acquire().await?;
-        let mut saga = state::load(&mut conn, order).await?;
+        // No connection is held while actions run: they need connections of their own.
+        let mut saga = state::load(&mut *self.pool.acquire().await?, order).await?;
         for (event, step) in steps {
             let saga = match saga.as_mut() {
                 Some(saga) if event.position <= saga.position => continue,
@@ -254,7 +254,7 @@ impl SagaRunner {
                 "version": event.version,
                 "eventType": event.event_type,
             });
-            let mut tx = conn.begin().await?;
+            let mut tx = self.pool.begin().await?;
             self.store_saga(&mut tx, saga, &advanced, &cause).await?;
             tx.commit().await?;
         }
@@ -331,20 +331,19 @@ impl SagaRunner {
     }
 
     async fn fire_deadline(&self, order: Uuid) -> Result<(), Error> {
-        let mut conn = self.pool.acquire().await?;
-        let mut saga = state::load(&mut conn, order).await?;
+        let mut saga = state::load(&mut *self.pool.acquire().await?, order).await?;
         let mut tx = match saga.as_mut() {
             Some(saga) if saga.fold(saga.steps.len()).phase() == Phase::Paying => {
                 tracing::info!(%order, "payment deadline passed");
                 let advanced = self
                     .advance_saga(saga, Step::PaymentDeadlinePassed, None)
                     .await;
-                let mut tx = conn.begin().await?;
+                let mut tx = self.pool.begin().await?;
                 self.store_saga(&mut tx, saga, &advanced, &json!({}))
                     .await?;
                 tx
             }
-            _ => conn.begin().await?,
+            _ => self.pool.begin().await?,
         };
         state::clear_deadline(&mut tx, order).await?;
         tx.commit().await?;
