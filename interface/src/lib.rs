@@ -16,6 +16,7 @@ pub mod graphql;
 pub mod health;
 pub mod idempotency;
 pub mod metrics;
+pub mod rebuilds;
 pub mod request_id;
 pub mod rest;
 pub mod state;

@@ -7,6 +7,8 @@
 //!   woken in process or by adaptive polling, failing events retried then parked.
 //! - [`spawn_workers`]: one worker per projection.
 //! - [`status`]: every projection's checkpoint, state and lag.
+//! - [`Rebuild`]: rebuilds a projection into shadow tables from the start of the log while
+//!   the live tables serve, then swaps them in with the live worker's checkpoint.
 //! - [`Error`]: the crate's one error type.
 
 pub mod checkpoint;
@@ -17,6 +19,7 @@ pub mod payments;
 pub mod products;
 pub mod projection;
 pub mod read;
+pub mod rebuild;
 pub mod registry;
 pub mod status;
 pub mod tickets;
@@ -28,7 +31,8 @@ pub use orders::Orders;
 pub use payments::Payments;
 pub use products::{Levels, Products};
 pub use projection::Projection;
+pub use rebuild::{Progress, Rebuild, RebuildOptions, Rebuilt};
 pub use registry::{Projections, spawn_workers};
-pub use status::{ProjectionState, ProjectionStatus, status};
+pub use status::{ProjectionState, ProjectionStatus, RebuildProgress, status};
 pub use tickets::Tickets;
 pub use worker::{Worker, WorkerOptions};

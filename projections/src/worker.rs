@@ -10,6 +10,7 @@ use application::event_log::{Position, RecordedEvent};
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::{Notify, watch};
 
+use crate::projection::apply_all;
 use crate::{Error, Projection, checkpoint};
 
 /// How a worker paces itself.
@@ -129,6 +130,38 @@ impl Worker {
             if pause(&mut shutdown, self.options.retry_base).await {
                 return Ok(());
             }
+        }
+    }
+
+    /// Runs like [`Worker::run`], but a parked projection does not end it: it waits until
+    /// an operator resumes the projection (`projections resume`) or a rebuild replaces it,
+    /// then goes on from the checkpoint. Ends when `shutdown` turns true.
+    ///
+    /// # Errors
+    /// Those of [`Worker::run`] other than [`Error::Parked`].
+    #[tracing::instrument(skip_all, fields(projection = self.name()))]
+    pub async fn supervise(self, mut shutdown: watch::Receiver<bool>) -> Result<(), Error> {
+        loop {
+            match self.clone().run(shutdown.clone()).await {
+                Err(Error::Parked { .. }) => {}
+                other => return other,
+            }
+            tracing::warn!("projection parked; waiting for an operator to resume or rebuild it");
+            loop {
+                if pause(&mut shutdown, self.options.max_poll).await {
+                    return Ok(());
+                }
+                let parked = match self.pool.acquire().await {
+                    Ok(mut conn) => checkpoint::is_parked(&mut conn, self.name()).await,
+                    Err(error) => Err(error.into()),
+                };
+                match parked {
+                    Ok(false) => break,
+                    Ok(true) => {}
+                    Err(error) => tracing::warn!(%error, "reading the projection's state"),
+                }
+            }
+            tracing::info!("projection resumed");
         }
     }
 
@@ -263,21 +296,9 @@ impl Worker {
     ) -> Result<Position, Failure> {
         let whole = |error: Error| Failure { at: 0, error };
         let mut tx = conn.begin().await.map_err(|e| whole(e.into()))?;
-        for (at, event) in events.iter().enumerate() {
-            if let Err(cause) = self.projection.apply(&mut tx, event).await {
-                let _ = tx.rollback().await;
-                return Err(Failure {
-                    at,
-                    error: Error::Handler {
-                        projection: self.name(),
-                        position: event.position,
-                        stream: event.stream.to_string(),
-                        version: event.version,
-                        event_type: event.event_type.clone(),
-                        cause: Box::new(cause),
-                    },
-                });
-            }
+        if let Err((at, error)) = apply_all(self.projection.as_ref(), &mut tx, events).await {
+            let _ = tx.rollback().await;
+            return Err(Failure { at, error });
         }
         let to = events.last().map_or(from, |e| e.position);
         checkpoint::advance(&mut tx, self.name(), from, to)

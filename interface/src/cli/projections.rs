@@ -1,7 +1,9 @@
-//! `domainflow projections status`: every projection's position, lag and state as a table.
+//! `domainflow projections status|rebuild|resume`: every projection's position, lag and
+//! state as a table; rebuilding read models (see `rebuild`); un-parking a projection.
 
 use infrastructure::DatabaseOptions;
 use projections::ProjectionStatus;
+use sqlx::PgPool;
 
 use super::settings::default_data_dir;
 use super::{Database, DatabaseArgs, FileSettings, ProjectionsCommand};
@@ -15,27 +17,67 @@ pub async fn projections(
     file: FileSettings,
 ) -> Result<String, String> {
     match command {
-        ProjectionsCommand::Status { database } => status(database, file).await,
+        ProjectionsCommand::Status { database } => {
+            with_pool(database, file, async |pool| {
+                let statuses = projections::status(pool).await.map_err(|e| e.to_string())?;
+                Ok(table(&statuses))
+            })
+            .await
+        }
+        ProjectionsCommand::Rebuild {
+            name,
+            all: _,
+            database,
+        } => {
+            with_pool(database, file, async |pool| {
+                super::rebuild::rebuild(pool, name).await
+            })
+            .await
+        }
+        ProjectionsCommand::Resume { name, database } => {
+            with_pool(database, file, async |pool| resume(pool, &name).await).await
+        }
     }
 }
 
-async fn status(database: DatabaseArgs, file: FileSettings) -> Result<String, String> {
+/// Runs `work` with a pool on the database of `database` (as the server's role), then
+/// closes both.
+async fn with_pool(
+    database: DatabaseArgs,
+    file: FileSettings,
+    work: impl AsyncFnOnce(&PgPool) -> Result<String, String>,
+) -> Result<String, String> {
     let data_dir = database
         .data_dir
         .or(file.data_dir)
         .unwrap_or_else(default_data_dir);
     let database = Database::open(database.database_url.or(file.database_url), &data_dir).await?;
-    let outcome = async {
-        let pool = infrastructure::connect(&database.url, &DatabaseOptions::default())
-            .await
-            .map_err(|e| e.to_string())?;
-        let statuses = projections::status(&pool).await.map_err(|e| e.to_string());
-        pool.close().await;
-        statuses
-    }
-    .await;
+    let outcome = match infrastructure::connect(&database.url, &DatabaseOptions::default()).await {
+        Ok(pool) => {
+            let outcome = work(&pool).await;
+            pool.close().await;
+            outcome
+        }
+        Err(e) => Err(e.to_string()),
+    };
     database.close().await;
-    Ok(table(&outcome?))
+    outcome
+}
+
+/// Un-parks `name`.
+async fn resume(pool: &PgPool, name: &str) -> Result<String, String> {
+    if projections::Projections::named(name).is_none() {
+        return Err(format!("NOT_FOUND: no projection named {name:?}"));
+    }
+    let mut conn = pool.acquire().await.map_err(|e| e.to_string())?;
+    let resumed = projections::checkpoint::resume(&mut conn, name)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(if resumed {
+        format!("{name} resumed: its worker goes on from its checkpoint")
+    } else {
+        format!("{name} was not parked")
+    })
 }
 
 /// The statuses as an aligned text table (no trailing newline).
@@ -105,6 +147,7 @@ mod tests {
                 error: None,
                 lag_events: 12,
                 lag_seconds: 0.5,
+                rebuild: None,
             },
             ProjectionStatus {
                 name: "payments".into(),
@@ -113,6 +156,7 @@ mod tests {
                 error: Some("boom".into()),
                 lag_events: 3,
                 lag_seconds: 2.0,
+                rebuild: None,
             },
         ];
         let text = table(&statuses);

@@ -24,6 +24,7 @@ mod mutation;
 mod operation;
 mod query;
 mod reads;
+mod rebuild;
 mod response;
 mod subscription;
 mod validate;
@@ -40,6 +41,7 @@ pub use inputs::{
 };
 pub use mutation::Mutation;
 pub use query::Query;
+pub use rebuild::RebuildProjectionInput;
 pub use subscription::{AppendedEvent, Subscription};
 
 /// The schema served at `/graphql`.

@@ -231,6 +231,8 @@ pub enum ProjectionStateValue {
     Running,
     /// Stopped at a failing event until an operator resumes it.
     Parked,
+    /// Serving while a rebuild fills its shadow tables (see `rebuild`).
+    Rebuilding,
 }
 
 /// A projection's checkpoint and lag.
@@ -250,12 +252,18 @@ impl Projection {
         &self.0.position
     }
 
-    /// Running or parked.
+    /// Running, parked or rebuilding.
     async fn state(&self) -> ProjectionStateValue {
         match self.0.state {
             ProjectionState::Running => ProjectionStateValue::Running,
             ProjectionState::Parked => ProjectionStateValue::Parked,
+            ProjectionState::Rebuilding => ProjectionStateValue::Rebuilding,
         }
+    }
+
+    /// The running rebuild's progress, while one runs.
+    async fn rebuild(&self) -> Option<super::rebuild::Rebuild> {
+        self.0.rebuild.clone().map(super::rebuild::Rebuild)
     }
 
     /// Why it is parked, when it is.

@@ -51,7 +51,7 @@ pub fn payment_loader(state: &AppState) -> Arc<DataLoader<PaymentLoader>> {
     ))
 }
 
-fn time(at: DateTime<Utc>) -> String {
+pub(super) fn time(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 

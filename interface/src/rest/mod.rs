@@ -7,6 +7,7 @@ mod orders;
 mod problems;
 mod products;
 pub mod reads;
+mod rebuild;
 pub mod result;
 mod sku_path;
 mod tickets;
@@ -28,6 +29,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .merge(tickets::router())
         .merge(reads::router())
         .merge(admin::router())
+        .merge(rebuild::router())
         .split_for_parts();
     api.info.title = "domainflow".into();
     api.info.version = env!("CARGO_PKG_VERSION").into();

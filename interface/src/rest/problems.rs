@@ -37,18 +37,24 @@ const ANSWERS: [(u16, &str); 6] = [
 
 impl IntoResponses for CommandProblems {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        ANSWERS
-            .iter()
-            .map(|(status, description)| {
-                let content = ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("Problem")))
-                    .build();
-                let response = ResponseBuilder::new()
-                    .description(*description)
-                    .content("application/problem+json", content)
-                    .build();
-                (status.to_string(), RefOr::T(response))
-            })
-            .collect()
+        problem_responses(&ANSWERS)
     }
+}
+
+/// OpenAPI responses for `answers` (status, description), each a problem+json document.
+#[must_use]
+pub fn problem_responses(answers: &[(u16, &str)]) -> BTreeMap<String, RefOr<Response>> {
+    answers
+        .iter()
+        .map(|(status, description)| {
+            let content = ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build();
+            let response = ResponseBuilder::new()
+                .description(*description)
+                .content("application/problem+json", content)
+                .build();
+            (status.to_string(), RefOr::T(response))
+        })
+        .collect()
 }
