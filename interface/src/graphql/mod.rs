@@ -22,6 +22,7 @@ mod inputs;
 mod introspection;
 mod mutation;
 mod operation;
+mod order_loader;
 mod query;
 mod reads;
 mod rebuild;

@@ -9,7 +9,10 @@ use async_graphql::{Context, Enum, ID, Object};
 use projections::read::{self, KeyCursor, OrderFilter, SkuCursor, TicketFilter};
 use projections::{ProjectionState, ProjectionStatus};
 
+use std::sync::Arc;
+
 use super::context::state;
+use super::order_loader::order_loader;
 use super::reads::{
     Order, OrderStatus, Payment, Product, Ticket, TicketStatus, bad_cursor, caller_in, internal,
     page_size, payment_loader, uuid, wait,
@@ -98,9 +101,10 @@ impl Query {
         let ticket = read::ticket(&state.pool, id)
             .await
             .map_err(|e| internal(&e))?;
+        let (orders, payments) = (order_loader(state), payment_loader(state));
         Ok(ticket
             .filter(|t| caller.actor.sees(&t.customer_id))
-            .map(Ticket))
+            .map(|t| Ticket::new(t, orders, payments)))
     }
 
     /// Tickets, newest first. A customer sees only their own.
@@ -128,12 +132,14 @@ impl Query {
         let page = read::tickets(&state.pool, &filter, after, first)
             .await
             .map_err(|e| internal(&e))?;
+        let (orders, payments) = (order_loader(state), payment_loader(state));
         let mut connection = Connection::new(after.is_some(), page.has_next);
-        connection.edges.extend(
-            page.items
-                .into_iter()
-                .map(|(cursor, view)| Edge::new(cursor.encode(), Ticket(view))),
-        );
+        connection
+            .edges
+            .extend(page.items.into_iter().map(|(cursor, view)| {
+                let ticket = Ticket::new(view, Arc::clone(&orders), Arc::clone(&payments));
+                Edge::new(cursor.encode(), ticket)
+            }));
         Ok(connection)
     }
 
