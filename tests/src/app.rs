@@ -29,7 +29,7 @@ pub struct TestApp {
     /// The HTTP client every helper uses.
     pub client: reqwest::Client,
     keys: JwtKeys,
-    commands: Commands,
+    commands: Arc<Commands>,
     /// Dropping it (with the app) stops the server.
     _stop: oneshot::Sender<()>,
 }
@@ -40,13 +40,21 @@ pub struct TestApp {
 /// # Panics
 /// When there is no database or the server cannot start.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(HttpLimits::default()).await
+}
+
+/// [`spawn_app`] with `limits` instead of the defaults.
+///
+/// # Panics
+/// When there is no database or the server cannot start.
+pub async fn spawn_app_with(limits: HttpLimits) -> TestApp {
     let db = test_database().await;
     let secret = format!("test-secret-{}", Uuid::new_v4().simple()).into_bytes();
     let config = ServerConfig {
         listen: ([127, 0, 0, 1], 0).into(),
         database_url: db.url.clone(),
         jwt_secret: secret.clone(),
-        limits: HttpLimits::default(),
+        limits,
         repository: RepositoryOptions::default(),
         max_connections: 16,
     };
@@ -64,13 +72,20 @@ pub async fn spawn_app() -> TestApp {
         address,
         client: reqwest::Client::new(),
         keys,
-        commands: Commands::new(store, &RepositoryOptions::default()),
+        commands: Arc::new(Commands::new(store, &RepositoryOptions::default())),
         db,
         _stop: stop,
     }
 }
 
 impl TestApp {
+    /// The use cases over the server's event store, for loading a log without HTTP (the
+    /// server's workers find these events by polling).
+    #[must_use]
+    pub fn commands(&self) -> Arc<Commands> {
+        Arc::clone(&self.commands)
+    }
+
     /// The absolute URL of `path`.
     #[must_use]
     pub fn url(&self, path: &str) -> String {

@@ -12,12 +12,13 @@
 
 mod answers;
 mod app;
+pub mod workload;
 
 pub use answers::{
     REJECTED_STATUS, body_json, command_result, expect, graphql_data, graphql_error, header,
     problem, rejected,
 };
-pub use app::{TestApp, spawn_app};
+pub use app::{TestApp, spawn_app, spawn_app_with};
 
 use std::sync::OnceLock;
 

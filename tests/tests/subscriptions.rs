@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use application::Role;
 use futures::{SinkExt, StreamExt};
+use interface::HttpLimits;
 use serde_json::{Value, json};
-use tests::{TestApp, expect, spawn_app};
+use tests::{TestApp, expect, spawn_app, spawn_app_with};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -246,6 +247,23 @@ async fn bad_credentials_in_connection_init_close_the_connection() {
     )
     .await;
     assert!(receive(&mut ws).await.is_err());
+}
+
+#[tokio::test]
+async fn a_connection_that_never_sends_connection_init_is_closed_after_the_init_timeout() {
+    let app = spawn_app_with(HttpLimits {
+        ws_init_timeout: Duration::from_millis(300),
+        ..HttpLimits::default()
+    })
+    .await;
+    let mut ws = open(&app, None).await.unwrap();
+    // Nothing is sent: the server gives up on the connection with 4408.
+    assert_eq!(receive(&mut ws).await, Err(Some(CloseCode::Library(4408))));
+    // A connection that does initialise in time is acknowledged.
+    let token = app.token("alice", Role::Customer);
+    let mut ws = connect(&app, &token).await;
+    send(&mut ws, json!({"type": "ping"})).await;
+    assert_eq!(receive(&mut ws).await.unwrap()["type"], "pong");
 }
 
 #[tokio::test]
