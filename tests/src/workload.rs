@@ -96,12 +96,12 @@ pub async fn round(commands: &Commands, n: usize) -> Result<(), application::Err
         }
         _ => {}
     }
-    if n % 10 == 0 {
+    if n.is_multiple_of(10) {
         commands
             .restock(&operator, &sku(n), 50, &metadata("operator-load"))
             .await?;
     }
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         let ticket = commands
             .open_ticket(
                 &buyer,
@@ -130,7 +130,7 @@ pub async fn round(commands: &Commands, n: usize) -> Result<(), application::Err
         commands
             .close_ticket(&buyer, ticket_id, "Arrived.".into(), &metadata(&customer))
             .await?;
-        if n % 8 == 0 {
+        if n.is_multiple_of(8) {
             commands
                 .reopen_ticket(&buyer, ticket_id, &metadata(&customer))
                 .await?;
