@@ -10,6 +10,8 @@ pub struct ProgressBar {
     label: String,
     started: Instant,
     last_drawn: Option<Instant>,
+    /// What the last line drawn showed.
+    last_shown: (u64, u64),
     terminal: bool,
 }
 
@@ -21,6 +23,7 @@ impl ProgressBar {
             label: label.to_owned(),
             started: Instant::now(),
             last_drawn: None,
+            last_shown: (u64::MAX, 0),
             terminal: std::io::stderr().is_terminal(),
         }
     }
@@ -39,12 +42,16 @@ impl ProgressBar {
         self.draw(done, total, false);
     }
 
-    /// Shows the final state and ends the line.
+    /// Shows the final state and ends the line (off a terminal, unless the last line
+    /// already showed it).
     pub fn finish(&mut self, done: u64) {
-        self.draw(done, done, true);
+        if self.terminal || self.last_shown != (done, done) {
+            self.draw(done, done, true);
+        }
     }
 
-    fn draw(&self, done: u64, total: u64, last: bool) {
+    fn draw(&mut self, done: u64, total: u64, last: bool) {
+        self.last_shown = (done, total.max(done));
         let text = line(&self.label, done, total, self.started.elapsed());
         let mut err = std::io::stderr().lock();
         // A progress bar that cannot be drawn is not worth failing the command for.
