@@ -29,7 +29,7 @@ pub struct TestApp {
     /// The HTTP client every helper uses.
     pub client: reqwest::Client,
     keys: JwtKeys,
-    commands: Arc<Commands>,
+    commands: Commands,
     /// Dropping it (with the app) stops the server.
     _stop: oneshot::Sender<()>,
 }
@@ -40,24 +40,25 @@ pub struct TestApp {
 /// # Panics
 /// When there is no database or the server cannot start.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(HttpLimits::default()).await
+    spawn_app_with(|_| {}).await
 }
 
-/// [`spawn_app`] with `limits` instead of the defaults.
+/// [`spawn_app`] with the server's settings changed by `configure` first.
 ///
 /// # Panics
 /// When there is no database or the server cannot start.
-pub async fn spawn_app_with(limits: HttpLimits) -> TestApp {
+pub async fn spawn_app_with(configure: impl FnOnce(&mut ServerConfig)) -> TestApp {
     let db = test_database().await;
     let secret = format!("test-secret-{}", Uuid::new_v4().simple()).into_bytes();
-    let config = ServerConfig {
+    let mut config = ServerConfig {
         listen: ([127, 0, 0, 1], 0).into(),
         database_url: db.url.clone(),
         jwt_secret: secret.clone(),
-        limits,
+        limits: HttpLimits::default(),
         repository: RepositoryOptions::default(),
         max_connections: 16,
     };
+    configure(&mut config);
     let app = Application::build(config)
         .await
         .unwrap_or_else(|e| panic!("starting the server: {e}"));
@@ -72,20 +73,13 @@ pub async fn spawn_app_with(limits: HttpLimits) -> TestApp {
         address,
         client: reqwest::Client::new(),
         keys,
-        commands: Arc::new(Commands::new(store, &RepositoryOptions::default())),
+        commands: Commands::new(store, &RepositoryOptions::default()),
         db,
         _stop: stop,
     }
 }
 
 impl TestApp {
-    /// The use cases over the server's event store, for loading a log without HTTP (the
-    /// server's workers find these events by polling).
-    #[must_use]
-    pub fn commands(&self) -> Arc<Commands> {
-        Arc::clone(&self.commands)
-    }
-
     /// The absolute URL of `path`.
     #[must_use]
     pub fn url(&self, path: &str) -> String {

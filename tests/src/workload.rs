@@ -3,11 +3,23 @@
 //! support tickets with their threads. The end-to-end tests and the benches load logs with
 //! it.
 
+use std::sync::Arc;
+
 use application::commands::{OpenTicket, OrderLineInput, PlaceOrder, RegisterProduct};
 use application::event_log::CommandMetadata;
-use application::{Actor, Commands, Role};
+use application::{Actor, Commands, EventStore, RepositoryOptions, Role};
 use domain::{Currency, Money, OrderId, Timestamp, order, payment, stock};
+use infrastructure::PgEventStore;
+use sqlx::PgPool;
 use uuid::Uuid;
+
+/// The use cases over the event store in `pool` (a server's workers find these events by
+/// polling).
+#[must_use]
+pub fn commands(pool: &PgPool) -> Arc<Commands> {
+    let store: Arc<dyn EventStore> = Arc::new(PgEventStore::new(pool.clone()));
+    Arc::new(Commands::new(store, &RepositoryOptions::default()))
+}
 
 /// SKUs of the catalogue [`register_catalogue`] creates.
 pub const CATALOGUE: usize = 12;
@@ -217,7 +229,7 @@ async fn fulfil(commands: &Commands, id: Uuid, ship: bool) -> Result<(), applica
 /// # Errors
 /// The first round that fails.
 pub async fn rounds(
-    commands: &std::sync::Arc<Commands>,
+    commands: &Arc<Commands>,
     from: usize,
     to: usize,
     writers: usize,
@@ -225,7 +237,7 @@ pub async fn rounds(
     let writers = writers.max(1);
     let tasks: Vec<_> = (0..writers)
         .map(|w| {
-            let commands = std::sync::Arc::clone(commands);
+            let commands = Arc::clone(commands);
             tokio::spawn(async move {
                 for n in (from + w..to).step_by(writers) {
                     round(&commands, n).await?;

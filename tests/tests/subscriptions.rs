@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use application::Role;
 use futures::{SinkExt, StreamExt};
-use interface::HttpLimits;
 use serde_json::{Value, json};
 use tests::{TestApp, expect, spawn_app, spawn_app_with};
 use tokio::net::TcpStream;
@@ -251,11 +250,8 @@ async fn bad_credentials_in_connection_init_close_the_connection() {
 
 #[tokio::test]
 async fn a_connection_that_never_sends_connection_init_is_closed_after_the_init_timeout() {
-    let app = spawn_app_with(HttpLimits {
-        ws_init_timeout: Duration::from_millis(300),
-        ..HttpLimits::default()
-    })
-    .await;
+    let app =
+        spawn_app_with(|config| config.limits.ws_init_timeout = Duration::from_millis(300)).await;
     let mut ws = open(&app, None).await.unwrap();
     // Nothing is sent: the server gives up on the connection with 4408.
     assert_eq!(receive(&mut ws).await, Err(Some(CloseCode::Library(4408))));

@@ -1,8 +1,13 @@
 //! The database `serve` and `migrate` use: a URL, or the embedded cluster.
 
+use std::future::Future;
 use std::path::Path;
 
-use infrastructure::EmbeddedPostgres;
+use infrastructure::{DatabaseOptions, EmbeddedPostgres};
+use sqlx::PgPool;
+
+use super::settings::default_data_dir;
+use super::{DatabaseArgs, FileSettings};
 
 /// A database ready for use; holds the embedded cluster (if any) until dropped or stopped.
 #[derive(Debug)]
@@ -54,6 +59,39 @@ impl Database {
             tracing::warn!(%error, "stopping the embedded PostgreSQL");
         }
     }
+}
+
+/// Runs `work` with a pool on the database that `args` (over the settings `file`) name,
+/// then closes the pool and the embedded cluster, if one was started: what every operator
+/// command that reads the database does.
+///
+/// # Errors
+/// Why the database could not be opened, or `work`'s error.
+pub async fn with_pool<T, F, Fut>(
+    args: DatabaseArgs,
+    file: FileSettings,
+    work: F,
+) -> Result<T, String>
+where
+    F: FnOnce(PgPool) -> Fut,
+    Fut: Future<Output = Result<T, String>>,
+{
+    let data_dir = args
+        .data_dir
+        .or(file.data_dir)
+        .unwrap_or_else(default_data_dir);
+    let database = Database::open(args.database_url.or(file.database_url), &data_dir).await?;
+    let outcome = async {
+        let pool = infrastructure::connect(&database.url, &DatabaseOptions::default())
+            .await
+            .map_err(|e| e.to_string())?;
+        let outcome = work(pool.clone()).await;
+        pool.close().await;
+        outcome
+    }
+    .await;
+    database.close().await;
+    outcome
 }
 
 /// The `domainflow` database of the embedded cluster, created on first use.

@@ -1,111 +1,111 @@
-//! A progress bar on stderr for long operator commands: done/total, rate and ETA.
+//! A progress bar on stderr for long operator commands: count against a total, rate and
+//! time left. Redrawn in place on a terminal; one line per second otherwise (a log file).
 
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-/// Draws one task's progress on stderr: redrawn in place on a terminal (at most ten times a
-/// second), one line every few seconds otherwise (logs, CI).
+/// Progress of `done` out of `total` items.
 #[derive(Debug)]
-pub struct ProgressBar {
-    label: String,
+pub struct Progress {
+    what: &'static str,
+    total: u64,
+    done: u64,
     started: Instant,
-    last_drawn: Option<Instant>,
-    /// What the last line drawn showed.
-    last_shown: (u64, u64),
+    drawn: Option<Instant>,
+    /// The count last drawn.
+    drawn_done: Option<u64>,
     terminal: bool,
 }
 
-impl ProgressBar {
-    /// A bar for `label`, starting now.
+impl Progress {
+    /// Starts counting `what` (e.g. `events`) against `total`.
     #[must_use]
-    pub fn new(label: &str) -> Self {
+    pub fn new(what: &'static str, total: u64) -> Self {
         Self {
-            label: label.to_owned(),
+            what,
+            total,
+            done: 0,
             started: Instant::now(),
-            last_drawn: None,
-            last_shown: (u64::MAX, 0),
+            drawn: None,
+            drawn_done: None,
             terminal: std::io::stderr().is_terminal(),
         }
     }
 
-    /// Shows `done` of `total`, unless drawn too recently.
-    pub fn update(&mut self, done: u64, total: u64) {
+    /// `n` more items are done; redraws when enough time has passed.
+    pub fn advance(&mut self, n: u64) {
+        self.done += n;
         let every = if self.terminal {
             Duration::from_millis(100)
         } else {
-            Duration::from_secs(2)
+            Duration::from_secs(1)
         };
-        if self.last_drawn.is_some_and(|at| at.elapsed() < every) {
-            return;
-        }
-        self.last_drawn = Some(Instant::now());
-        self.draw(done, total, false);
-    }
-
-    /// Shows the final state and ends the line (off a terminal, unless the last line
-    /// already showed it).
-    pub fn finish(&mut self, done: u64) {
-        if self.terminal || self.last_shown != (done, done) {
-            self.draw(done, done, true);
+        if self.drawn.is_none_or(|at| at.elapsed() >= every) {
+            self.draw("");
         }
     }
 
-    fn draw(&mut self, done: u64, total: u64, last: bool) {
-        self.last_shown = (done, total.max(done));
-        let text = line(&self.label, done, total, self.started.elapsed());
-        let mut err = std::io::stderr().lock();
-        // A progress bar that cannot be drawn is not worth failing the command for.
+    /// Draws the final state (unless a log line already shows it) and ends the line.
+    pub fn finish(&mut self) {
+        if self.terminal || self.drawn_done != Some(self.done) {
+            self.draw("\n");
+        }
+    }
+
+    /// How many items are done.
+    #[must_use]
+    pub const fn done(&self) -> u64 {
+        self.done
+    }
+
+    fn draw(&mut self, end: &str) {
+        let line = render(self.what, self.done, self.total, self.started.elapsed());
+        let mut stderr = std::io::stderr().lock();
+        // The bar is a courtesy: a closed stderr must not stop the work.
         let _ = if self.terminal {
-            write!(err, "\r{text}\x1b[K{}", if last { "\n" } else { "" })
+            write!(stderr, "\r\x1b[K{line}{end}")
         } else {
-            writeln!(err, "{text}")
+            writeln!(stderr, "{line}")
         };
-        let _ = err.flush();
+        let _ = stderr.flush();
+        self.drawn = Some(Instant::now());
+        self.drawn_done = Some(self.done);
     }
 }
 
-/// One line: label, bar, percentage, counts, rate (events/s) and ETA.
+/// `12000/100000 events (12.0%)  6000 events/s  ETA 0:13`.
 #[must_use]
-pub fn line(label: &str, done: u64, total: u64, elapsed: Duration) -> String {
-    const WIDTH: u64 = 30;
-    let total = total.max(done);
-    let ratio = if total == 0 {
-        1.0
+pub fn render(what: &str, done: u64, total: u64, elapsed: Duration) -> String {
+    // Display arithmetic: precision loss on huge counts does not matter.
+    #[allow(clippy::cast_precision_loss)]
+    let (done_f, total_f) = (done as f64, total.max(done) as f64);
+    let percent = if total_f > 0.0 {
+        done_f * 100.0 / total_f
     } else {
-        done as f64 / total as f64
+        100.0
     };
-    let filled = (ratio * WIDTH as f64).round() as u64;
-    let bar: String = (0..WIDTH)
-        .map(|i| if i < filled { '#' } else { '-' })
-        .collect();
     let seconds = elapsed.as_secs_f64();
-    let rate = if seconds > 0.0 {
-        done as f64 / seconds
+    let rate = if seconds > 0.0 { done_f / seconds } else { 0.0 };
+    let eta = if rate > 0.0 {
+        clock((total_f - done_f) / rate)
     } else {
-        0.0
-    };
-    let eta = if done >= total {
-        "done".to_owned()
-    } else if rate > 0.0 {
-        format!("ETA {}", clock((total - done) as f64 / rate))
-    } else {
-        "ETA ?".to_owned()
+        "--:--".to_owned()
     };
     format!(
-        "{label:<10} [{bar}] {:>3.0}% {done}/{total} events  {rate:.0} events/s  {} elapsed  {eta}",
-        ratio * 100.0,
-        clock(seconds),
+        "{done}/{} {what} ({percent:.1}%)  {rate:.0} {what}/s  ETA {eta}",
+        total.max(done)
     )
 }
 
-/// `seconds` as `m:ss` (or `h:mm:ss`).
+/// Whole seconds as `m:ss` (or `h:mm:ss`).
 fn clock(seconds: f64) -> String {
-    let whole = seconds.round() as u64;
-    let (h, m, s) = (whole / 3600, whole / 60 % 60, whole % 60);
-    if h > 0 {
-        format!("{h}:{m:02}:{s:02}")
+    // Non-negative and far below u64::MAX.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let s = seconds.max(0.0).ceil() as u64;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
     } else {
-        format!("{m}:{s:02}")
+        format!("{}:{:02}", s / 60, s % 60)
     }
 }
 
@@ -114,25 +114,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_half_done_task_shows_its_rate_and_the_time_left() {
-        let text = line("orders", 5_000, 10_000, Duration::from_secs(10));
-        assert!(text.starts_with("orders "), "{text}");
-        assert!(
-            text.contains(&format!("[{}{}]", "#".repeat(15), "-".repeat(15))),
-            "{text}"
+    fn the_bar_shows_count_share_rate_and_time_left() {
+        assert_eq!(
+            render("events", 12_000, 100_000, Duration::from_secs(2)),
+            "12000/100000 events (12.0%)  6000 events/s  ETA 0:15"
         );
-        assert!(text.contains(" 50% 5000/10000 events"), "{text}");
-        assert!(text.contains("500 events/s"), "{text}");
-        assert!(
-            text.contains("0:10 elapsed") && text.ends_with("ETA 0:10"),
-            "{text}"
+        assert_eq!(
+            render("events", 0, 0, Duration::ZERO),
+            "0/0 events (100.0%)  0 events/s  ETA --:--"
         );
-    }
-
-    #[test]
-    fn a_finished_task_says_done_and_an_empty_log_is_complete() {
-        assert!(line("tickets", 7, 7, Duration::from_secs(1)).ends_with("done"));
-        assert!(line("payments", 0, 0, Duration::ZERO).contains("100% 0/0 events"));
-        assert!(line("orders", 0, 9, Duration::ZERO).ends_with("ETA ?"));
+        assert_eq!(
+            render("events", 1, 7201, Duration::from_secs(1)),
+            "1/7201 events (0.0%)  1 events/s  ETA 2:00:00"
+        );
     }
 }

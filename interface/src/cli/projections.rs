@@ -1,12 +1,11 @@
 //! `domainflow projections status|rebuild|resume`: every projection's position, lag and
 //! state as a table; rebuilding read models (see `rebuild`); un-parking a projection.
 
-use infrastructure::DatabaseOptions;
 use projections::ProjectionStatus;
 use sqlx::PgPool;
 
-use super::settings::default_data_dir;
-use super::{Database, DatabaseArgs, FileSettings, ProjectionsCommand};
+use super::database::with_pool;
+use super::{DatabaseArgs, FileSettings, ProjectionsCommand};
 
 /// Runs a `projections` subcommand; its output.
 ///
@@ -17,51 +16,34 @@ pub async fn projections(
     file: FileSettings,
 ) -> Result<String, String> {
     match command {
-        ProjectionsCommand::Status { database } => {
-            with_pool(database, file, async |pool| {
-                let statuses = projections::status(pool).await.map_err(|e| e.to_string())?;
-                Ok(table(&statuses))
-            })
-            .await
-        }
+        ProjectionsCommand::Status { database } => status(database, file).await,
         ProjectionsCommand::Rebuild {
             name,
             all: _,
             database,
         } => {
-            with_pool(database, file, async |pool| {
-                super::rebuild::rebuild(pool, name).await
+            with_pool(database, file, |pool| async move {
+                super::rebuild::rebuild(&pool, name).await
             })
             .await
         }
         ProjectionsCommand::Resume { name, database } => {
-            with_pool(database, file, async |pool| resume(pool, &name).await).await
+            with_pool(
+                database,
+                file,
+                |pool| async move { resume(&pool, &name).await },
+            )
+            .await
         }
     }
 }
 
-/// Runs `work` with a pool on the database of `database` (as the server's role), then
-/// closes both.
-async fn with_pool(
-    database: DatabaseArgs,
-    file: FileSettings,
-    work: impl AsyncFnOnce(&PgPool) -> Result<String, String>,
-) -> Result<String, String> {
-    let data_dir = database
-        .data_dir
-        .or(file.data_dir)
-        .unwrap_or_else(default_data_dir);
-    let database = Database::open(database.database_url.or(file.database_url), &data_dir).await?;
-    let outcome = match infrastructure::connect(&database.url, &DatabaseOptions::default()).await {
-        Ok(pool) => {
-            let outcome = work(&pool).await;
-            pool.close().await;
-            outcome
-        }
-        Err(e) => Err(e.to_string()),
-    };
-    database.close().await;
-    outcome
+async fn status(database: DatabaseArgs, file: FileSettings) -> Result<String, String> {
+    let statuses = with_pool(database, file, |pool| async move {
+        projections::status(&pool).await.map_err(|e| e.to_string())
+    })
+    .await?;
+    Ok(table(&statuses))
 }
 
 /// Un-parks `name`.

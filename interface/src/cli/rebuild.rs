@@ -2,6 +2,7 @@
 //! with a progress bar (rate and ETA) on stderr. Ctrl-C stops it and leaves the live
 //! tables as they were.
 
+use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -11,7 +12,7 @@ use projections::{Projections, Rebuild, RebuildOptions};
 use sqlx::PgPool;
 use tokio::sync::watch;
 
-use super::progress::ProgressBar;
+use super::progress::Progress;
 
 /// Rebuilds `name`, or every projection when `None`, one after the other; a summary line
 /// per projection.
@@ -54,12 +55,21 @@ pub async fn rebuild(pool: &PgPool, name: Option<String>) -> Result<String, Stri
                 projections::Error::RebuildRunning(_) => format!("CONFLICT: {error}"),
                 other => other.to_string(),
             })?;
-            let mut bar = ProgressBar::new(name);
+            let _ = writeln!(std::io::stderr(), "rebuilding {name}");
+            let mut bar: Option<Progress> = None;
             let rebuilt = rebuild
-                .run(|p| bar.update(p.applied, p.total), stopped.clone())
+                .run(
+                    |p| {
+                        let bar = bar.get_or_insert_with(|| Progress::new("events", p.total));
+                        bar.advance(p.applied.saturating_sub(bar.done()));
+                    },
+                    stopped.clone(),
+                )
                 .await
                 .map_err(|e| e.to_string())?;
-            bar.finish(rebuilt.applied);
+            if let Some(bar) = bar.as_mut() {
+                bar.finish();
+            }
             Ok::<_, String>(rebuilt)
         };
         match run.await {
