@@ -18,6 +18,7 @@ pub mod health;
 pub mod history;
 pub mod idempotency;
 pub mod metrics;
+pub mod rebuilds;
 pub mod request_id;
 pub mod rest;
 pub mod saga;

@@ -190,6 +190,7 @@ mod tests {
             error: Some("boom".into()),
             lag_events: 3,
             lag_seconds: 1.5,
+            rebuild: None,
         }];
         let text = render(&statuses);
         assert!(text.contains("# TYPE domainflow_projection_lag_events gauge\n"));

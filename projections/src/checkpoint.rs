@@ -90,3 +90,32 @@ pub async fn park(conn: &mut PgConnection, name: &str, error: &str) -> Result<()
     .await?;
     Ok(())
 }
+
+/// Lets parked projection `name` run again from its checkpoint; whether it was parked.
+///
+/// # Errors
+/// [`Error::Database`].
+pub async fn resume(conn: &mut PgConnection, name: &str) -> Result<bool, Error> {
+    let resumed = sqlx::query(
+        "UPDATE projection_checkpoints SET state = 'running', error = NULL, updated_at = now()
+         WHERE name = $1 AND state = 'parked'",
+    )
+    .bind(name)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(resumed == 1)
+}
+
+/// Whether `name` is parked.
+///
+/// # Errors
+/// [`Error::Database`].
+pub async fn is_parked(conn: &mut PgConnection, name: &str) -> Result<bool, Error> {
+    let parked: Option<bool> =
+        sqlx::query_scalar("SELECT state = 'parked' FROM projection_checkpoints WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(parked.unwrap_or(false))
+}

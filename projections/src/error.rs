@@ -34,6 +34,12 @@ pub enum Error {
     /// Another worker advanced the checkpoint first: this worker's view is stale.
     #[error("the checkpoint of {0} moved under this worker")]
     CheckpointMoved(&'static str),
+    /// A rebuild of this projection is already running (in this or another process).
+    #[error("a rebuild of {0} is already running")]
+    RebuildRunning(&'static str),
+    /// The rebuild stopped because the process shuts down; the live tables are untouched.
+    #[error("the rebuild of {0} stopped before it finished")]
+    RebuildStopped(&'static str),
     /// The projection is parked after repeated failures and waits for an operator.
     #[error("projection {name} is parked: {error}")]
     Parked {

@@ -9,6 +9,8 @@
 //! - [`status`]: every projection's checkpoint, state and lag.
 //! - [`saga`]: the order-fulfilment saga's runner, state, deadlines and dead letters; it
 //!   reads the log like a projection and sends commands instead of writing read models.
+//! - [`Rebuild`]: rebuilds a projection into shadow tables from the start of the log while
+//!   the live tables serve, then swaps them in with the live worker's checkpoint.
 //! - [`Error`]: the crate's one error type.
 
 pub mod checkpoint;
@@ -20,6 +22,7 @@ pub mod payments;
 pub mod products;
 pub mod projection;
 pub mod read;
+pub mod rebuild;
 pub mod registry;
 pub mod saga;
 pub mod status;
@@ -32,8 +35,9 @@ pub use orders::Orders;
 pub use payments::Payments;
 pub use products::{Levels, Products};
 pub use projection::Projection;
+pub use rebuild::{Progress, Rebuild, RebuildOptions, Rebuilt};
 pub use registry::{Projections, spawn_workers};
 pub use saga::{RunnerOptions, SagaRunner};
-pub use status::{ProjectionState, ProjectionStatus, status};
+pub use status::{ProjectionState, ProjectionStatus, RebuildProgress, status};
 pub use tickets::Tickets;
 pub use worker::{Worker, WorkerOptions};

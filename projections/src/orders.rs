@@ -24,6 +24,10 @@ impl Projection for Orders {
         "orders"
     }
 
+    fn tables(&self) -> &'static [&'static str] {
+        &["rm_orders"]
+    }
+
     async fn apply(&self, tx: &mut PgConnection, event: &RecordedEvent) -> Result<(), Error> {
         match decode(event)? {
             Some(DomainEvent::Order(e)) => apply_order(tx, event, &e).await,

@@ -31,6 +31,10 @@ impl Projection for Payments {
         "payments"
     }
 
+    fn tables(&self) -> &'static [&'static str] {
+        &["rm_payments"]
+    }
+
     async fn apply(&self, tx: &mut PgConnection, event: &RecordedEvent) -> Result<(), Error> {
         let Some(DomainEvent::Payment(payment_event)) = decode(event)? else {
             return Ok(());

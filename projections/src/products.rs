@@ -73,6 +73,10 @@ impl Projection for Products {
         "products"
     }
 
+    fn tables(&self) -> &'static [&'static str] {
+        &["rm_products"]
+    }
+
     async fn apply(&self, tx: &mut PgConnection, event: &RecordedEvent) -> Result<(), Error> {
         let Some(DomainEvent::Stock(stock_event)) = decode(event)? else {
             return Ok(());

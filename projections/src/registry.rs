@@ -24,10 +24,17 @@ impl Projections {
             Arc::new(Payments),
         ]
     }
+
+    /// The projection called `name`, if there is one.
+    #[must_use]
+    pub fn named(name: &str) -> Option<Arc<dyn Projection>> {
+        Self::all().into_iter().find(|p| p.name() == name)
+    }
 }
 
-/// Spawns one [`Worker`] per projection of [`Projections::all`]; each task ends when
-/// `shutdown` turns true, or with [`Error::Parked`].
+/// Spawns one [`Worker`] per projection of [`Projections::all`], supervised (see
+/// [`Worker::supervise`]): each task ends when `shutdown` turns true; a parked projection
+/// waits for an operator.
 #[must_use]
 pub fn spawn_workers(
     pool: &PgPool,
@@ -46,7 +53,7 @@ pub fn spawn_workers(
                 Arc::clone(wake),
                 options.clone(),
             );
-            tokio::spawn(worker.run(shutdown.clone()))
+            tokio::spawn(worker.supervise(shutdown.clone()))
         })
         .collect()
 }

@@ -16,15 +16,18 @@ pub enum ProjectionState {
     Running,
     /// Stopped at a failing event until an operator resumes it.
     Parked,
+    /// Serving while a rebuild fills its shadow tables (see [`RebuildProgress`]).
+    Rebuilding,
 }
 
 impl ProjectionState {
-    /// `RUNNING` or `PARKED`.
+    /// `RUNNING`, `PARKED` or `REBUILDING`.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Running => "RUNNING",
             Self::Parked => "PARKED",
+            Self::Rebuilding => "REBUILDING",
         }
     }
 }
@@ -38,7 +41,7 @@ pub struct ProjectionStatus {
     /// The position token of the last event applied (all zeros before the first).
     #[schema(pattern = "^[0-9a-f]{32}$")]
     pub position: String,
-    /// `RUNNING` or `PARKED`.
+    /// `RUNNING`, `PARKED` or `REBUILDING`.
     pub state: ProjectionState,
     /// Why it is parked, when it is.
     pub error: Option<String>,
@@ -48,6 +51,22 @@ pub struct ProjectionStatus {
     /// Age in seconds of the oldest event not applied yet; 0 when caught up.
     #[schema(minimum = 0)]
     pub lag_seconds: f64,
+    /// How far the running rebuild has come, while one runs.
+    pub rebuild: Option<RebuildProgress>,
+}
+
+/// A running rebuild's progress.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RebuildProgress {
+    /// Events of the log applied to the shadow tables so far.
+    #[schema(minimum = 0)]
+    pub applied: i64,
+    /// Events in the log when it started (raised when the log grew past it).
+    #[schema(minimum = 0)]
+    pub total: i64,
+    /// When it started.
+    pub started_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// The status of every projection of [`Projections::all`], in that order. A projection
@@ -67,9 +86,15 @@ pub async fn status(pool: &PgPool) -> Result<Vec<ProjectionStatus>, Error> {
                 COALESCE(c.state, 'running') AS state,
                 c.error,
                 lag.events AS lag_events,
-                lag.seconds AS lag_seconds
+                lag.seconds AS lag_seconds,
+                r.applied AS rebuild_applied,
+                r.total AS rebuild_total,
+                r.started_at AS rebuild_started_at
          FROM unnest($1::text[]) WITH ORDINALITY AS n (name, ord)
          LEFT JOIN projection_checkpoints c ON c.name = n.name
+         -- A rebuild counts while the session that holds its lock lives.
+         LEFT JOIN projection_rebuilds r ON r.name = n.name
+             AND EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = r.backend_pid)
          CROSS JOIN LATERAL (
              SELECT count(*) AS events,
                     COALESCE(GREATEST(EXTRACT(EPOCH FROM now() - min(e.recorded_at)), 0), 0)
@@ -93,14 +118,26 @@ pub async fn status(pool: &PgPool) -> Result<Vec<ProjectionStatus>, Error> {
                     .map_err(|_| Error::Unexpected(format!("transaction id {transaction_id:?}")))?,
                 position: row.try_get("position")?,
             };
+            let applied: Option<i64> = row.try_get("rebuild_applied")?;
+            let rebuild = match applied {
+                Some(applied) => Some(RebuildProgress {
+                    applied,
+                    total: row.try_get("rebuild_total")?,
+                    started_at: row.try_get("rebuild_started_at")?,
+                }),
+                None => None,
+            };
             Ok(ProjectionStatus {
                 name: row.try_get("name")?,
                 position: position.token(),
-                state: if state == "parked" {
+                state: if rebuild.is_some() {
+                    ProjectionState::Rebuilding
+                } else if state == "parked" {
                     ProjectionState::Parked
                 } else {
                     ProjectionState::Running
                 },
+                rebuild,
                 error: row.try_get("error")?,
                 lag_events: row.try_get("lag_events")?,
                 lag_seconds: row.try_get("lag_seconds")?,

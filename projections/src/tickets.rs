@@ -20,6 +20,10 @@ impl Projection for Tickets {
         "tickets"
     }
 
+    fn tables(&self) -> &'static [&'static str] {
+        &["rm_tickets"]
+    }
+
     async fn apply(&self, tx: &mut PgConnection, event: &RecordedEvent) -> Result<(), Error> {
         let Some(DomainEvent::Ticket(ticket_event)) = decode(event)? else {
             return Ok(());

@@ -10,6 +10,8 @@ use application::event_log::{Position, RecordedEvent};
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::{Notify, watch};
 
+use crate::lock::pause;
+use crate::projection::apply_all;
 use crate::{Error, Projection, checkpoint};
 
 /// How a worker paces itself.
@@ -132,47 +134,42 @@ impl Worker {
         }
     }
 
+    /// Runs like [`Worker::run`], but a parked projection does not end it: it waits until
+    /// an operator resumes the projection (`projections resume`) or a rebuild replaces it,
+    /// then goes on from the checkpoint. Ends when `shutdown` turns true.
+    ///
+    /// # Errors
+    /// Those of [`Worker::run`] other than [`Error::Parked`].
+    #[tracing::instrument(skip_all, fields(projection = self.name()))]
+    pub async fn supervise(self, mut shutdown: watch::Receiver<bool>) -> Result<(), Error> {
+        loop {
+            match self.clone().run(shutdown.clone()).await {
+                Err(Error::Parked { .. }) => {}
+                other => return other,
+            }
+            tracing::warn!("projection parked; waiting for an operator to resume or rebuild it");
+            loop {
+                if pause(&mut shutdown, self.options.max_poll).await {
+                    return Ok(());
+                }
+                let parked = match self.pool.acquire().await {
+                    Ok(mut conn) => checkpoint::is_parked(&mut conn, self.name()).await,
+                    Err(error) => Err(error.into()),
+                };
+                match parked {
+                    Ok(false) => break,
+                    Ok(true) => {}
+                    Err(error) => tracing::warn!(%error, "reading the projection's state"),
+                }
+            }
+            tracing::info!("projection resumed");
+        }
+    }
+
     /// A connection holding the projection's lock; `None` on shutdown.
     async fn lock(&self, shutdown: &mut watch::Receiver<bool>) -> Option<PgConnection> {
-        let mut waiting: Option<PgConnection> = None;
-        loop {
-            if *shutdown.borrow() {
-                return None;
-            }
-            let conn = match waiting.take() {
-                Some(conn) => Ok(conn),
-                None => self
-                    .pool
-                    .acquire()
-                    .await
-                    .map(sqlx::pool::PoolConnection::detach),
-            };
-            match conn {
-                Ok(mut conn) => {
-                    let taken = sqlx::query_scalar::<_, bool>(
-                        "SELECT pg_try_advisory_lock(hashtext('projection:' || $1))",
-                    )
-                    .bind(self.name())
-                    .fetch_one(&mut conn)
-                    .await;
-                    match taken {
-                        Ok(true) => {
-                            tracing::info!("projection lock taken");
-                            return Some(conn);
-                        }
-                        Ok(false) => waiting = Some(conn),
-                        Err(error) => tracing::warn!(%error, "trying the projection lock"),
-                    }
-                }
-                Err(error) => tracing::warn!(%error, "connecting for the projection lock"),
-            }
-            if pause(shutdown, self.options.lock_retry).await {
-                if let Some(conn) = waiting {
-                    let _ = conn.close().await;
-                }
-                return None;
-            }
-        }
+        let key = format!("projection:{}", self.name());
+        crate::lock::acquire(&self.pool, &key, shutdown, self.options.lock_retry).await
     }
 
     /// Applies the log from the checkpoint on, while holding the lock on `conn`.
@@ -263,21 +260,9 @@ impl Worker {
     ) -> Result<Position, Failure> {
         let whole = |error: Error| Failure { at: 0, error };
         let mut tx = conn.begin().await.map_err(|e| whole(e.into()))?;
-        for (at, event) in events.iter().enumerate() {
-            if let Err(cause) = self.projection.apply(&mut tx, event).await {
-                let _ = tx.rollback().await;
-                return Err(Failure {
-                    at,
-                    error: Error::Handler {
-                        projection: self.name(),
-                        position: event.position,
-                        stream: event.stream.to_string(),
-                        version: event.version,
-                        event_type: event.event_type.clone(),
-                        cause: Box::new(cause),
-                    },
-                });
-            }
+        if let Err((at, error)) = apply_all(self.projection.as_ref(), &mut tx, events).await {
+            let _ = tx.rollback().await;
+            return Err(Failure { at, error });
         }
         let to = events.last().map_or(from, |e| e.position);
         checkpoint::advance(&mut tx, self.name(), from, to)
@@ -286,16 +271,5 @@ impl Worker {
         tx.commit().await.map_err(|e| whole(e.into()))?;
         tracing::debug!(events = events.len(), "batch applied");
         Ok(to)
-    }
-}
-
-/// Sleeps `duration` unless shut down first; true when shutting down.
-async fn pause(shutdown: &mut watch::Receiver<bool>, duration: Duration) -> bool {
-    if *shutdown.borrow() {
-        return true;
-    }
-    tokio::select! {
-        () = tokio::time::sleep(duration) => false,
-        changed = shutdown.changed() => changed.is_err() || *shutdown.borrow(),
     }
 }

@@ -13,6 +13,7 @@
 mod answers;
 mod app;
 mod process;
+pub mod workload;
 
 pub use answers::{
     REJECTED_STATUS, body_json, command_result, expect, graphql_data, graphql_error, header,

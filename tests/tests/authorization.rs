@@ -12,6 +12,7 @@ use reqwest::Response;
 use serde_json::{Value, json};
 use tests::{
     TestApp, body_json, command_result, graphql_data, graphql_error, header, problem, spawn_app,
+    spawn_app_without_saga,
 };
 
 /// The commands of API.md.
@@ -285,7 +286,7 @@ async fn graphql_mutations_follow_the_role_table() {
 
 #[tokio::test]
 async fn a_customer_may_not_touch_another_customers_order() {
-    let app = spawn_app().await;
+    let app = spawn_app_without_saga().await;
     let order = app.place_order("alice", "MUG-1", 1).await;
     let bob = app.token("bob", Role::Customer);
 

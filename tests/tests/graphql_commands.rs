@@ -8,7 +8,7 @@
 use application::Role;
 use reqwest::Response;
 use serde_json::{Value, json};
-use tests::{TestApp, graphql_data, graphql_error, spawn_app};
+use tests::{TestApp, graphql_data, graphql_error, spawn_app, spawn_app_without_saga};
 use uuid::Uuid;
 
 /// Runs mutation `name` (whose input type is `<Name>Input`) with `input` as `role` `sub`.
@@ -205,7 +205,7 @@ async fn an_input_of_the_wrong_type_is_a_validation_error_without_data() {
 
 #[tokio::test]
 async fn cancel_order_cancels_refuses_a_bad_id_and_rejects_a_second_cancellation() {
-    let app = spawn_app().await;
+    let app = spawn_app_without_saga().await;
     let order = app.place_order("alice", "MUG-1", 1).await;
     let input = json!({ "orderId": order, "reason": "CUSTOMER_REQUEST" });
 

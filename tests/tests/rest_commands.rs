@@ -7,7 +7,7 @@
 
 use application::Role;
 use serde_json::{Value, json};
-use tests::{TestApp, command_result, problem, rejected, spawn_app};
+use tests::{TestApp, command_result, problem, rejected, spawn_app, spawn_app_without_saga};
 use uuid::Uuid;
 
 fn operator(app: &TestApp) -> String {
@@ -117,7 +117,7 @@ async fn placing_an_order_answers_202_with_the_new_order_id() {
 
 #[tokio::test]
 async fn cancelling_an_order_answers_202_and_records_the_cancellation() {
-    let app = spawn_app().await;
+    let app = spawn_app_without_saga().await;
     let order = app.place_order("alice", "MUG-1", 1).await;
 
     let response = app
@@ -613,7 +613,7 @@ async fn an_order_with_a_sku_on_two_lines_is_rejected_as_duplicate_sku() {
 
 #[tokio::test]
 async fn shipping_a_pending_order_is_rejected_as_not_confirmed() {
-    let app = spawn_app().await;
+    let app = spawn_app_without_saga().await;
     let order = app.place_order("alice", "MUG-1", 1).await;
 
     let response = app
@@ -634,7 +634,7 @@ async fn shipping_a_pending_order_is_rejected_as_not_confirmed() {
 
 #[tokio::test]
 async fn cancelling_a_cancelled_order_is_rejected_as_already_cancelled() {
-    let app = spawn_app().await;
+    let app = spawn_app_without_saga().await;
     let order = app.place_order("alice", "MUG-1", 1).await;
     let path = format!("/api/orders/{order}/cancel");
     command_result(app.post(&path, Some(&customer(&app)), json!({})).await, 202).await;

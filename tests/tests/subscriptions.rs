@@ -11,7 +11,7 @@ use std::time::Duration;
 use application::Role;
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tests::{TestApp, expect, spawn_app};
+use tests::{TestApp, expect, spawn_app, spawn_app_with, spawn_app_without_saga};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -116,7 +116,7 @@ const ORDER_UPDATED: &str =
 
 #[tokio::test]
 async fn an_order_subscription_receives_its_status_changes_in_order() {
-    let app = spawn_app().await;
+    let app = spawn_app_without_saga().await;
     app.register_product("SUB-1", 10).await;
     let order = app.place_order("alice", "SUB-1", 1).await;
     let alice = app.token("alice", Role::Customer);
@@ -210,7 +210,7 @@ async fn a_customer_cannot_subscribe_to_another_customers_order() {
     subscribe(&mut agent, "s", ORDER_UPDATED, json!({"id": order})).await;
     let seen = next_of(&mut agent, "s").await;
     assert_eq!(
-        seen["payload"]["data"]["orderUpdated"]["status"], "PENDING",
+        seen["payload"]["data"]["orderUpdated"]["id"], order,
         "{seen}"
     );
 }
@@ -246,6 +246,20 @@ async fn bad_credentials_in_connection_init_close_the_connection() {
     )
     .await;
     assert!(receive(&mut ws).await.is_err());
+}
+
+#[tokio::test]
+async fn a_connection_that_never_sends_connection_init_is_closed_after_the_init_timeout() {
+    let app =
+        spawn_app_with(|config| config.limits.ws_init_timeout = Duration::from_millis(300)).await;
+    let mut ws = open(&app, None).await.unwrap();
+    // Nothing is sent: the server gives up on the connection with 4408.
+    assert_eq!(receive(&mut ws).await, Err(Some(CloseCode::Library(4408))));
+    // A connection that does initialise in time is acknowledged.
+    let token = app.token("alice", Role::Customer);
+    let mut ws = connect(&app, &token).await;
+    send(&mut ws, json!({"type": "ping"})).await;
+    assert_eq!(receive(&mut ws).await.unwrap()["type"], "pong");
 }
 
 #[tokio::test]

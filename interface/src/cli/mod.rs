@@ -7,6 +7,7 @@ mod duration;
 mod export;
 mod progress;
 mod projections;
+mod rebuild;
 mod serve;
 mod settings;
 mod table;
@@ -113,6 +114,28 @@ pub enum EventsCommand {
 pub enum ProjectionsCommand {
     /// Print every projection's position, lag (events and seconds), state and error.
     Status {
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Rebuild read models from the start of the log without downtime: into shadow
+    /// tables while the live ones serve, then swapped in (a progress bar goes to stderr).
+    #[command(group = clap::ArgGroup::new("which").required(true))]
+    Rebuild {
+        /// The projection to rebuild: orders, products, tickets or payments.
+        #[arg(group = "which")]
+        name: Option<String>,
+        /// Rebuild every projection, one after the other.
+        #[arg(long, group = "which")]
+        all: bool,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Let a parked projection run again from its checkpoint (after fixing what failed).
+    Resume {
+        /// The parked projection.
+        name: String,
         /// The database.
         #[command(flatten)]
         database: DatabaseArgs,

@@ -1,6 +1,8 @@
-//! `domainflow projections status`: every projection's position, lag and state as a table.
+//! `domainflow projections status|rebuild|resume`: every projection's position, lag and
+//! state as a table; rebuilding read models (see `rebuild`); un-parking a projection.
 
 use projections::ProjectionStatus;
+use sqlx::PgPool;
 
 use super::database::with_pool;
 use super::{DatabaseArgs, FileSettings, ProjectionsCommand};
@@ -15,6 +17,24 @@ pub async fn projections(
 ) -> Result<String, String> {
     match command {
         ProjectionsCommand::Status { database } => status(database, file).await,
+        ProjectionsCommand::Rebuild {
+            name,
+            all: _,
+            database,
+        } => {
+            with_pool(database, file, |pool| async move {
+                super::rebuild::rebuild(&pool, name).await
+            })
+            .await
+        }
+        ProjectionsCommand::Resume { name, database } => {
+            with_pool(
+                database,
+                file,
+                |pool| async move { resume(&pool, &name).await },
+            )
+            .await
+        }
     }
 }
 
@@ -26,20 +46,28 @@ async fn status(database: DatabaseArgs, file: FileSettings) -> Result<String, St
     Ok(table(&statuses))
 }
 
+/// Un-parks `name`.
+async fn resume(pool: &PgPool, name: &str) -> Result<String, String> {
+    if projections::Projections::named(name).is_none() {
+        return Err(format!("NOT_FOUND: no projection named {name:?}"));
+    }
+    let mut conn = pool.acquire().await.map_err(|e| e.to_string())?;
+    let resumed = projections::checkpoint::resume(&mut conn, name)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(if resumed {
+        format!("{name} resumed: its worker goes on from its checkpoint")
+    } else {
+        format!("{name} was not parked")
+    })
+}
+
 /// The statuses as an aligned text table (no trailing newline).
 #[must_use]
 pub fn table(statuses: &[ProjectionStatus]) -> String {
-    let header = [
-        "NAME",
-        "POSITION",
-        "LAG EVENTS",
-        "LAG SECONDS",
-        "STATE",
-        "ERROR",
-    ]
-    .map(str::to_owned);
-    let rows: Vec<[String; 6]> = std::iter::once(header)
-        .chain(statuses.iter().map(|s| {
+    let rows: Vec<[String; 6]> = statuses
+        .iter()
+        .map(|s| {
             [
                 s.name.clone(),
                 s.position.clone(),
@@ -48,33 +76,20 @@ pub fn table(statuses: &[ProjectionStatus]) -> String {
                 s.state.as_str().to_owned(),
                 s.error.clone().unwrap_or_else(|| "-".into()),
             ]
-        }))
-        .collect();
-    let mut widths = [0_usize; 6];
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    rows.iter()
-        .map(|row| {
-            let line: Vec<String> = row
-                .iter()
-                .zip(widths)
-                .enumerate()
-                .map(|(i, (cell, width))| {
-                    // Numbers align right, text left.
-                    if (2..=3).contains(&i) {
-                        format!("{cell:>width$}")
-                    } else {
-                        format!("{cell:<width$}")
-                    }
-                })
-                .collect();
-            line.join("  ").trim_end().to_owned()
         })
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect();
+    super::table::table(
+        [
+            "NAME",
+            "POSITION",
+            "LAG EVENTS",
+            "LAG SECONDS",
+            "STATE",
+            "ERROR",
+        ],
+        &rows,
+        &[2, 3],
+    )
 }
 
 #[cfg(test)]
@@ -93,6 +108,7 @@ mod tests {
                 error: None,
                 lag_events: 12,
                 lag_seconds: 0.5,
+                rebuild: None,
             },
             ProjectionStatus {
                 name: "payments".into(),
@@ -101,6 +117,7 @@ mod tests {
                 error: Some("boom".into()),
                 lag_events: 3,
                 lag_seconds: 2.0,
+                rebuild: None,
             },
         ];
         let text = table(&statuses);

@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::context::state;
 use super::reads::{caller_in, page_size};
 use crate::error::ApiError;
+use crate::rest::admin::operator_command;
 use crate::rest::dead_letters::RedriveBody;
 
 /// The dead-letter queries.
@@ -127,11 +128,7 @@ impl DeadLetterMutation {
         input: RetryDeadLetterInput,
     ) -> async_graphql::Result<RedriveResult> {
         let caller = super::context::caller(ctx).await?;
-        if caller.actor.role != Role::Operator {
-            return Err(
-                ApiError::Forbidden("redriving dead letters is for operators".into()).to_graphql(),
-            );
-        }
+        operator_command(&caller, "redriving dead letters").map_err(|e| e.to_graphql())?;
         let id: i64 = input.id.parse().ok().filter(|id| *id > 0).ok_or_else(|| {
             ApiError::Validation(format!("{:?} is not a dead letter id", input.id.0)).to_graphql()
         })?;

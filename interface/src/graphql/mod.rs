@@ -27,8 +27,10 @@ mod integrity;
 mod introspection;
 mod mutation;
 mod operation;
+mod order_loader;
 mod query;
 mod reads;
+mod rebuild;
 mod response;
 mod subscription;
 mod validate;
@@ -47,6 +49,7 @@ pub use inputs::{
 };
 pub use mutation::Mutation;
 pub use query::Query;
+pub use rebuild::RebuildProjectionInput;
 pub use subscription::{AppendedEvent, Subscription};
 
 /// The root of the queries: the read models, the audit trail and the saga's dead letters.

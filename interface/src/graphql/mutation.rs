@@ -175,4 +175,15 @@ impl Mutation {
                 .await,
         )
     }
+
+    /// Rebuilds a projection from the start of the log into shadow tables while the live
+    /// tables keep serving, then swaps them in (operator). Runs in the background; the
+    /// answer is the projection's status, `REBUILDING` until the swap.
+    async fn rebuild_projection(
+        &self,
+        ctx: &Context<'_>,
+        input: super::rebuild::RebuildProjectionInput,
+    ) -> async_graphql::Result<super::query::Projection> {
+        super::rebuild::rebuild_projection(ctx, input).await
+    }
 }

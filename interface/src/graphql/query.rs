@@ -9,7 +9,10 @@ use async_graphql::{Context, Enum, ID, Object};
 use projections::read::{self, KeyCursor, OrderFilter, SkuCursor, TicketFilter};
 use projections::{ProjectionState, ProjectionStatus};
 
+use std::sync::Arc;
+
 use super::context::state;
+use super::order_loader::order_loader;
 use super::reads::{
     Order, OrderStatus, Payment, Product, Ticket, TicketStatus, bad_cursor, caller_in, internal,
     page_size, payment_loader, uuid, wait,
@@ -99,9 +102,10 @@ impl Query {
         let ticket = read::ticket(&state.pool, id)
             .await
             .map_err(|e| internal(&e))?;
+        let (orders, payments) = (order_loader(state), payment_loader(state));
         Ok(ticket
             .filter(|t| caller.actor.sees(&t.customer_id))
-            .map(Ticket))
+            .map(|t| Ticket::new(t, orders, payments)))
     }
 
     /// Tickets, newest first. A customer sees only their own.
@@ -129,12 +133,14 @@ impl Query {
         let page = read::tickets(&state.pool, &filter, after, first)
             .await
             .map_err(|e| internal(&e))?;
+        let (orders, payments) = (order_loader(state), payment_loader(state));
         let mut connection = Connection::new(after.is_some(), page.has_next);
-        connection.edges.extend(
-            page.items
-                .into_iter()
-                .map(|(cursor, view)| Edge::new(cursor.encode(), Ticket(view))),
-        );
+        connection
+            .edges
+            .extend(page.items.into_iter().map(|(cursor, view)| {
+                let ticket = Ticket::new(view, Arc::clone(&orders), Arc::clone(&payments));
+                Edge::new(cursor.encode(), ticket)
+            }));
         Ok(connection)
     }
 
@@ -232,6 +238,8 @@ pub enum ProjectionStateValue {
     Running,
     /// Stopped at a failing event until an operator resumes it.
     Parked,
+    /// Serving while a rebuild fills its shadow tables (see `rebuild`).
+    Rebuilding,
 }
 
 /// A projection's checkpoint and lag.
@@ -251,12 +259,18 @@ impl Projection {
         &self.0.position
     }
 
-    /// Running or parked.
+    /// Running, parked or rebuilding.
     async fn state(&self) -> ProjectionStateValue {
         match self.0.state {
             ProjectionState::Running => ProjectionStateValue::Running,
             ProjectionState::Parked => ProjectionStateValue::Parked,
+            ProjectionState::Rebuilding => ProjectionStateValue::Rebuilding,
         }
+    }
+
+    /// The running rebuild's progress, while one runs.
+    async fn rebuild(&self) -> Option<super::rebuild::Rebuild> {
+        self.0.rebuild.clone().map(super::rebuild::Rebuild)
     }
 
     /// Why it is parked, when it is.

@@ -16,6 +16,7 @@ use projections::read::{
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::order_loader::OrderLoader;
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -51,7 +52,7 @@ pub fn payment_loader(state: &AppState) -> Arc<DataLoader<PaymentLoader>> {
     ))
 }
 
-fn time(at: DateTime<Utc>) -> String {
+pub(super) fn time(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
@@ -263,7 +264,28 @@ impl Payment {
 }
 
 /// A support ticket with its messages.
-pub struct Ticket(pub TicketView);
+pub struct Ticket {
+    view: TicketView,
+    orders: Arc<DataLoader<OrderLoader>>,
+    payments: Arc<DataLoader<PaymentLoader>>,
+}
+
+impl Ticket {
+    /// `view`, the order it names looked up through `orders` (and that order's payment
+    /// through `payments`).
+    #[must_use]
+    pub const fn new(
+        view: TicketView,
+        orders: Arc<DataLoader<OrderLoader>>,
+        payments: Arc<DataLoader<PaymentLoader>>,
+    ) -> Self {
+        Self {
+            view,
+            orders,
+            payments,
+        }
+    }
+}
 
 /// One message of a ticket.
 #[derive(Debug, Clone, SimpleObject)]
@@ -293,27 +315,44 @@ impl From<&TicketMessageView> for TicketMessage {
 impl Ticket {
     /// The ticket's id.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.view.id.to_string())
     }
 
     /// Whose ticket.
     async fn customer_id(&self) -> &str {
-        &self.0.customer_id
+        &self.view.customer_id
     }
 
     /// The order it is about, if any.
     async fn order_id(&self) -> Option<ID> {
-        self.0.order_id.map(|id| ID(id.to_string()))
+        self.view.order_id.map(|id| ID(id.to_string()))
+    }
+
+    /// The order it names, as `order(id)` would answer: null when there is none, or for a
+    /// customer when the order is another customer's.
+    async fn order(&self, ctx: &Context<'_>) -> Result<Option<Order>, async_graphql::Error> {
+        let Some(id) = self.view.order_id else {
+            return Ok(None);
+        };
+        let caller = caller_in(ctx, &super::query::STAFF_AND_CUSTOMERS, "orders").await?;
+        let order = self
+            .orders
+            .load_one(id)
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()).to_graphql())?;
+        Ok(order
+            .filter(|o| caller.actor.sees(&o.customer_id))
+            .map(|o| Order::new(o, Arc::clone(&self.payments))))
     }
 
     /// Its subject.
     async fn subject(&self) -> &str {
-        &self.0.subject
+        &self.view.subject
     }
 
     /// Its status.
     async fn status(&self) -> TicketStatus {
-        if self.0.status == "CLOSED" {
+        if self.view.status == "CLOSED" {
             TicketStatus::Closed
         } else {
             TicketStatus::Open
@@ -322,27 +361,27 @@ impl Ticket {
 
     /// The agent working it.
     async fn assignee(&self) -> Option<&str> {
-        self.0.assignee.as_deref()
+        self.view.assignee.as_deref()
     }
 
     /// The thread, oldest first.
     async fn messages(&self) -> Vec<TicketMessage> {
-        self.0.messages.iter().map(TicketMessage::from).collect()
+        self.view.messages.iter().map(TicketMessage::from).collect()
     }
 
     /// When it was opened (RFC 3339).
     async fn opened_at(&self) -> String {
-        time(self.0.opened_at)
+        time(self.view.opened_at)
     }
 
     /// When it was last closed (RFC 3339).
     async fn closed_at(&self) -> Option<String> {
-        self.0.closed_at.map(time)
+        self.view.closed_at.map(time)
     }
 
     /// How it was resolved.
     async fn resolution(&self) -> Option<&str> {
-        self.0.resolution.as_deref()
+        self.view.resolution.as_deref()
     }
 }
 

@@ -27,6 +27,7 @@ use projections::read;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::context::state;
+use super::order_loader::order_loader;
 use super::reads::{Order, Ticket, caller_in, internal, payment_loader, uuid};
 use crate::caller::Caller;
 use crate::error::ApiError;
@@ -168,7 +169,8 @@ impl Subscription {
     > {
         let caller = caller_in(ctx, &STAFF_AND_CUSTOMERS, "tickets").await?;
         let id = uuid("id", &id)?;
-        let pool = state(ctx)?.pool.clone();
+        let state = state(ctx)?.clone();
+        let pool = state.pool.clone();
         let current = read::ticket(&pool, id).await.map_err(|e| internal(&e))?;
         if let Some(ticket) = &current {
             authorize(&caller, &ticket.customer_id, "ticket")?;
@@ -184,7 +186,10 @@ impl Subscription {
             move |ticket| authorize(&caller, &ticket.customer_id, "ticket"),
             permit,
         );
-        Ok(futures::StreamExt::map(rows, |row| row.map(Ticket)))
+        // Fresh loaders per update: a cached order would hide its later changes.
+        Ok(futures::StreamExt::map(rows, move |row| {
+            row.map(|ticket| Ticket::new(ticket, order_loader(&state), payment_loader(&state)))
+        }))
     }
 
     /// Every event appended to the log from now on (operators, auditors), optionally of

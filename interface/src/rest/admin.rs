@@ -37,6 +37,16 @@ impl IntoResponses for AdminProblems {
     }
 }
 
+/// Refuses auditors (who run no commands, whatever they send) and then every role but
+/// operator: the check of an operator's state-changing endpoint.
+///
+/// # Errors
+/// [`ApiError::Forbidden`] for other roles.
+pub fn operator_command(caller: &Caller, what: &str) -> Result<(), ApiError> {
+    caller.actor.may_command()?;
+    operator_only(caller, what)
+}
+
 /// Refuses every role but operator.
 ///
 /// # Errors

@@ -1,7 +1,7 @@
 //! The REST API under `/api`, its OpenAPI 3.1 document (generated from the handlers) and
 //! the offline Swagger UI.
 
-mod admin;
+pub mod admin;
 pub mod command;
 pub mod dead_letters;
 pub mod history;
@@ -9,6 +9,7 @@ mod orders;
 mod problems;
 mod products;
 pub mod reads;
+mod rebuild;
 pub mod result;
 mod sku_path;
 mod tickets;
@@ -32,6 +33,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .merge(admin::router())
         .merge(dead_letters::router())
         .merge(history::router())
+        .merge(rebuild::router())
         .split_for_parts();
     api.info.title = "domainflow".into();
     api.info.version = env!("CARGO_PKG_VERSION").into();

@@ -165,6 +165,17 @@ pub async fn order(pool: &PgPool, id: Uuid) -> Result<Option<OrderView>, Error> 
     row.as_ref().map(order_row).transpose()
 }
 
+/// The orders among `ids` that exist (in no particular order): one query for a batch of
+/// nested lookups.
+///
+/// # Errors
+/// [`Error::Database`]; [`Error::Unexpected`] for a row that does not decode.
+pub async fn orders_by_id(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<OrderView>, Error> {
+    let sql = format!("SELECT {ORDER_COLUMNS} FROM rm_orders WHERE id = ANY($1)");
+    let rows = sqlx::query(&sql).bind(ids).fetch_all(pool).await?;
+    rows.iter().map(order_row).collect()
+}
+
 /// Up to `first` (at most [`MAX_PAGE`]) orders matching `filter`, newest first, after
 /// `after`.
 ///
