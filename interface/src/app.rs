@@ -102,15 +102,22 @@ impl Application {
         let (shutting_down, shutdown) = watch::channel(false);
         let commands = Commands::new(Arc::clone(&store), &config.repository);
         let saga = Saga::new(commands.clone(), &config.saga);
-        let saga_runner = config.saga.run.then(|| {
-            saga.spawn(
+        let saga_runner = if config.saga.run {
+            let runner = saga.start(
                 Arc::clone(&store),
                 pool.clone(),
                 Arc::clone(&commits),
                 config.saga.runner.clone(),
                 stopped.clone(),
+            );
+            Some(
+                runner
+                    .await
+                    .map_err(|e| ApiError::Internal(e.to_string()))?,
             )
-        });
+        } else {
+            None
+        };
         let state = AppState {
             commands: Arc::new(commands),
             auth: Arc::new(Authenticator::new(jwt, pool.clone())),

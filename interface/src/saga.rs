@@ -70,17 +70,21 @@ impl Saga {
         Self { fulfil, breaker }
     }
 
-    /// Spawns the runner; it ends when `shutdown` turns true.
-    #[must_use]
-    pub fn spawn(
+    /// Prepares the runner's starting point, then spawns it; it ends when `shutdown` turns
+    /// true.
+    ///
+    /// # Errors
+    /// When the database cannot be reached.
+    pub async fn start(
         &self,
         store: Arc<dyn EventStore>,
         pool: PgPool,
         wake: Arc<Notify>,
         options: RunnerOptions,
         shutdown: watch::Receiver<bool>,
-    ) -> JoinHandle<()> {
+    ) -> Result<JoinHandle<()>, projections::Error> {
         let runner = SagaRunner::new(store, pool, self.fulfil.clone(), wake, options);
-        tokio::spawn(runner.run(shutdown))
+        runner.prepare().await?;
+        Ok(tokio::spawn(runner.run(shutdown)))
     }
 }

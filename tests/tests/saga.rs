@@ -375,3 +375,47 @@ async fn an_order_for_a_product_nobody_registered_is_cancelled_as_out_of_stock()
     assert_eq!(levels(&app.product("MUG-1").await), (10, 0, 10));
     assert!(app.event_types("stock", "GHOST-1").await.is_empty());
 }
+
+#[tokio::test]
+async fn a_saga_started_on_a_database_with_history_leaves_earlier_orders_alone() {
+    // Orders placed while no saga ran (a database from before fulfilment existed) ...
+    let before = tests::spawn_app_without_saga().await;
+    before.register_product("OLD-1", 5).await;
+    let old = before
+        .place_order_paid_with("hal", &[("OLD-1", 1)], "tok_visa")
+        .await;
+
+    // ... are history to a saga that starts later on the same database: it begins at the
+    // end of the log. Orders placed from then on are fulfilled.
+    let secret = format!("test-secret-{}", uuid::Uuid::new_v4().simple()).into_bytes();
+    let config = interface::ServerConfig {
+        listen: ([127, 0, 0, 1], 0).into(),
+        database_url: before.db.url.clone(),
+        jwt_secret: secret.clone(),
+        limits: interface::HttpLimits::default(),
+        repository: application::RepositoryOptions::default(),
+        max_connections: 8,
+        saga: interface::SagaConfig::default(),
+    };
+    let server = interface::Application::build(config).await.unwrap();
+    let address = format!("http://127.0.0.1:{}", server.port());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(server.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    let same_database = tests::TestDatabase {
+        url: before.db.url.clone(),
+        pool: before.db.pool.clone(),
+    };
+    let after = TestApp::attach(address, same_database, &secret);
+    let new = after
+        .place_order_paid_with("hal", &[("OLD-1", 1)], "tok_visa")
+        .await;
+    assert_eq!(
+        after.settled_order(&new, SETTLE).await["status"],
+        "CONFIRMED"
+    );
+    assert_eq!(after.order(&old).await["status"], "PENDING");
+    assert_eq!(after.event_types("order", &old).await, ["OrderPlaced"]);
+    drop(stop);
+}

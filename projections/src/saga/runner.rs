@@ -100,6 +100,19 @@ impl SagaRunner {
         }
     }
 
+    /// Gives the saga its checkpoint if it has none: the end of the log (see
+    /// `start_at_the_head`). Call it before the server accepts commands, so that no order
+    /// placed through this process falls before the saga's starting point.
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub async fn prepare(&self) -> Result<(), Error> {
+        let mut conn = self.pool.acquire().await?;
+        start_at_the_head(&mut conn).await?;
+        checkpoint::load(&mut conn, NAME).await?;
+        Ok(())
+    }
+
     /// Runs until `shutdown` turns true. Errors (a lost connection, a database failure)
     /// are logged and the runner resumes from its checkpoint after a pause.
     #[tracing::instrument(skip_all, fields(saga = NAME))]
@@ -134,6 +147,7 @@ impl SagaRunner {
         conn: &mut PgConnection,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<(), Error> {
+        start_at_the_head(conn).await?;
         let mut position = checkpoint::load(conn, NAME).await?.position;
         let mut idle = self.options.min_poll;
         loop {
@@ -349,6 +363,24 @@ impl SagaRunner {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The first time the saga runs on a database, it starts at the end of the log: orders
+/// placed before it existed are history, not work (replaying them would act on orders that
+/// were settled another way). The end is taken below the oldest running transaction, so an
+/// event still being committed is not skipped. Later starts go on from the checkpoint.
+async fn start_at_the_head(conn: &mut PgConnection) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO projection_checkpoints (name, transaction_id, position)
+         SELECT $1, e.transaction_id, e.position FROM events e
+         WHERE e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+         ORDER BY e.transaction_id DESC, e.position DESC LIMIT 1
+         ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(NAME)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// What taking a step came to.
