@@ -1,7 +1,7 @@
 //! Actions the saga gave up on (`saga_dead_letters`): recorded, listed, and redriven by an
 //! operator.
 
-use application::saga::Fulfil;
+use application::saga::{Failure, Fulfil};
 use chrono::{DateTime, Utc};
 use domain::fulfilment::{Action, Phase};
 use serde_json::Value;
@@ -186,7 +186,16 @@ pub async fn redrive(pool: &PgPool, fulfil: &Fulfil, id: i64) -> Result<Redrive,
                 .unwrap_or(chrono::Duration::MAX);
         state::schedule_deadline(&mut tx, order, due).await?;
     }
-    let outcome = match carried.failed {
+    // A step found out during a redrive (a line whose product is not registered) is the
+    // runner's to take; the redrive cannot feed it to the saga, so it says so and the letter
+    // stays for the operator.
+    let failed = carried.failed.or_else(|| {
+        let step = carried.follow_ups.first()?;
+        let action = actions.get(action_index)?.clone();
+        let error = format!("the redrive found {step:?}; register the product and retry");
+        Some((action_index, action, Failure { error, attempts: 1 }))
+    });
+    let outcome = match failed {
         None => {
             sqlx::query("DELETE FROM saga_dead_letters WHERE id = $1")
                 .bind(id)

@@ -150,6 +150,7 @@ impl SagaRunner {
         start_at_the_head(conn).await?;
         let mut position = checkpoint::load(conn, NAME).await?.position;
         let mut idle = self.options.min_poll;
+        let mut deadlines_checked = tokio::time::Instant::now();
         loop {
             if *shutdown.borrow() {
                 return Ok(());
@@ -170,8 +171,12 @@ impl SagaRunner {
                 tx.commit().await?;
                 position = last.position;
             }
-            if caught_up {
+            // Deadlines fire once the log is read to its end, so that a payment answered in
+            // time is seen first; under a load that never lets the runner catch up they
+            // still fire, at least every `max_poll`.
+            if caught_up || deadlines_checked.elapsed() >= self.options.max_poll {
                 self.fire_deadlines().await?;
+                deadlines_checked = tokio::time::Instant::now();
             }
             if events.is_empty() {
                 tokio::select! {
