@@ -92,12 +92,16 @@ pub struct Fulfil {
 
 /// Domain refusals that mean "already done, or overtaken by a later change": the saga
 /// moves on, and the event that overtook it drives what happens next.
-const OVERTAKEN: [&str; 5] = [
+/// `NotRequested` (expiring a payment never requested) and `NothingSold` (returning stock
+/// never sold) mean there is nothing to undo.
+const OVERTAKEN: [&str; 7] = [
     "AlreadyCancelled",
     "AlreadyShipped",
     "AlreadyConfirmed",
     "AlreadySettled",
     "AlreadyRefunded",
+    "NotRequested",
+    "NothingSold",
 ];
 
 impl Fulfil {
@@ -280,6 +284,23 @@ impl Fulfil {
             }
         }?;
         Ok(Outcome::Done)
+    }
+
+    /// Whether the payment of `order` is still waiting for an answer (requested, or failed
+    /// for a passing reason). A deadline must not give up on a payment whose answer is in
+    /// the log but not yet taken in by the saga; when the store cannot be read, it is
+    /// taken as waiting and the deadline decides.
+    pub async fn payment_unsettled(&self, order: OrderId) -> bool {
+        match self.commands.payments().load(&order.to_string()).await {
+            Ok((payment, _)) => matches!(
+                payment.0.status(),
+                payment::Status::Requested | payment::Status::FailedTransiently
+            ),
+            Err(error) => {
+                tracing::warn!(%error, %order, "reading the payment for its deadline");
+                true
+            }
+        }
     }
 
     /// Whether product `sku` is registered.

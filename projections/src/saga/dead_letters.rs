@@ -181,9 +181,7 @@ pub async fn redrive(pool: &PgPool, fulfil: &Fulfil, id: i64) -> Result<Redrive,
     .await;
     let mut tx = pool.begin().await?;
     if carried.deadline {
-        let due = Utc::now()
-            + chrono::Duration::from_std(fulfil.options().payment_timeout)
-                .unwrap_or(chrono::Duration::MAX);
+        let due = state::due_in(fulfil.options().payment_timeout);
         state::schedule_deadline(&mut tx, order, due).await?;
     }
     // A step found out during a redrive (a line whose product is not registered) is the
@@ -204,7 +202,7 @@ pub async fn redrive(pool: &PgPool, fulfil: &Fulfil, id: i64) -> Result<Redrive,
             Redrive::Completed
         }
         Some((at, action, failure)) => {
-            let attempts: i32 = sqlx::query_scalar(
+            let attempts: Option<i32> = sqlx::query_scalar(
                 "UPDATE saga_dead_letters
                  SET action_index = $2, action = $3, error = $4,
                      attempts = attempts + $5, last_failed_at = now()
@@ -215,8 +213,10 @@ pub async fn redrive(pool: &PgPool, fulfil: &Fulfil, id: i64) -> Result<Redrive,
             .bind(act::describe(&action))
             .bind(&failure.error)
             .bind(i32::try_from(failure.attempts).unwrap_or(i32::MAX))
-            .fetch_one(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
+            // Another redrive of the same letter completed (and removed it) meanwhile.
+            let attempts = attempts.ok_or_else(|| not_found(id))?;
             Redrive::Failed {
                 error: failure.error,
                 attempts,

@@ -17,7 +17,6 @@ use std::time::Duration;
 use application::event_log::{Position, RecordedEvent};
 use application::saga::{Failure, Fulfil, step_of};
 use application::{EventStore, Upcasters, decode_recorded};
-use chrono::Utc;
 use domain::fulfilment::{Phase, Step};
 use serde_json::{Value, json};
 use sqlx::{Connection, PgConnection, PgPool};
@@ -325,9 +324,7 @@ impl SagaRunner {
         if advanced.phase.is_final() {
             state::clear_deadline(tx, saga.order).await?;
         } else if advanced.deadline {
-            let due = Utc::now()
-                + chrono::Duration::from_std(self.fulfil.options().payment_timeout)
-                    .unwrap_or(chrono::Duration::MAX);
+            let due = state::due_in(self.fulfil.options().payment_timeout);
             state::schedule_deadline(tx, saga.order, due).await?;
         }
         for (place, action, failure) in &advanced.dead_letters {
@@ -352,7 +349,10 @@ impl SagaRunner {
     async fn fire_deadline(&self, order: Uuid) -> Result<(), Error> {
         let mut saga = state::load(&mut *self.pool.acquire().await?, order).await?;
         let mut tx = match saga.as_mut() {
-            Some(saga) if saga.fold(saga.steps.len()).phase() == Phase::Paying => {
+            Some(saga)
+                if saga.fold(saga.steps.len()).phase() == Phase::Paying
+                    && self.fulfil.payment_unsettled(saga.order_id()).await =>
+            {
                 tracing::info!(%order, "payment deadline passed");
                 let advanced = self
                     .advance_saga(saga, Step::PaymentDeadlinePassed, None)
@@ -375,11 +375,13 @@ impl SagaRunner {
 /// were settled another way). The end is taken below the oldest running transaction, so an
 /// event still being committed is not skipped. Later starts go on from the checkpoint.
 async fn start_at_the_head(conn: &mut PgConnection) -> Result<(), Error> {
+    // Every event of a transaction below the oldest one running is at or before
+    // (xmin - 1, the largest position); every later event comes after it.
     sqlx::query(
         "INSERT INTO projection_checkpoints (name, transaction_id, position)
-         SELECT $1, e.transaction_id, e.position FROM events e
-         WHERE e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-         ORDER BY e.transaction_id DESC, e.position DESC LIMIT 1
+         VALUES ($1,
+                 ((pg_snapshot_xmin(pg_current_snapshot())::text::bigint - 1)::text)::xid8,
+                 9223372036854775807)
          ON CONFLICT (name) DO NOTHING",
     )
     .bind(NAME)

@@ -24,6 +24,12 @@ pub struct Saga {
 }
 
 impl Saga {
+    /// The order, as the domain names it.
+    #[must_use]
+    pub fn order_id(&self) -> domain::OrderId {
+        domain::OrderId::from_u128(self.order.as_u128())
+    }
+
     /// The policy state after the first `count` steps.
     #[must_use]
     pub fn fold(&self, count: usize) -> Fulfilment {
@@ -107,6 +113,16 @@ pub async fn save(conn: &mut PgConnection, saga: &Saga, phase: Phase) -> Result<
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// When a deadline of `timeout` from now falls due (the far future for a timeout too long
+/// to represent).
+#[must_use]
+pub fn due_in(timeout: std::time::Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(timeout)
+        .ok()
+        .and_then(|timeout| Utc::now().checked_add_signed(timeout))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// Starts the payment deadline of `order` (a deadline already running stays as it is).
