@@ -308,6 +308,17 @@ impl TestApp {
         .unwrap_or_else(|e| panic!("reading {stream_type}/{stream_id}: {e}"))
     }
 
+    /// How many orders the log records as placed.
+    ///
+    /// # Panics
+    /// When the event log cannot be read.
+    pub async fn orders_placed(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'OrderPlaced'")
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap_or_else(|e| panic!("counting orders: {e}"))
+    }
+
     /// How many events callers have recorded (the log without the events fulfilment
     /// appends on its own as orders are placed).
     ///

@@ -181,11 +181,7 @@ async fn place_order_places_refuses_a_lower_case_currency_and_rejects_a_duplicat
         "DuplicateSku",
     )
     .await;
-    let orders: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'OrderPlaced'")
-            .fetch_one(&app.db.pool)
-            .await
-            .unwrap();
+    let orders = app.orders_placed().await;
     assert_eq!(orders, 1);
 }
 

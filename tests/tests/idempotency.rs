@@ -8,9 +8,7 @@
 use application::Role;
 use futures::future::join_all;
 use serde_json::{Value, json};
-use tests::{
-    TestApp, body_json, command_result, graphql_data, header, problem, rejected, spawn_app,
-};
+use tests::{body_json, command_result, graphql_data, header, problem, rejected, spawn_app};
 
 fn order(quantity: u32) -> Value {
     json!({
@@ -18,13 +16,6 @@ fn order(quantity: u32) -> Value {
         "lines": [{ "sku": "MUG-1", "quantity": quantity, "unitPrice": "12.50" }],
         "paymentToken": "tok_visa",
     })
-}
-
-async fn order_events(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'OrderPlaced'")
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -64,7 +55,7 @@ async fn twenty_concurrent_requests_with_one_key_place_one_order_and_all_get_its
     .await
     .unwrap();
     assert_eq!(count, 1);
-    assert_eq!(order_events(&app).await, 1);
+    assert_eq!(app.orders_placed().await, 1);
 }
 
 #[tokio::test]
@@ -87,7 +78,7 @@ async fn the_same_key_with_another_request_is_an_idempotency_mismatch() {
     let other_path = app.post_with(&cancel, Some(&alice), json!({}), &key).await;
     problem(other_path, 422, "IDEMPOTENCY_MISMATCH").await;
 
-    assert_eq!(order_events(&app).await, 1);
+    assert_eq!(app.orders_placed().await, 1);
 }
 
 #[tokio::test]
@@ -162,7 +153,7 @@ async fn a_malformed_key_is_a_validation_problem() {
             .await;
         problem(response, 422, "VALIDATION").await;
     }
-    assert_eq!(order_events(&app).await, 0);
+    assert_eq!(app.orders_placed().await, 0);
 }
 
 const PLACE_ORDER: &str =
@@ -189,7 +180,7 @@ async fn a_graphql_mutation_repeated_with_its_key_places_one_order() {
 
     assert_eq!(answers[0], answers[1]);
     assert_eq!(answers[0], answers[2]);
-    assert_eq!(order_events(&app).await, 1);
+    assert_eq!(app.orders_placed().await, 1);
 }
 
 #[tokio::test]
@@ -218,7 +209,7 @@ async fn a_graphql_mutation_with_a_used_key_and_another_input_is_an_idempotency_
         .await;
 
     tests::graphql_error(response, "IDEMPOTENCY_MISMATCH").await;
-    assert_eq!(order_events(&app).await, 1);
+    assert_eq!(app.orders_placed().await, 1);
 }
 
 #[tokio::test]
@@ -238,5 +229,5 @@ async fn a_graphql_key_names_exactly_one_mutation_field() {
         .await;
 
     tests::graphql_error(response, "VALIDATION").await;
-    assert_eq!(order_events(&app).await, 0);
+    assert_eq!(app.orders_placed().await, 0);
 }

@@ -242,11 +242,7 @@ async fn a_rebuild_while_writes_arrive_misses_and_doubles_nothing_and_queries_ke
     // gives: an event lost or applied twice around the swap would show.
     assert_rebuild_matches_live(&app).await;
     let live = read_models(&app.db.pool).await;
-    let placed: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'OrderPlaced'")
-            .fetch_one(&app.db.pool)
-            .await
-            .unwrap();
+    let placed = app.orders_placed().await;
     assert_eq!(live["rm_orders"].len(), usize::try_from(placed).unwrap());
 }
 

@@ -603,11 +603,7 @@ async fn an_order_with_a_sku_on_two_lines_is_rejected_as_duplicate_sku() {
     )
     .await;
 
-    let orders: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'OrderPlaced'")
-            .fetch_one(&app.db.pool)
-            .await
-            .unwrap();
+    let orders = app.orders_placed().await;
     assert_eq!(orders, 0);
 }
 

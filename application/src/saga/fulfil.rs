@@ -152,21 +152,33 @@ impl Fulfil {
                 order,
                 quantity,
             } => {
-                if !self.registered(sku).await? {
-                    return Ok(Outcome::LineUnavailable(sku.clone()));
-                }
                 let command = stock::Command::Reserve {
                     order: *order,
                     quantity: *quantity,
                 };
-                self.send(
-                    c.stock(),
-                    sku.as_str(),
-                    command,
-                    &label("reserve", sku),
-                    cause,
-                )
-                .await
+                let metadata = metadata(cause, &label("reserve", sku));
+                let stock = c.stock();
+                // The reservation itself finds out whether the product exists (one load of
+                // the SKU's stream, not two).
+                let reserved = self
+                    .retrying(|| async {
+                        match stock
+                            .execute(sku.as_str(), command.clone(), &metadata)
+                            .await
+                        {
+                            Ok(_) => Ok(true),
+                            Err(Error::Rejected {
+                                rule: "NotRegistered",
+                                ..
+                            }) => Ok(false),
+                            Err(error) => Err(error),
+                        }
+                    })
+                    .await?;
+                if reserved == Some(false) {
+                    return Ok(Outcome::LineUnavailable(sku.clone()));
+                }
+                Ok(())
             }
             Action::RecordLineReserved { sku, .. } => {
                 let command = order::Command::RecordLineReserved { sku: sku.clone() };
@@ -301,13 +313,6 @@ impl Fulfil {
                 true
             }
         }
-    }
-
-    /// Whether product `sku` is registered.
-    async fn registered(&self, sku: &Sku) -> Result<bool, Failure> {
-        let stock = self.commands.stock();
-        let loaded = self.retrying(|| stock.load(sku.as_str())).await?;
-        Ok(loaded.is_some_and(|(_, version)| version > 0))
     }
 
     /// One charge attempt. A provider failure is recorded on the payment (the policy asks

@@ -156,7 +156,7 @@ pub async fn redrive(pool: &PgPool, fulfil: &Fulfil, id: i64) -> Result<Redrive,
     let overtaken = matches!(
         actions.get(action_index),
         Some(Action::ChargePayment { .. })
-    ) && saga.fold(saga.steps.len()).phase() != Phase::Paying;
+    ) && saga.current().phase() != Phase::Paying;
     if overtaken {
         // The payment was settled or given up since: there is nothing left to charge.
         sqlx::query("DELETE FROM saga_dead_letters WHERE id = $1")

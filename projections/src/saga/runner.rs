@@ -112,7 +112,7 @@ impl SagaRunner {
         Ok(())
     }
 
-    /// Runs until `shutdown` turns true. Errors (a lost connection, a database failure)
+    /// Runs until `shutdown` turns true; [`SagaRunner::prepare`] comes first. Errors (a lost connection, a database failure)
     /// are logged and the runner resumes from its checkpoint after a pause.
     #[tracing::instrument(skip_all, fields(saga = NAME))]
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
@@ -146,7 +146,6 @@ impl SagaRunner {
         conn: &mut PgConnection,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<(), Error> {
-        start_at_the_head(conn).await?;
         let mut position = checkpoint::load(conn, NAME).await?.position;
         let mut idle = self.options.min_poll;
         let mut deadlines_checked = tokio::time::Instant::now();
@@ -264,7 +263,6 @@ impl SagaRunner {
             };
             let advanced = self.advance_saga(saga, step, Some(event.event_id)).await;
             saga.position = event.position;
-            let event = &event;
             let cause = json!({
                 "eventId": event.event_id,
                 "position": event.position.token(),
@@ -283,7 +281,7 @@ impl SagaRunner {
     /// actions found out about); the saga keeps the steps. Answers the new phase, whether
     /// the deadline must start, and the dead letters to record.
     async fn advance_saga(&self, saga: &mut Saga, step: Step, causation: Option<Uuid>) -> Advanced {
-        let mut fulfilment = saga.fold(saga.steps.len());
+        let mut fulfilment = saga.current();
         let mut advanced = Advanced::default();
         let mut pending = vec![step];
         while let Some(step) = pending.pop() {
@@ -350,7 +348,7 @@ impl SagaRunner {
         let mut saga = state::load(&mut *self.pool.acquire().await?, order).await?;
         let mut tx = match saga.as_mut() {
             Some(saga)
-                if saga.fold(saga.steps.len()).phase() == Phase::Paying
+                if saga.current().phase() == Phase::Paying
                     && self.fulfil.payment_unsettled(saga.order_id()).await =>
             {
                 tracing::info!(%order, "payment deadline passed");

@@ -30,6 +30,12 @@ impl Saga {
         domain::OrderId::from_u128(self.order.as_u128())
     }
 
+    /// The policy state after every step taken so far.
+    #[must_use]
+    pub fn current(&self) -> Fulfilment {
+        self.fold(self.steps.len())
+    }
+
     /// The policy state after the first `count` steps.
     #[must_use]
     pub fn fold(&self, count: usize) -> Fulfilment {
