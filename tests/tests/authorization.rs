@@ -116,7 +116,13 @@ async fn prepare(app: &TestApp, command: Command, n: usize) -> Request {
             request("/api/orders".into(), body.clone(), 202, "placeOrder", body)
         }
         Command::CancelOrder => {
-            let order = app.place_order(CUSTOMER, "MUG-1", 1).await;
+            // Stock and a payment that never answers keep the order cancellable: fulfilment
+            // leaves it pending (until its 30 s deadline) instead of cancelling it first.
+            let sku = format!("CANCEL-{n}");
+            app.register_product(&sku, 1).await;
+            let order = app
+                .place_order_paid_with(CUSTOMER, &[(sku.as_str(), 1)], "tok_timeout")
+                .await;
             let input = json!({ "orderId": order });
             request(
                 format!("/api/orders/{order}/cancel"),
