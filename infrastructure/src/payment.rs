@@ -1,7 +1,10 @@
 //! The built-in simulated payment provider, which behaves like a card processor's test
 //! tokens: `tok_visa` approves, `tok_chargeDeclined` declines, `tok_timeout` never answers
-//! in time, `tok_flaky` fails twice per payment and then approves. Any other token is
-//! declined as an unknown payment method.
+//! in time, `tok_flaky` fails twice per payment and then approves. Two more act out what
+//! real networks do to a charge: `tok_captureTimeout` captures the money but the answer never
+//! arrives (the call times out), and `tok_lateApproval` times out and captures the money a
+//! moment later. Any other token is declined as an unknown payment method. A status look-up
+//! tells what the provider knows of a payment's charge.
 //!
 //! Like a real provider it is idempotent per payment: once a charge is answered, asking
 //! again for the same payment gives the same answer and charges nothing more.
@@ -11,7 +14,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use application::saga::{Charge, ChargeRequest, PaymentProvider, ProviderError};
+use std::sync::Arc;
+
+use application::saga::{Charge, ChargeRequest, ChargeStatus, PaymentProvider, ProviderError};
 use async_trait::async_trait;
 use domain::Money;
 use uuid::Uuid;
@@ -23,7 +28,7 @@ pub struct SimulatedProvider {
     answer_within: Duration,
     /// While true, every call fails as if the provider were down.
     outage: AtomicBool,
-    ledger: Mutex<Ledger>,
+    ledger: Arc<Mutex<Ledger>>,
 }
 
 #[derive(Debug, Default)]
@@ -40,7 +45,7 @@ impl SimulatedProvider {
         Self {
             answer_within,
             outage: AtomicBool::new(false),
-            ledger: Mutex::default(),
+            ledger: Arc::default(),
         }
     }
 
@@ -56,9 +61,7 @@ impl SimulatedProvider {
     }
 
     fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
-        self.ledger
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.ledger)
     }
 
     fn available(&self) -> Result<(), ProviderError> {
@@ -88,6 +91,23 @@ impl PaymentProvider for SimulatedProvider {
                 tokio::time::sleep(self.answer_within).await;
                 return Err(ProviderError::TimedOut);
             }
+            "tok_captureTimeout" => {
+                self.ledger()
+                    .answered
+                    .insert(request.payment, Charge::Approved);
+                tokio::time::sleep(self.answer_within).await;
+                return Err(ProviderError::TimedOut);
+            }
+            "tok_lateApproval" => {
+                let ledger = Arc::clone(&self.ledger);
+                let (payment, late_by) = (request.payment, self.answer_within * 2);
+                tokio::spawn(async move {
+                    tokio::time::sleep(late_by).await;
+                    lock(&ledger).answered.insert(payment, Charge::Approved);
+                });
+                tokio::time::sleep(self.answer_within).await;
+                return Err(ProviderError::TimedOut);
+            }
             "tok_flaky" => {
                 let calls = {
                     let mut ledger = self.ledger();
@@ -112,11 +132,28 @@ impl PaymentProvider for SimulatedProvider {
         Ok(answer)
     }
 
+    async fn status(&self, payment: Uuid) -> Result<ChargeStatus, ProviderError> {
+        self.available()?;
+        Ok(match self.ledger().answered.get(&payment) {
+            Some(Charge::Approved) => ChargeStatus::Captured,
+            Some(Charge::Declined { reason }) => ChargeStatus::Declined {
+                reason: reason.clone(),
+            },
+            None => ChargeStatus::NotCharged,
+        })
+    }
+
     async fn refund(&self, payment: Uuid, amount: Money) -> Result<(), ProviderError> {
         self.available()?;
         self.ledger().refunded.insert(payment, amount);
         Ok(())
     }
+}
+
+fn lock(ledger: &Mutex<Ledger>) -> std::sync::MutexGuard<'_, Ledger> {
+    ledger
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]
@@ -147,6 +184,32 @@ mod tests {
         assert_eq!(
             provider.charge(&request("tok_timeout")).await,
             Err(ProviderError::TimedOut)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_charge_whose_answer_is_lost_is_found_by_a_status_look_up() {
+        let provider = SimulatedProvider::new(Duration::from_millis(10));
+        let lost = request("tok_captureTimeout");
+        assert_eq!(
+            provider.status(lost.payment).await,
+            Ok(ChargeStatus::NotCharged)
+        );
+        assert_eq!(provider.charge(&lost).await, Err(ProviderError::TimedOut));
+        assert_eq!(
+            provider.status(lost.payment).await,
+            Ok(ChargeStatus::Captured)
+        );
+        let late = request("tok_lateApproval");
+        assert_eq!(provider.charge(&late).await, Err(ProviderError::TimedOut));
+        assert_eq!(
+            provider.status(late.payment).await,
+            Ok(ChargeStatus::NotCharged)
+        );
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        assert_eq!(
+            provider.status(late.payment).await,
+            Ok(ChargeStatus::Captured)
         );
     }
 

@@ -34,6 +34,9 @@ pub enum Error {
     /// Another worker advanced the checkpoint first: this worker's view is stale.
     #[error("the checkpoint of {0} moved under this worker")]
     CheckpointMoved(&'static str),
+    /// Another runner took over (its epoch is newer): this runner must stop acting.
+    #[error("another {0} runner took over; this one stops")]
+    Fenced(&'static str),
     /// A rebuild of this projection is already running (in this or another process).
     #[error("a rebuild of {0} is already running")]
     RebuildRunning(&'static str),

@@ -137,7 +137,10 @@ async fn stock_snapshot_and_tail_equal_full_replay() {
     commands.extend([
         stock::Command::Commit { order: order(1) },
         stock::Command::Release { order: order(2) },
-        stock::Command::Return { order: order(1) },
+        stock::Command::Return {
+            order: order(1),
+            quantity: qty(2),
+        },
         stock::Command::Restock { quantity: qty(7) },
         stock::Command::Commit { order: order(3) },
     ]);

@@ -1,8 +1,6 @@
 //! The stock adapter and the snapshot shape of a SKU's stock.
 
-use std::collections::BTreeMap;
-
-use domain::stock::{self, Allocation, Parts, ProductParts, Stock};
+use domain::stock::{self, Parts, ProductParts, Stock};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
@@ -11,18 +9,20 @@ use super::{adapter, read_snapshot};
 use crate::Error;
 use crate::schema::wire;
 
-/// The version of [`StockSnapshotV1`].
-pub const SNAPSHOT_SCHEMA: i32 = 1;
+/// The version of [`StockSnapshotV2`]. Version 1 kept every order that ever touched the SKU;
+/// its snapshots are no longer read (the stream is folded from its events instead, and a
+/// version 2 snapshot is written).
+pub const SNAPSHOT_SCHEMA: i32 = 2;
 
-/// A stock state as stored in a snapshot, version 1.
+/// A stock state as stored in a snapshot, version 2: only the open reservations.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct StockSnapshotV1 {
+struct StockSnapshotV2 {
     product: Option<ProductV1>,
     on_hand: u32,
     reserved: u32,
     low: bool,
-    allocations: Vec<AllocationV1>,
+    reservations: Vec<ReservationV2>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -33,29 +33,17 @@ struct ProductV1 {
     low_stock_threshold: u32,
 }
 
-/// Where one order stands with the SKU; `quantity` is absent for `REJECTED` only.
+/// The units one order holds.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct AllocationV1 {
+struct ReservationV2 {
     order_id: Uuid,
-    state: AllocationStateV1,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    quantity: Option<u32>,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-enum AllocationStateV1 {
-    Reserved,
-    Rejected,
-    Released,
-    Sold,
-    Returned,
+    quantity: u32,
 }
 
 fn snapshot(state: &Stock) -> Value {
     let parts = state.to_parts();
-    wire::to_json(&StockSnapshotV1 {
+    wire::to_json(&StockSnapshotV2 {
         product: parts.product.map(|p| ProductV1 {
             sku: p.sku.to_string(),
             name: p.name,
@@ -64,29 +52,19 @@ fn snapshot(state: &Stock) -> Value {
         on_hand: parts.on_hand,
         reserved: parts.reserved,
         low: parts.low,
-        allocations: parts
-            .allocations
+        reservations: parts
+            .reservations
             .into_iter()
-            .map(|(order, allocation)| {
-                let (state, quantity) = match allocation {
-                    Allocation::Reserved(q) => (AllocationStateV1::Reserved, Some(q)),
-                    Allocation::Rejected => (AllocationStateV1::Rejected, None),
-                    Allocation::Released(q) => (AllocationStateV1::Released, Some(q)),
-                    Allocation::Sold(q) => (AllocationStateV1::Sold, Some(q)),
-                    Allocation::Returned(q) => (AllocationStateV1::Returned, Some(q)),
-                };
-                AllocationV1 {
-                    order_id: wire::order_uuid(order),
-                    state,
-                    quantity: quantity.map(domain::Quantity::get),
-                }
+            .map(|(order, quantity)| ReservationV2 {
+                order_id: wire::order_uuid(order),
+                quantity: quantity.get(),
             })
             .collect(),
     })
 }
 
 fn restore(snapshot: Value) -> Result<Stock, Error> {
-    let s: StockSnapshotV1 = read_snapshot("stock", snapshot)?;
+    let s: StockSnapshotV2 = read_snapshot("stock", snapshot)?;
     let product = match s.product {
         Some(p) => Some(ProductParts {
             sku: wire::sku(&p.sku)?,
@@ -95,37 +73,18 @@ fn restore(snapshot: Value) -> Result<Stock, Error> {
         }),
         None => None,
     };
-    let allocations = s
-        .allocations
+    let reservations = s
+        .reservations
         .into_iter()
-        .map(|a| Ok((wire::order_id(a.order_id), allocation(&a)?)))
-        .collect::<Result<BTreeMap<_, _>, Error>>()?;
+        .map(|r| Ok((wire::order_id(r.order_id), wire::quantity(r.quantity)?)))
+        .collect::<Result<_, Error>>()?;
     Ok(Stock::from_parts(Parts {
         product,
         on_hand: s.on_hand,
         reserved: s.reserved,
         low: s.low,
-        allocations,
+        reservations,
     }))
-}
-
-fn allocation(stored: &AllocationV1) -> Result<Allocation, Error> {
-    let quantity = || {
-        let units = stored.quantity.ok_or_else(|| {
-            Error::Schema(format!(
-                "stock snapshot: the allocation of order {} has no quantity",
-                stored.order_id
-            ))
-        })?;
-        wire::quantity(units)
-    };
-    Ok(match stored.state {
-        AllocationStateV1::Reserved => Allocation::Reserved(quantity()?),
-        AllocationStateV1::Rejected => Allocation::Rejected,
-        AllocationStateV1::Released => Allocation::Released(quantity()?),
-        AllocationStateV1::Sold => Allocation::Sold(quantity()?),
-        AllocationStateV1::Returned => Allocation::Returned(quantity()?),
-    })
 }
 
 adapter! {

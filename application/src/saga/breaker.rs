@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use domain::Money;
 use uuid::Uuid;
 
-use super::provider::{Charge, ChargeRequest, PaymentProvider, ProviderError};
+use super::provider::{Charge, ChargeRequest, ChargeStatus, PaymentProvider, ProviderError};
 
 /// Where a breaker stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,17 +78,24 @@ impl CircuitBreaker {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Whether a call may go through now (and, half-open, marks the probe as taken).
-    fn admit(&self) -> Result<(), ProviderError> {
+    /// Whether a call may go through now (and, half-open, marks the probe as taken: the
+    /// permit hands the probe back if the call is dropped before its outcome is counted).
+    fn admit(&self) -> Result<Permit<'_>, ProviderError> {
         let mut inner = self.lock();
         match &*inner {
-            Inner::Closed { .. } => Ok(()),
+            Inner::Closed { .. } => Ok(Permit {
+                breaker: self,
+                probe: false,
+            }),
             Inner::Open { until } if Instant::now() < *until => Err(ProviderError::CircuitOpen(
                 until.saturating_duration_since(Instant::now()),
             )),
             Inner::Open { .. } | Inner::HalfOpen { probing: false } => {
                 *inner = Inner::HalfOpen { probing: true };
-                Ok(())
+                Ok(Permit {
+                    breaker: self,
+                    probe: true,
+                })
             }
             // Someone else's probe is on its way: ask again shortly.
             Inner::HalfOpen { probing: true } => Err(ProviderError::CircuitOpen(
@@ -100,7 +107,8 @@ impl CircuitBreaker {
     /// Counts an outcome. Only failures of the provider itself count against it: a call
     /// that got no answer in time says nothing certain (the charge may have gone through),
     /// and a card's own timeout must not stop everyone else's payments.
-    fn record<T>(&self, outcome: &Result<T, ProviderError>) {
+    fn record<T>(&self, mut permit: Permit<'_>, outcome: &Result<T, ProviderError>) {
+        permit.probe = false;
         let mut inner = self.lock();
         match (outcome, &*inner) {
             (Ok(_), _) => *inner = Inner::Closed { failures: 0 },
@@ -123,19 +131,44 @@ impl CircuitBreaker {
     }
 }
 
+/// A call let through. A probe whose call is dropped unanswered (its caller went away)
+/// hands the probe back, so the next call can probe instead of waiting forever.
+struct Permit<'a> {
+    breaker: &'a CircuitBreaker,
+    probe: bool,
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        if self.probe {
+            let mut inner = self.breaker.lock();
+            if let Inner::HalfOpen { probing: true } = &*inner {
+                *inner = Inner::HalfOpen { probing: false };
+            }
+        }
+    }
+}
+
 #[async_trait]
 impl PaymentProvider for CircuitBreaker {
     async fn charge(&self, request: &ChargeRequest) -> Result<Charge, ProviderError> {
-        self.admit()?;
+        let permit = self.admit()?;
         let outcome = self.provider.charge(request).await;
-        self.record(&outcome);
+        self.record(permit, &outcome);
+        outcome
+    }
+
+    async fn status(&self, payment: Uuid) -> Result<ChargeStatus, ProviderError> {
+        let permit = self.admit()?;
+        let outcome = self.provider.status(payment).await;
+        self.record(permit, &outcome);
         outcome
     }
 
     async fn refund(&self, payment: Uuid, amount: Money) -> Result<(), ProviderError> {
-        self.admit()?;
+        let permit = self.admit()?;
         let outcome = self.provider.refund(payment, amount).await;
-        self.record(&outcome);
+        self.record(permit, &outcome);
         outcome
     }
 }
@@ -151,6 +184,7 @@ mod tests {
     #[derive(Debug, Default)]
     struct Switch {
         down: AtomicBool,
+        hang: AtomicBool,
         calls: AtomicU32,
     }
 
@@ -158,11 +192,18 @@ mod tests {
     impl PaymentProvider for Switch {
         async fn charge(&self, _: &ChargeRequest) -> Result<Charge, ProviderError> {
             self.calls.fetch_add(1, Ordering::SeqCst);
+            if self.hang.load(Ordering::SeqCst) {
+                std::future::pending::<()>().await;
+            }
             if self.down.load(Ordering::SeqCst) {
                 Err(ProviderError::Unavailable("down".into()))
             } else {
                 Ok(Charge::Approved)
             }
+        }
+
+        async fn status(&self, _: Uuid) -> Result<ChargeStatus, ProviderError> {
+            Ok(ChargeStatus::NotCharged)
         }
 
         async fn refund(&self, _: Uuid, _: Money) -> Result<(), ProviderError> {
@@ -214,5 +255,23 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(30)).await;
         assert!(breaker.charge(&request()).await.is_err());
         assert_eq!(breaker.state(), BreakerState::Open);
+    }
+
+    #[tokio::test]
+    async fn a_probe_whose_caller_went_away_lets_the_next_call_probe() {
+        let switch = Arc::new(Switch::default());
+        let breaker = CircuitBreaker::new(switch.clone(), 1, Duration::from_millis(20));
+        switch.down.store(true, Ordering::SeqCst);
+        assert!(breaker.charge(&request()).await.is_err());
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        switch.hang.store(true, Ordering::SeqCst);
+        let dropped =
+            tokio::time::timeout(Duration::from_millis(20), breaker.charge(&request())).await;
+        assert!(dropped.is_err(), "the probe hangs and its caller gives up");
+        switch.hang.store(false, Ordering::SeqCst);
+        switch.down.store(false, Ordering::SeqCst);
+        assert_eq!(breaker.charge(&request()).await, Ok(Charge::Approved));
+        assert_eq!(breaker.state(), BreakerState::Closed);
+        assert_eq!(switch.calls.load(Ordering::SeqCst), 3);
     }
 }

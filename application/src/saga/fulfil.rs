@@ -12,7 +12,7 @@ use domain::{OrderId, Sku, order, payment, stock, ticket};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::provider::{Charge, ChargeRequest, PaymentProvider, ProviderError};
+use super::provider::{Charge, ChargeRequest, ChargeStatus, PaymentProvider, ProviderError};
 use crate::backoff::Backoff;
 use crate::commands::now;
 use crate::event_log::CommandMetadata;
@@ -31,6 +31,9 @@ pub struct SagaOptions {
     /// How long a payment may take to settle before the order is cancelled with
     /// `PAYMENT_TIMEOUT`.
     pub payment_timeout: Duration,
+    /// The longest one call to the payment provider may take before it counts as timed
+    /// out (the call is dropped), so that no provider call outlives the payment deadline.
+    pub provider_call_timeout: Duration,
 }
 
 impl Default for SagaOptions {
@@ -43,6 +46,7 @@ impl Default for SagaOptions {
                 cap: Duration::from_secs(5),
             },
             payment_timeout: Duration::from_secs(30),
+            provider_call_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -72,6 +76,17 @@ pub enum Outcome {
     LineUnavailable(Sku),
 }
 
+/// What asking the provider about a charge came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reconciled {
+    /// The provider captured or declined it, and that is now recorded on the payment.
+    Recorded,
+    /// Nothing was charged.
+    NotCharged,
+    /// The provider is still processing it.
+    Pending,
+}
+
 /// An action the saga gave up on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
@@ -92,8 +107,9 @@ pub struct Fulfil {
 
 /// Domain refusals that mean "already done, or overtaken by a later change": the saga
 /// moves on, and the event that overtook it drives what happens next.
-/// `NotRequested` (expiring a payment never requested) and `NothingSold` (returning stock
-/// never sold) mean there is nothing to undo.
+/// `NotRequested` (expiring a payment never requested) means there is nothing to undo;
+/// `NothingReserved` (committing a reservation released meanwhile) means the order was
+/// given up before the sale.
 const OVERTAKEN: [&str; 7] = [
     "AlreadyCancelled",
     "AlreadyShipped",
@@ -101,7 +117,7 @@ const OVERTAKEN: [&str; 7] = [
     "AlreadySettled",
     "AlreadyRefunded",
     "NotRequested",
-    "NothingSold",
+    "NothingReserved",
 ];
 
 impl Fulfil {
@@ -253,14 +269,17 @@ impl Fulfil {
                 self.send(c.orders(), &order_id, command, "cancel", cause)
                     .await
             }
-            Action::ExpirePayment { .. } => {
-                let command = payment::Command::Expire;
-                self.send(c.payments(), &order_id, command, "expire-payment", cause)
-                    .await
-            }
+            Action::ExpirePayment { .. } => self.expire(cause).await,
             Action::RefundPayment { .. } => self.refund(cause).await,
-            Action::ReturnStock { sku, order } => {
-                let command = stock::Command::Return { order: *order };
+            Action::ReturnStock {
+                sku,
+                order,
+                quantity,
+            } => {
+                let command = stock::Command::Return {
+                    order: *order,
+                    quantity: *quantity,
+                };
                 self.send(
                     c.stock(),
                     sku.as_str(),
@@ -306,7 +325,9 @@ impl Fulfil {
         match self.commands.payments().load(&order.to_string()).await {
             Ok((payment, _)) => matches!(
                 payment.0.status(),
-                payment::Status::Requested | payment::Status::FailedTransiently
+                payment::Status::NotRequested
+                    | payment::Status::Requested
+                    | payment::Status::FailedTransiently
             ),
             Err(error) => {
                 tracing::warn!(%error, %order, "reading the payment for its deadline");
@@ -382,7 +403,7 @@ impl Fulfil {
     ) -> Result<Charge, ProviderError> {
         let started = tokio::time::Instant::now();
         loop {
-            match self.provider.charge(request).await {
+            match self.call_provider(self.provider.charge(request)).await {
                 Err(ProviderError::CircuitOpen(wait))
                     if started.elapsed() + wait < self.options.payment_timeout =>
                 {
@@ -391,6 +412,94 @@ impl Fulfil {
                 other => return other,
             }
         }
+    }
+
+    /// Asks the provider what became of the order's charge and records a capture or a
+    /// decline it knows of. Asked before the deadline gives
+    /// up on a payment, and by an operator's redrive of a charge the order has moved past.
+    ///
+    /// # Errors
+    /// A [`Failure`] when the provider cannot be asked or the answer cannot be recorded.
+    pub async fn reconcile_charge(&self, cause: &Cause) -> Result<Reconciled, Failure> {
+        match self.charge_status(cause).await? {
+            ChargeStatus::Captured => {
+                self.record_found(cause, payment::Command::RecordAuthorized)
+                    .await?;
+                Ok(Reconciled::Recorded)
+            }
+            ChargeStatus::Declined { reason } => {
+                self.record_found(cause, payment::Command::RecordDeclined { reason })
+                    .await?;
+                Ok(Reconciled::Recorded)
+            }
+            ChargeStatus::NotCharged => Ok(Reconciled::NotCharged),
+            ChargeStatus::Pending => Ok(Reconciled::Pending),
+        }
+    }
+
+    /// Gives up on the payment, unless the provider says the money was captured (then the
+    /// capture is recorded, and the policy refunds it) or declined. A charge still being
+    /// processed is not given up: the action fails and is tried again.
+    async fn expire(&self, cause: &Cause) -> Result<(), Failure> {
+        match self.charge_status(cause).await? {
+            ChargeStatus::Captured => {
+                self.record_found(cause, payment::Command::RecordAuthorized)
+                    .await
+            }
+            ChargeStatus::Declined { reason } => {
+                self.record_found(cause, payment::Command::RecordDeclined { reason })
+                    .await
+            }
+            ChargeStatus::NotCharged => {
+                let order_id = cause.order.to_string();
+                let payments = self.commands.payments();
+                let command = payment::Command::Expire;
+                self.send(payments, &order_id, command, "expire-payment", cause)
+                    .await
+            }
+            ChargeStatus::Pending => Err(Failure {
+                error: "the payment provider is still processing the charge".into(),
+                attempts: 1,
+            }),
+        }
+    }
+
+    /// The provider's answer to a status look-up of the order's payment, with retries.
+    async fn charge_status(&self, cause: &Cause) -> Result<ChargeStatus, Failure> {
+        let payment = Uuid::from_u128(cause.order.as_u128());
+        let status = self
+            .retrying(|| async {
+                self.call_provider(self.provider.status(payment))
+                    .await
+                    .map_err(|e| Error::Infrastructure(e.to_string()))
+            })
+            .await?;
+        status.ok_or_else(|| Failure {
+            error: "the payment provider's status look-up gave no answer".into(),
+            attempts: self.options.max_command_attempts,
+        })
+    }
+
+    async fn record_found(&self, cause: &Cause, command: payment::Command) -> Result<(), Failure> {
+        let order_id = cause.order.to_string();
+        self.send(
+            self.commands.payments(),
+            &order_id,
+            command,
+            "charge-found",
+            cause,
+        )
+        .await
+    }
+
+    /// Runs one provider call, giving up on it (dropping it) after the call timeout.
+    async fn call_provider<T>(
+        &self,
+        call: impl Future<Output = Result<T, ProviderError>>,
+    ) -> Result<T, ProviderError> {
+        tokio::time::timeout(self.options.provider_call_timeout, call)
+            .await
+            .unwrap_or(Err(ProviderError::TimedOut))
     }
 
     /// Pays back at the provider, then records the refund.
@@ -411,8 +520,7 @@ impl Fulfil {
         };
         let payment = Uuid::from_u128(cause.order.as_u128());
         self.retrying(|| async {
-            self.provider
-                .refund(payment, amount)
+            self.call_provider(self.provider.refund(payment, amount))
                 .await
                 .map_err(|e| Error::Infrastructure(e.to_string()))
         })
@@ -513,8 +621,9 @@ fn ticket_message(order: OrderId, reason: CancellationReason) -> String {
         CancellationReason::CustomerRequest => "it was cancelled",
     };
     format!(
-        "Order {order} was cancelled because {why}. Nothing was charged and the items were \
-         put back on sale. Reply here if you would like help placing it again."
+        "Order {order} was cancelled because {why}. The items were put back on sale, and \
+         any amount charged for it is refunded. Reply here if you would like help placing it \
+         again."
     )
 }
 

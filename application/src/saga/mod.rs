@@ -14,7 +14,7 @@ mod record;
 mod steps;
 
 pub use breaker::{BreakerState, CircuitBreaker};
-pub use fulfil::{Cause, Failure, Fulfil, Outcome, SagaOptions, command_id};
-pub use provider::{Charge, ChargeRequest, PaymentProvider, ProviderError};
+pub use fulfil::{Cause, Failure, Fulfil, Outcome, Reconciled, SagaOptions, command_id};
+pub use provider::{Charge, ChargeRequest, ChargeStatus, PaymentProvider, ProviderError};
 pub use record::StepRecord;
 pub use steps::step_of;

@@ -28,6 +28,23 @@ pub enum Charge {
     },
 }
 
+/// What the provider knows of one payment's charge, as a status look-up answers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChargeStatus {
+    /// No charge was captured for the payment, and none is under way: giving up on it is
+    /// safe.
+    NotCharged,
+    /// A charge is still being processed; its outcome is not known yet.
+    Pending,
+    /// The money was captured (and may have been refunded since).
+    Captured,
+    /// The charge was declined.
+    Declined {
+        /// The provider's reason.
+        reason: String,
+    },
+}
+
 /// Why a call to the provider did not produce an answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProviderError {
@@ -52,6 +69,13 @@ pub trait PaymentProvider: Send + Sync + std::fmt::Debug {
     /// [`ProviderError::Unavailable`] for a passing failure; [`ProviderError::TimedOut`]
     /// when the outcome is unknown.
     async fn charge(&self, request: &ChargeRequest) -> Result<Charge, ProviderError>;
+
+    /// What became of the charge of `payment`: asked before the saga gives up on a payment
+    /// or an operator's redrive discards a charge, so that captured money is never lost.
+    ///
+    /// # Errors
+    /// As [`PaymentProvider::charge`].
+    async fn status(&self, payment: Uuid) -> Result<ChargeStatus, ProviderError>;
 
     /// Pays back what `payment` captured, idempotent per payment.
     ///

@@ -41,6 +41,11 @@ pub enum StepRecord {
         /// The line.
         sku: String,
     },
+    /// [`Step::StockCommitted`].
+    StockCommitted {
+        /// The line.
+        sku: String,
+    },
     /// [`Step::PaymentRequested`].
     PaymentRequested,
     /// [`Step::PaymentFailed`].
@@ -89,6 +94,9 @@ impl From<&Step> for StepRecord {
             Step::StockRejected { sku } => Self::StockRejected {
                 sku: sku.as_str().to_owned(),
             },
+            Step::StockCommitted { sku } => Self::StockCommitted {
+                sku: sku.as_str().to_owned(),
+            },
             Step::PaymentRequested => Self::PaymentRequested,
             Step::PaymentFailed { attempt } => Self::PaymentFailed { attempt: *attempt },
             Step::PaymentAuthorized => Self::PaymentAuthorized,
@@ -130,6 +138,9 @@ impl TryFrom<StepRecord> for Step {
             StepRecord::StockRejected { sku } => Self::StockRejected {
                 sku: wire::sku(&sku)?,
             },
+            StepRecord::StockCommitted { sku } => Self::StockCommitted {
+                sku: wire::sku(&sku)?,
+            },
             StepRecord::PaymentRequested => Self::PaymentRequested,
             StepRecord::PaymentFailed { attempt } => Self::PaymentFailed { attempt },
             StepRecord::PaymentAuthorized => Self::PaymentAuthorized,
@@ -163,6 +174,9 @@ mod tests {
                 sku: Sku::parse("MUG-1").unwrap(),
             },
             Step::StockRejected {
+                sku: Sku::parse("MUG-1").unwrap(),
+            },
+            Step::StockCommitted {
                 sku: Sku::parse("MUG-1").unwrap(),
             },
             Step::PaymentRequested,

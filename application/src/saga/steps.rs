@@ -20,6 +20,9 @@ pub fn step_of(event: &DomainEvent, stream_id: &str) -> Option<(OrderId, Step)> 
                 stock::Event::ReservationRejected { order, .. } => {
                     Some((*order, Step::StockRejected { sku }))
                 }
+                stock::Event::Committed { order, .. } => {
+                    Some((*order, Step::StockCommitted { sku }))
+                }
                 _ => None,
             }
         }

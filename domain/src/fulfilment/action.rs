@@ -77,7 +77,8 @@ pub enum Action {
         /// Why.
         reason: CancellationReason,
     },
-    /// Give up on the payment.
+    /// Give up on the payment, after asking the provider what became of the charge (and
+    /// recording the capture instead, when there was one).
     ExpirePayment {
         /// The order.
         order: OrderId,
@@ -93,6 +94,8 @@ pub enum Action {
         sku: Sku,
         /// The order.
         order: OrderId,
+        /// The units it bought.
+        quantity: Quantity,
     },
     /// Open a support ticket for the customer about the order.
     OpenTicket {

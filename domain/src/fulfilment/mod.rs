@@ -78,6 +78,7 @@ impl Fulfilment {
             Step::Placed { .. } => vec![],
             Step::StockReserved { sku } => self.on_reserved(order, sku),
             Step::StockRejected { sku } => self.on_rejected(order, &sku),
+            Step::StockCommitted { sku } => self.on_committed(order, sku),
             Step::PaymentRequested => self.on_payment_requested(order),
             Step::PaymentFailed { attempt } => self.on_payment_failed(order, attempt),
             Step::PaymentAuthorized => self.on_authorized(order),
@@ -91,6 +92,13 @@ impl Fulfilment {
             Step::OrderConfirmed => {
                 if self.phase == Phase::Confirming {
                     self.phase = Phase::Confirmed;
+                    // The saga confirms only once every sale is in the log (sagas stored
+                    // before sales were steps of their own confirmed right after them).
+                    for line in self.lines.values_mut() {
+                        if line.state == LineState::Committing {
+                            line.state = LineState::Committed;
+                        }
+                    }
                 }
                 vec![]
             }
@@ -150,6 +158,9 @@ impl Fulfilment {
                 if self.lines.values().all(|l| l.state == LineState::Reserved) {
                     self.phase = Phase::Paying;
                     self.payment = PaymentState::Requested;
+                    // The clock starts with the request, so that an order whose payment
+                    // can never be requested or charged still reaches an outcome.
+                    actions.push(Action::ScheduleDeadline { order });
                     if let Some(facts) = &self.order {
                         actions.push(Action::RequestPayment {
                             order,
@@ -194,9 +205,7 @@ impl Fulfilment {
             return vec![];
         }
         self.payment = PaymentState::Charging;
-        let mut actions = self.charge(order);
-        actions.push(Action::ScheduleDeadline { order });
-        actions
+        self.charge(order)
     }
 
     fn on_payment_failed(&mut self, order: OrderId, attempt: u32) -> Vec<Action> {
@@ -228,14 +237,15 @@ impl Fulfilment {
                 self.payment = PaymentState::Succeeded;
                 self.phase = Phase::Confirming;
                 let mut actions = vec![Action::RecordPaymentSucceeded { order }];
+                // A line counts as sold once its commit is in the log; the order is
+                // confirmed when every line's is.
                 for (sku, line) in &mut self.lines {
-                    line.state = LineState::Committed;
+                    line.state = LineState::Committing;
                     actions.push(Action::CommitStock {
                         sku: sku.clone(),
                         order,
                     });
                 }
-                actions.push(Action::ConfirmOrder { order });
                 actions
             }
             // The money arrived after the order was given up: pay it back.
@@ -245,6 +255,34 @@ impl Fulfilment {
             ) => {
                 self.payment = PaymentState::Refunded;
                 vec![Action::RefundPayment { order }]
+            }
+            _ => vec![],
+        }
+    }
+
+    fn on_committed(&mut self, order: OrderId, sku: Sku) -> Vec<Action> {
+        let phase = self.phase;
+        let Some(line) = self.lines.get_mut(&sku) else {
+            return vec![];
+        };
+        match (phase, line.state) {
+            (Phase::Confirming, LineState::Committing) => {
+                line.state = LineState::Committed;
+                if self.lines.values().all(|l| l.state == LineState::Committed) {
+                    vec![Action::ConfirmOrder { order }]
+                } else {
+                    vec![]
+                }
+            }
+            // The sale landed after the order was given up (its release found nothing
+            // left to release): put the units back.
+            (Phase::Cancelled(_), LineState::Committing | LineState::Released) => {
+                line.state = LineState::Returned;
+                vec![Action::ReturnStock {
+                    sku,
+                    order,
+                    quantity: line.quantity,
+                }]
             }
             _ => vec![],
         }
@@ -261,14 +299,7 @@ impl Fulfilment {
             return vec![];
         }
         self.phase = Phase::Cancelled(reason);
-        let mut actions = Vec::new();
-        if reason == CancellationReason::PaymentTimeout {
-            self.payment = PaymentState::Expired;
-            actions.push(Action::ExpirePayment { order });
-        } else {
-            self.payment = PaymentState::Declined;
-        }
-        actions.extend(self.release_reserved(order));
+        let mut actions = self.release_reserved(order);
         actions.push(Action::CancelOrder { order, reason });
         if let Some(facts) = &self.order {
             actions.push(Action::OpenTicket {
@@ -276,6 +307,14 @@ impl Fulfilment {
                 order,
                 reason,
             });
+        }
+        // Last: giving up the payment asks the provider first, which may be down; the
+        // order's outcome and its stock do not wait for it.
+        if reason == CancellationReason::PaymentTimeout {
+            self.payment = PaymentState::Expired;
+            actions.push(Action::ExpirePayment { order });
+        } else {
+            self.payment = PaymentState::Declined;
         }
         actions
     }
@@ -291,7 +330,33 @@ impl Fulfilment {
             return vec![];
         }
         self.phase = Phase::Cancelled(reason);
+        // Stock first: it does not depend on the payment provider being reachable.
         let mut actions = Vec::new();
+        for (sku, line) in &mut self.lines {
+            match line.state {
+                LineState::Committed => {
+                    line.state = LineState::Returned;
+                    actions.push(Action::ReturnStock {
+                        sku: sku.clone(),
+                        order,
+                        quantity: line.quantity,
+                    });
+                }
+                // A commit that is not in the log yet is refused once the reservation is
+                // released; if it landed first, its step returns the units.
+                LineState::Reserved | LineState::Committing => {
+                    line.state = LineState::Released;
+                    actions.push(Action::ReleaseStock {
+                        sku: sku.clone(),
+                        order,
+                    });
+                }
+                LineState::Requested
+                | LineState::Rejected
+                | LineState::Released
+                | LineState::Returned => {}
+            }
+        }
         match self.payment {
             PaymentState::Succeeded => {
                 self.payment = PaymentState::Refunded;
@@ -306,16 +371,6 @@ impl Fulfilment {
             | PaymentState::Expired
             | PaymentState::Refunded => {}
         }
-        for (sku, line) in &mut self.lines {
-            if line.state == LineState::Committed {
-                line.state = LineState::Returned;
-                actions.push(Action::ReturnStock {
-                    sku: sku.clone(),
-                    order,
-                });
-            }
-        }
-        actions.extend(self.release_reserved(order));
         actions
     }
 

@@ -59,6 +59,8 @@ pub enum LineState {
     Rejected,
     /// Reservation given back.
     Released,
+    /// Paid for; the sale is asked for but not in the log yet.
+    Committing,
     /// Sold.
     Committed,
     /// Sold units given back after a refund.

@@ -30,6 +30,11 @@ pub enum Step {
         /// The line.
         sku: Sku,
     },
+    /// A line's reservation became a sale.
+    StockCommitted {
+        /// The line.
+        sku: Sku,
+    },
     /// The payment request was recorded.
     PaymentRequested,
     /// An attempt to charge failed for a passing reason.

@@ -36,6 +36,31 @@ fn charge() -> Action {
     }
 }
 
+fn commit(s: &str) -> Action {
+    Action::CommitStock {
+        sku: sku(s),
+        order: ORDER,
+    }
+}
+
+fn committed(s: &str) -> Step {
+    Step::StockCommitted { sku: sku(s) }
+}
+
+fn give_back(s: &str, n: u32) -> Action {
+    Action::ReturnStock {
+        sku: sku(s),
+        order: ORDER,
+        quantity: Quantity::new(n).unwrap(),
+    }
+}
+
+fn cancelled_by_customer() -> Step {
+    Step::OrderCancelled {
+        reason: CancellationReason::CustomerRequest,
+    }
+}
+
 fn release(s: &str) -> Action {
     Action::ReleaseStock {
         sku: sku(s),
@@ -92,7 +117,7 @@ fn each_reservation_is_recorded_on_the_order() {
 }
 
 #[test]
-fn when_every_line_is_reserved_the_payment_is_requested() {
+fn when_every_line_is_reserved_the_payment_is_requested_under_a_deadline() {
     let mut saga = given([placed(), reserved("A")]);
     assert_eq!(
         saga.on(reserved("B")),
@@ -101,6 +126,7 @@ fn when_every_line_is_reserved_the_payment_is_requested() {
                 order: ORDER,
                 sku: sku("B")
             },
+            Action::ScheduleDeadline { order: ORDER },
             Action::RequestPayment {
                 order: ORDER,
                 amount: total(),
@@ -112,35 +138,49 @@ fn when_every_line_is_reserved_the_payment_is_requested() {
 }
 
 #[test]
-fn a_recorded_payment_request_is_charged_under_a_deadline() {
+fn a_recorded_payment_request_is_charged() {
     let mut saga = given([placed(), reserved("A"), reserved("B")]);
-    assert_eq!(
-        saga.on(Step::PaymentRequested),
-        vec![charge(), Action::ScheduleDeadline { order: ORDER }]
-    );
+    assert_eq!(saga.on(Step::PaymentRequested), vec![charge()]);
 }
 
 #[test]
-fn a_succeeded_payment_commits_every_line_and_confirms_the_order() {
+fn a_succeeded_payment_commits_every_line_and_confirms_once_every_sale_is_in_the_log() {
     let mut saga = given(paying());
     assert_eq!(
         saga.on(Step::PaymentAuthorized),
         vec![
             Action::RecordPaymentSucceeded { order: ORDER },
-            Action::CommitStock {
-                sku: sku("A"),
-                order: ORDER
-            },
-            Action::CommitStock {
-                sku: sku("B"),
-                order: ORDER
-            },
-            Action::ConfirmOrder { order: ORDER },
+            commit("A"),
+            commit("B"),
         ]
     );
+    assert_eq!(saga.on(committed("A")), vec![]);
+    assert_eq!(
+        saga.on(committed("B")),
+        vec![Action::ConfirmOrder { order: ORDER }]
+    );
+    assert_eq!(saga.on(committed("B")), vec![]);
     saga.on(Step::OrderConfirmed);
     assert_eq!(saga.phase(), Phase::Confirmed);
     assert!(saga.phase().is_final());
+}
+
+#[test]
+fn a_cancel_before_the_sale_is_in_the_log_releases_the_line() {
+    let mut steps = paying();
+    steps.extend([Step::PaymentAuthorized, committed("A")]);
+    let mut saga = given(steps);
+    assert_eq!(
+        saga.on(cancelled_by_customer()),
+        vec![
+            give_back("A", 2),
+            release("B"),
+            Action::RefundPayment { order: ORDER }
+        ]
+    );
+    // The sale of B landed after all (the release found nothing left): it goes back.
+    assert_eq!(saga.on(committed("B")), vec![give_back("B", 1)]);
+    assert_eq!(saga.on(committed("B")), vec![]);
 }
 
 #[test]
@@ -191,7 +231,6 @@ fn a_passed_deadline_gives_up_the_payment_and_compensates_as_for_a_decline() {
     assert_eq!(
         saga.on(Step::PaymentDeadlinePassed),
         vec![
-            Action::ExpirePayment { order: ORDER },
             release("A"),
             release("B"),
             Action::CancelOrder {
@@ -203,6 +242,7 @@ fn a_passed_deadline_gives_up_the_payment_and_compensates_as_for_a_decline() {
                 order: ORDER,
                 reason: CancellationReason::PaymentTimeout
             },
+            Action::ExpirePayment { order: ORDER },
         ]
     );
 }
@@ -225,22 +265,19 @@ fn a_transient_failure_is_charged_again_once_per_attempt() {
 #[test]
 fn a_customer_cancel_of_a_confirmed_order_refunds_and_returns_the_stock() {
     let mut steps = paying();
-    steps.extend([Step::PaymentAuthorized, Step::OrderConfirmed]);
+    steps.extend([
+        Step::PaymentAuthorized,
+        committed("A"),
+        committed("B"),
+        Step::OrderConfirmed,
+    ]);
     let mut saga = given(steps);
     assert_eq!(
-        saga.on(Step::OrderCancelled {
-            reason: CancellationReason::CustomerRequest
-        }),
+        saga.on(cancelled_by_customer()),
         vec![
+            give_back("A", 2),
+            give_back("B", 1),
             Action::RefundPayment { order: ORDER },
-            Action::ReturnStock {
-                sku: sku("A"),
-                order: ORDER
-            },
-            Action::ReturnStock {
-                sku: sku("B"),
-                order: ORDER
-            },
         ]
     );
     assert_eq!(
@@ -253,15 +290,25 @@ fn a_customer_cancel_of_a_confirmed_order_refunds_and_returns_the_stock() {
 fn a_customer_cancel_while_paying_releases_the_stock_and_gives_up_the_payment() {
     let mut saga = given(paying());
     assert_eq!(
-        saga.on(Step::OrderCancelled {
-            reason: CancellationReason::CustomerRequest
-        }),
+        saga.on(cancelled_by_customer()),
         vec![
-            Action::ExpirePayment { order: ORDER },
             release("A"),
-            release("B")
+            release("B"),
+            Action::ExpirePayment { order: ORDER },
         ]
     );
+}
+
+#[test]
+fn money_captured_after_the_deadline_is_refunded() {
+    let mut steps = paying();
+    steps.push(Step::PaymentDeadlinePassed);
+    let mut saga = given(steps);
+    assert_eq!(
+        saga.on(Step::PaymentAuthorized),
+        vec![Action::RefundPayment { order: ORDER }]
+    );
+    assert_eq!(saga.on(Step::PaymentAuthorized), vec![]);
 }
 
 #[test]
@@ -280,7 +327,12 @@ fn money_captured_after_the_order_was_given_up_is_refunded() {
 fn duplicate_or_late_steps_produce_no_duplicate_actions() {
     let history = {
         let mut steps = paying();
-        steps.extend([Step::PaymentAuthorized, Step::OrderConfirmed]);
+        steps.extend([
+            Step::PaymentAuthorized,
+            committed("A"),
+            committed("B"),
+            Step::OrderConfirmed,
+        ]);
         steps
     };
     let replayed: Vec<Step> = history.clone();

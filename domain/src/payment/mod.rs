@@ -116,7 +116,13 @@ impl Aggregate for Payment {
                 token,
             } => self.request(order, amount, &token),
             Command::RecordAuthorized => {
-                let requested = self.awaiting_answer()?;
+                // Money the provider captured after the payment was given up is still
+                // recorded: the record is what gets it refunded.
+                let requested = match (self.awaiting_answer(), &self.requested, self.status) {
+                    (Ok(requested), _, _) => requested,
+                    (Err(_), Some(requested), Status::Expired) => requested,
+                    (Err(error), _, _) => return Err(error),
+                };
                 Ok(vec![Event::Authorized {
                     amount: requested.amount,
                     attempt: self.next_attempt(),

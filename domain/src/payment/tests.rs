@@ -117,15 +117,33 @@ fn a_settled_payment_takes_no_other_outcome() {
 }
 
 #[test]
-fn an_unanswered_payment_expires_and_then_takes_no_outcome() {
+fn an_unanswered_payment_expires_and_then_takes_no_decline_or_failure() {
     given::<Payment>([requested(), failed(1)])
         .when(Command::Expire)
         .then([Event::Expired]);
     given::<Payment>([requested(), Event::Expired])
-        .when(Command::RecordAuthorized)
+        .when(Command::RecordDeclined {
+            reason: "late".into(),
+        })
         .then_err(Error::AlreadySettled {
             status: Status::Expired,
         });
+    given::<Payment>([requested(), Event::Expired])
+        .when(Command::Expire)
+        .then_err(Error::AlreadySettled {
+            status: Status::Expired,
+        });
+}
+
+#[test]
+fn money_captured_after_the_payment_expired_is_recorded_so_it_can_be_refunded() {
+    let payment = given::<Payment>([requested(), failed(1), Event::Expired])
+        .when(Command::RecordAuthorized)
+        .then([authorized(2)]);
+    assert_eq!(payment.status(), Status::Succeeded);
+    given::<Payment>([requested(), Event::Expired, authorized(1)])
+        .when(Command::Refund)
+        .then([Event::Refunded { amount: amount() }]);
 }
 
 #[test]

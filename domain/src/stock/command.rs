@@ -42,5 +42,7 @@ pub enum Command {
     Return {
         /// Which order.
         order: OrderId,
+        /// How many units it bought.
+        quantity: Quantity,
     },
 }

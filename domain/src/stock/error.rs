@@ -21,11 +21,6 @@ pub enum Error {
         /// The order.
         order: OrderId,
     },
-    /// The order bought nothing here.
-    NothingSold {
-        /// The order.
-        order: OrderId,
-    },
 }
 
 impl Error {
@@ -39,7 +34,6 @@ impl Error {
             Self::InvalidName(_) => "InvalidName",
             Self::QuantityOverflow => "QuantityOverflow",
             Self::NothingReserved { .. } => "NothingReserved",
-            Self::NothingSold { .. } => "NothingSold",
         }
     }
 }
@@ -54,7 +48,6 @@ impl fmt::Display for Error {
             Self::NothingReserved { order } => {
                 write!(f, "order {order} has no reservation to commit")
             }
-            Self::NothingSold { order } => write!(f, "order {order} bought nothing to return"),
         }
     }
 }

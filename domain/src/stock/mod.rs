@@ -1,6 +1,5 @@
 //! The stock of one SKU: what is on hand, what orders have reserved, what they bought.
 
-mod allocation;
 mod command;
 mod error;
 mod event;
@@ -10,7 +9,6 @@ mod tests;
 
 use std::collections::BTreeMap;
 
-pub use allocation::Allocation;
 pub use command::Command;
 pub use error::Error;
 pub use event::Event;
@@ -26,13 +24,18 @@ pub const MAX_NAME_LEN: usize = 200;
 ///
 /// Invariant: `reserved` is the sum of the open reservations and never exceeds `on_hand`,
 /// so neither count can go negative whatever order the commands come in.
+///
+/// Only open reservations are kept per order: an order's allocation is dropped once it is
+/// released or sold, so the state (and its snapshot) of a SKU that has served a hundred
+/// thousand orders is as small as a new one's. Repeats of a command are recognised by the
+/// event store's command ids, not by this state.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stock {
     product: Option<Product>,
     on_hand: u32,
     reserved: u32,
     low: bool,
-    allocations: BTreeMap<OrderId, Allocation>,
+    reservations: BTreeMap<OrderId, Quantity>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,10 +88,11 @@ impl Stock {
         self.product.as_ref().map_or(0, |p| p.low_stock_threshold)
     }
 
-    /// What happened so far between this SKU and `order`.
+    /// The units `order` holds here, `None` when it holds none (never reserved, or
+    /// released or sold since).
     #[must_use]
-    pub fn allocation(&self, order: OrderId) -> Option<Allocation> {
-        self.allocations.get(&order).copied()
+    pub fn reservation(&self, order: OrderId) -> Option<Quantity> {
+        self.reservations.get(&order).copied()
     }
 
     fn product(&self) -> Result<&Product, Error> {
@@ -128,8 +132,8 @@ impl Stock {
 
     fn reserve(&self, order: OrderId, quantity: Quantity) -> Result<Vec<Event>, Error> {
         let product = self.product()?;
-        if self.allocations.contains_key(&order) {
-            // A repeat (or a reservation after this order was settled) changes nothing.
+        if self.reservations.contains_key(&order) {
+            // The order already holds its units: a repeat changes nothing.
             return Ok(vec![]);
         }
         let available = self.available();
@@ -151,42 +155,31 @@ impl Stock {
 
     fn release(&self, order: OrderId) -> Result<Vec<Event>, Error> {
         self.product()?;
-        match self.allocations.get(&order) {
-            Some(Allocation::Reserved(quantity)) => Ok(vec![Event::Released {
-                order,
-                quantity: *quantity,
-            }]),
-            _ => Ok(vec![]),
-        }
+        Ok(self
+            .reservation(order)
+            .map(|quantity| Event::Released { order, quantity })
+            .into_iter()
+            .collect())
     }
 
     fn commit(&self, order: OrderId) -> Result<Vec<Event>, Error> {
         self.product()?;
-        match self.allocations.get(&order) {
-            Some(Allocation::Reserved(quantity)) => Ok(vec![Event::Committed {
-                order,
-                quantity: *quantity,
-            }]),
-            Some(Allocation::Sold(_) | Allocation::Returned(_)) => Ok(vec![]),
-            _ => Err(Error::NothingReserved { order }),
+        match self.reservation(order) {
+            Some(quantity) => Ok(vec![Event::Committed { order, quantity }]),
+            // Sold already, or released (the order was given up): nothing to commit.
+            None => Err(Error::NothingReserved { order }),
         }
     }
 
-    fn give_back(&self, order: OrderId) -> Result<Vec<Event>, Error> {
+    /// Puts `quantity` sold units back. The stock keeps no record of settled orders, so the
+    /// caller (the saga, once it has seen the sale in the log) sends this once per order,
+    /// under a command id that makes a repeat a no-op.
+    fn give_back(&self, order: OrderId, quantity: Quantity) -> Result<Vec<Event>, Error> {
         self.product()?;
-        match self.allocations.get(&order) {
-            Some(Allocation::Sold(quantity)) => {
-                self.on_hand
-                    .checked_add(quantity.get())
-                    .ok_or(Error::QuantityOverflow)?;
-                Ok(vec![Event::Returned {
-                    order,
-                    quantity: *quantity,
-                }])
-            }
-            Some(Allocation::Returned(_)) => Ok(vec![]),
-            _ => Err(Error::NothingSold { order }),
-        }
+        self.on_hand
+            .checked_add(quantity.get())
+            .ok_or(Error::QuantityOverflow)?;
+        Ok(vec![Event::Returned { order, quantity }])
     }
 
     /// Appends a `LowStock` alert when `available_after` is below the threshold and the
@@ -224,7 +217,7 @@ impl Aggregate for Stock {
             Command::Reserve { order, quantity } => self.reserve(order, quantity),
             Command::Release { order } => self.release(order),
             Command::Commit { order } => self.commit(order),
-            Command::Return { order } => self.give_back(order),
+            Command::Return { order, quantity } => self.give_back(order, quantity),
         }
     }
 
@@ -248,26 +241,20 @@ impl Aggregate for Stock {
             }
             Event::Reserved { order, quantity } => {
                 self.reserved = self.reserved.saturating_add(quantity.get());
-                self.allocations
-                    .insert(*order, Allocation::Reserved(*quantity));
+                self.reservations.insert(*order, *quantity);
             }
-            Event::ReservationRejected { order, .. } => {
-                self.allocations.insert(*order, Allocation::Rejected);
-            }
+            Event::ReservationRejected { .. } => {}
             Event::Released { order, quantity } => {
                 self.reserved = self.reserved.saturating_sub(quantity.get());
-                self.allocations
-                    .insert(*order, Allocation::Released(*quantity));
+                self.reservations.remove(order);
             }
             Event::Committed { order, quantity } => {
                 self.reserved = self.reserved.saturating_sub(quantity.get());
                 self.on_hand = self.on_hand.saturating_sub(quantity.get());
-                self.allocations.insert(*order, Allocation::Sold(*quantity));
+                self.reservations.remove(order);
             }
-            Event::Returned { order, quantity } => {
+            Event::Returned { quantity, .. } => {
                 self.on_hand = self.on_hand.saturating_add(quantity.get());
-                self.allocations
-                    .insert(*order, Allocation::Returned(*quantity));
             }
             Event::LowStock { .. } => self.low = true,
         }

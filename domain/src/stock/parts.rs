@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{Allocation, Product, Stock};
-use crate::{OrderId, Sku};
+use super::{Product, Stock};
+use crate::{OrderId, Quantity, Sku};
 
 /// Every field of a [`Stock`] state, public, so a snapshot can store it and restore it.
 ///
@@ -19,8 +19,8 @@ pub struct Parts {
     pub reserved: u32,
     /// Whether the low-stock alert is raised.
     pub low: bool,
-    /// Where each order that touched this SKU stands.
-    pub allocations: BTreeMap<OrderId, Allocation>,
+    /// The open reservations: the units each order holds.
+    pub reservations: BTreeMap<OrderId, Quantity>,
 }
 
 /// The registered product of a [`Parts`].
@@ -47,7 +47,7 @@ impl Stock {
             on_hand: self.on_hand,
             reserved: self.reserved,
             low: self.low,
-            allocations: self.allocations.clone(),
+            reservations: self.reservations.clone(),
         }
     }
 
@@ -63,7 +63,7 @@ impl Stock {
             on_hand: parts.on_hand,
             reserved: parts.reserved,
             low: parts.low,
-            allocations: parts.allocations,
+            reservations: parts.reservations,
         }
     }
 }
@@ -72,8 +72,7 @@ impl Stock {
 mod tests {
     use super::*;
     use crate::Aggregate;
-    use crate::Quantity;
-    use crate::stock::Event;
+        use crate::stock::Event;
 
     #[test]
     fn a_state_survives_the_trip_through_its_parts() {

@@ -1,7 +1,7 @@
 //! Actions the saga gave up on (`saga_dead_letters`): recorded, listed, and redriven by an
 //! operator.
 
-use application::saga::{Failure, Fulfil};
+use application::saga::{Failure, Fulfil, Reconciled};
 use chrono::{DateTime, Utc};
 use domain::fulfilment::{Action, Phase};
 use serde_json::Value;
@@ -153,32 +153,40 @@ pub async fn redrive(pool: &PgPool, fulfil: &Fulfil, id: i64) -> Result<Redrive,
         .cloned()
         .ok_or_else(|| Error::Unexpected(format!("dead letter {id} names no step")))?;
     let actions = saga.fold(step_index).on(step.clone());
-    let overtaken = matches!(
-        actions.get(action_index),
-        Some(Action::ChargePayment { .. })
-    ) && saga.current().phase() != Phase::Paying;
-    if overtaken {
-        // The payment was settled or given up since: there is nothing left to charge.
-        sqlx::query("DELETE FROM saga_dead_letters WHERE id = $1")
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-        return Ok(Redrive::Completed);
-    }
     let causation = cause
         .get("eventId")
         .and_then(Value::as_str)
         .and_then(|id| Uuid::parse_str(id).ok());
+    let act_cause = act::cause_of(&saga, &step, causation);
+    if matches!(
+        actions.get(action_index),
+        Some(Action::ChargePayment { .. })
+    ) {
+        // Before a charge is made again or discarded, the provider says what became of
+        // the one that failed: money it captured is recorded (and refunded if the order
+        // was given up meanwhile), never dropped with the letter.
+        drop(conn);
+        let still_paying = saga.current().phase() == Phase::Paying;
+        match fulfil.reconcile_charge(&act_cause).await {
+            Ok(Reconciled::Recorded) => return remove(pool, id).await,
+            Ok(Reconciled::NotCharged) if !still_paying => return remove(pool, id).await,
+            Ok(Reconciled::NotCharged) => {}
+            Ok(Reconciled::Pending) => {
+                let failure = Failure {
+                    error: "the payment provider is still processing the charge".into(),
+                    attempts: 1,
+                };
+                return failed_again(pool, id, action_index, &actions, failure).await;
+            }
+            Err(failure) => {
+                return failed_again(pool, id, action_index, &actions, failure).await;
+            }
+        }
+    } else {
+        drop(conn);
+    }
     // No connection is held while actions run: they need connections of their own.
-    drop(conn);
-    let carried: Carried = act::carry_out(
-        fulfil,
-        &actions,
-        action_index,
-        &act::cause_of(&saga, &step, causation),
-        true,
-    )
-    .await;
+    let carried: Carried = act::carry_out(fulfil, &actions, action_index, &act_cause, true).await;
     let mut tx = pool.begin().await?;
     if carried.deadline {
         let due = state::due_in(fulfil.options().payment_timeout);
@@ -201,30 +209,65 @@ pub async fn redrive(pool: &PgPool, fulfil: &Fulfil, id: i64) -> Result<Redrive,
                 .await?;
             Redrive::Completed
         }
-        Some((at, action, failure)) => {
-            let attempts: Option<i32> = sqlx::query_scalar(
-                "UPDATE saga_dead_letters
-                 SET action_index = $2, action = $3, error = $4,
-                     attempts = attempts + $5, last_failed_at = now()
-                 WHERE id = $1 RETURNING attempts",
-            )
-            .bind(id)
-            .bind(index(at)?)
-            .bind(act::describe(&action))
-            .bind(&failure.error)
-            .bind(i32::try_from(failure.attempts).unwrap_or(i32::MAX))
-            .fetch_optional(&mut *tx)
-            .await?;
-            // Another redrive of the same letter completed (and removed it) meanwhile.
-            let attempts = attempts.ok_or_else(|| not_found(id))?;
-            Redrive::Failed {
-                error: failure.error,
-                attempts,
-            }
-        }
+        Some((at, action, failure)) => record_failure(&mut tx, id, at, &action, failure).await?,
     };
     tx.commit().await?;
     Ok(outcome)
+}
+
+/// Removes letter `id`: what it asked for is done, or no longer needed.
+async fn remove(pool: &PgPool, id: i64) -> Result<Redrive, Error> {
+    sqlx::query("DELETE FROM saga_dead_letters WHERE id = $1")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(Redrive::Completed)
+}
+
+/// Records that letter `id` failed again at its action `at`.
+async fn failed_again(
+    pool: &PgPool,
+    id: i64,
+    at: usize,
+    actions: &[Action],
+    failure: Failure,
+) -> Result<Redrive, Error> {
+    let action = actions
+        .get(at)
+        .cloned()
+        .ok_or_else(|| Error::Unexpected(format!("dead letter {id} names no action")))?;
+    let mut tx = pool.begin().await?;
+    let outcome = record_failure(&mut tx, id, at, &action, failure).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+async fn record_failure(
+    tx: &mut PgConnection,
+    id: i64,
+    at: usize,
+    action: &Action,
+    failure: Failure,
+) -> Result<Redrive, Error> {
+    let attempts: Option<i32> = sqlx::query_scalar(
+        "UPDATE saga_dead_letters
+         SET action_index = $2, action = $3, error = $4,
+             attempts = attempts + $5, last_failed_at = now()
+         WHERE id = $1 RETURNING attempts",
+    )
+    .bind(id)
+    .bind(index(at)?)
+    .bind(act::describe(action))
+    .bind(&failure.error)
+    .bind(i32::try_from(failure.attempts).unwrap_or(i32::MAX))
+    .fetch_optional(&mut *tx)
+    .await?;
+    // Another redrive of the same letter completed (and removed it) meanwhile.
+    let attempts = attempts.ok_or_else(|| not_found(id))?;
+    Ok(Redrive::Failed {
+        error: failure.error,
+        attempts,
+    })
 }
 
 fn not_found(id: i64) -> Error {

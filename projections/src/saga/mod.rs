@@ -4,6 +4,7 @@
 
 pub mod act;
 pub mod dead_letters;
+pub mod fence;
 pub mod runner;
 pub mod state;
 mod summary;

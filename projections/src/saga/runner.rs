@@ -1,17 +1,27 @@
-//! The saga runner: reads the global order like a projection, takes each order's steps in
-//! turn, carries out what the fulfilment policy answers, and fires payment deadlines.
+//! The saga runner: reads the global order like a projection, hands each order's steps to
+//! that order's lane, and fires payment deadlines.
 //!
-//! One runner is active across every process (a session advisory lock). It reads a batch,
-//! groups its steps by order, and works on up to `concurrency` orders at once (one order's
-//! steps strictly in log order), so a slow payment holds up only its own order. For each
-//! step it carries out the actions first and then, in one short transaction, stores the
-//! saga's new state (with the step's position), its deadline and any dead letter; the
-//! checkpoint moves past the batch once every order in it is done. A crash in between takes
-//! the batch again: each saga skips the steps it has already stored, and a step whose actions
-//! ran but whose state was not stored gets the same actions again, whose commands carry the
-//! same ids and append nothing the second time.
+//! One runner is active across every process (a session advisory lock), and it is fenced:
+//! taking the lock raises an epoch (`runner_fences`) that every state write checks in its
+//! own transaction, so a runner whose lock was lost (its connection died while another took
+//! over) can store nothing, and it stops acting as soon as it sees the newer epoch.
+//!
+//! The reader never waits for an order's work: each order has a lane (a task taking that
+//! order's steps strictly in log order), so a slow or hanging payment holds up only its own
+//! order. For each step a lane carries out the policy's actions first and then, in one short
+//! transaction, stores the saga's new state (with the step's position), its deadline and any
+//! dead letter. The checkpoint follows the oldest step not yet done; a crash takes the log
+//! again from there: each saga skips the steps it has already stored, and a step whose
+//! actions ran but whose state was not stored gets the same actions again, whose commands
+//! carry the same ids and append nothing the second time.
+//!
+//! Deadlines are checked on their own clock and go through the order's lane like a step.
+//! An event that does not decode parks the saga at that event (`projections status` shows
+//! it; `projections resume fulfilment` lets it go on); deadlines keep firing meanwhile.
 
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use application::event_log::{Position, RecordedEvent};
@@ -20,16 +30,17 @@ use application::{EventStore, Upcasters, decode_recorded};
 use domain::fulfilment::{Phase, Step};
 use serde_json::{Value, json};
 use sqlx::{Connection, PgConnection, PgPool};
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use super::act;
 use super::dead_letters::{self, Place};
+use super::fence;
 use super::state::{self, Saga};
 use crate::{Error, checkpoint};
 
-/// The saga's checkpoint row and lock name.
+/// The saga's checkpoint row, lock name and fence name.
 pub const NAME: &str = "fulfilment";
 
 /// How the runner paces itself.
@@ -39,12 +50,12 @@ pub struct RunnerOptions {
     pub batch_size: i64,
     /// The first poll interval once the log is drained; doubled while idle.
     pub min_poll: Duration,
-    /// The longest poll interval (also how late a deadline may fire).
+    /// The longest poll interval (also how often deadlines are checked).
     pub max_poll: Duration,
     /// How often a waiting runner tries to take the lock.
     pub lock_retry: Duration,
-    /// Orders worked on at once.
-    pub concurrency: usize,
+    /// Most steps read but not yet done; the reader waits when this many are in flight.
+    pub max_in_flight: usize,
 }
 
 impl Default for RunnerOptions {
@@ -54,7 +65,7 @@ impl Default for RunnerOptions {
             min_poll: Duration::from_millis(10),
             max_poll: Duration::from_millis(500),
             lock_retry: Duration::from_secs(1),
-            concurrency: 8,
+            max_in_flight: 2000,
         }
     }
 }
@@ -76,6 +87,34 @@ impl std::fmt::Debug for SagaRunner {
             .field("options", &self.options)
             .finish_non_exhaustive()
     }
+}
+
+/// What a lane is given to take.
+#[derive(Debug)]
+enum Item {
+    /// A step read from the log.
+    Step(Box<RecordedEvent>, Step),
+    /// The order's payment deadline has passed.
+    Deadline,
+}
+
+/// The state the reader and the lanes of one lock tenure share.
+struct Tenure {
+    runner: SagaRunner,
+    epoch: i64,
+    /// The lanes running, by order.
+    lanes: Mutex<HashMap<Uuid, mpsc::UnboundedSender<Item>>>,
+    /// Steps read but not done, by position, each with the position read just before it:
+    /// the checkpoint may move up to the first one's predecessor.
+    in_flight: Mutex<BTreeMap<Position, Position>>,
+    /// Orders whose deadline is queued in their lane.
+    deadlines: Mutex<HashSet<Uuid>>,
+    /// The first failure of a lane; the tenure ends with it.
+    failure: Mutex<Option<Error>>,
+    /// Set once another runner took over: lanes stop before their next action.
+    fenced: AtomicBool,
+    /// Notified when a lane finishes an item or fails.
+    progress: Notify,
 }
 
 impl SagaRunner {
@@ -112,8 +151,9 @@ impl SagaRunner {
         Ok(())
     }
 
-    /// Runs until `shutdown` turns true; [`SagaRunner::prepare`] comes first. Errors (a lost connection, a database failure)
-    /// are logged and the runner resumes from its checkpoint after a pause.
+    /// Runs until `shutdown` turns true; [`SagaRunner::prepare`] comes first. Errors (a
+    /// lost connection, a database failure, a newer runner) are logged and the runner
+    /// takes the lock again and resumes from its checkpoint after a pause.
     #[tracing::instrument(skip_all, fields(saga = NAME))]
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         loop {
@@ -127,154 +167,24 @@ impl SagaRunner {
             else {
                 return;
             };
-            let outcome = self.process(&mut session, &mut shutdown).await;
+            let outcome = match fence::take(&mut session, NAME).await {
+                Ok(epoch) => {
+                    let tenure = Arc::new(Tenure::new(self.clone(), epoch));
+                    tenure.read(&mut session, &mut shutdown).await
+                }
+                Err(error) => Err(error),
+            };
             let _ = session.close().await;
             match outcome {
                 Ok(()) => return,
                 Err(error) => {
-                    tracing::warn!(%error, "saga runner failed; resuming from its checkpoint");
+                    tracing::warn!(%error, "saga runner stopped; resuming from its checkpoint");
                 }
             }
             if crate::lock::pause(&mut shutdown, self.options.lock_retry).await {
                 return;
             }
         }
-    }
-
-    async fn process(
-        &self,
-        conn: &mut PgConnection,
-        shutdown: &mut watch::Receiver<bool>,
-    ) -> Result<(), Error> {
-        let mut position = checkpoint::load(conn, NAME).await?.position;
-        let mut idle = self.options.min_poll;
-        let mut deadlines_checked = tokio::time::Instant::now();
-        loop {
-            if *shutdown.borrow() {
-                return Ok(());
-            }
-            let notified = self.wake.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            let events = self
-                .store
-                .read_all(position, self.options.batch_size)
-                .await?;
-            let caught_up =
-                i64::try_from(events.len()).unwrap_or(i64::MAX) < self.options.batch_size;
-            if let Some(last) = events.last() {
-                self.take_batch(&events).await?;
-                let mut tx = conn.begin().await?;
-                checkpoint::advance(&mut tx, NAME, position, last.position).await?;
-                tx.commit().await?;
-                position = last.position;
-            }
-            // Deadlines fire once the log is read to its end, so that a payment answered in
-            // time is seen first; under a load that never lets the runner catch up they
-            // still fire, at least every `max_poll`.
-            if caught_up || deadlines_checked.elapsed() >= self.options.max_poll {
-                self.fire_deadlines().await?;
-                deadlines_checked = tokio::time::Instant::now();
-            }
-            if events.is_empty() {
-                tokio::select! {
-                    () = &mut notified => {}
-                    () = tokio::time::sleep(idle) => {}
-                    _ = shutdown.changed() => {}
-                }
-                idle = (idle * 2).min(self.options.max_poll);
-            } else {
-                idle = self.options.min_poll;
-            }
-        }
-    }
-
-    /// Takes every step in `events`: orders side by side, each order's steps in turn.
-    async fn take_batch(&self, events: &[RecordedEvent]) -> Result<(), Error> {
-        let mut lanes: Vec<(Uuid, Vec<(RecordedEvent, Step)>)> = Vec::new();
-        for event in events {
-            let decoded = decode_recorded(event, &self.upcasters)?;
-            let Some((order, step)) = decoded
-                .as_ref()
-                .and_then(|decoded| step_of(decoded, &event.stream.stream_id))
-            else {
-                continue;
-            };
-            let order = Uuid::from_u128(order.as_u128());
-            match lanes.iter_mut().find(|(id, _)| *id == order) {
-                Some((_, steps)) => steps.push((event.clone(), step)),
-                None => lanes.push((order, vec![(event.clone(), step)])),
-            }
-        }
-        self.side_by_side(lanes, |runner, (order, steps)| async move {
-            runner.take_lane(order, steps).await
-        })
-        .await
-    }
-
-    /// Runs `work` on every item, up to `concurrency` at once; the first error, if any, once
-    /// all are done.
-    async fn side_by_side<T, F, Fut>(&self, items: Vec<T>, work: F) -> Result<(), Error>
-    where
-        T: Send + 'static,
-        F: Fn(Self, T) -> Fut,
-        Fut: Future<Output = Result<(), Error>> + Send + 'static,
-    {
-        let permits = Arc::new(Semaphore::new(self.options.concurrency.max(1)));
-        let mut tasks = JoinSet::new();
-        for item in items {
-            let permit = Arc::clone(&permits)
-                .acquire_owned()
-                .await
-                .map_err(|e| Error::Unexpected(e.to_string()))?;
-            let task = work(self.clone(), item);
-            tasks.spawn(async move {
-                let outcome = task.await;
-                drop(permit);
-                outcome
-            });
-        }
-        let mut first_error = None;
-        while let Some(joined) = tasks.join_next().await {
-            let outcome = joined.unwrap_or_else(|e| Err(Error::Unexpected(e.to_string())));
-            if let Err(error) = outcome {
-                first_error.get_or_insert(error);
-            }
-        }
-        first_error.map_or(Ok(()), Err)
-    }
-
-    /// Takes one order's steps of a batch, in order, skipping those it has taken before.
-    async fn take_lane(&self, order: Uuid, steps: Vec<(RecordedEvent, Step)>) -> Result<(), Error> {
-        // No connection is held while actions run: they need connections of their own.
-        let mut saga = state::load(&mut *self.pool.acquire().await?, order).await?;
-        for (event, step) in steps {
-            let saga = match saga.as_mut() {
-                Some(saga) if event.position <= saga.position => continue,
-                Some(saga) => saga,
-                None if matches!(step, Step::Placed { .. }) => saga.insert(Saga {
-                    order,
-                    correlation_id: correlation_of(&event),
-                    steps: Vec::new(),
-                    position: Position::START,
-                }),
-                // An event about an order the saga never saw placed: nothing to coordinate.
-                None => continue,
-            };
-            let advanced = self.advance_saga(saga, step, Some(event.event_id)).await;
-            saga.position = event.position;
-            let cause = json!({
-                "eventId": event.event_id,
-                "position": event.position.token(),
-                "stream": event.stream.to_string(),
-                "version": event.version,
-                "eventType": event.event_type,
-            });
-            let mut tx = self.pool.begin().await?;
-            self.store_saga(&mut tx, saga, &advanced, &cause).await?;
-            tx.commit().await?;
-        }
-        Ok(())
     }
 
     /// Feeds `step` to the saga's policy and carries out its answer (then any step the
@@ -310,62 +220,354 @@ impl SagaRunner {
         advanced
     }
 
-    /// Stores the saga's state, its deadline and its dead letters.
+    /// Stores the saga's state, its deadline and its dead letters, fenced by `epoch`.
     async fn store_saga(
         &self,
-        tx: &mut PgConnection,
+        epoch: i64,
         saga: &Saga,
         advanced: &Advanced,
         cause: &Value,
     ) -> Result<(), Error> {
-        state::save(tx, saga, advanced.phase).await?;
+        let mut tx = self.pool.begin().await?;
+        fence::hold(&mut tx, NAME, epoch).await?;
+        state::save(&mut tx, saga, advanced.phase).await?;
         if advanced.phase.is_final() {
-            state::clear_deadline(tx, saga.order).await?;
+            state::clear_deadline(&mut tx, saga.order).await?;
         } else if advanced.deadline {
             let due = state::due_in(self.fulfil.options().payment_timeout);
-            state::schedule_deadline(tx, saga.order, due).await?;
+            state::schedule_deadline(&mut tx, saga.order, due).await?;
         }
         for (place, action, failure) in &advanced.dead_letters {
-            dead_letters::record(tx, *place, action, cause, &failure.error, failure.attempts)
+            dead_letters::record(&mut tx, *place, action, cause, &failure.error, failure.attempts)
                 .await?;
         }
+        tx.commit().await?;
         Ok(())
     }
 
-    /// Compensates every order whose payment deadline has passed.
-    async fn fire_deadlines(&self) -> Result<(), Error> {
-        let due = {
-            let mut conn = self.pool.acquire().await?;
-            state::due_deadlines(&mut conn, 100).await?
+    /// Takes one step read from the log into the order's saga (loaded on first use), unless
+    /// the saga has taken it before.
+    async fn take_step(
+        &self,
+        epoch: i64,
+        order: Uuid,
+        saga: &mut Option<Saga>,
+        event: &RecordedEvent,
+        step: Step,
+    ) -> Result<(), Error> {
+        let saga = match saga.as_mut() {
+            Some(saga) if event.position <= saga.position => return Ok(()),
+            Some(saga) => saga,
+            None if matches!(step, Step::Placed { .. }) => saga.insert(Saga {
+                order,
+                correlation_id: correlation_of(event),
+                steps: Vec::new(),
+                position: Position::START,
+            }),
+            // An event about an order the saga never saw placed: nothing to coordinate.
+            None => return Ok(()),
         };
-        self.side_by_side(due, |runner, order| async move {
-            runner.fire_deadline(order).await
-        })
-        .await
+        let advanced = self.advance_saga(saga, step, Some(event.event_id)).await;
+        saga.position = event.position;
+        let cause = json!({
+            "eventId": event.event_id,
+            "position": event.position.token(),
+            "stream": event.stream.to_string(),
+            "version": event.version,
+            "eventType": event.event_type,
+        });
+        self.store_saga(epoch, saga, &advanced, &cause).await
     }
 
-    async fn fire_deadline(&self, order: Uuid) -> Result<(), Error> {
-        let mut saga = state::load(&mut *self.pool.acquire().await?, order).await?;
-        let mut tx = match saga.as_mut() {
-            Some(saga)
-                if saga.current().phase() == Phase::Paying
-                    && self.fulfil.payment_unsettled(saga.order_id()).await =>
+    /// The payment deadline of the order of `saga` has passed. If the payment still waits
+    /// for an answer, the provider is asked first: a capture or decline it knows of is
+    /// recorded (and its step settles the order); otherwise the deadline compensates.
+    async fn take_deadline(
+        &self,
+        epoch: i64,
+        order: Uuid,
+        saga: &mut Option<Saga>,
+    ) -> Result<(), Error> {
+        if let Some(saga) = saga.as_mut() {
+            if saga.current().phase() == Phase::Paying
+                && self.fulfil.payment_unsettled(saga.order_id()).await
             {
-                tracing::info!(%order, "payment deadline passed");
-                let advanced = self
-                    .advance_saga(saga, Step::PaymentDeadlinePassed, None)
-                    .await;
-                let mut tx = self.pool.begin().await?;
-                self.store_saga(&mut tx, saga, &advanced, &json!({}))
-                    .await?;
-                tx
+                let cause = act::cause_of(saga, &Step::PaymentDeadlinePassed, None);
+                let found = matches!(
+                    self.fulfil.reconcile_charge(&cause).await,
+                    Ok(application::saga::Reconciled::Recorded)
+                );
+                if !found {
+                    tracing::info!(%order, "payment deadline passed");
+                    let advanced = self
+                        .advance_saga(saga, Step::PaymentDeadlinePassed, None)
+                        .await;
+                    self.store_saga(epoch, saga, &advanced, &json!({})).await?;
+                }
             }
-            _ => self.pool.begin().await?,
-        };
+        }
+        let mut tx = self.pool.begin().await?;
+        fence::hold(&mut tx, NAME, epoch).await?;
         state::clear_deadline(&mut tx, order).await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+impl Tenure {
+    fn new(runner: SagaRunner, epoch: i64) -> Self {
+        Self {
+            runner,
+            epoch,
+            lanes: Mutex::default(),
+            in_flight: Mutex::default(),
+            deadlines: Mutex::default(),
+            failure: Mutex::default(),
+            fenced: AtomicBool::new(false),
+            progress: Notify::new(),
+        }
+    }
+
+    /// Reads the log from the checkpoint into the lanes, moves the checkpoint behind them,
+    /// and queues deadlines, until shutdown (`Ok`) or a failure.
+    async fn read(
+        self: &Arc<Self>,
+        session: &mut PgConnection,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<(), Error> {
+        let mut lanes = JoinSet::new();
+        let outcome = self.read_into(session, shutdown, &mut lanes).await;
+        // Let the lanes finish what they are doing (their work is safe to cut, but a clean
+        // stop repeats less), then stop them.
+        let drained = tokio::time::timeout(Duration::from_secs(5), async {
+            while lanes.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            lanes.abort_all();
+        }
+        outcome
+    }
+
+    async fn read_into(
+        self: &Arc<Self>,
+        session: &mut PgConnection,
+        shutdown: &mut watch::Receiver<bool>,
+        lanes: &mut JoinSet<()>,
+    ) -> Result<(), Error> {
+        let options = self.runner.options.clone();
+        let start = checkpoint::load(session, NAME).await?;
+        let mut stored = start.position;
+        let mut read_up_to = start.position;
+        let mut parked = start.parked.is_some();
+        let mut idle = options.min_poll;
+        let mut deadlines_checked: Option<tokio::time::Instant> = None;
+        loop {
+            if *shutdown.borrow() {
+                return Ok(());
+            }
+            while lanes.try_join_next().is_some() {}
+            if let Some(error) = lock(&self.failure).take() {
+                return Err(error);
+            }
+            if let Err(error) = fence::still_holds(session, NAME, self.epoch).await {
+                self.fenced.store(true, Ordering::SeqCst);
+                return Err(error);
+            }
+            let notified = self.runner.wake.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let progressed = self.progress.notified();
+            tokio::pin!(progressed);
+            progressed.as_mut().enable();
+
+            // The checkpoint follows the oldest step not done yet.
+            let done_up_to = lock(&self.in_flight)
+                .first_key_value()
+                .map_or(read_up_to, |(_, before)| *before);
+            if done_up_to > stored {
+                let mut tx = session.begin().await?;
+                fence::hold(&mut tx, NAME, self.epoch).await?;
+                checkpoint::advance(&mut tx, NAME, stored, done_up_to).await?;
+                tx.commit().await?;
+                stored = done_up_to;
+            }
+
+            let mut read_a_full_batch = false;
+            if parked {
+                parked = checkpoint::is_parked(session, NAME).await?;
+            } else if lock(&self.in_flight).len() < options.max_in_flight {
+                let events = self
+                    .runner
+                    .store
+                    .read_all(read_up_to, options.batch_size)
+                    .await?;
+                read_a_full_batch =
+                    i64::try_from(events.len()).unwrap_or(i64::MAX) >= options.batch_size;
+                match self.dispatch(&events, &mut read_up_to, lanes) {
+                    Ok(()) => {}
+                    Err(poison) => {
+                        read_a_full_batch = false;
+                        // Park once every step before the poison event is stored, so that
+                        // the checkpoint stands right before it.
+                        if lock(&self.in_flight).is_empty() && stored == read_up_to {
+                            tracing::error!(error = %poison, "parking the saga");
+                            checkpoint::park(session, NAME, &poison).await?;
+                            parked = true;
+                        }
+                    }
+                }
+            }
+
+            let due = deadlines_checked.is_none_or(|at| at.elapsed() >= options.max_poll);
+            if due || !read_a_full_batch {
+                self.queue_deadlines(lanes).await?;
+                deadlines_checked = Some(tokio::time::Instant::now());
+            }
+
+            if read_a_full_batch {
+                idle = options.min_poll;
+                continue;
+            }
+            tokio::select! {
+                () = &mut notified => idle = options.min_poll,
+                () = &mut progressed => {}
+                () = tokio::time::sleep(idle) => idle = (idle * 2).min(options.max_poll),
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    /// Hands each step of `events` to its order's lane and moves `read_up_to` past every
+    /// event taken. An event that does not decode stops the batch there: its description
+    /// is the error, and `read_up_to` stays before it.
+    fn dispatch(
+        self: &Arc<Self>,
+        events: &[RecordedEvent],
+        read_up_to: &mut Position,
+        lanes: &mut JoinSet<()>,
+    ) -> Result<(), String> {
+        for event in events {
+            let decoded = decode_recorded(event, &self.runner.upcasters).map_err(|error| {
+                format!(
+                    "{} version {} ({}, position {}): {error}",
+                    event.stream,
+                    event.version,
+                    event.event_type,
+                    event.position.token()
+                )
+            })?;
+            let before = *read_up_to;
+            *read_up_to = event.position;
+            let Some((order, step)) = decoded
+                .as_ref()
+                .and_then(|decoded| step_of(decoded, &event.stream.stream_id))
+            else {
+                continue;
+            };
+            lock(&self.in_flight).insert(event.position, before);
+            let order = Uuid::from_u128(order.as_u128());
+            self.send(order, Item::Step(Box::new(event.clone()), step), lanes);
+        }
+        Ok(())
+    }
+
+    /// Queues every due deadline not queued yet in its order's lane.
+    async fn queue_deadlines(self: &Arc<Self>, lanes: &mut JoinSet<()>) -> Result<(), Error> {
+        let due = {
+            let mut conn = self.runner.pool.acquire().await?;
+            state::due_deadlines(&mut conn, 500).await?
+        };
+        for order in due {
+            if lock(&self.deadlines).insert(order) {
+                self.send(order, Item::Deadline, lanes);
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives `item` to the lane of `order`, starting the lane if it is not running.
+    fn send(self: &Arc<Self>, order: Uuid, item: Item, lanes: &mut JoinSet<()>) {
+        let mut running = lock(&self.lanes);
+        let item = match running.get(&order) {
+            Some(lane) => match lane.send(item) {
+                Ok(()) => return,
+                Err(mpsc::error::SendError(item)) => item,
+            },
+            None => item,
+        };
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let _ = sender.send(item);
+        running.insert(order, sender);
+        lanes.spawn(Arc::clone(self).lane(order, receiver));
+    }
+
+    /// One order's lane: takes its items in turn, and ends when none is left (removing
+    /// itself under the same lock [`Tenure::send`] holds, so no item is left behind).
+    async fn lane(self: Arc<Self>, order: Uuid, mut items: mpsc::UnboundedReceiver<Item>) {
+        let mut saga: Option<Option<Saga>> = None;
+        loop {
+            let item = match items.try_recv() {
+                Ok(item) => item,
+                Err(_) => {
+                    let mut running = lock(&self.lanes);
+                    match items.try_recv() {
+                        Ok(item) => item,
+                        Err(_) => {
+                            running.remove(&order);
+                            return;
+                        }
+                    }
+                }
+            };
+            let outcome = self.take(order, &mut saga, &item).await;
+            match (outcome, item) {
+                (Ok(()), Item::Step(event, _)) => {
+                    lock(&self.in_flight).remove(&event.position);
+                }
+                (Ok(()), Item::Deadline) => {
+                    lock(&self.deadlines).remove(&order);
+                }
+                (Err(error), _) => {
+                    lock(&self.failure).get_or_insert(error);
+                    self.progress.notify_one();
+                    return;
+                }
+            }
+            self.progress.notify_one();
+        }
+    }
+
+    async fn take(
+        &self,
+        order: Uuid,
+        saga: &mut Option<Option<Saga>>,
+        item: &Item,
+    ) -> Result<(), Error> {
+        if self.fenced.load(Ordering::SeqCst) {
+            return Err(Error::Fenced(NAME));
+        }
+        let saga = match saga {
+            Some(saga) => saga,
+            None => {
+                let loaded = state::load(&mut *self.runner.pool.acquire().await?, order).await?;
+                saga.insert(loaded)
+            }
+        };
+        match item {
+            Item::Step(event, step) => {
+                self.runner
+                    .take_step(self.epoch, order, saga, event, step.clone())
+                    .await
+            }
+            Item::Deadline => self.runner.take_deadline(self.epoch, order, saga).await,
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // No code panics while holding these locks; a poisoned one still holds whole data.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The first time the saga runs on a database, it starts at the end of the log: orders
