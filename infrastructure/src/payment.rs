@@ -2,8 +2,8 @@
 //! tokens: `tok_visa` approves, `tok_chargeDeclined` declines, `tok_timeout` never answers
 //! in time, `tok_flaky` fails twice per payment and then approves. Two more act out what
 //! real networks do to a charge: `tok_captureTimeout` captures the money but the answer never
-//! arrives (the call times out), and `tok_lateApproval` times out and captures the money a
-//! moment later. Any other token is declined as an unknown payment method. A status look-up
+//! arrives (the call times out), and `tok_lateApproval` times out while the charge is still
+//! being processed, and captures the money a moment later. Any other token is declined as an unknown payment method. A status look-up
 //! tells what the provider knows of a payment's charge.
 //!
 //! Like a real provider it is idempotent per payment: once a charge is answered, asking
@@ -34,6 +34,8 @@ pub struct SimulatedProvider {
 #[derive(Debug, Default)]
 struct Ledger {
     answered: HashMap<Uuid, Charge>,
+    /// Charges under way that will capture later.
+    pending: std::collections::HashSet<Uuid>,
     flaky_calls: HashMap<Uuid, u32>,
     refunded: HashMap<Uuid, Money>,
 }
@@ -52,6 +54,12 @@ impl SimulatedProvider {
     /// Takes the provider down (every call fails) or brings it back.
     pub fn set_outage(&self, down: bool) {
         self.outage.store(down, Ordering::SeqCst);
+    }
+
+    /// Whether money was captured for `payment` (refunded or not).
+    #[must_use]
+    pub fn captured(&self, payment: Uuid) -> bool {
+        matches!(self.ledger().answered.get(&payment), Some(Charge::Approved))
     }
 
     /// What was refunded for `payment`, if anything.
@@ -99,12 +107,16 @@ impl PaymentProvider for SimulatedProvider {
                 return Err(ProviderError::TimedOut);
             }
             "tok_lateApproval" => {
-                let ledger = Arc::clone(&self.ledger);
-                let (payment, late_by) = (request.payment, self.answer_within * 2);
-                tokio::spawn(async move {
-                    tokio::time::sleep(late_by).await;
-                    lock(&ledger).answered.insert(payment, Charge::Approved);
-                });
+                if self.ledger().pending.insert(request.payment) {
+                    let ledger = Arc::clone(&self.ledger);
+                    let (payment, late_by) = (request.payment, self.answer_within * 2);
+                    tokio::spawn(async move {
+                        tokio::time::sleep(late_by).await;
+                        let mut ledger = lock(&ledger);
+                        ledger.pending.remove(&payment);
+                        ledger.answered.insert(payment, Charge::Approved);
+                    });
+                }
                 tokio::time::sleep(self.answer_within).await;
                 return Err(ProviderError::TimedOut);
             }
@@ -134,11 +146,13 @@ impl PaymentProvider for SimulatedProvider {
 
     async fn status(&self, payment: Uuid) -> Result<ChargeStatus, ProviderError> {
         self.available()?;
-        Ok(match self.ledger().answered.get(&payment) {
+        let ledger = self.ledger();
+        Ok(match ledger.answered.get(&payment) {
             Some(Charge::Approved) => ChargeStatus::Captured,
             Some(Charge::Declined { reason }) => ChargeStatus::Declined {
                 reason: reason.clone(),
             },
+            None if ledger.pending.contains(&payment) => ChargeStatus::Pending,
             None => ChargeStatus::NotCharged,
         })
     }
@@ -204,7 +218,7 @@ mod tests {
         assert_eq!(provider.charge(&late).await, Err(ProviderError::TimedOut));
         assert_eq!(
             provider.status(late.payment).await,
-            Ok(ChargeStatus::NotCharged)
+            Ok(ChargeStatus::Pending)
         );
         tokio::time::sleep(Duration::from_millis(40)).await;
         assert_eq!(

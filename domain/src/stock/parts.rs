@@ -72,7 +72,7 @@ impl Stock {
 mod tests {
     use super::*;
     use crate::Aggregate;
-        use crate::stock::Event;
+    use crate::stock::Event;
 
     #[test]
     fn a_state_survives_the_trip_through_its_parts() {

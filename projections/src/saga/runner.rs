@@ -238,8 +238,15 @@ impl SagaRunner {
             state::schedule_deadline(&mut tx, saga.order, due).await?;
         }
         for (place, action, failure) in &advanced.dead_letters {
-            dead_letters::record(&mut tx, *place, action, cause, &failure.error, failure.attempts)
-                .await?;
+            dead_letters::record(
+                &mut tx,
+                *place,
+                action,
+                cause,
+                &failure.error,
+                failure.attempts,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -337,14 +344,20 @@ impl Tenure {
     ) -> Result<(), Error> {
         let mut lanes = JoinSet::new();
         let outcome = self.read_into(session, shutdown, &mut lanes).await;
-        // Let the lanes finish what they are doing (their work is safe to cut, but a clean
-        // stop repeats less), then stop them.
-        let drained = tokio::time::timeout(Duration::from_secs(5), async {
-            while lanes.join_next().await.is_some() {}
-        })
-        .await;
-        if drained.is_err() {
+        if outcome.is_err() {
+            // The lock may be lost: no lane acts again under this tenure.
+            self.fenced.store(true, Ordering::SeqCst);
             lanes.abort_all();
+        } else {
+            // Shutting down: let the lanes finish what they are doing (their work is safe to
+            // cut, but a clean stop repeats less), then stop them.
+            let drained = tokio::time::timeout(Duration::from_secs(5), async {
+                while lanes.join_next().await.is_some() {}
+            })
+            .await;
+            if drained.is_err() {
+                lanes.abort_all();
+            }
         }
         outcome
     }
