@@ -91,6 +91,8 @@ impl World {
             name: format!("Product {sku}"),
             initial_quantity: quantity,
             low_stock_threshold: threshold,
+            price: "12.50".into(),
+            currency: "EUR".into(),
         };
         self.commands
             .register_product(&operator(), input, &meta())
@@ -108,7 +110,7 @@ impl World {
                 .map(|(sku, quantity)| OrderLineInput {
                     sku: (*sku).into(),
                     quantity: *quantity,
-                    unit_price: "12.50".into(),
+                    unit_price: Some("12.50".into()),
                 })
                 .collect(),
             payment_token: "tok_visa".into(),
