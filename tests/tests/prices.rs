@@ -86,7 +86,10 @@ async fn a_registered_product_shows_its_price_on_both_transports() {
     let registered = register(&app, "MUG-1", "12.5", "BRL").await;
 
     let product = product_after(&app, "MUG-1", &registered).await;
-    assert_eq!((&product["price"], &product["currency"]), (&json!("12.50"), &json!("BRL")));
+    assert_eq!(
+        (&product["price"], &product["currency"]),
+        (&json!("12.50"), &json!("BRL"))
+    );
 
     let data = graphql_data(
         app.graphql(
@@ -112,7 +115,10 @@ async fn an_operator_reprices_over_rest_and_graphql_and_the_read_model_follows()
     let repriced = reprice(&app, "MUG-1", json!({ "price": "14.90" })).await;
     assert_eq!(repriced["version"], 3);
     let product = product_after(&app, "MUG-1", &repriced).await;
-    assert_eq!((&product["price"], &product["currency"]), (&json!("14.90"), &json!("BRL")));
+    assert_eq!(
+        (&product["price"], &product["currency"]),
+        (&json!("14.90"), &json!("BRL"))
+    );
     assert_eq!(product["onHand"], 10, "repricing leaves the stock alone");
 
     let data = graphql_data(
@@ -126,14 +132,22 @@ async fn an_operator_reprices_over_rest_and_graphql_and_the_read_model_follows()
     )
     .await;
     let product = product_after(&app, "MUG-1", &data["repriceProduct"]).await;
-    assert_eq!((&product["price"], &product["currency"]), (&json!("3.00"), &json!("USD")));
+    assert_eq!(
+        (&product["price"], &product["currency"]),
+        (&json!("3.00"), &json!("USD"))
+    );
 
     // The same price again changes nothing.
     let again = reprice(&app, "MUG-1", json!({ "price": "3", "currency": "USD" })).await;
     assert_eq!(again["version"], data["repriceProduct"]["version"]);
     assert_eq!(
         app.event_types("stock", "MUG-1").await,
-        ["ProductRegistered", "StockRestocked", "ProductRepriced", "ProductRepriced"]
+        [
+            "ProductRegistered",
+            "StockRestocked",
+            "ProductRepriced",
+            "ProductRepriced"
+        ]
     );
 }
 
@@ -228,7 +242,10 @@ async fn a_line_stating_another_price_is_a_price_mismatch_on_both_transports() {
 
     let body = problem(place(&app, cheap.clone()).await, 422, "PRICE_MISMATCH").await;
     let detail = body["detail"].as_str().unwrap();
-    assert!(detail.contains("12.50 BRL") && detail.contains("0.01 BRL"), "{body}");
+    assert!(
+        detail.contains("12.50 BRL") && detail.contains("0.01 BRL"),
+        "{body}"
+    );
 
     let error = graphql_error(
         app.graphql(
@@ -336,11 +353,17 @@ async fn a_product_from_before_prices_cannot_be_ordered_until_it_is_repriced() {
         )
         .await;
     let body = problem(no_currency, 422, "VALIDATION").await;
-    assert!(body["detail"].as_str().unwrap().contains("currency"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("currency"),
+        "{body}"
+    );
 
     let repriced = reprice(&app, "OLD-1", json!({ "price": "9.90", "currency": "BRL" })).await;
     let product = product_after(&app, "OLD-1", &repriced).await;
-    assert_eq!((&product["price"], &product["currency"]), (&json!("9.90"), &json!("BRL")));
+    assert_eq!(
+        (&product["price"], &product["currency"]),
+        (&json!("9.90"), &json!("BRL"))
+    );
     let placed = command_result(place(&app, order).await, 202).await;
     assert_eq!(order_after(&app, &placed).await["total"], "9.90");
 }
@@ -352,5 +375,8 @@ async fn a_product_from_before_prices_shows_no_price() {
 
     let product = product_after(&app, "OLD-1", &registered).await;
     assert_eq!(product["name"], "Old mug");
-    assert_eq!((&product["price"], &product["currency"]), (&Value::Null, &Value::Null));
+    assert_eq!(
+        (&product["price"], &product["currency"]),
+        (&Value::Null, &Value::Null)
+    );
 }

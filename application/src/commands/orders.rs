@@ -79,7 +79,9 @@ impl Commands {
                 ))
             })
             .collect::<Result<Vec<_>, Error>>()?;
-        let catalog = self.catalog_prices(asked.iter().map(|(sku, ..)| sku)).await?;
+        let catalog = self
+            .catalog_prices(asked.iter().map(|(sku, ..)| sku))
+            .await?;
         let lines = asked
             .into_iter()
             .map(|(sku, quantity, asked)| {

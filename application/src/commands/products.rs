@@ -138,11 +138,15 @@ impl Commands {
     async fn current_currency(&self, sku: &Sku) -> Result<Currency, Error> {
         let (stock, version) = self.stock.load(sku.as_str()).await?;
         exists(version, || format!("product {sku}"))?;
-        stock.0.price().map(|price| price.currency()).ok_or_else(|| {
-            Error::Validation(format!(
-                "currency is required: {sku} has no price yet to take it from"
-            ))
-        })
+        stock
+            .0
+            .price()
+            .map(|price| price.currency())
+            .ok_or_else(|| {
+                Error::Validation(format!(
+                    "currency is required: {sku} has no price yet to take it from"
+                ))
+            })
     }
 }
 

@@ -81,7 +81,10 @@ impl fmt::Display for PriceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Unpriced { sku } => {
-                write!(f, "{sku} has no price yet and cannot be ordered until it is repriced")
+                write!(
+                    f,
+                    "{sku} has no price yet and cannot be ordered until it is repriced"
+                )
             }
             Self::CurrencyMismatch {
                 sku,

@@ -92,7 +92,10 @@ mod tests {
                 sku: Sku::parse("MUG-1").unwrap(),
                 name: "Mug".into(),
                 low_stock_threshold: 5,
-                price: Some(crate::Money::new(1250, crate::Currency::parse("BRL").unwrap())),
+                price: Some(crate::Money::new(
+                    1250,
+                    crate::Currency::parse("BRL").unwrap(),
+                )),
             },
             Event::Restocked { quantity: qty(6) },
             Event::Reserved {

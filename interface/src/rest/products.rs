@@ -10,7 +10,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::command::{IdempotencyKeyHeader, Validate, check_currency, check_price, check_text, run};
+use super::command::{
+    IdempotencyKeyHeader, Validate, check_currency, check_price, check_text, run,
+};
 use super::problems::CommandProblems;
 use super::result::CommandResultBody;
 use super::sku_path;
