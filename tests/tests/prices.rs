@@ -380,3 +380,31 @@ async fn a_product_from_before_prices_shows_no_price() {
         (&Value::Null, &Value::Null)
     );
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_the_price_route_fields_and_answer() {
+    let app = spawn_app_without_saga().await;
+    let document = expect(app.get("/api/openapi.json", None, &[]).await, 200).await;
+
+    let reprice = &document["paths"]["/api/products/{sku}/price"]["post"];
+    assert!(reprice["responses"]["200"].is_object(), "{reprice}");
+    let schemas = &document["components"]["schemas"];
+    let required = schemas["RegisterProductBody"]["required"]
+        .as_array()
+        .unwrap();
+    assert!(
+        required.contains(&json!("price")) && required.contains(&json!("currency")),
+        "{required:?}"
+    );
+    assert!(schemas["RepriceBody"]["properties"]["price"].is_object());
+    assert!(schemas["Product"]["properties"]["price"].is_object());
+    let line_required = schemas["OrderLineBody"]["required"].as_array().unwrap();
+    assert!(
+        !line_required.contains(&json!("unitPrice")),
+        "{line_required:?}"
+    );
+    let unprocessable = document["paths"]["/api/orders"]["post"]["responses"]["422"]["description"]
+        .as_str()
+        .unwrap();
+    assert!(unprocessable.contains("PRICE_MISMATCH"), "{unprocessable}");
+}

@@ -51,8 +51,8 @@ impl Commands {
     ///
     /// # Errors
     /// [`Error::Forbidden`] for other roles or a customer ordering for someone else;
-    /// [`Error::Validation`] for malformed input, or a line for an unregistered SKU without
-    /// a unit price; [`Error::PriceMismatch`] for a line whose unit price is not the catalog
+    /// [`Error::Validation`] for malformed input; [`Error::NotFound`] for a line for an
+    /// unregistered SKU without a unit price; [`Error::PriceMismatch`] for a line whose unit price is not the catalog
     /// price or whose product is priced in another currency; [`Error::Rejected`]
     /// (`Unpriced`) for a product without a price, and from the order rules.
     #[tracing::instrument(skip(self, input, metadata), fields(actor = %actor.subject))]
@@ -89,10 +89,9 @@ impl Commands {
                     Some(Catalog::Registered(price)) => {
                         order::unit_price(&sku, *price, currency, asked)?
                     }
-                    Some(Catalog::Unregistered) | None => asked.ok_or_else(|| {
-                        Error::Validation(format!(
-                            "{sku} is not a registered product, so it has no catalog price"
-                        ))
+                    // Without a stated price there is nothing to take the line at.
+                    Some(Catalog::Unregistered) | None => asked.ok_or_else(|| Error::NotFound {
+                        what: format!("product {sku}"),
                     })?,
                 };
                 Ok(Line {

@@ -129,7 +129,8 @@ pub struct OrderLineInput {
     /// The unit price the client expects, a decimal string with at most the currency's
     /// decimals, e.g. `"12.50"`. Optional: the line is charged the product's catalog
     /// price, and a different price here is refused with `PRICE_MISMATCH`. Required for a
-    /// SKU that is not registered (such an order is cancelled `OUT_OF_STOCK`).
+    /// SKU that is not registered (`NOT_FOUND` without it; with it, the order is accepted
+    /// and cancelled `OUT_OF_STOCK`).
     pub unit_price: Option<String>,
 }
 

@@ -44,7 +44,8 @@ pub struct OrderLineBody {
     /// The unit price the client expects, a decimal string with at most the currency's
     /// decimals. Optional: the line is charged the product's catalog price, and a
     /// different price here is refused with 422 `PRICE_MISMATCH`. Required for a SKU
-    /// that is not registered (such an order is cancelled `OUT_OF_STOCK`).
+    /// that is not registered (404 without it; with it, the order is accepted and
+    /// cancelled `OUT_OF_STOCK`).
     #[schema(
         example = "12.50",
         pattern = "^(?=[0-9.]*[1-9])[0-9]{1,15}(\\.[0-9]{1,2})?$"
