@@ -20,6 +20,10 @@ pub enum Error {
     /// The input is malformed before any rule looks at it (a bad SKU, a zero quantity).
     #[error("invalid input: {0}")]
     Validation(String),
+    /// An order line cannot be charged what the client stated: its unit price is not the
+    /// catalog price, or the product is priced in another currency than the order.
+    #[error("{0}")]
+    PriceMismatch(String),
     /// The thing asked about does not exist.
     #[error("{what} not found")]
     NotFound {
@@ -60,6 +64,21 @@ macro_rules! rejected_from {
 }
 
 rejected_from!(order::Error, stock::Error, payment::Error, ticket::Error);
+
+impl From<order::PriceError> for Error {
+    fn from(error: order::PriceError) -> Self {
+        match error {
+            order::PriceError::Mismatch { .. } | order::PriceError::CurrencyMismatch { .. } => {
+                Self::PriceMismatch(error.to_string())
+            }
+            // Not the client's mistake to correct: the product needs a price first.
+            order::PriceError::Unpriced { .. } => Self::Rejected {
+                rule: error.rule_name(),
+                message: error.to_string(),
+            },
+        }
+    }
+}
 
 impl From<InvalidValue> for Error {
     fn from(error: InvalidValue) -> Self {

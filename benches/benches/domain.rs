@@ -24,6 +24,10 @@ fn hot_sku_history(events: usize) -> Vec<stock::Event> {
             sku: sku(),
             name: "Hot".into(),
             low_stock_threshold: 10,
+            price: Some(Money::new(
+                1250,
+                Currency::parse("BRL").expect("valid currency"),
+            )),
         },
         stock::Event::Restocked {
             quantity: Quantity::new(1_000_000).expect("positive"),

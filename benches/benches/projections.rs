@@ -131,7 +131,8 @@ async fn lag_run(pool: &PgPool, commands: &Arc<Commands>, rate: u32) {
                 lines: vec![OrderLineInput {
                     sku: sku(n),
                     quantity: 1,
-                    unit_price: "9.90".into(),
+                    // The catalogue's price.
+                    unit_price: None,
                 }],
                 payment_token: "tok_visa".into(),
             };

@@ -32,6 +32,10 @@ pub enum ApiError {
     /// A concurrency conflict that retries did not resolve, or a request still running.
     #[error("{0}")]
     Conflict(String),
+    /// An order line states a unit price (or currency) other than its product's catalog
+    /// price.
+    #[error("{0}")]
+    PriceMismatch(String),
     /// A business rule said no.
     #[error("{message}")]
     Rejected {
@@ -62,6 +66,7 @@ impl ApiError {
             Self::NotFound(_) => "NOT_FOUND",
             Self::Conflict(_) => "CONFLICT",
             Self::Rejected { .. } => "REJECTED",
+            Self::PriceMismatch(_) => "PRICE_MISMATCH",
             Self::IdempotencyMismatch => "IDEMPOTENCY_MISMATCH",
             Self::Stale => "STALE",
             Self::Internal(_) => "INTERNAL",
@@ -74,7 +79,9 @@ impl ApiError {
         match self {
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::Validation(_) | Self::IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Validation(_) | Self::PriceMismatch(_) | Self::IdempotencyMismatch => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             // A business rule refused the request as the resource stands now.
             Self::Rejected { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -140,6 +147,7 @@ impl From<application::Error> for ApiError {
                 message,
             },
             E::Validation(message) => Self::Validation(message),
+            E::PriceMismatch(message) => Self::PriceMismatch(message),
             E::NotFound { what } => Self::NotFound(format!("{what} not found")),
             E::Conflict { .. } => {
                 Self::Conflict("the resource was changed concurrently; retry the request".into())
@@ -183,7 +191,7 @@ pub struct Problem {
     /// What went wrong in this case.
     pub detail: String,
     /// The error code: VALIDATION, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT,
-    /// REJECTED, IDEMPOTENCY_MISMATCH, RATE_LIMITED, STALE or INTERNAL.
+    /// REJECTED, PRICE_MISMATCH, IDEMPOTENCY_MISMATCH, RATE_LIMITED, STALE or INTERNAL.
     pub code: String,
     /// For REJECTED: the business rule that said no.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1,4 +1,5 @@
-//! The product read model: stock levels per SKU as the stock rules leave them.
+//! The product read model: the price and the stock levels per SKU as the stock rules leave
+//! them.
 
 use application::event_log::RecordedEvent;
 use async_trait::async_trait;
@@ -55,7 +56,8 @@ impl Levels {
                 self.reserved = self.reserved.saturating_sub(quantity.get());
                 self.on_hand = self.on_hand.saturating_sub(quantity.get());
             }
-            stock::Event::ReservationRejected { .. } => {}
+            // The price is not a level: `apply` writes it.
+            stock::Event::ReservationRejected { .. } | stock::Event::Repriced { .. } => {}
             stock::Event::LowStock { .. } => self.low_stock = true,
         }
         if !matches!(event, stock::Event::LowStock { .. })
@@ -82,18 +84,34 @@ impl Projection for Products {
             return Ok(());
         };
         let sku = event.stream.stream_id.as_str();
-        if let stock::Event::Registered { name, .. } = &stock_event {
+        if let stock::Event::Registered { name, price, .. } = &stock_event {
             let levels = Levels::default().after(&stock_event);
             sqlx::query(
                 "INSERT INTO rm_products (sku, name, on_hand, reserved, available,
-                     low_stock_threshold, low_stock, version)
-                 VALUES ($1, $2, 0, 0, 0, $3, false, $4)
+                     low_stock_threshold, low_stock, price_minor, currency, version)
+                 VALUES ($1, $2, 0, 0, 0, $3, false, $4, $5, $6)
                  ON CONFLICT (sku) DO NOTHING",
             )
             .bind(sku)
             .bind(name)
             .bind(i64::from(levels.low_stock_threshold))
+            .bind(price.map(|p| p.minor()))
+            .bind(price.map(|p| p.currency().to_string()))
             .bind(event.version)
+            .execute(&mut *tx)
+            .await?;
+            return Ok(());
+        }
+        if let stock::Event::Repriced { price } = &stock_event {
+            // `version < $2`: a redelivered event changes nothing.
+            sqlx::query(
+                "UPDATE rm_products SET price_minor = $3, currency = $4, version = $2
+                 WHERE sku = $1 AND version < $2",
+            )
+            .bind(sku)
+            .bind(event.version)
+            .bind(price.minor())
+            .bind(price.currency().to_string())
             .execute(&mut *tx)
             .await?;
             return Ok(());
@@ -158,6 +176,7 @@ mod tests {
                 sku,
                 name: "Mug".into(),
                 low_stock_threshold: 3,
+                price: None,
             },
             stock::Event::Restocked { quantity: units(5) },
             stock::Event::Reserved {

@@ -209,7 +209,8 @@ impl TestApp {
         self.post_with("/graphql", token, body, headers).await
     }
 
-    /// Registers product `sku` with `quantity` units on hand, as an operator.
+    /// Registers product `sku` at 12.50 BRL with `quantity` units on hand, as an operator
+    /// (the price the order helpers state).
     ///
     /// # Panics
     /// Unless the server answers 201.
@@ -219,6 +220,8 @@ impl TestApp {
             "name": format!("Product {sku}"),
             "initialQuantity": quantity,
             "lowStockThreshold": 0,
+            "price": "12.50",
+            "currency": "BRL",
         });
         let operator = self.token("operator-1", Role::Operator);
         expect(self.post("/api/products", Some(&operator), body).await, 201).await

@@ -46,7 +46,8 @@ pub fn sku(i: usize) -> String {
     format!("LOAD-{:02}", i % CATALOGUE)
 }
 
-/// Registers the catalogue with plenty of stock.
+/// Registers the catalogue at 12.50 EUR a unit (the price the orders of [`round`] state)
+/// with plenty of stock.
 ///
 /// # Errors
 /// The first use case that fails.
@@ -58,6 +59,8 @@ pub async fn register_catalogue(commands: &Commands) -> Result<(), application::
             name: format!("Load product {i}"),
             initial_quantity: 1_000_000,
             low_stock_threshold: 10,
+            price: "12.50".into(),
+            currency: "EUR".into(),
         };
         commands
             .register_product(&operator, input, &metadata("operator-load"))
@@ -82,7 +85,7 @@ pub async fn round(commands: &Commands, n: usize) -> Result<(), application::Err
         .map(|k| OrderLineInput {
             sku: sku(n + k),
             quantity: u32::try_from(1 + (n + k) % 4).unwrap_or(1),
-            unit_price: "12.50".into(),
+            unit_price: Some("12.50".into()),
         })
         .collect();
     let input = PlaceOrder {

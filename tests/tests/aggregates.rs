@@ -127,6 +127,7 @@ async fn stock_snapshot_and_tail_equal_full_replay() {
         name: "Mug".into(),
         low_stock_threshold: 5,
         initial_quantity: 20,
+        price: brl(1250),
     }];
     for n in 1..=6 {
         commands.push(stock::Command::Reserve {
@@ -142,6 +143,7 @@ async fn stock_snapshot_and_tail_equal_full_replay() {
             quantity: qty(2),
         },
         stock::Command::Restock { quantity: qty(7) },
+        stock::Command::Reprice { price: brl(1490) },
         stock::Command::Commit { order: order(3) },
     ]);
     snapshot_and_tail_equal_full_replay::<StockAggregate>("MUG", commands).await;
@@ -246,6 +248,7 @@ async fn the_same_command_id_twice_returns_the_first_result_and_appends_once() {
         name: "Cup".into(),
         low_stock_threshold: 0,
         initial_quantity: 1,
+        price: brl(1250),
     };
     repo.execute("CUP", register, &metadata()).await.unwrap();
     let restock = metadata();
@@ -269,6 +272,7 @@ async fn concurrent_commands_on_one_hot_aggregate_are_retried_not_lost() {
         name: "Hot".into(),
         low_stock_threshold: 0,
         initial_quantity: 0,
+        price: brl(1250),
     };
     repo.execute("HOT", register, &metadata()).await.unwrap();
     let restocks = (0..20).map(|_| {
@@ -341,6 +345,7 @@ async fn cqrs_es_framework_runs_our_aggregates_over_our_store() {
             name: "Tea".into(),
             low_stock_threshold: 1,
             initial_quantity: 3,
+            price: brl(1250),
         },
         meta.clone(),
     )

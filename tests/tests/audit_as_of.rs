@@ -86,6 +86,16 @@ const ORDER_FIELDS: [&str; 7] = [
 async fn recorded_order_run(app: &TestApp, ship: bool) -> (String, Vec<Value>) {
     app.register_product("ASOF-1", 10).await;
     app.register_product("ASOF-2", 10).await;
+    // Two catalog prices, so each line's price shows in the states.
+    let operator = app.token("olga", Role::Operator);
+    let repriced = app
+        .post(
+            "/api/products/ASOF-2/price",
+            Some(&operator),
+            json!({ "price": "3.05" }),
+        )
+        .await;
+    command_result(repriced, 200).await;
     let alice = app.token("alice", Role::Customer);
     let body = json!({
         "currency": "BRL",

@@ -58,7 +58,7 @@ async fn order_chain(app: &TestApp, customer: &str, sku: &str, token: &str, chai
     let headers = [("X-Correlation-Id", correlation.as_str())];
     let body = json!({
         "currency": "BRL",
-        "lines": [{ "sku": sku, "quantity": 1, "unitPrice": "5.00" }],
+        "lines": [{ "sku": sku, "quantity": 1 }],
         "paymentToken": token,
     });
     let placed = app

@@ -19,6 +19,7 @@ use tests::{
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Command {
     RegisterProduct,
+    RepriceProduct,
     Restock,
     PlaceOrder,
     CancelOrder,
@@ -39,9 +40,10 @@ const ROLES: [Role; 4] = [Role::Customer, Role::Agent, Role::Operator, Role::Aud
 /// API.md's table: may this role run this command? Customers act on their own orders and
 /// tickets (the fixtures belong to the calling customer); auditors run nothing.
 #[rustfmt::skip]
-const MATRIX: [(Command, [bool; 4]); 10] = [
+const MATRIX: [(Command, [bool; 4]); 11] = [
     //                          customer agent operator auditor
     (Command::RegisterProduct,  [N,       N,    Y,       N]),
+    (Command::RepriceProduct,   [N,       N,    Y,       N]),
     (Command::Restock,          [N,       N,    Y,       N]),
     (Command::PlaceOrder,       [Y,       N,    Y,       N]),
     (Command::CancelOrder,      [Y,       N,    Y,       N]),
@@ -85,13 +87,26 @@ async fn prepare(app: &TestApp, command: Command, n: usize) -> Request {
     };
     match command {
         Command::RegisterProduct => {
-            let body = json!({ "sku": format!("NEW-{n}"), "name": "Mug" });
+            let body = json!({ "sku": format!("NEW-{n}"), "name": "Mug", "price": "9.90",
+                               "currency": "BRL" });
             request(
                 "/api/products".into(),
                 body.clone(),
                 201,
                 "registerProduct",
                 body,
+            )
+        }
+        Command::RepriceProduct => {
+            let sku = format!("PRICED-{n}");
+            app.register_product(&sku, 1).await;
+            let input = json!({ "sku": sku, "price": "14.90" });
+            request(
+                format!("/api/products/{sku}/price"),
+                json!({ "price": "14.90" }),
+                200,
+                "repriceProduct",
+                input,
             )
         }
         Command::Restock => {
@@ -107,10 +122,13 @@ async fn prepare(app: &TestApp, command: Command, n: usize) -> Request {
             )
         }
         Command::PlaceOrder => {
+            // At the catalog price: the line states none.
+            let sku = format!("BUY-{n}");
+            app.register_product(&sku, 1).await;
             let body = json!({
                 "customerId": CUSTOMER,
                 "currency": "BRL",
-                "lines": [{ "sku": "MUG-1", "quantity": 1, "unitPrice": "9.90" }],
+                "lines": [{ "sku": sku, "quantity": 1 }],
                 "paymentToken": "tok_visa",
             });
             request("/api/orders".into(), body.clone(), 202, "placeOrder", body)
@@ -368,11 +386,15 @@ fn every_command(order: &str, ticket: &str) -> Vec<(String, Value)> {
     vec![
         (
             "/api/products".into(),
-            json!({ "sku": "MUG-1", "name": "Mug" }),
+            json!({ "sku": "MUG-1", "name": "Mug", "price": "9.90", "currency": "BRL" }),
         ),
         (
             "/api/products/MUG-1/restock".into(),
             json!({ "quantity": 1 }),
+        ),
+        (
+            "/api/products/MUG-1/price".into(),
+            json!({ "price": "9.90" }),
         ),
         (
             "/api/orders".into(),
@@ -415,7 +437,8 @@ async fn without_credentials_every_command_is_unauthenticated() {
     for (path, body) in every_command(&order, &ticket) {
         unauthenticated(app.post(&path, None, body).await).await;
     }
-    let mutation = "mutation { registerProduct(input: { sku: \"MUG-1\", name: \"Mug\" }) { id } }";
+    let mutation = "mutation { registerProduct(input: \
+         { sku: \"MUG-1\", name: \"Mug\", price: \"9.90\", currency: \"BRL\" }) { id } }";
     graphql_error(
         app.graphql(mutation, json!({}), None).await,
         "UNAUTHENTICATED",
@@ -443,7 +466,7 @@ fn operator_claims() -> Value {
 #[tokio::test]
 async fn tokens_that_do_not_hold_are_unauthenticated() {
     let app = spawn_app().await;
-    let product = json!({ "sku": "MUG-1", "name": "Mug" });
+    let product = json!({ "sku": "MUG-1", "name": "Mug", "price": "9.90", "currency": "BRL" });
     let other_secret = JwtKeys::new(&[7; 32]).unwrap();
     let genuine = app.token("alice", Role::Customer);
     let (head, _, signature) = {
@@ -484,8 +507,8 @@ async fn tokens_that_do_not_hold_are_unauthenticated() {
             !body["detail"].as_str().unwrap().contains(&token),
             "{case}: the token is echoed"
         );
-        let mutation =
-            "mutation { registerProduct(input: { sku: \"MUG-1\", name: \"Mug\" }) { id } }";
+        let mutation = "mutation { registerProduct(input: \
+             { sku: \"MUG-1\", name: \"Mug\", price: \"9.90\", currency: \"BRL\" }) { id } }";
         let error = graphql_error(
             app.graphql(mutation, json!({}), Some(&token)).await,
             "UNAUTHENTICATED",
@@ -503,7 +526,7 @@ async fn other_authorization_schemes_and_two_credentials_are_unauthenticated() {
         .await
         .unwrap();
     let token = app.token("olga", Role::Operator);
-    let product = json!({ "sku": "MUG-1", "name": "Mug" });
+    let product = json!({ "sku": "MUG-1", "name": "Mug", "price": "9.90", "currency": "BRL" });
 
     let basic = app
         .post_with(
@@ -537,7 +560,8 @@ async fn an_api_key_acts_in_its_role_until_it_is_revoked() {
         .await
         .unwrap();
     let with_key = |key: &str| [("X-Api-Key", key.to_owned())];
-    let product = |sku: &str| json!({ "sku": sku, "name": "Mug" });
+    let product =
+        |sku: &str| json!({ "sku": sku, "name": "Mug", "price": "9.90", "currency": "BRL" });
 
     let headers = with_key(&key);
     let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();

@@ -255,6 +255,8 @@ async fn run_case(seed: u64) -> Result<(), String> {
                     name: format!("Product {sku}"),
                     initial_quantity: units,
                     low_stock_threshold: 1,
+                    price: "10.00".into(),
+                    currency: "BRL".into(),
                 },
                 &registration,
             )
@@ -285,7 +287,7 @@ async fn run_case(seed: u64) -> Result<(), String> {
                 .map(|(sku, quantity)| OrderLineInput {
                     sku: (*sku).into(),
                     quantity: *quantity,
-                    unit_price: "10.00".into(),
+                    unit_price: None,
                 })
                 .collect(),
             payment_token: token.into(),

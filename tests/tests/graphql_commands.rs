@@ -62,7 +62,8 @@ fn order_input(lines: Value) -> Value {
 #[tokio::test]
 async fn register_product_registers_refuses_a_bad_sku_and_rejects_a_second_registration() {
     let app = spawn_app().await;
-    let input = json!({ "sku": "MUG-1", "name": "Mug", "initialQuantity": 5 });
+    let input = json!({ "sku": "MUG-1", "name": "Mug", "initialQuantity": 5,
+                        "price": "12.50", "currency": "BRL" });
 
     let result = succeeds(
         &app,
@@ -81,8 +82,12 @@ async fn register_product_registers_refuses_a_bad_sku_and_rejects_a_second_regis
         ["ProductRegistered", "StockRestocked"]
     );
 
-    let bad_sku = json!({ "sku": "MUG 2", "name": "Mug" });
+    let bad_sku = json!({ "sku": "MUG 2", "name": "Mug", "price": "1", "currency": "BRL" });
     fails(&app, "registerProduct", bad_sku, OPERATOR, "VALIDATION").await;
+    let no_price = json!({ "sku": "MUG-2", "name": "Mug", "currency": "BRL" });
+    fails(&app, "registerProduct", no_price, OPERATOR, "VALIDATION").await;
+    let free = json!({ "sku": "MUG-2", "name": "Mug", "price": "0", "currency": "BRL" });
+    fails(&app, "registerProduct", free, OPERATOR, "VALIDATION").await;
     rejected(
         &app,
         "registerProduct",
@@ -93,6 +98,41 @@ async fn register_product_registers_refuses_a_bad_sku_and_rejects_a_second_regis
     .await;
     assert_eq!(app.event_types("stock", "MUG-1").await.len(), 2);
     assert!(app.events("stock", "MUG 2").await.is_empty());
+    assert!(app.events("stock", "MUG-2").await.is_empty());
+}
+
+#[tokio::test]
+async fn reprice_product_reprices_refuses_a_bad_price_and_finds_no_unknown_sku() {
+    let app = spawn_app().await;
+    app.register_product("MUG-1", 5).await;
+
+    let result = succeeds(
+        &app,
+        "repriceProduct",
+        json!({ "sku": "MUG-1", "price": "14.90" }),
+        "olga",
+        Role::Operator,
+    )
+    .await;
+    assert_eq!(
+        (result["id"].as_str(), result["version"].as_i64()),
+        (Some("MUG-1"), Some(3))
+    );
+    assert_eq!(
+        app.events("stock", "MUG-1").await.last().unwrap(),
+        &(
+            "ProductRepriced".to_owned(),
+            json!({ "priceMinor": 1490, "currency": "BRL" })
+        )
+    );
+
+    for bad in [json!("0"), json!("1.999"), json!("cheap")] {
+        let input = json!({ "sku": "MUG-1", "price": bad });
+        fails(&app, "repriceProduct", input, OPERATOR, "VALIDATION").await;
+    }
+    let unknown = json!({ "sku": "NOPE-1", "price": "1.00" });
+    fails(&app, "repriceProduct", unknown, OPERATOR, "NOT_FOUND").await;
+    assert_eq!(app.events("stock", "MUG-1").await.len(), 3);
 }
 
 #[tokio::test]
@@ -149,6 +189,7 @@ async fn restock_adds_units_refuses_zero_and_rejects_an_overflow_or_an_unknown_s
 #[tokio::test]
 async fn place_order_places_refuses_a_lower_case_currency_and_rejects_a_duplicate_sku() {
     let app = spawn_app().await;
+    app.register_product("MUG-1", 10).await;
     let line = json!({ "sku": "MUG-1", "quantity": 2, "unitPrice": "12.50" });
 
     let result = succeeds(
@@ -457,6 +498,7 @@ fn twin(
 async fn graphql_refuses_what_rest_refuses_with_the_same_code() {
     let app = spawn_app().await;
     let ticket = app.open_ticket("alice").await;
+    app.register_product("MUG-1", 10).await;
     let line = |price: &str| json!([{ "sku": "MUG-1", "quantity": 1, "unitPrice": price }]);
     let bell = json!({ "subject": "Bell\u{7}", "message": "Hello" });
     let stranger = json!({ "customerId": "alice smith", "subject": "Hi", "message": "Hello" });
@@ -474,6 +516,28 @@ async fn graphql_refuses_what_rest_refuses_with_the_same_code() {
             "placeOrder",
             "/api/orders",
             order_input(line("-1.00")),
+        ),
+        twin(
+            "a price other than the catalog price",
+            ALICE,
+            "placeOrder",
+            "/api/orders",
+            order_input(line("0.01")),
+        ),
+        twin(
+            "a currency other than the product's",
+            ALICE,
+            "placeOrder",
+            "/api/orders",
+            json!({ "currency": "USD", "lines": [{ "sku": "MUG-1", "quantity": 1 }],
+                    "paymentToken": "tok_visa" }),
+        ),
+        twin(
+            "a product without a price",
+            OPERATOR,
+            "registerProduct",
+            "/api/products",
+            json!({ "sku": "MUG-2", "name": "Mug", "currency": "BRL" }),
         ),
         twin(
             "a control character in a subject",

@@ -32,8 +32,8 @@ async fn event_total(app: &TestApp) -> i64 {
         .unwrap()
 }
 
-const REGISTER: &str =
-    "mutation { registerProduct(input: { sku: \"MUG-1\", name: \"Mug\" }) { id } }";
+const REGISTER: &str = "mutation { registerProduct(input: \
+     { sku: \"MUG-1\", name: \"Mug\", price: \"9.90\", currency: \"BRL\" }) { id } }";
 
 #[tokio::test]
 async fn a_plain_query_is_answered() {

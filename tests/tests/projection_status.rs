@@ -198,6 +198,8 @@ async fn without_workers_the_lag_is_the_whole_log_and_parked_projections_show_th
             name: format!("Product {sku}"),
             initial_quantity: 5,
             low_stock_threshold: 1,
+            price: "3.00".into(),
+            currency: "BRL".into(),
         };
         commands
             .register_product(&Actor::new("olga", Role::Operator), input, &meta())

@@ -91,6 +91,8 @@ impl World {
             name: format!("Product {sku}"),
             initial_quantity: quantity,
             low_stock_threshold: threshold,
+            price: "12.50".into(),
+            currency: "EUR".into(),
         };
         self.commands
             .register_product(&operator(), input, &meta())
@@ -108,7 +110,7 @@ impl World {
                 .map(|(sku, quantity)| OrderLineInput {
                     sku: (*sku).into(),
                     quantity: *quantity,
-                    unit_price: "12.50".into(),
+                    unit_price: Some("12.50".into()),
                 })
                 .collect(),
             payment_token: "tok_visa".into(),
@@ -371,6 +373,15 @@ async fn workers_catch_up_and_the_read_models_say_what_a_client_expects() {
     )
     .await;
 
+    // Pens get cheaper; the orders above keep their prices.
+    w.stock(
+        "PEN-1",
+        stock::Command::Reprice {
+            price: Money::new(200, eur),
+        },
+    )
+    .await;
+
     // A ticket with a thread, assigned and closed.
     let ticket = w.open_ticket("alice", Some(shipped)).await;
     let agent = Actor::new("agnes", Role::Agent);
@@ -454,6 +465,23 @@ async fn workers_catch_up_and_the_read_models_say_what_a_client_expects() {
         (&json!(4), &json!(2), &json!(2), &json!(true))
     );
     assert_eq!(pen["name"], "Product PEN-1");
+    assert_eq!(
+        (&pen["price_minor"], &pen["currency"]),
+        (&json!(200), &json!("EUR"))
+    );
+    assert_eq!(
+        (&mug["price_minor"], &mug["currency"]),
+        (&json!(1250), &json!("EUR"))
+    );
+    // At-least-once: delivering the whole log again changes no product.
+    let mut conn = w.db.pool.acquire().await.unwrap();
+    let mut tx = conn.begin().await.unwrap();
+    for event in w.all_events().await {
+        Products.apply(&mut tx, &event).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    assert_eq!(w.product_row("PEN-1").await, pen);
+    assert_eq!(w.product_row("MUG-1").await, mug);
 
     let t = w.ticket_row(ticket).await;
     assert_eq!(t["status"], "CLOSED");

@@ -31,7 +31,8 @@ fn line(sku: &str, quantity: u32, price: &str) -> Value {
 }
 
 fn product(sku: &str, name: &str) -> Value {
-    json!({ "sku": sku, "name": name, "initialQuantity": 1, "lowStockThreshold": 0 })
+    json!({ "sku": sku, "name": name, "initialQuantity": 1, "lowStockThreshold": 0,
+            "price": "12.50", "currency": "BRL" })
 }
 
 /// How many events the whole log holds.
@@ -45,10 +46,10 @@ async fn event_total(app: &TestApp) -> i64 {
 // --- what each command answers when it works ---
 
 #[tokio::test]
-async fn registering_a_product_answers_201_and_records_its_opening_stock() {
+async fn registering_a_product_answers_201_and_records_its_price_and_opening_stock() {
     let app = spawn_app().await;
-    let body =
-        json!({ "sku": "MUG-1", "name": "Mug", "initialQuantity": 5, "lowStockThreshold": 0 });
+    let body = json!({ "sku": "MUG-1", "name": "Mug", "initialQuantity": 5,
+                       "lowStockThreshold": 0, "price": "12.50", "currency": "BRL" });
 
     let result = command_result(
         app.post("/api/products", Some(&operator(&app)), body).await,
@@ -62,6 +63,10 @@ async fn registering_a_product_answers_201_and_records_its_opening_stock() {
     assert!(result.get("orderId").is_none() && result.get("ticketId").is_none());
     let events = app.events("stock", "MUG-1").await;
     assert_eq!(events[0].0, "ProductRegistered");
+    assert_eq!(
+        (&events[0].1["priceMinor"], &events[0].1["currency"]),
+        (&json!(1250), &json!("BRL"))
+    );
     assert_eq!(
         events[1],
         ("StockRestocked".to_owned(), json!({ "quantity": 5 }))
@@ -329,13 +334,51 @@ async fn requests_outside_the_documented_limits_are_validation_problems_and_reco
             "an unknown field",
             &ops,
             "/api/products".into(),
-            json!({ "sku": "MUG-2", "name": "Mug", "colour": "red" }),
+            json!({ "sku": "MUG-2", "name": "Mug", "price": "1", "currency": "BRL",
+                    "colour": "red" }),
         ),
         (
             "a negative opening stock",
             &ops,
             "/api/products".into(),
-            json!({ "sku": "MUG-2", "name": "Mug", "initialQuantity": -1 }),
+            json!({ "sku": "MUG-2", "name": "Mug", "initialQuantity": -1,
+                    "price": "1", "currency": "BRL" }),
+        ),
+        (
+            "a product without a price",
+            &ops,
+            "/api/products".into(),
+            json!({ "sku": "MUG-2", "name": "Mug", "currency": "BRL" }),
+        ),
+        (
+            "a product without a currency",
+            &ops,
+            "/api/products".into(),
+            json!({ "sku": "MUG-2", "name": "Mug", "price": "1" }),
+        ),
+        (
+            "a free product",
+            &ops,
+            "/api/products".into(),
+            json!({ "sku": "MUG-2", "name": "Mug", "price": "0.00", "currency": "BRL" }),
+        ),
+        (
+            "a price with more decimals than the currency has",
+            &ops,
+            "/api/products".into(),
+            json!({ "sku": "MUG-2", "name": "Mug", "price": "1.5", "currency": "JPY" }),
+        ),
+        (
+            "repricing to a negative price",
+            &ops,
+            "/api/products/MUG-1/price".into(),
+            json!({ "price": "-1.00" }),
+        ),
+        (
+            "repricing in a lower-case currency",
+            &ops,
+            "/api/products/MUG-1/price".into(),
+            json!({ "price": "1.00", "currency": "usd" }),
         ),
         (
             "restocking zero units",
@@ -576,7 +619,7 @@ async fn a_command_without_a_body_still_needs_its_fields() {
 async fn registering_a_registered_sku_is_rejected_as_already_registered() {
     let app = spawn_app().await;
     app.register_product("MUG-1", 5).await;
-    let body = json!({ "sku": "MUG-1", "name": "Another mug", "initialQuantity": 1 });
+    let body = product("MUG-1", "Another mug");
 
     rejected(
         app.post("/api/products", Some(&operator(&app)), body).await,
@@ -745,6 +788,22 @@ async fn commands_on_unknown_products_orders_and_tickets_are_not_found() {
             &ops,
             "/api/products/NOPE-1/restock".into(),
             json!({ "quantity": 1 }),
+        ),
+        (
+            &ops,
+            "/api/products/NOPE-1/price".into(),
+            json!({ "price": "1.00" }),
+        ),
+        (
+            &ops,
+            "/api/products/NOPE-1/price".into(),
+            json!({ "price": "1.00", "currency": "BRL" }),
+        ),
+        // A line with no price for a product nobody registered: nothing to charge.
+        (
+            &alice,
+            "/api/orders".into(),
+            order_body(json!([{ "sku": "GHOST-1", "quantity": 1 }])),
         ),
         (&alice, format!("/api/orders/{unknown}/cancel"), json!({})),
         (&ops, format!("/api/orders/{unknown}/cancel"), json!({})),

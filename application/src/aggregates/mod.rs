@@ -219,6 +219,10 @@ mod tests {
             sku: Sku::parse("MUG-1").unwrap(),
             name: "Mug".into(),
             low_stock_threshold: 0,
+            price: Some(domain::Money::new(
+                1250,
+                domain::Currency::parse("BRL").unwrap(),
+            )),
         })
     }
 
@@ -248,8 +252,9 @@ mod tests {
             json,
             json!({
                 "type": "ProductRegistered",
-                "version": 1,
-                "payload": { "sku": "MUG-1", "name": "Mug", "lowStockThreshold": 0 },
+                "version": 2,
+                "payload": { "sku": "MUG-1", "name": "Mug", "lowStockThreshold": 0,
+                             "priceMinor": 1250, "currency": "BRL" },
             })
         );
         assert_eq!(
@@ -264,7 +269,7 @@ mod tests {
     fn event_type_and_version_are_the_schema_s() {
         use cqrs_es::DomainEvent as _;
         assert_eq!(registered().event_type(), "ProductRegistered");
-        assert_eq!(registered().event_version(), "1");
+        assert_eq!(registered().event_version(), "2");
         assert_eq!(StockAggregate::TYPE, "stock");
         assert_eq!(OrderAggregate::TYPE, "order");
         assert_eq!(PaymentAggregate::TYPE, "payment");

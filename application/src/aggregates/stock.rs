@@ -31,6 +31,11 @@ struct ProductV1 {
     sku: String,
     name: String,
     low_stock_threshold: u32,
+    // Absent for a product registered before products had prices and not repriced since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    price_minor: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    currency: Option<String>,
 }
 
 /// The units one order holds.
@@ -48,6 +53,8 @@ fn snapshot(state: &Stock) -> Value {
             sku: p.sku.to_string(),
             name: p.name,
             low_stock_threshold: p.low_stock_threshold,
+            price_minor: p.price.map(|price| price.minor()),
+            currency: p.price.map(|price| price.currency().to_string()),
         }),
         on_hand: parts.on_hand,
         reserved: parts.reserved,
@@ -67,6 +74,16 @@ fn restore(snapshot: Value) -> Result<Stock, Error> {
     let s: StockSnapshotV2 = read_snapshot("stock", snapshot)?;
     let product = match s.product {
         Some(p) => Some(ProductParts {
+            price: match (p.price_minor, p.currency.as_deref()) {
+                (Some(minor), Some(currency)) => Some(wire::money(minor, currency)?),
+                (None, None) => None,
+                _ => {
+                    return Err(Error::Schema(format!(
+                        "stock snapshot of {}: a price needs its amount and its currency",
+                        p.sku
+                    )));
+                }
+            },
             sku: wire::sku(&p.sku)?,
             name: p.name,
             low_stock_threshold: p.low_stock_threshold,
@@ -120,6 +137,10 @@ mod tests {
                 sku: Sku::parse("MUG-1").unwrap(),
                 name: "Mug".into(),
                 low_stock_threshold: 5,
+                price: Some(domain::Money::new(
+                    1250,
+                    domain::Currency::parse("BRL").unwrap(),
+                )),
             },
             stock::Event::Restocked { quantity: qty(6) },
             stock::Event::Reserved {
@@ -179,7 +200,12 @@ mod tests {
         let state = StockAggregate(Stock::from_events(&history()));
         let snapshot = state.snapshot();
         assert_eq!(snapshot["product"]["sku"], "MUG-1");
-        assert_eq!(snapshot["allocations"][1]["state"], "REJECTED");
+        assert_eq!(snapshot["product"]["priceMinor"], 1250);
+        assert_eq!(
+            snapshot["reservations"],
+            json!([{ "orderId": A.to_string(), "quantity": 2 }]),
+            "only open reservations are kept"
+        );
         assert_eq!(StockAggregate::restore(snapshot), Ok(state.clone()));
         assert_eq!(
             StockAggregate::restore(StockAggregate::default().snapshot()),
@@ -191,15 +217,37 @@ mod tests {
     }
 
     #[test]
+    fn a_snapshot_of_an_unpriced_product_restores_a_product_without_a_price() {
+        let mut old = StockAggregate(Stock::from_events(&history())).snapshot();
+        let product = old["product"].as_object_mut().unwrap();
+        product.remove("priceMinor");
+        product.remove("currency");
+        let restored = StockAggregate::restore(old).unwrap();
+        assert_eq!(restored.0.price(), None);
+        assert_eq!(restored.0.on_hand(), 5);
+    }
+
+    #[test]
     fn a_snapshot_that_does_not_decode_is_a_schema_error() {
         let mut bad_sku = StockAggregate(Stock::from_events(&history())).snapshot();
         bad_sku["product"]["sku"] = json!("MUG 1");
         let mut no_quantity = StockAggregate(Stock::from_events(&history())).snapshot();
-        no_quantity["allocations"][0]
+        no_quantity["reservations"][0]
             .as_object_mut()
             .unwrap()
             .remove("quantity");
-        for snapshot in [bad_sku, no_quantity, json!({ "onHand": 1 }), json!(null)] {
+        let mut half_price = StockAggregate(Stock::from_events(&history())).snapshot();
+        half_price["product"]
+            .as_object_mut()
+            .unwrap()
+            .remove("currency");
+        for snapshot in [
+            bad_sku,
+            no_quantity,
+            half_price,
+            json!({ "onHand": 1 }),
+            json!(null),
+        ] {
             let result = StockAggregate::restore(snapshot.clone());
             assert!(
                 matches!(result, Err(Error::Schema(_))),

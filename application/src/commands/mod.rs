@@ -11,7 +11,7 @@ use chrono::Utc;
 use domain::Timestamp;
 
 pub use orders::{OrderLineInput, PlaceOrder};
-pub use products::RegisterProduct;
+pub use products::{RegisterProduct, RepriceProduct};
 pub use tickets::OpenTicket;
 
 use crate::event_store::EventStore;

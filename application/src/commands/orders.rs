@@ -1,7 +1,9 @@
 //! Placing, cancelling and shipping orders.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use domain::order::{self, CancellationReason, Line};
-use domain::{Currency, CustomerId, OrderId, Quantity, Sku};
+use domain::{Currency, CustomerId, Money, OrderId, Quantity, Sku};
 use uuid::Uuid;
 
 use super::products::exists;
@@ -17,8 +19,9 @@ pub struct OrderLineInput {
     pub sku: String,
     /// How many.
     pub quantity: u32,
-    /// The unit price as a decimal string, e.g. `"12.50"`.
-    pub unit_price: String,
+    /// The unit price the client expects, as a decimal string, e.g. `"12.50"`. The line is
+    /// charged the catalog price; a different one here is refused. `None`: the catalog price.
+    pub unit_price: Option<String>,
 }
 
 /// A new order, as the client sent it.
@@ -38,9 +41,20 @@ impl Commands {
     /// Places an order (customers for themselves, operators for anyone). The order's id is
     /// the command's id, so a repeated request names the same order.
     ///
+    /// Each line is charged its product's catalog price, read from the product's stock
+    /// stream (not the read model), so a product registered or repriced a moment ago is
+    /// charged as it stands now.
+    ///
+    /// A line for a SKU nobody registered is taken at the price the client states: such an
+    /// order is accepted and fulfilment cancels it `OUT_OF_STOCK` without charging it, the
+    /// outcome clients already rely on for unknown products.
+    ///
     /// # Errors
     /// [`Error::Forbidden`] for other roles or a customer ordering for someone else;
-    /// [`Error::Validation`] for malformed input; [`Error::Rejected`] from the order rules.
+    /// [`Error::Validation`] for malformed input; [`Error::NotFound`] for a line for an
+    /// unregistered SKU without a unit price; [`Error::PriceMismatch`] for a line whose unit price is not the catalog
+    /// price or whose product is priced in another currency; [`Error::Rejected`]
+    /// (`Unpriced`) for a product without a price, and from the order rules.
     #[tracing::instrument(skip(self, input, metadata), fields(actor = %actor.subject))]
     pub async fn place_order(
         &self,
@@ -51,14 +65,39 @@ impl Commands {
         actor.require(&[Role::Customer, Role::Operator], "place orders")?;
         let customer = customer_for(actor, input.customer_id.as_deref())?;
         let currency = Currency::parse(&input.currency)?;
-        let lines = input
+        let asked = input
             .lines
             .iter()
             .map(|line| {
+                Ok((
+                    Sku::parse(&line.sku)?,
+                    Quantity::new(line.quantity)?,
+                    line.unit_price
+                        .as_deref()
+                        .map(|price| parse_amount(price, currency))
+                        .transpose()?,
+                ))
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let catalog = self
+            .catalog_prices(asked.iter().map(|(sku, ..)| sku))
+            .await?;
+        let lines = asked
+            .into_iter()
+            .map(|(sku, quantity, asked)| {
+                let unit_price = match catalog.get(&sku) {
+                    Some(Catalog::Registered(price)) => {
+                        order::unit_price(&sku, *price, currency, asked)?
+                    }
+                    // Without a stated price there is nothing to take the line at.
+                    Some(Catalog::Unregistered) | None => asked.ok_or_else(|| Error::NotFound {
+                        what: format!("product {sku}"),
+                    })?,
+                };
                 Ok(Line {
-                    sku: Sku::parse(&line.sku)?,
-                    quantity: Quantity::new(line.quantity)?,
-                    unit_price: parse_amount(&line.unit_price, currency)?,
+                    sku,
+                    quantity,
+                    unit_price,
                 })
             })
             .collect::<Result<Vec<_>, Error>>()?;
@@ -119,6 +158,39 @@ impl Commands {
                 exists(version, || format!("order {order}"))
             })
             .await
+    }
+}
+
+/// What the catalog says about one SKU.
+enum Catalog {
+    /// Registered, with its price (`None` for a product from before prices).
+    Registered(Option<Money>),
+    /// Nobody registered it.
+    Unregistered,
+}
+
+impl Commands {
+    /// The catalog entry of each of `skus`, each product's stream loaded once and all of
+    /// them at the same time.
+    async fn catalog_prices<'a>(
+        &self,
+        skus: impl Iterator<Item = &'a Sku>,
+    ) -> Result<BTreeMap<Sku, Catalog>, Error> {
+        let distinct: Vec<&Sku> = skus.collect::<BTreeSet<_>>().into_iter().collect();
+        let loads = distinct.iter().map(|sku| self.stock.load(sku.as_str()));
+        let loaded = futures::future::try_join_all(loads).await?;
+        Ok(distinct
+            .into_iter()
+            .zip(loaded)
+            .map(|(sku, (stock, version))| {
+                let entry = if version == 0 {
+                    Catalog::Unregistered
+                } else {
+                    Catalog::Registered(stock.0.price())
+                };
+                (sku.clone(), entry)
+            })
+            .collect())
     }
 }
 

@@ -1,23 +1,67 @@
 //! The stored events of a SKU's stock (stream type `stock`, stream id the SKU).
 
+use cqrs_es::persist::{EventUpcaster, SerializedEvent};
+use domain::Money;
 use domain::stock::Event;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::{EncodedEvent, EventSchema, Payload, kind, unknown_type, wire};
 use crate::Error;
 
-/// `ProductRegistered` v1.
+/// `ProductRegistered` v2: v1 (`sku`, `name`, `lowStockThreshold`) and the price. Both
+/// price fields are null for a product registered before products had prices (v1, brought
+/// here by [`ProductRegisteredV1ToV2`]); a product registered since always has them.
+///
+/// A new version rather than an optional field on v1, so the one place that says what a
+/// registration without a price means is the upcaster, and an older server that meets a
+/// priced registration refuses it instead of serving the product without its price.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ProductRegisteredV1 {
+struct ProductRegisteredV2 {
     sku: String,
     name: String,
     low_stock_threshold: u32,
+    price_minor: Option<i64>,
+    currency: Option<String>,
 }
 
-impl Payload for ProductRegisteredV1 {
+impl Payload for ProductRegisteredV2 {
     const TYPE: &'static str = "ProductRegistered";
+    const VERSION: i32 = 2;
+}
+
+/// Brings `ProductRegistered` v1 to v2: a product registered before products had prices
+/// has none (null price and currency).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct ProductRegisteredV1ToV2;
+
+impl EventUpcaster for ProductRegisteredV1ToV2 {
+    fn can_upcast(&self, event_type: &str, event_version: &str) -> bool {
+        event_type == ProductRegisteredV2::TYPE && event_version == "1"
+    }
+
+    fn upcast(&self, mut event: SerializedEvent) -> SerializedEvent {
+        if let Value::Object(payload) = &mut event.payload {
+            payload.insert("priceMinor".into(), Value::Null);
+            payload.insert("currency".into(), Value::Null);
+        }
+        event.event_version = ProductRegisteredV2::VERSION.to_string();
+        event
+    }
+}
+
+/// `ProductRepriced` v1.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ProductRepricedV1 {
+    price_minor: i64,
+    currency: String,
+}
+
+impl Payload for ProductRepricedV1 {
+    const TYPE: &'static str = "ProductRepriced";
     const VERSION: i32 = 1;
 }
 
@@ -114,7 +158,8 @@ impl Payload for LowStockV1 {
 
 fn kind_of(event: &Event) -> (&'static str, i32) {
     match event {
-        Event::Registered { .. } => kind::<ProductRegisteredV1>(),
+        Event::Registered { .. } => kind::<ProductRegisteredV2>(),
+        Event::Repriced { .. } => kind::<ProductRepricedV1>(),
         Event::Restocked { .. } => kind::<StockRestockedV1>(),
         Event::Reserved { .. } => kind::<StockReservedV1>(),
         Event::ReservationRejected { .. } => kind::<StockReservationRejectedV1>(),
@@ -142,10 +187,18 @@ impl EventSchema for Event {
                 sku,
                 name,
                 low_stock_threshold,
-            } => ProductRegisteredV1 {
+                price,
+            } => ProductRegisteredV2 {
                 sku: sku.to_string(),
                 name: name.clone(),
                 low_stock_threshold: *low_stock_threshold,
+                price_minor: price.map(|p| p.minor()),
+                currency: price.map(|p| p.currency().to_string()),
+            }
+            .encoded(),
+            Self::Repriced { price } => ProductRepricedV1 {
+                price_minor: price.minor(),
+                currency: price.currency().to_string(),
             }
             .encoded(),
             Self::Restocked { quantity } => StockRestockedV1 {
@@ -195,12 +248,19 @@ impl EventSchema for Event {
 
     fn decode(event: EncodedEvent) -> Result<Self, Error> {
         Ok(match event.event_type.as_str() {
-            ProductRegisteredV1::TYPE => {
-                let p = ProductRegisteredV1::read(event)?;
+            ProductRegisteredV2::TYPE => {
+                let p = ProductRegisteredV2::read(event)?;
                 Self::Registered {
                     sku: wire::sku(&p.sku)?,
                     name: p.name,
                     low_stock_threshold: p.low_stock_threshold,
+                    price: registered_price(p.price_minor, p.currency.as_deref())?,
+                }
+            }
+            ProductRepricedV1::TYPE => {
+                let p = ProductRepricedV1::read(event)?;
+                Self::Repriced {
+                    price: wire::money(p.price_minor, &p.currency)?,
                 }
             }
             StockRestockedV1::TYPE => {
@@ -257,12 +317,24 @@ impl EventSchema for Event {
     }
 }
 
+/// The price of a stored registration: both fields or neither.
+fn registered_price(minor: Option<i64>, currency: Option<&str>) -> Result<Option<Money>, Error> {
+    match (minor, currency) {
+        (Some(minor), Some(currency)) => Ok(Some(wire::money(minor, currency)?)),
+        (None, None) => Ok(None),
+        _ => Err(Error::Schema(
+            "ProductRegistered: priceMinor and currency come together or not at all".into(),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use domain::{Quantity, Sku};
+    use domain::{Currency, Quantity, Sku};
     use serde_json::json;
 
     use super::*;
+    use crate::schema::Upcasters;
     use crate::schema::testing::{round_trip, stored};
     use domain::OrderId;
 
@@ -272,6 +344,10 @@ mod tests {
         Quantity::new(n).unwrap()
     }
 
+    fn brl(minor: i64) -> Money {
+        Money::new(minor, Currency::parse("BRL").unwrap())
+    }
+
     #[test]
     fn every_stock_event_round_trips_under_its_public_name() {
         let events = [
@@ -279,7 +355,15 @@ mod tests {
                 sku: Sku::parse("MUG-1").unwrap(),
                 name: "Mug".into(),
                 low_stock_threshold: 2,
+                price: Some(brl(1250)),
             },
+            Event::Registered {
+                sku: Sku::parse("OLD-1").unwrap(),
+                name: "Old mug".into(),
+                low_stock_threshold: 0,
+                price: None,
+            },
+            Event::Repriced { price: brl(1490) },
             Event::Restocked { quantity: qty(10) },
             Event::Reserved {
                 order: ORDER,
@@ -311,6 +395,8 @@ mod tests {
             round_trip(&events),
             [
                 "ProductRegistered",
+                "ProductRegistered",
+                "ProductRepriced",
                 "StockRestocked",
                 "StockReserved",
                 "StockReservationRejected",
@@ -340,11 +426,71 @@ mod tests {
     }
 
     #[test]
+    fn a_registration_is_stored_with_its_price_in_minor_units() {
+        let encoded = Event::Registered {
+            sku: Sku::parse("MUG-1").unwrap(),
+            name: "Mug".into(),
+            low_stock_threshold: 2,
+            price: Some(brl(1250)),
+        }
+        .encode();
+        assert_eq!(
+            encoded,
+            stored(
+                "ProductRegistered",
+                2,
+                json!({ "sku": "MUG-1", "name": "Mug", "lowStockThreshold": 2,
+                        "priceMinor": 1250, "currency": "BRL" })
+            )
+        );
+    }
+
+    #[test]
+    fn a_registration_stored_before_prices_reads_as_a_product_without_a_price() {
+        let old = stored(
+            "ProductRegistered",
+            1,
+            json!({ "sku": "OLD-1", "name": "Old mug", "lowStockThreshold": 3 }),
+        );
+        let current = Upcasters::current()
+            .upcast(Event::STREAM_TYPE, old)
+            .unwrap();
+        assert_eq!(current.event_version, 2);
+        assert_eq!(
+            Event::decode(current),
+            Ok(Event::Registered {
+                sku: Sku::parse("OLD-1").unwrap(),
+                name: "Old mug".into(),
+                low_stock_threshold: 3,
+                price: None,
+            })
+        );
+    }
+
+    #[test]
+    fn a_stored_price_needs_both_its_amount_and_its_currency() {
+        let half = stored(
+            "ProductRegistered",
+            2,
+            json!({ "sku": "MUG-1", "name": "Mug", "lowStockThreshold": 0,
+                    "priceMinor": 1250, "currency": null }),
+        );
+        assert!(matches!(Event::decode(half), Err(Error::Schema(_))));
+        let bad_currency = stored(
+            "ProductRepriced",
+            1,
+            json!({ "priceMinor": 1250, "currency": "real" }),
+        );
+        assert!(matches!(Event::decode(bad_currency), Err(Error::Schema(_))));
+    }
+
+    #[test]
     fn a_stored_bad_sku_or_zero_quantity_is_a_schema_error() {
         let bad_sku = stored(
             "ProductRegistered",
-            1,
-            json!({ "sku": "no spaces", "name": "Mug", "lowStockThreshold": 0 }),
+            2,
+            json!({ "sku": "no spaces", "name": "Mug", "lowStockThreshold": 0,
+                    "priceMinor": null, "currency": null }),
         );
         assert!(matches!(Event::decode(bad_sku), Err(Error::Schema(_))));
         let zero = stored("StockRestocked", 1, json!({ "quantity": 0 }));

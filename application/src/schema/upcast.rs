@@ -7,6 +7,7 @@ use cqrs_es::persist::{EventUpcaster, SerializedEvent};
 use serde_json::Value;
 
 use super::EncodedEvent;
+use super::stock::ProductRegisteredV1ToV2;
 use crate::Error;
 
 /// Runs every upcaster that accepts the event, in order, each on the previous one's output.
@@ -64,11 +65,11 @@ pub struct Upcasters {
 }
 
 impl Upcasters {
-    /// The upcasters this version of domainflow needs. None yet: every event type is still
-    /// at its first version. Register new ones here when a payload changes shape.
+    /// The upcasters this version of domainflow needs. Register new ones here when a
+    /// payload changes shape.
     #[must_use]
     pub fn current() -> Self {
-        Self::default()
+        Self::default().with("stock", Box::new(ProductRegisteredV1ToV2))
     }
 
     /// Adds an upcaster for one stream type's events, run after those already added.

@@ -5,6 +5,7 @@ mod error;
 mod event;
 mod line;
 mod parts;
+mod pricing;
 mod status;
 #[cfg(test)]
 mod tests;
@@ -16,6 +17,7 @@ pub use error::Error;
 pub use event::Event;
 pub use line::Line;
 pub use parts::{Parts, PlacedParts};
+pub use pricing::{PriceError, unit_price};
 pub use status::{CancellationReason, Status};
 
 use crate::values::bounded_text;

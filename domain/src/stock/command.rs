@@ -1,6 +1,6 @@
 //! What can be asked of a SKU's stock.
 
-use crate::{OrderId, Quantity, Sku};
+use crate::{Money, OrderId, Quantity, Sku};
 
 /// A request to one SKU's stock.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +15,13 @@ pub enum Command {
         low_stock_threshold: u32,
         /// Units on hand from the start (may be zero).
         initial_quantity: u32,
+        /// What one unit costs, in the product's currency.
+        price: Money,
+    },
+    /// Change what one unit costs; orders placed from then on are charged the new price.
+    Reprice {
+        /// The new price, in any currency.
+        price: Money,
     },
     /// Add units on hand.
     Restock {

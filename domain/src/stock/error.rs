@@ -16,6 +16,8 @@ pub enum Error {
     InvalidName(InvalidValue),
     /// The count would not fit in 32 bits.
     QuantityOverflow,
+    /// A price must be more than zero.
+    NonPositivePrice,
     /// The order holds no reservation here.
     NothingReserved {
         /// The order.
@@ -33,6 +35,7 @@ impl Error {
             Self::NotRegistered => "NotRegistered",
             Self::InvalidName(_) => "InvalidName",
             Self::QuantityOverflow => "QuantityOverflow",
+            Self::NonPositivePrice => "NonPositivePrice",
             Self::NothingReserved { .. } => "NothingReserved",
         }
     }
@@ -45,6 +48,7 @@ impl fmt::Display for Error {
             Self::NotRegistered => f.write_str("the product is not registered"),
             Self::InvalidName(why) => write!(f, "invalid product name: {why}"),
             Self::QuantityOverflow => f.write_str("the quantity on hand would be too large"),
+            Self::NonPositivePrice => f.write_str("a price must be greater than zero"),
             Self::NothingReserved { order } => {
                 write!(f, "order {order} has no reservation to commit")
             }

@@ -1,6 +1,6 @@
 //! What happens to a SKU's stock.
 
-use crate::{OrderId, Quantity, Sku};
+use crate::{Money, OrderId, Quantity, Sku};
 
 /// Something that happened to one SKU's stock.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +13,14 @@ pub enum Event {
         name: String,
         /// Available stock below this is low.
         low_stock_threshold: u32,
+        /// What one unit costs. `None` only in products registered before products had
+        /// prices: those cannot be ordered until they are repriced.
+        price: Option<Money>,
+    },
+    /// The product's price changed.
+    Repriced {
+        /// The new price.
+        price: Money,
     },
     /// Units arrived.
     Restocked {

@@ -15,7 +15,7 @@ pub use event::Event;
 pub use parts::{Parts, ProductParts};
 
 use crate::values::bounded_text;
-use crate::{Aggregate, OrderId, Quantity, Sku};
+use crate::{Aggregate, Money, OrderId, Quantity, Sku};
 
 /// The longest product name accepted.
 pub const MAX_NAME_LEN: usize = 200;
@@ -43,6 +43,7 @@ struct Product {
     sku: Sku,
     name: String,
     low_stock_threshold: u32,
+    price: Option<Money>,
 }
 
 impl Stock {
@@ -88,6 +89,13 @@ impl Stock {
         self.product.as_ref().map_or(0, |p| p.low_stock_threshold)
     }
 
+    /// What one unit costs: `None` before registration, and for a product registered
+    /// before products had prices until it is repriced.
+    #[must_use]
+    pub fn price(&self) -> Option<Money> {
+        self.product.as_ref().and_then(|p| p.price)
+    }
+
     /// The units `order` holds here, `None` when it holds none (never reserved, or
     /// released or sold since).
     #[must_use]
@@ -105,15 +113,18 @@ impl Stock {
         name: &str,
         low_stock_threshold: u32,
         initial_quantity: u32,
+        price: Money,
     ) -> Result<Vec<Event>, Error> {
         if self.product.is_some() {
             return Err(Error::AlreadyRegistered);
         }
         let name = bounded_text("product name", name, MAX_NAME_LEN).map_err(Error::InvalidName)?;
+        check_price(price)?;
         let mut events = vec![Event::Registered {
             sku,
             name,
             low_stock_threshold,
+            price: Some(price),
         }];
         if let Ok(quantity) = Quantity::new(initial_quantity) {
             events.push(Event::Restocked { quantity });
@@ -128,6 +139,16 @@ impl Stock {
             .checked_add(quantity.get())
             .ok_or(Error::QuantityOverflow)?;
         Ok(vec![Event::Restocked { quantity }])
+    }
+
+    fn reprice(&self, price: Money) -> Result<Vec<Event>, Error> {
+        let product = self.product()?;
+        check_price(price)?;
+        if product.price == Some(price) {
+            // Repeating a price changes nothing.
+            return Ok(vec![]);
+        }
+        Ok(vec![Event::Repriced { price }])
     }
 
     fn reserve(&self, order: OrderId, quantity: Quantity) -> Result<Vec<Event>, Error> {
@@ -200,6 +221,14 @@ impl Stock {
     }
 }
 
+/// Nothing is given away: a price of zero or less is refused.
+fn check_price(price: Money) -> Result<(), Error> {
+    if price.minor() <= 0 {
+        return Err(Error::NonPositivePrice);
+    }
+    Ok(())
+}
+
 impl Aggregate for Stock {
     type Command = Command;
     type Event = Event;
@@ -212,7 +241,9 @@ impl Aggregate for Stock {
                 name,
                 low_stock_threshold,
                 initial_quantity,
-            } => self.register(sku, &name, low_stock_threshold, initial_quantity),
+                price,
+            } => self.register(sku, &name, low_stock_threshold, initial_quantity, price),
+            Command::Reprice { price } => self.reprice(price),
             Command::Restock { quantity } => self.restock(quantity),
             Command::Reserve { order, quantity } => self.reserve(order, quantity),
             Command::Release { order } => self.release(order),
@@ -229,12 +260,19 @@ impl Aggregate for Stock {
                 sku,
                 name,
                 low_stock_threshold,
+                price,
             } => {
                 self.product = Some(Product {
                     sku: sku.clone(),
                     name: name.clone(),
                     low_stock_threshold: *low_stock_threshold,
+                    price: *price,
                 });
+            }
+            Event::Repriced { price } => {
+                if let Some(product) = &mut self.product {
+                    product.price = Some(*price);
+                }
             }
             Event::Restocked { quantity } => {
                 self.on_hand = self.on_hand.saturating_add(quantity.get());

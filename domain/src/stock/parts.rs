@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::{Product, Stock};
-use crate::{OrderId, Quantity, Sku};
+use crate::{Money, OrderId, Quantity, Sku};
 
 /// Every field of a [`Stock`] state, public, so a snapshot can store it and restore it.
 ///
@@ -32,6 +32,8 @@ pub struct ProductParts {
     pub name: String,
     /// Available stock below this is low.
     pub low_stock_threshold: u32,
+    /// What one unit costs, if the product has a price.
+    pub price: Option<Money>,
 }
 
 impl Stock {
@@ -43,6 +45,7 @@ impl Stock {
                 sku: p.sku.clone(),
                 name: p.name.clone(),
                 low_stock_threshold: p.low_stock_threshold,
+                price: p.price,
             }),
             on_hand: self.on_hand,
             reserved: self.reserved,
@@ -59,6 +62,7 @@ impl Stock {
                 sku: p.sku,
                 name: p.name,
                 low_stock_threshold: p.low_stock_threshold,
+                price: p.price,
             }),
             on_hand: parts.on_hand,
             reserved: parts.reserved,
@@ -87,6 +91,10 @@ mod tests {
                 sku: Sku::parse("MUG-1").unwrap(),
                 name: "Mug".into(),
                 low_stock_threshold: 5,
+                price: Some(crate::Money::new(
+                    1250,
+                    crate::Currency::parse("BRL").unwrap(),
+                )),
             },
             Event::Restocked { quantity: qty(6) },
             Event::Reserved {

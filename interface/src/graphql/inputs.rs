@@ -1,7 +1,9 @@
 //! The `input` objects of the mutations, each checked against the limits the REST bodies
 //! enforce before its use case runs.
 
-use application::commands::{OpenTicket, OrderLineInput as OrderLine, PlaceOrder, RegisterProduct};
+use application::commands::{
+    OpenTicket, OrderLineInput as OrderLine, PlaceOrder, RegisterProduct, RepriceProduct,
+};
 use async_graphql::{Enum, ID, InputObject};
 use uuid::Uuid;
 
@@ -24,6 +26,11 @@ pub struct RegisterProductInput {
     /// Available stock below this raises a low-stock alert (0 to 1000000000).
     #[graphql(default)]
     pub low_stock_threshold: i32,
+    /// What one unit costs: a positive decimal string with at most the currency's
+    /// decimals, e.g. `"12.50"`. Orders are charged this price.
+    pub price: String,
+    /// ISO 4217 code of the price, e.g. `BRL`.
+    pub currency: String,
 }
 
 impl RegisterProductInput {
@@ -46,11 +53,47 @@ impl RegisterProductInput {
             0,
             MAX_STOCK_QUANTITY,
         )?;
+        check_price("price", &self.price)?;
+        check_currency(&self.currency)?;
         Ok(RegisterProduct {
             sku: self.sku,
             name: self.name,
             initial_quantity,
             low_stock_threshold,
+            price: self.price,
+            currency: self.currency,
+        })
+    }
+}
+
+/// A product's new price.
+#[derive(Debug, Clone, InputObject)]
+pub struct RepriceProductInput {
+    /// The product's SKU.
+    pub sku: String,
+    /// What one unit costs from now on: a positive decimal string with at most the
+    /// currency's decimals.
+    pub price: String,
+    /// ISO 4217 code of the price. Absent: the product's current currency (required for a
+    /// product that has no price yet).
+    pub currency: Option<String>,
+}
+
+impl RepriceProductInput {
+    /// The checked command.
+    ///
+    /// # Errors
+    /// [`ApiError::Validation`] naming the first field out of bounds.
+    pub fn into_command(self) -> Result<RepriceProduct, ApiError> {
+        check_sku(&self.sku)?;
+        check_price("price", &self.price)?;
+        if let Some(currency) = &self.currency {
+            check_currency(currency)?;
+        }
+        Ok(RepriceProduct {
+            sku: self.sku,
+            price: self.price,
+            currency: self.currency,
         })
     }
 }
@@ -83,9 +126,12 @@ pub struct OrderLineInput {
     pub sku: String,
     /// How many units (1 to 1000000).
     pub quantity: i32,
-    /// The unit price as a decimal string with at most the currency's decimals, e.g.
-    /// `"12.50"`.
-    pub unit_price: String,
+    /// The unit price the client expects, a decimal string with at most the currency's
+    /// decimals, e.g. `"12.50"`. Optional: the line is charged the product's catalog
+    /// price, and a different price here is refused with `PRICE_MISMATCH`. Required for a
+    /// SKU that is not registered (`NOT_FOUND` without it; with it, the order is accepted
+    /// and cancelled `OUT_OF_STOCK`).
+    pub unit_price: Option<String>,
 }
 
 /// A new order.
@@ -124,7 +170,9 @@ impl PlaceOrderInput {
             .map(|line| {
                 check_sku(&line.sku)?;
                 let quantity = check_quantity("quantity", line.quantity, 1, MAX_LINE_QUANTITY)?;
-                check_price(&line.unit_price)?;
+                if let Some(price) = &line.unit_price {
+                    check_price("unitPrice", price)?;
+                }
                 Ok(OrderLine {
                     sku: line.sku,
                     quantity,
@@ -312,7 +360,7 @@ mod tests {
         OrderLineInput {
             sku: sku.into(),
             quantity,
-            unit_price: unit_price.into(),
+            unit_price: Some(unit_price.into()),
         }
     }
 
@@ -340,7 +388,7 @@ mod tests {
                 lines: vec![OrderLine {
                     sku: "SKU-1".into(),
                     quantity: 2,
-                    unit_price: "12.50".into(),
+                    unit_price: Some("12.50".into()),
                 }],
                 payment_token: "tok_visa".into(),
             })
@@ -372,6 +420,9 @@ mod tests {
         let mut blank_token = order(vec![line("A", 1, "1")]);
         blank_token.payment_token = "  ".into();
         assert!(is_validation(blank_token.into_command()));
+        let mut no_price = order(vec![line("A", 1, "1")]);
+        no_price.lines[0].unit_price = None;
+        assert!(no_price.into_command().is_ok());
         let mut no_customer = order(vec![line("A", 1, "1")]);
         no_customer.customer_id = Some(ID(String::new()));
         assert!(is_validation(no_customer.into_command()));
@@ -384,8 +435,25 @@ mod tests {
             name: name.into(),
             initial_quantity: initial,
             low_stock_threshold: threshold,
+            price: "12.50".into(),
+            currency: "BRL".into(),
         };
         assert!(product("A", "Apple", 0, 0).into_command().is_ok());
+        let mut free = product("A", "Apple", 0, 0);
+        free.price = "0".into();
+        assert!(is_validation(free.into_command()));
+        let mut lower = product("A", "Apple", 0, 0);
+        lower.currency = "brl".into();
+        assert!(is_validation(lower.into_command()));
+        let reprice = |price: &str, currency: Option<&str>| RepriceProductInput {
+            sku: "A".into(),
+            price: price.into(),
+            currency: currency.map(Into::into),
+        };
+        assert!(reprice("14.90", None).into_command().is_ok());
+        assert!(reprice("14.90", Some("USD")).into_command().is_ok());
+        assert!(is_validation(reprice("-1", None).into_command()));
+        assert!(is_validation(reprice("1", Some("usd")).into_command()));
         assert!(is_validation(product("A", " ", 0, 0).into_command()));
         assert!(is_validation(product("A", "Apple", -1, 0).into_command()));
         assert!(is_validation(

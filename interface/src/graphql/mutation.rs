@@ -9,7 +9,8 @@ use super::command_result::CommandResultObject;
 use super::context::{caller, metadata, state};
 use super::inputs::{
     AssignTicketInput, CancelOrderInput, CloseTicketInput, OpenTicketInput, PlaceOrderInput,
-    PostTicketMessageInput, RegisterProductInput, ReopenTicketInput, RestockInput, ShipOrderInput,
+    PostTicketMessageInput, RegisterProductInput, ReopenTicketInput, RepriceProductInput,
+    RestockInput, ShipOrderInput,
 };
 use crate::caller::Caller;
 use crate::error::ApiError;
@@ -67,6 +68,18 @@ impl Mutation {
         answer(
             c.commands
                 .register_product(&c.caller.actor, input, &c.metadata)
+                .await,
+        )
+    }
+
+    /// Changes what one unit of a product costs (operator). Orders placed from then on are
+    /// charged the new price; orders already placed keep theirs.
+    async fn reprice_product(&self, ctx: &Context<'_>, input: RepriceProductInput) -> Answer {
+        let c = Command::of(ctx).await?;
+        let input = checked(input.into_command())?;
+        answer(
+            c.commands
+                .reprice_product(&c.caller.actor, input, &c.metadata)
                 .await,
         )
     }

@@ -424,6 +424,17 @@ impl Product {
     async fn low_stock(&self) -> bool {
         self.0.low_stock
     }
+
+    /// What one unit costs, a decimal string in `currency`; null for a product registered
+    /// before products had prices, until it is repriced.
+    async fn price(&self) -> Option<&str> {
+        self.0.price.as_deref()
+    }
+
+    /// ISO 4217 code of the price; null when there is no price.
+    async fn currency(&self) -> Option<&str> {
+        self.0.currency.as_deref()
+    }
 }
 
 /// `first`, checked: 0 to 100, 20 when absent.

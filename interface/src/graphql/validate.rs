@@ -1,13 +1,13 @@
 //! The input limits of the mutations, the same the REST bodies enforce, so both transports
-//! refuse the same requests with the same `VALIDATION` code. The text, identity and price
-//! checks are REST's own ([`crate::rest::command`]); the rest mirror the REST bodies' checks
-//! for GraphQL's signed `Int` and its `ID`s.
+//! refuse the same requests with the same `VALIDATION` code. The text, identity, price and
+//! currency checks are REST's own ([`crate::rest::command`]); the rest mirror the REST
+//! bodies' checks for GraphQL's signed `Int` and its `ID`s.
 
 use async_graphql::ID;
 use uuid::Uuid;
 
 use crate::error::ApiError;
-pub use crate::rest::command::{check_id, check_price, check_text};
+pub use crate::rest::command::{check_currency, check_id, check_price, check_text};
 
 /// The largest stock quantity (initial quantity, threshold, restock).
 pub const MAX_STOCK_QUANTITY: i32 = 1_000_000_000;
@@ -40,20 +40,6 @@ pub fn check_quantity(field: &str, value: i32, min: i32, max: i32) -> Result<u32
     Err(ApiError::Validation(format!(
         "{field} must be between {min} and {max}"
     )))
-}
-
-/// Checks a currency code: three upper-case ASCII letters.
-///
-/// # Errors
-/// [`ApiError::Validation`] otherwise.
-pub fn check_currency(currency: &str) -> Result<(), ApiError> {
-    if currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_uppercase()) {
-        Ok(())
-    } else {
-        Err(ApiError::Validation(
-            "currency must be three upper-case letters".into(),
-        ))
-    }
 }
 
 /// Parses an id that must be a UUID.

@@ -88,12 +88,13 @@ pub fn check_id(field: &str, value: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Checks a unit price: a positive decimal with at most 15 integer digits and two
-/// decimals (currencies with other minor units are checked again when parsed).
+/// Checks a price field (`unitPrice`, `price`): a positive decimal with at most 15 integer
+/// digits and two decimals (currencies with other minor units are checked again when
+/// parsed).
 ///
 /// # Errors
 /// [`ApiError::Validation`].
-pub fn check_price(value: &str) -> Result<(), ApiError> {
+pub fn check_price(field: &str, value: &str) -> Result<(), ApiError> {
     let (whole, fraction) = value.split_once('.').unwrap_or((value, ""));
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     let valid = (1..=15).contains(&whole.len())
@@ -105,8 +106,22 @@ pub fn check_price(value: &str) -> Result<(), ApiError> {
         Ok(())
     } else {
         Err(ApiError::Validation(format!(
-            "unitPrice {value:?} must be a positive decimal like \"12.50\""
+            "{field} {value:?} must be a positive decimal like \"12.50\""
         )))
+    }
+}
+
+/// Checks a currency code: three upper-case ASCII letters.
+///
+/// # Errors
+/// [`ApiError::Validation`] otherwise.
+pub fn check_currency(currency: &str) -> Result<(), ApiError> {
+    if currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(
+            "currency must be three upper-case letters".into(),
+        ))
     }
 }
 

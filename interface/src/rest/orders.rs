@@ -11,8 +11,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::command::{IdempotencyKeyHeader, Validate, check_id, check_price, check_text, run};
-use super::problems::CommandProblems;
+use super::command::{
+    IdempotencyKeyHeader, Validate, check_currency, check_id, check_price, check_text, run,
+};
+use super::problems::{CommandProblems, PlaceOrderProblems};
 use super::result::CommandResultBody;
 use super::sku_path;
 use super::whole;
@@ -39,12 +41,16 @@ pub struct OrderLineBody {
     #[schema(minimum = 1, maximum = 1_000_000)]
     #[serde(deserialize_with = "whole::u32")]
     pub quantity: u32,
-    /// The unit price as a decimal string with at most the currency's decimals.
+    /// The unit price the client expects, a decimal string with at most the currency's
+    /// decimals. Optional: the line is charged the product's catalog price, and a
+    /// different price here is refused with 422 `PRICE_MISMATCH`. Required for a SKU
+    /// that is not registered (404 without it; with it, the order is accepted and
+    /// cancelled `OUT_OF_STOCK`).
     #[schema(
         example = "12.50",
         pattern = "^(?=[0-9.]*[1-9])[0-9]{1,15}(\\.[0-9]{1,2})?$"
     )]
-    pub unit_price: String,
+    pub unit_price: Option<String>,
 }
 
 /// A new order.
@@ -59,7 +65,7 @@ pub struct PlaceOrderBody {
         pattern = "^[^\\s\\x00-\\x1F\\x7F-\\x9F]{1,128}$"
     )]
     pub customer_id: Option<String>,
-    /// ISO 4217 code of every price.
+    /// ISO 4217 code of every price: the currency the products are priced in.
     #[schema(example = "BRL", pattern = "^[A-Z]{3}$")]
     pub currency: String,
     /// What is bought: one line per SKU.
@@ -81,11 +87,7 @@ impl Validate for PlaceOrderBody {
         if let Some(customer) = &self.customer_id {
             check_id("customerId", customer)?;
         }
-        if !(self.currency.len() == 3 && self.currency.bytes().all(|b| b.is_ascii_uppercase())) {
-            return Err(ApiError::Validation(
-                "currency must be three upper-case letters".into(),
-            ));
-        }
+        check_currency(&self.currency)?;
         if self.lines.is_empty() || self.lines.len() > 100 {
             return Err(ApiError::Validation(
                 "lines must hold 1 to 100 lines".into(),
@@ -98,7 +100,9 @@ impl Validate for PlaceOrderBody {
                     "quantity must be between 1 and 1000000".into(),
                 ));
             }
-            check_price(&line.unit_price)?;
+            if let Some(price) = &line.unit_price {
+                check_price("unitPrice", price)?;
+            }
         }
         check_text("paymentToken", &self.payment_token, 128)
     }
@@ -149,7 +153,7 @@ impl Validate for EmptyBody {
     params(IdempotencyKeyHeader),
     responses(
         (status = 202, description = "Placed; fulfilment under way", body = CommandResultBody),
-        CommandProblems,
+        PlaceOrderProblems,
     ),
     security(("bearer" = []), ("apiKey" = []))
 )]

@@ -42,6 +42,27 @@ impl IntoResponses for CommandProblems {
     }
 }
 
+/// The problem+json answers of placing an order: those of every command, and a line whose
+/// price is not the catalog price.
+#[derive(Debug)]
+pub struct PlaceOrderProblems;
+
+impl IntoResponses for PlaceOrderProblems {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let answers = ANSWERS.map(|(status, description)| match status {
+            422 => (
+                422,
+                "VALIDATION: invalid input; PRICE_MISMATCH: a line's unitPrice is not its \
+                 product's catalog price, or the product is priced in another currency than \
+                 the order; IDEMPOTENCY_MISMATCH: the Idempotency-Key was used with another \
+                 request",
+            ),
+            _ => (status, description),
+        });
+        problem_responses(&answers)
+    }
+}
+
 /// The OpenAPI responses of `answers` (status, description), each a problem+json
 /// document: what every endpoint's list of error answers turns into.
 #[must_use]

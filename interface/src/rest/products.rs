@@ -1,6 +1,6 @@
-//! `/api/products`: registering and restocking products.
+//! `/api/products`: registering, repricing and restocking products.
 
-use application::commands::RegisterProduct;
+use application::commands::{RegisterProduct, RepriceProduct};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -10,7 +10,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::command::{IdempotencyKeyHeader, Validate, check_text, run};
+use super::command::{
+    IdempotencyKeyHeader, Validate, check_currency, check_price, check_text, run,
+};
 use super::problems::CommandProblems;
 use super::result::CommandResultBody;
 use super::sku_path;
@@ -24,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(register_product))
         .routes(routes!(restock))
+        .routes(routes!(reprice_product))
 }
 
 /// A new product.
@@ -48,6 +51,16 @@ pub struct RegisterProductBody {
     #[schema(minimum = 0, maximum = 1_000_000_000)]
     #[serde(default, deserialize_with = "whole::u32")]
     pub low_stock_threshold: u32,
+    /// What one unit costs: a positive decimal string with at most the currency's
+    /// decimals. Orders are charged this price.
+    #[schema(
+        example = "12.50",
+        pattern = "^(?=[0-9.]*[1-9])[0-9]{1,15}(\\.[0-9]{1,2})?$"
+    )]
+    pub price: String,
+    /// ISO 4217 code of the price.
+    #[schema(example = "BRL", pattern = "^[A-Z]{3}$")]
+    pub currency: String,
 }
 
 impl Validate for RegisterProductBody {
@@ -55,7 +68,33 @@ impl Validate for RegisterProductBody {
         sku_path::check(&self.sku)?;
         check_text("name", &self.name, 200)?;
         check_quantity("initialQuantity", self.initial_quantity, 0)?;
-        check_quantity("lowStockThreshold", self.low_stock_threshold, 0)
+        check_quantity("lowStockThreshold", self.low_stock_threshold, 0)?;
+        check_price("price", &self.price)?;
+        check_currency(&self.currency)
+    }
+}
+
+/// A product's new price.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepriceBody {
+    /// What one unit costs from now on: a positive decimal string with at most the
+    /// currency's decimals.
+    #[schema(
+        example = "14.90",
+        pattern = "^(?=[0-9.]*[1-9])[0-9]{1,15}(\\.[0-9]{1,2})?$"
+    )]
+    pub price: String,
+    /// ISO 4217 code of the price. Optional: the product's current currency; required
+    /// for a product that has no price yet.
+    #[schema(example = "BRL", pattern = "^[A-Z]{3}$")]
+    pub currency: Option<String>,
+}
+
+impl Validate for RepriceBody {
+    fn validate(&self) -> Result<(), ApiError> {
+        check_price("price", &self.price)?;
+        self.currency.as_deref().map_or(Ok(()), check_currency)
     }
 }
 
@@ -128,6 +167,8 @@ pub async fn register_product(
                         name: input.name,
                         initial_quantity: input.initial_quantity,
                         low_stock_threshold: input.low_stock_threshold,
+                        price: input.price,
+                        currency: input.currency,
                     },
                     &meta,
                 )
@@ -169,6 +210,53 @@ pub async fn restock(
             sku_path::check(&sku)?;
             let result = commands
                 .restock(&actor, &sku, input.quantity, &meta)
+                .await?;
+            Ok((StatusCode::OK, CommandResultBody::json(&result)))
+        },
+    )
+    .await
+}
+
+/// Change a product's price (operator). Orders placed from then on are charged it; orders
+/// already placed keep theirs.
+#[utoipa::path(
+    post, path = "/api/products/{sku}/price", tag = "products",
+    params(SkuPath, IdempotencyKeyHeader),
+    request_body = RepriceBody,
+    responses(
+        (status = 200, description = "Repriced", body = CommandResultBody),
+        CommandProblems,
+    ),
+    security(("bearer" = []), ("apiKey" = []))
+)]
+pub async fn reprice_product(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(SkuPath { sku }): Path<SkuPath>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let commands = state.commands.clone();
+    let actor = caller.actor.clone();
+    let path = format!("POST /api/products/{sku}/price");
+    run(
+        &state,
+        &caller,
+        &headers,
+        &path,
+        body,
+        |input: RepriceBody, meta| async move {
+            sku_path::check(&sku)?;
+            let result = commands
+                .reprice_product(
+                    &actor,
+                    RepriceProduct {
+                        sku,
+                        price: input.price,
+                        currency: input.currency,
+                    },
+                    &meta,
+                )
                 .await?;
             Ok((StatusCode::OK, CommandResultBody::json(&result)))
         },

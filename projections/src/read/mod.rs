@@ -290,11 +290,19 @@ pub async fn tickets(
     })
 }
 
-const PRODUCT_COLUMNS: &str =
-    "sku, name, on_hand, reserved, available, low_stock_threshold, low_stock, version";
+const PRODUCT_COLUMNS: &str = "sku, name, on_hand, reserved, available, low_stock_threshold, \
+     low_stock, price_minor, currency, version";
 
 fn product_row(row: &PgRow) -> Result<ProductView, Error> {
+    let price_minor: Option<i64> = row.try_get("price_minor")?;
+    let currency: Option<String> = row.try_get("currency")?;
+    let price = match (price_minor, &currency) {
+        (Some(minor), Some(currency)) => Some(money(minor, currency)?),
+        _ => None,
+    };
     Ok(ProductView {
+        price,
+        currency,
         sku: row.try_get("sku")?,
         name: row.try_get("name")?,
         on_hand: row.try_get("on_hand")?,

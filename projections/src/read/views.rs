@@ -141,6 +141,13 @@ pub struct ProductView {
     pub low_stock_threshold: i64,
     /// Whether `available` is at or under the threshold.
     pub low_stock: bool,
+    /// What one unit costs, a decimal string in `currency`; null for a product registered
+    /// before products had prices, until it is repriced.
+    #[schema(example = "12.50")]
+    pub price: Option<String>,
+    /// ISO 4217 code of the price; null when there is no price.
+    #[schema(example = "BRL")]
+    pub currency: Option<String>,
     /// The stock stream's version applied.
     pub version: i64,
 }
