@@ -1,13 +1,15 @@
 //! The outer ring of domainflow below the interfaces: our PostgreSQL event store
 //! ([`PgEventStore`]), database connection and migrations ([`database`]), the embedded
 //! PostgreSQL cluster used when no database URL is given ([`EmbeddedPostgres`]), and the
-//! built-in simulated payment provider ([`SimulatedProvider`]).
+//! payment providers: the built-in simulation ([`SimulatedProvider`]) and a card processor
+//! over HTTP ([`HttpProvider`]).
 
 pub mod database;
 pub mod embedded;
 pub mod error;
 pub mod idempotency;
 pub mod payment;
+pub mod payment_http;
 pub mod store;
 
 pub use database::{DatabaseOptions, MIGRATOR, connect, migrate};
@@ -15,4 +17,5 @@ pub use embedded::{EmbeddedPostgres, find_binaries};
 pub use error::Error;
 pub use idempotency::{Claim, IdempotencyKeys};
 pub use payment::SimulatedProvider;
+pub use payment_http::{HttpProvider, HttpProviderError};
 pub use store::{CqrsEventStore, PgEventStore, ReadFilter};

@@ -6,6 +6,7 @@
 //! - [`auth`]: bearer JWTs and API keys.
 //! - [`history`]: the audit trail's wire shape of events, filters and batched reads.
 //! - [`error`]: the one place errors become problem+json and GraphQL codes.
+//! - [`payment`]: the payment provider the settings choose.
 //! - [`cli`]: `serve`, `migrate`, `token`, `schema`.
 
 pub mod app;
@@ -18,6 +19,7 @@ pub mod health;
 pub mod history;
 pub mod idempotency;
 pub mod metrics;
+pub mod payment;
 pub mod rebuilds;
 pub mod request_id;
 pub mod rest;
@@ -26,5 +28,6 @@ pub mod state;
 
 pub use app::{Application, ServerConfig, router};
 pub use error::ApiError;
+pub use payment::{ProviderKind, ProviderSettings};
 pub use saga::SagaConfig;
 pub use state::{AppState, HttpLimits};

@@ -1,5 +1,5 @@
-//! The order-fulfilment saga as the server runs it: the simulated payment provider behind a
-//! circuit breaker, the action executor, and the runner task.
+//! The order-fulfilment saga as the server runs it: the payment provider the settings chose
+//! behind a circuit breaker, the action executor, and the runner task.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,6 +11,8 @@ use projections::{RunnerOptions, SagaRunner};
 use sqlx::PgPool;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
+
+use crate::payment::ProviderSettings;
 
 /// How the saga runs.
 #[derive(Debug, Clone)]
@@ -26,8 +28,8 @@ pub struct SagaConfig {
     pub breaker_threshold: u32,
     /// How long the circuit stays open before a probe.
     pub breaker_cooldown: Duration,
-    /// The payment provider (the built-in simulation).
-    pub provider: Arc<SimulatedProvider>,
+    /// The payment provider (by default the built-in simulation).
+    pub provider: Arc<dyn PaymentProvider>,
 }
 
 impl Default for SagaConfig {
@@ -40,6 +42,24 @@ impl Default for SagaConfig {
             breaker_cooldown: Duration::from_secs(2),
             provider: Arc::new(SimulatedProvider::new(Duration::from_secs(2))),
         }
+    }
+}
+
+impl SagaConfig {
+    /// The defaults, charging through the provider `settings` describe. The saga's own
+    /// bound on a provider call stays above the provider's per-call timeout, so that the
+    /// provider's own timeout is the one that decides.
+    ///
+    /// # Errors
+    /// As [`ProviderSettings::build`]: a message naming the setting at fault.
+    pub fn with_provider(settings: &ProviderSettings) -> Result<Self, String> {
+        let mut config = Self {
+            provider: settings.build()?,
+            ..Self::default()
+        };
+        let bound = settings.timeout.saturating_add(Duration::from_secs(1));
+        config.options.provider_call_timeout = config.options.provider_call_timeout.max(bound);
+        Ok(config)
     }
 }
 
@@ -56,9 +76,8 @@ impl Saga {
     /// The saga over `commands` as `config` says.
     #[must_use]
     pub fn new(commands: Commands, config: &SagaConfig) -> Self {
-        let provider: Arc<dyn PaymentProvider> = config.provider.clone();
         let breaker = Arc::new(CircuitBreaker::new(
-            provider,
+            Arc::clone(&config.provider),
             config.breaker_threshold,
             config.breaker_cooldown,
         ));

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use application::event_log::CommandMetadata;
+use application::saga::PaymentProvider;
 use application::{CommandResult, Commands, RepositoryOptions, Role};
 use chrono::{Duration, Utc};
 use domain::order::Command as OrderCommand;
@@ -29,8 +30,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     keys: JwtKeys,
     commands: Commands,
-    /// The server's simulated payment provider (to take it down and bring it back); for a
-    /// server in another process ([`TestApp::attach`]) a stand-in that server never calls.
+    /// The simulated payment provider the server charges through (to take it down and bring
+    /// it back), unless the test chose another provider; for a server in another process
+    /// ([`TestApp::attach`]) a stand-in that server never calls.
     pub provider: Arc<SimulatedProvider>,
     /// Dropping it (with the app) stops an in-process server.
     _stop: Option<oneshot::Sender<()>>,
@@ -59,6 +61,19 @@ pub async fn spawn_app_without_saga() -> TestApp {
 /// # Panics
 /// When there is no database or the server cannot start.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut ServerConfig)) -> TestApp {
+    let simulation = SimulatedProvider::new(std::time::Duration::from_secs(2));
+    spawn_app_with_simulation(Arc::new(simulation), configure).await
+}
+
+/// [`spawn_app_with`] charging through `simulation` (unless `configure` sets another
+/// provider), which the test keeps as [`TestApp::provider`] to control it.
+///
+/// # Panics
+/// When there is no database or the server cannot start.
+pub async fn spawn_app_with_simulation(
+    simulation: Arc<SimulatedProvider>,
+    configure: impl FnOnce(&mut ServerConfig),
+) -> TestApp {
     let db = test_database().await;
     let secret = format!("test-secret-{}", Uuid::new_v4().simple()).into_bytes();
     let mut config = ServerConfig {
@@ -68,10 +83,12 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServerConfig)) -> TestAp
         limits: HttpLimits::default(),
         repository: RepositoryOptions::default(),
         max_connections: 16,
-        saga: SagaConfig::default(),
+        saga: SagaConfig {
+            provider: Arc::clone(&simulation) as Arc<dyn PaymentProvider>,
+            ..SagaConfig::default()
+        },
     };
     configure(&mut config);
-    let provider = Arc::clone(&config.saga.provider);
     let app = Application::build(config)
         .await
         .unwrap_or_else(|e| panic!("starting the server: {e}"));
@@ -87,7 +104,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServerConfig)) -> TestAp
         keys,
         commands: commands_over(&db),
         db,
-        provider,
+        provider: simulation,
         _stop: Some(stop),
     }
 }

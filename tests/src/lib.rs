@@ -19,7 +19,9 @@ pub use answers::{
     REJECTED_STATUS, body_json, command_result, expect, graphql_data, graphql_error, header,
     problem, rejected,
 };
-pub use app::{TestApp, spawn_app, spawn_app_with, spawn_app_without_saga};
+pub use app::{
+    TestApp, spawn_app, spawn_app_with, spawn_app_with_simulation, spawn_app_without_saga,
+};
 pub use process::ServerProcess;
 
 use std::sync::OnceLock;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use application::Role;
 use serde_json::{Value, json};
-use tests::{TestApp, spawn_app, spawn_app_with};
+use tests::{TestApp, spawn_app, spawn_app_with_simulation};
 use tests::{expect, graphql_data, graphql_error};
 
 const SETTLE: Duration = Duration::from_secs(30);
@@ -14,14 +14,12 @@ const SETTLE: Duration = Duration::from_secs(30);
 /// A server whose saga retries quickly, gives up on a payment after `payment_timeout`, and
 /// whose provider gives up on a call after 100 ms.
 async fn quick_app(payment_timeout: Duration) -> TestApp {
-    spawn_app_with(|config| {
+    let simulation = infrastructure::SimulatedProvider::new(Duration::from_millis(100));
+    spawn_app_with_simulation(std::sync::Arc::new(simulation), |config| {
         config.saga.options.retry.base = Duration::from_millis(20);
         config.saga.options.retry.cap = Duration::from_millis(100);
         config.saga.options.payment_timeout = payment_timeout;
         config.saga.breaker_cooldown = Duration::from_millis(200);
-        config.saga.provider = std::sync::Arc::new(infrastructure::SimulatedProvider::new(
-            Duration::from_millis(100),
-        ));
     })
     .await
 }

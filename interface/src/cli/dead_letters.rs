@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::database::with_pool;
 use super::table::table;
-use super::{DeadLettersCommand, FileSettings};
+use super::{DeadLettersCommand, FileSettings, provider_settings};
 use crate::saga::{Saga, SagaConfig};
 
 /// Runs a `dead-letters` subcommand; its output.
@@ -49,11 +49,17 @@ pub async fn dead_letters(
             })
             .await
         }
-        DeadLettersCommand::Retry { id, database } => {
+        DeadLettersCommand::Retry {
+            id,
+            database,
+            provider,
+        } => {
+            // The redrive charges, looks up and refunds through the provider `serve` uses.
+            let saga_config = SagaConfig::with_provider(&provider_settings(provider, &file)?)?;
             with_pool(database, file, |pool| async move {
                 let store: Arc<dyn EventStore> = Arc::new(PgEventStore::new(pool.clone()));
                 let commands = Commands::new(store, &RepositoryOptions::default());
-                let saga = Saga::new(commands, &SagaConfig::default());
+                let saga = Saga::new(commands, &saga_config);
                 match saga::redrive(&pool, &saga.fulfil, id).await {
                     Ok(Redrive::Completed) => Ok(format!("dead letter {id} redriven and removed")),
                     Ok(Redrive::Failed { error, attempts }) => Err(format!(

@@ -7,6 +7,7 @@ mod duration;
 mod export;
 mod progress;
 mod projections;
+mod provider;
 mod rebuild;
 mod serve;
 mod settings;
@@ -85,6 +86,9 @@ pub enum DeadLettersCommand {
         /// The database.
         #[command(flatten)]
         database: DatabaseArgs,
+        /// The payment provider (the same settings as `serve`'s).
+        #[command(flatten)]
+        provider: ProviderArgs,
     },
 }
 
@@ -217,6 +221,30 @@ pub struct ServeArgs {
     /// PAYMENT_TIMEOUT, e.g. 30s, 2m [default: 30s].
     #[arg(long, env = "DOMAINFLOW_PAYMENT_TIMEOUT", value_parser = parse_duration, value_name = "DURATION")]
     pub payment_timeout: Option<std::time::Duration>,
+    /// The payment provider.
+    #[command(flatten)]
+    pub provider: ProviderArgs,
+}
+
+/// Which payment provider the saga charges through.
+#[derive(Debug, Clone, Args)]
+pub struct ProviderArgs {
+    /// simulated (the built-in test tokens) or http (a card processor's JSON API at
+    /// --payment-provider-url) [default: simulated].
+    #[arg(
+        long,
+        env = "DOMAINFLOW_PAYMENT_PROVIDER",
+        value_enum,
+        value_name = "KIND"
+    )]
+    pub payment_provider: Option<crate::payment::ProviderKind>,
+    /// Base URL of the http payment provider, e.g. http://payments.internal:8080/v1.
+    #[arg(long, env = "DOMAINFLOW_PAYMENT_PROVIDER_URL", value_name = "URL")]
+    pub payment_provider_url: Option<String>,
+    /// How long one call to the payment provider may take before it is given up (its
+    /// outcome is then looked up before the payment deadline cancels), e.g. 5s [default: 5s].
+    #[arg(long, env = "DOMAINFLOW_PAYMENT_PROVIDER_TIMEOUT", value_parser = parse_duration, value_name = "DURATION")]
+    pub payment_provider_timeout: Option<std::time::Duration>,
 }
 
 /// Settings of `token`.
@@ -243,6 +271,7 @@ pub use api_key::api_key;
 pub use dead_letters::dead_letters;
 pub use export::{Export, export};
 pub use projections::projections;
+pub use provider::provider_settings;
 pub use serve::serve;
 pub use token::token;
 pub use verify::verify;

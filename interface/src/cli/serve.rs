@@ -5,9 +5,10 @@ use std::net::SocketAddr;
 use application::RepositoryOptions;
 
 use super::settings::default_data_dir;
-use super::{Database, FileSettings, ServeArgs};
+use super::{Database, FileSettings, ServeArgs, provider_settings};
 use crate::app::{Application, ServerConfig};
 use crate::auth::load_or_create_secret;
+use crate::payment::ProviderSettings;
 use crate::saga::SagaConfig;
 use crate::state::HttpLimits;
 
@@ -17,6 +18,9 @@ use crate::state::HttpLimits;
 /// A message naming what kept the server from starting.
 #[allow(clippy::print_stdout)] // Where the server listens is the command's output.
 pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
+    // Settings are checked before anything starts, so a bad one fails at once.
+    let provider = provider_settings(args.provider, &file)?;
+    let saga = saga_config(args.payment_timeout, &provider)?;
     let data_dir = args
         .database
         .data_dir
@@ -65,7 +69,7 @@ pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
         limits,
         repository,
         max_connections: args.max_connections.or(file.max_connections).unwrap_or(16),
-        saga: saga_config(args.payment_timeout),
+        saga,
     })
     .await
     .map_err(|e| e.to_string())?;
@@ -95,13 +99,16 @@ pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
     served.map_err(|e| e.to_string())
 }
 
-/// The saga's settings: the defaults, with the payment deadline given.
-fn saga_config(payment_timeout: Option<std::time::Duration>) -> SagaConfig {
-    let mut config = SagaConfig::default();
+/// The saga's settings: the defaults, with the payment deadline and the provider given.
+fn saga_config(
+    payment_timeout: Option<std::time::Duration>,
+    provider: &ProviderSettings,
+) -> Result<SagaConfig, String> {
+    let mut config = SagaConfig::with_provider(provider)?;
     if let Some(timeout) = payment_timeout {
         config.options.payment_timeout = timeout;
     }
-    config
+    Ok(config)
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

@@ -13,6 +13,9 @@ use serde::Deserialize;
 /// graphql_introspection = false
 /// max_body_bytes = 262144
 /// snapshot_every = 100
+/// payment_provider = "http"
+/// payment_provider_url = "http://payments.internal:8080/v1"
+/// payment_provider_timeout = "5s"
 /// ```
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,6 +38,12 @@ pub struct FileSettings {
     pub snapshot_every: Option<i64>,
     /// See `--max-connections`.
     pub max_connections: Option<u32>,
+    /// See `--payment-provider`: `"simulated"` or `"http"`.
+    pub payment_provider: Option<crate::payment::ProviderKind>,
+    /// See `--payment-provider-url`.
+    pub payment_provider_url: Option<String>,
+    /// See `--payment-provider-timeout`, e.g. `"5s"`.
+    pub payment_provider_timeout: Option<String>,
 }
 
 impl FileSettings {

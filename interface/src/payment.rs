@@ -1,0 +1,129 @@
+//! Which payment provider the saga charges through, as the settings choose it: the built-in
+//! simulation or a card processor over HTTP. `serve` and `dead-letters retry` build it the
+//! same way, from the same settings.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use application::saga::PaymentProvider;
+use infrastructure::{HttpProvider, SimulatedProvider};
+use serde::Deserialize;
+
+/// How long one call to the provider may take when no timeout is configured.
+pub const DEFAULT_PROVIDER_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The kinds of payment provider.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// The built-in simulation with test tokens (`tok_visa`, `tok_chargeDeclined`, …).
+    #[default]
+    Simulated,
+    /// A card processor's JSON API over HTTP (see `infrastructure::payment_http`).
+    Http,
+}
+
+/// The payment provider's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderSettings {
+    /// Which provider.
+    pub kind: ProviderKind,
+    /// The HTTP provider's base URL (required for, and only allowed with, `http`).
+    pub url: Option<String>,
+    /// How long one call may take before it is given up: the HTTP client's timeout, and
+    /// how long the simulation's `tok_timeout` hangs.
+    pub timeout: Duration,
+}
+
+impl Default for ProviderSettings {
+    fn default() -> Self {
+        Self {
+            kind: ProviderKind::Simulated,
+            url: None,
+            timeout: DEFAULT_PROVIDER_TIMEOUT,
+        }
+    }
+}
+
+impl ProviderSettings {
+    /// The provider these settings describe.
+    ///
+    /// # Errors
+    /// A message naming the setting at fault: `http` without a URL, a URL that is not an
+    /// absolute `http` URL, a URL given for the simulation, or a zero timeout.
+    pub fn build(&self) -> Result<Arc<dyn PaymentProvider>, String> {
+        if self.timeout.is_zero() {
+            return Err("--payment-provider-timeout must be more than zero".into());
+        }
+        match (self.kind, &self.url) {
+            (ProviderKind::Simulated, None) => Ok(Arc::new(SimulatedProvider::new(self.timeout))),
+            (ProviderKind::Simulated, Some(_)) => Err(
+                "--payment-provider-url is set but --payment-provider is simulated; \
+                 set --payment-provider http to use that URL, or remove the URL"
+                    .into(),
+            ),
+            (ProviderKind::Http, None) => {
+                Err("--payment-provider http needs --payment-provider-url \
+                 (DOMAINFLOW_PAYMENT_PROVIDER_URL), e.g. http://payments.internal:8080/v1"
+                    .into())
+            }
+            (ProviderKind::Http, Some(url)) => HttpProvider::new(url, self.timeout)
+                .map(|provider| Arc::new(provider) as Arc<dyn PaymentProvider>)
+                .map_err(|e| format!("--payment-provider-url: {e}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(kind: ProviderKind, url: Option<&str>) -> ProviderSettings {
+        ProviderSettings {
+            kind,
+            url: url.map(str::to_owned),
+            ..ProviderSettings::default()
+        }
+    }
+
+    #[test]
+    fn the_default_is_the_simulation() {
+        assert!(ProviderSettings::default().build().is_ok());
+    }
+
+    #[test]
+    fn http_with_a_usable_url_builds() {
+        let http = settings(ProviderKind::Http, Some("http://127.0.0.1:9/v1"));
+        assert!(http.build().is_ok());
+    }
+
+    #[test]
+    fn bad_settings_fail_naming_the_setting() {
+        let cases = [
+            (settings(ProviderKind::Http, None), "--payment-provider-url"),
+            (
+                settings(ProviderKind::Http, Some("not a url")),
+                "--payment-provider-url",
+            ),
+            (
+                settings(ProviderKind::Http, Some("https://pay.test")),
+                "--payment-provider-url",
+            ),
+            (
+                settings(ProviderKind::Simulated, Some("http://pay.test")),
+                "--payment-provider-url",
+            ),
+            (
+                ProviderSettings {
+                    timeout: Duration::ZERO,
+                    ..ProviderSettings::default()
+                },
+                "--payment-provider-timeout",
+            ),
+        ];
+        for (settings, named) in cases {
+            let error = settings.build().unwrap_err();
+            assert!(error.contains(named), "{settings:?}: {error}");
+        }
+    }
+}
