@@ -5,13 +5,15 @@
 //! the server named by `DATABASE_URL` when it is set.
 //!
 //! [`spawn_app`] starts the real server on port 0 against such a database and returns a
-//! [`TestApp`] with typed helpers to talk to it over HTTP.
+//! [`TestApp`] with typed helpers to talk to it over HTTP. [`fake_provider`] is a card
+//! processor on a real port for the HTTP payment provider to talk to.
 
 // A helper that cannot provide a database has no way to go on but to fail the test.
 #![allow(clippy::panic)]
 
 mod answers;
 mod app;
+pub mod fake_provider;
 mod process;
 pub mod workload;
 

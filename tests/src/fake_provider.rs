@@ -1,0 +1,385 @@
+//! A card processor for tests: a real HTTP server on 127.0.0.1 port 0 speaking the
+//! contract of `infrastructure::payment_http`, under `/v1`. Each token (or every charge)
+//! can be told how to behave: approve, decline, fail with a 5xx, capture and then answer
+//! too late, answer late, or stay pending; the whole server can go down (connections
+//! refused) and come back on the same port.
+//!
+//! Like a real processor it keeps an idempotent ledger per payment id: a repeated charge
+//! answers the first outcome and never captures twice, a repeated refund pays back nothing
+//! more. It counts what reached it, so tests can check that money moved exactly once.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+/// How the processor treats a charge it has not answered before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Behaviour {
+    /// Capture and answer `captured` at once.
+    Approve,
+    /// Answer `declined` ("card declined").
+    Decline,
+    /// Answer 500 and record nothing (a repeat is another 500 while this holds).
+    Fail,
+    /// Capture at once, then hold the answer for this long (past the client's timeout).
+    CaptureThenDelay(Duration),
+    /// Wait this long, then capture and answer `captured` (a client that gives up and
+    /// hangs up first leaves nothing captured).
+    AnswerLate(Duration),
+    /// Accept the charge as `pending` (202); it stays pending.
+    Pending,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Outcome {
+    Captured,
+    Declined(String),
+    Pending,
+}
+
+#[derive(Debug, Default)]
+struct Entry {
+    outcome: Option<Outcome>,
+    amount: i64,
+    charge_calls: u32,
+    captures: u32,
+    refunds: u32,
+    refunded: Option<i64>,
+}
+
+#[derive(Debug, Default)]
+struct Ledger {
+    tokens: HashMap<String, Behaviour>,
+    every_charge: Option<Behaviour>,
+    payments: HashMap<Uuid, Entry>,
+}
+
+type Shared = Arc<Mutex<Ledger>>;
+
+#[derive(Debug)]
+struct Running {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+/// The fake processor. Dropping it stops the server.
+#[derive(Debug)]
+pub struct FakeProvider {
+    address: SocketAddr,
+    ledger: Shared,
+    running: tokio::sync::Mutex<Option<Running>>,
+}
+
+impl FakeProvider {
+    /// Starts the processor on a free port. `tok_chargeDeclined` declines; every other
+    /// token approves until told otherwise.
+    ///
+    /// # Panics
+    /// When no port can be bound.
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap_or_else(|e| panic!("binding the fake provider: {e}"));
+        let address = listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("the fake provider's address: {e}"));
+        let ledger = Shared::default();
+        lock(&ledger)
+            .tokens
+            .insert("tok_chargeDeclined".into(), Behaviour::Decline);
+        let running = serve(listener, Arc::clone(&ledger));
+        Self {
+            address,
+            ledger,
+            running: tokio::sync::Mutex::new(Some(running)),
+        }
+    }
+
+    /// The base URL to configure the HTTP provider with, e.g. `http://127.0.0.1:41234/v1`.
+    #[must_use]
+    pub fn url(&self) -> String {
+        format!("http://{}/v1", self.address)
+    }
+
+    /// Charges with `token` behave as `behaviour` from now on.
+    pub fn on_token(&self, token: &str, behaviour: Behaviour) {
+        lock(&self.ledger)
+            .tokens
+            .insert(token.to_owned(), behaviour);
+    }
+
+    /// Every charge behaves as `behaviour`, whatever its token (`None`: per token again).
+    /// [`Behaviour::Fail`] also fails status look-ups and refunds.
+    pub fn on_every_charge(&self, behaviour: Option<Behaviour>) {
+        lock(&self.ledger).every_charge = behaviour;
+    }
+
+    /// Stops the server: connections are refused until [`FakeProvider::come_up`].
+    ///
+    /// # Panics
+    /// When the server does not stop within 5 s.
+    pub async fn go_down(&self) {
+        let Some(running) = self.running.lock().await.take() else {
+            return;
+        };
+        let _ = running.stop.send(());
+        tokio::time::timeout(Duration::from_secs(5), running.task)
+            .await
+            .unwrap_or_else(|_| panic!("the fake provider did not stop"))
+            .unwrap_or_else(|e| panic!("the fake provider failed: {e}"));
+    }
+
+    /// Starts the server again on the same port, with the same ledger.
+    ///
+    /// # Panics
+    /// When the port cannot be bound again.
+    pub async fn come_up(&self) {
+        let mut running = self.running.lock().await;
+        if running.is_none() {
+            let listener = TcpListener::bind(self.address)
+                .await
+                .unwrap_or_else(|e| panic!("rebinding the fake provider: {e}"));
+            *running = Some(serve(listener, Arc::clone(&self.ledger)));
+        }
+    }
+
+    /// How many charge requests for `payment` arrived.
+    #[must_use]
+    pub fn charge_calls(&self, payment: Uuid) -> u32 {
+        self.entry(payment, |e| e.charge_calls)
+    }
+
+    /// How many times money was captured for `payment` (never more than once).
+    #[must_use]
+    pub fn captures(&self, payment: Uuid) -> u32 {
+        self.entry(payment, |e| e.captures)
+    }
+
+    /// The amount captured for `payment`, in minor units.
+    #[must_use]
+    pub fn captured_amount(&self, payment: Uuid) -> Option<i64> {
+        lock(&self.ledger)
+            .payments
+            .get(&payment)
+            .filter(|e| e.captures > 0)
+            .map(|e| e.amount)
+    }
+
+    /// How many times money was paid back for `payment` (never more than once).
+    #[must_use]
+    pub fn refunds(&self, payment: Uuid) -> u32 {
+        self.entry(payment, |e| e.refunds)
+    }
+
+    /// The amount refunded for `payment`, in minor units.
+    #[must_use]
+    pub fn refunded_amount(&self, payment: Uuid) -> Option<i64> {
+        lock(&self.ledger)
+            .payments
+            .get(&payment)
+            .and_then(|e| e.refunded)
+    }
+
+    fn entry(&self, payment: Uuid, field: impl Fn(&Entry) -> u32) -> u32 {
+        lock(&self.ledger).payments.get(&payment).map_or(0, field)
+    }
+}
+
+fn serve(listener: TcpListener, ledger: Shared) -> Running {
+    let app = Router::new()
+        .route("/v1/charges", post(charge))
+        .route("/v1/charges/{payment}", get(status))
+        .route("/v1/charges/{payment}/refunds", post(refund))
+        .with_state(ledger);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    Running { stop, task }
+}
+
+fn lock(ledger: &Mutex<Ledger>) -> MutexGuard<'_, Ledger> {
+    ledger.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn answer(outcome: &Outcome) -> Response {
+    match outcome {
+        Outcome::Captured => (StatusCode::OK, axum::Json(json!({ "status": "captured" }))),
+        Outcome::Declined(reason) => (
+            StatusCode::OK,
+            axum::Json(json!({ "status": "declined", "reason": reason })),
+        ),
+        Outcome::Pending => (
+            StatusCode::ACCEPTED,
+            axum::Json(json!({ "status": "pending" })),
+        ),
+    }
+    .into_response()
+}
+
+fn failure(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(json!({ "error": message }))).into_response()
+}
+
+/// What a charge request does to the ledger, decided under its lock.
+enum Step {
+    Answer(Outcome),
+    Fail,
+    CaptureThenDelay(Duration),
+    AnswerLate(Duration),
+}
+
+async fn charge(
+    State(ledger): State<Shared>,
+    headers: HeaderMap,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
+    let (Some(payment), Some(amount), Some(token)) = (
+        body["paymentId"]
+            .as_str()
+            .and_then(|id| Uuid::parse_str(id).ok()),
+        body["amount"].as_i64(),
+        body["token"].as_str(),
+    ) else {
+        return failure(
+            StatusCode::BAD_REQUEST,
+            "paymentId, amount and token needed",
+        );
+    };
+    if body["currency"].as_str().is_none_or(str::is_empty) {
+        return failure(StatusCode::BAD_REQUEST, "currency needed");
+    }
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|value| value.to_str().ok());
+    if key != Some(payment.to_string().as_str()) {
+        return failure(
+            StatusCode::BAD_REQUEST,
+            "Idempotency-Key must be the payment id",
+        );
+    }
+    let step = {
+        let mut ledger = lock(&ledger);
+        let behaviour = ledger
+            .every_charge
+            .or_else(|| ledger.tokens.get(token).copied())
+            .unwrap_or(Behaviour::Approve);
+        let entry = ledger.payments.entry(payment).or_default();
+        entry.charge_calls += 1;
+        match (&entry.outcome, behaviour) {
+            (_, Behaviour::Fail) => Step::Fail,
+            (Some(first), _) => Step::Answer(first.clone()),
+            (None, Behaviour::Approve) => Step::Answer(capture(entry, amount)),
+            (None, Behaviour::Decline) => {
+                entry.outcome = Some(Outcome::Declined("card declined".into()));
+                Step::Answer(Outcome::Declined("card declined".into()))
+            }
+            (None, Behaviour::Pending) => {
+                entry.outcome = Some(Outcome::Pending);
+                Step::Answer(Outcome::Pending)
+            }
+            (None, Behaviour::CaptureThenDelay(delay)) => {
+                capture(entry, amount);
+                Step::CaptureThenDelay(delay)
+            }
+            (None, Behaviour::AnswerLate(delay)) => Step::AnswerLate(delay),
+        }
+    };
+    match step {
+        Step::Answer(outcome) => answer(&outcome),
+        Step::Fail => failure(StatusCode::INTERNAL_SERVER_ERROR, "processor failure"),
+        Step::CaptureThenDelay(delay) => {
+            tokio::time::sleep(delay).await;
+            answer(&Outcome::Captured)
+        }
+        Step::AnswerLate(delay) => {
+            tokio::time::sleep(delay).await;
+            let mut ledger = lock(&ledger);
+            let entry = ledger.payments.entry(payment).or_default();
+            let outcome = match &entry.outcome {
+                Some(first) => first.clone(),
+                None => capture(entry, amount),
+            };
+            answer(&outcome)
+        }
+    }
+}
+
+fn capture(entry: &mut Entry, amount: i64) -> Outcome {
+    entry.outcome = Some(Outcome::Captured);
+    entry.amount = amount;
+    entry.captures += 1;
+    Outcome::Captured
+}
+
+async fn status(State(ledger): State<Shared>, Path(payment): Path<Uuid>) -> Response {
+    let ledger = lock(&ledger);
+    if ledger.every_charge == Some(Behaviour::Fail) {
+        return failure(StatusCode::INTERNAL_SERVER_ERROR, "processor failure");
+    }
+    let Some(entry) = ledger.payments.get(&payment) else {
+        return (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({ "status": "not_found" })),
+        )
+            .into_response();
+    };
+    let body = match (&entry.outcome, entry.refunded) {
+        (Some(Outcome::Captured), Some(_)) => json!({ "status": "refunded" }),
+        (Some(Outcome::Captured), None) => json!({ "status": "captured" }),
+        (Some(Outcome::Declined(reason)), _) => json!({ "status": "declined", "reason": reason }),
+        (Some(Outcome::Pending), _) => json!({ "status": "pending" }),
+        (None, _) => json!({ "status": "not_found" }),
+    };
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+async fn refund(
+    State(ledger): State<Shared>,
+    Path(payment): Path<Uuid>,
+    headers: HeaderMap,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|value| value.to_str().ok());
+    if key != Some(format!("refund-{payment}").as_str()) {
+        return failure(
+            StatusCode::BAD_REQUEST,
+            "Idempotency-Key must be refund-{paymentId}",
+        );
+    }
+    let Some(amount) = body["amount"].as_i64() else {
+        return failure(StatusCode::BAD_REQUEST, "amount needed");
+    };
+    let mut ledger = lock(&ledger);
+    if ledger.every_charge == Some(Behaviour::Fail) {
+        return failure(StatusCode::INTERNAL_SERVER_ERROR, "processor failure");
+    }
+    match ledger.payments.get_mut(&payment) {
+        Some(entry) if entry.outcome == Some(Outcome::Captured) => {
+            if entry.refunded.is_none() {
+                entry.refunded = Some(amount);
+                entry.refunds += 1;
+            }
+            (StatusCode::OK, axum::Json(json!({ "status": "refunded" }))).into_response()
+        }
+        _ => failure(StatusCode::NOT_FOUND, "no captured charge for this payment"),
+    }
+}
