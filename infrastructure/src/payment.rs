@@ -3,23 +3,28 @@
 //! in time, `tok_flaky` fails twice per payment and then approves. Two more act out what
 //! real networks do to a charge: `tok_captureTimeout` captures the money but the answer never
 //! arrives (the call times out), and `tok_lateApproval` times out while the charge is still
-//! being processed, and captures the money a moment later. Any other token is declined as an unknown payment method. A status look-up
-//! tells what the provider knows of a payment's charge.
+//! being processed, and captures the money a moment later (twice the call timeout after
+//! the first call). Any other token is declined as an unknown payment method. A status
+//! look-up tells what the provider knows of a payment's charge.
 //!
 //! Like a real provider it is idempotent per payment: once a charge is answered, asking
-//! again for the same payment gives the same answer and charges nothing more.
+//! again for the same payment gives the same answer and charges nothing more. Its ledger is
+//! kept in memory ([`SimulatedProvider::new`]) or in PostgreSQL
+//! ([`SimulatedProvider::persistent`]), where a restart or an operator's redrive from the
+//! CLI finds the charges already made.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-
-use std::sync::Arc;
 
 use application::saga::{Charge, ChargeRequest, ChargeStatus, PaymentProvider, ProviderError};
 use async_trait::async_trait;
 use domain::Money;
+use sqlx::PgPool;
 use uuid::Uuid;
+
+mod ledger;
+
+use ledger::{Known, Ledger};
 
 /// The simulated provider. See the module documentation.
 #[derive(Debug)]
@@ -28,26 +33,31 @@ pub struct SimulatedProvider {
     answer_within: Duration,
     /// While true, every call fails as if the provider were down.
     outage: AtomicBool,
-    ledger: Arc<Mutex<Ledger>>,
-}
-
-#[derive(Debug, Default)]
-struct Ledger {
-    answered: HashMap<Uuid, Charge>,
-    /// Charges under way that will capture later.
-    pending: std::collections::HashSet<Uuid>,
-    flaky_calls: HashMap<Uuid, u32>,
-    refunded: HashMap<Uuid, Money>,
+    ledger: Ledger,
 }
 
 impl SimulatedProvider {
-    /// A provider whose calls give up after `answer_within`.
+    /// A provider whose calls give up after `answer_within`, with its ledger in memory:
+    /// forgotten when the process ends.
     #[must_use]
     pub fn new(answer_within: Duration) -> Self {
         Self {
             answer_within,
             outage: AtomicBool::new(false),
-            ledger: Arc::default(),
+            ledger: Ledger::memory(),
+        }
+    }
+
+    /// A provider whose calls give up after `answer_within`, with its ledger in the
+    /// database behind `pool` (table `simulated_payments`): every process on that database
+    /// sees the same charges, across restarts. A call fails as
+    /// [`ProviderError::Unavailable`] while the database cannot be reached.
+    #[must_use]
+    pub fn persistent(pool: PgPool, answer_within: Duration) -> Self {
+        Self {
+            answer_within,
+            outage: AtomicBool::new(false),
+            ledger: Ledger::Postgres(pool),
         }
     }
 
@@ -56,20 +66,19 @@ impl SimulatedProvider {
         self.outage.store(down, Ordering::SeqCst);
     }
 
-    /// Whether money was captured for `payment` (refunded or not).
+    /// Whether money was captured for `payment` (refunded or not). Reads an in-memory
+    /// ledger only: always false for a [`SimulatedProvider::persistent`] one, which
+    /// [`PaymentProvider::status`] reads.
     #[must_use]
     pub fn captured(&self, payment: Uuid) -> bool {
-        matches!(self.ledger().answered.get(&payment), Some(Charge::Approved))
+        self.ledger.known_now(payment) == Some(Known::Answered(Charge::Approved))
     }
 
-    /// What was refunded for `payment`, if anything.
+    /// What was refunded for `payment`, if anything. Reads an in-memory ledger only:
+    /// always `None` for a [`SimulatedProvider::persistent`] one.
     #[must_use]
     pub fn refunded(&self, payment: Uuid) -> Option<Money> {
-        self.ledger().refunded.get(&payment).copied()
-    }
-
-    fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
-        lock(&self.ledger)
+        self.ledger.refunded_now(payment)
     }
 
     fn available(&self) -> Result<(), ProviderError> {
@@ -87,8 +96,8 @@ impl SimulatedProvider {
 impl PaymentProvider for SimulatedProvider {
     async fn charge(&self, request: &ChargeRequest) -> Result<Charge, ProviderError> {
         self.available()?;
-        if let Some(answer) = self.ledger().answered.get(&request.payment) {
-            return Ok(answer.clone());
+        if let Known::Answered(answer) = self.ledger.known(request.payment).await? {
+            return Ok(answer);
         }
         let answer = match request.token.as_str() {
             "tok_visa" => Charge::Approved,
@@ -100,33 +109,21 @@ impl PaymentProvider for SimulatedProvider {
                 return Err(ProviderError::TimedOut);
             }
             "tok_captureTimeout" => {
-                self.ledger()
-                    .answered
-                    .insert(request.payment, Charge::Approved);
+                self.ledger
+                    .answer(request.payment, Charge::Approved)
+                    .await?;
                 tokio::time::sleep(self.answer_within).await;
                 return Err(ProviderError::TimedOut);
             }
             "tok_lateApproval" => {
-                if self.ledger().pending.insert(request.payment) {
-                    let ledger = Arc::clone(&self.ledger);
-                    let (payment, late_by) = (request.payment, self.answer_within * 2);
-                    tokio::spawn(async move {
-                        tokio::time::sleep(late_by).await;
-                        let mut ledger = lock(&ledger);
-                        ledger.pending.remove(&payment);
-                        ledger.answered.insert(payment, Charge::Approved);
-                    });
-                }
+                self.ledger
+                    .begin_pending(request.payment, self.answer_within * 2)
+                    .await?;
                 tokio::time::sleep(self.answer_within).await;
                 return Err(ProviderError::TimedOut);
             }
             "tok_flaky" => {
-                let calls = {
-                    let mut ledger = self.ledger();
-                    let calls = ledger.flaky_calls.entry(request.payment).or_default();
-                    *calls += 1;
-                    *calls
-                };
+                let calls = self.ledger.flaky_call(request.payment).await?;
                 if calls <= 2 {
                     return Err(ProviderError::Unavailable(format!(
                         "simulated transient failure (call {calls})"
@@ -138,36 +135,23 @@ impl PaymentProvider for SimulatedProvider {
                 reason: "unknown payment method".into(),
             },
         };
-        self.ledger()
-            .answered
-            .insert(request.payment, answer.clone());
-        Ok(answer)
+        self.ledger.answer(request.payment, answer).await
     }
 
     async fn status(&self, payment: Uuid) -> Result<ChargeStatus, ProviderError> {
         self.available()?;
-        let ledger = self.ledger();
-        Ok(match ledger.answered.get(&payment) {
-            Some(Charge::Approved) => ChargeStatus::Captured,
-            Some(Charge::Declined { reason }) => ChargeStatus::Declined {
-                reason: reason.clone(),
-            },
-            None if ledger.pending.contains(&payment) => ChargeStatus::Pending,
-            None => ChargeStatus::NotCharged,
+        Ok(match self.ledger.known(payment).await? {
+            Known::Answered(Charge::Approved) => ChargeStatus::Captured,
+            Known::Answered(Charge::Declined { reason }) => ChargeStatus::Declined { reason },
+            Known::Pending => ChargeStatus::Pending,
+            Known::Nothing => ChargeStatus::NotCharged,
         })
     }
 
     async fn refund(&self, payment: Uuid, amount: Money) -> Result<(), ProviderError> {
         self.available()?;
-        self.ledger().refunded.insert(payment, amount);
-        Ok(())
+        self.ledger.refund(payment, amount).await
     }
-}
-
-fn lock(ledger: &Mutex<Ledger>) -> std::sync::MutexGuard<'_, Ledger> {
-    ledger
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

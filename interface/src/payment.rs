@@ -8,6 +8,7 @@ use std::time::Duration;
 use application::saga::PaymentProvider;
 use infrastructure::{HttpProvider, SimulatedProvider};
 use serde::Deserialize;
+use sqlx::PgPool;
 
 /// How long one call to the provider may take when no timeout is configured.
 pub const DEFAULT_PROVIDER_TIMEOUT: Duration = Duration::from_secs(5);
@@ -46,17 +47,31 @@ impl Default for ProviderSettings {
 }
 
 impl ProviderSettings {
-    /// The provider these settings describe.
+    /// Checks the settings without building anything, so that a bad one fails before the
+    /// server starts.
+    ///
+    /// # Errors
+    /// As [`ProviderSettings::build`].
+    pub fn validate(&self) -> Result<(), String> {
+        self.build(None).map(drop)
+    }
+
+    /// The provider these settings describe. The simulation keeps its ledger in the
+    /// database behind `ledger` when one is given (so restarts and CLI redrives see the
+    /// same charges), in memory otherwise.
     ///
     /// # Errors
     /// A message naming the setting at fault: `http` without a URL, a URL that is not an
     /// absolute `http` URL, a URL given for the simulation, or a zero timeout.
-    pub fn build(&self) -> Result<Arc<dyn PaymentProvider>, String> {
+    pub fn build(&self, ledger: Option<&PgPool>) -> Result<Arc<dyn PaymentProvider>, String> {
         if self.timeout.is_zero() {
             return Err("--payment-provider-timeout must be more than zero".into());
         }
         match (self.kind, &self.url) {
-            (ProviderKind::Simulated, None) => Ok(Arc::new(SimulatedProvider::new(self.timeout))),
+            (ProviderKind::Simulated, None) => Ok(match ledger {
+                Some(pool) => Arc::new(SimulatedProvider::persistent(pool.clone(), self.timeout)),
+                None => Arc::new(SimulatedProvider::new(self.timeout)),
+            }),
             (ProviderKind::Simulated, Some(_)) => Err(
                 "--payment-provider-url is set but --payment-provider is simulated; \
                  set --payment-provider http to use that URL, or remove the URL"
@@ -88,13 +103,13 @@ mod tests {
 
     #[test]
     fn the_default_is_the_simulation() {
-        assert!(ProviderSettings::default().build().is_ok());
+        assert!(ProviderSettings::default().validate().is_ok());
     }
 
     #[test]
     fn http_with_a_usable_url_builds() {
         let http = settings(ProviderKind::Http, Some("http://127.0.0.1:9/v1"));
-        assert!(http.build().is_ok());
+        assert!(http.validate().is_ok());
     }
 
     #[test]
@@ -122,7 +137,7 @@ mod tests {
             ),
         ];
         for (settings, named) in cases {
-            let error = settings.build().unwrap_err();
+            let error = settings.validate().unwrap_err();
             assert!(error.contains(named), "{settings:?}: {error}");
         }
     }

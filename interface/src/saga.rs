@@ -46,15 +46,19 @@ impl Default for SagaConfig {
 }
 
 impl SagaConfig {
-    /// The defaults, charging through the provider `settings` describe. The saga's own
-    /// bound on a provider call stays above the provider's per-call timeout, so that the
-    /// provider's own timeout is the one that decides.
+    /// The defaults, charging through the provider `settings` describe (a simulation keeps
+    /// its ledger in the database behind `ledger` when given). The saga's own bound on a
+    /// provider call stays above the provider's per-call timeout, so that the provider's
+    /// own timeout is the one that decides.
     ///
     /// # Errors
     /// As [`ProviderSettings::build`]: a message naming the setting at fault.
-    pub fn with_provider(settings: &ProviderSettings) -> Result<Self, String> {
+    pub fn with_provider(
+        settings: &ProviderSettings,
+        ledger: Option<&PgPool>,
+    ) -> Result<Self, String> {
         let mut config = Self {
-            provider: settings.build()?,
+            provider: settings.build(ledger)?,
             ..Self::default()
         };
         let bound = settings.timeout.saturating_add(Duration::from_secs(1));

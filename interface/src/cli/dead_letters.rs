@@ -54,9 +54,12 @@ pub async fn dead_letters(
             database,
             provider,
         } => {
-            // The redrive charges, looks up and refunds through the provider `serve` uses.
-            let saga_config = SagaConfig::with_provider(&provider_settings(provider, &file)?)?;
+            // The redrive charges, looks up and refunds through the provider `serve` uses,
+            // and the simulation's ledger is the one `serve` keeps in the database.
+            let provider = provider_settings(provider, &file)?;
+            provider.validate()?;
             with_pool(database, file, |pool| async move {
+                let saga_config = SagaConfig::with_provider(&provider, Some(&pool))?;
                 let store: Arc<dyn EventStore> = Arc::new(PgEventStore::new(pool.clone()));
                 let commands = Commands::new(store, &RepositoryOptions::default());
                 let saga = Saga::new(commands, &saga_config);

@@ -3,12 +3,13 @@
 use std::net::SocketAddr;
 
 use application::RepositoryOptions;
+use infrastructure::DatabaseOptions;
 
 use super::settings::default_data_dir;
 use super::{Database, FileSettings, ServeArgs, provider_settings};
 use crate::app::{Application, ServerConfig};
 use crate::auth::load_or_create_secret;
-use crate::payment::ProviderSettings;
+use crate::payment::{ProviderKind, ProviderSettings};
 use crate::saga::SagaConfig;
 use crate::state::HttpLimits;
 
@@ -20,7 +21,7 @@ use crate::state::HttpLimits;
 pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
     // Settings are checked before anything starts, so a bad one fails at once.
     let provider = provider_settings(args.provider, &file)?;
-    let saga = saga_config(args.payment_timeout, &provider)?;
+    provider.validate()?;
     let data_dir = args
         .database
         .data_dir
@@ -62,6 +63,24 @@ pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
     };
 
     let database = Database::open(database_url, &data_dir).await?;
+    // The simulation keeps its ledger in the database, so a restart or a redrive from the
+    // CLI sees the charges already made; it gets a small pool of its own because the
+    // provider is chosen before the server opens its pool.
+    let ledger = match provider.kind {
+        ProviderKind::Simulated => Some(
+            infrastructure::connect(
+                &database.url,
+                &DatabaseOptions {
+                    max_connections: 4,
+                    ..DatabaseOptions::default()
+                },
+            )
+            .await
+            .map_err(|e| format!("connecting the simulated payment provider's ledger: {e}"))?,
+        ),
+        ProviderKind::Http => None,
+    };
+    let saga = saga_config(args.payment_timeout, &provider, ledger.as_ref())?;
     let app = Application::build(ServerConfig {
         listen,
         database_url: database.url.clone(),
@@ -94,6 +113,9 @@ pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
         }
     );
     let served = app.run_until_stopped(shutdown_signal()).await;
+    if let Some(ledger) = ledger {
+        ledger.close().await;
+    }
     database.close().await;
     tracing::info!("domainflow stopped");
     served.map_err(|e| e.to_string())
@@ -103,8 +125,9 @@ pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
 fn saga_config(
     payment_timeout: Option<std::time::Duration>,
     provider: &ProviderSettings,
+    ledger: Option<&sqlx::PgPool>,
 ) -> Result<SagaConfig, String> {
-    let mut config = SagaConfig::with_provider(provider)?;
+    let mut config = SagaConfig::with_provider(provider, ledger)?;
     if let Some(timeout) = payment_timeout {
         config.options.payment_timeout = timeout;
     }
