@@ -1,0 +1,101 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The payment provider settings as an operator gives them to the `domainflow` binary: a
+//! bad one stops `serve` at once, naming it; good ones, from flags or the settings file,
+//! make the server charge through the card processor they name.
+
+use std::time::Duration;
+
+use tests::fake_provider::FakeProvider;
+use tests::{ServerProcess, TestApp, test_database};
+use tokio::process::Command;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_domainflow");
+
+/// Runs `domainflow serve` with `args`, which must fail before serving; its stderr.
+async fn refused(args: &[&str]) -> String {
+    let output = tokio::time::timeout(
+        Duration::from_secs(30),
+        Command::new(BINARY)
+            .arg("serve")
+            // Never reached: the settings are checked first.
+            .args(["--database-url", "postgres://nobody@127.0.0.1:1/none"])
+            .args(args)
+            .env_remove("DOMAINFLOW_PAYMENT_PROVIDER")
+            .env_remove("DOMAINFLOW_PAYMENT_PROVIDER_URL")
+            .env_remove("DOMAINFLOW_PAYMENT_PROVIDER_TIMEOUT")
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("serve did not stop")
+    .unwrap();
+    assert!(!output.status.success(), "serve {args:?} started");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn serve_refuses_bad_payment_provider_settings_naming_the_setting() {
+    let cases: [(&[&str], &str); 4] = [
+        (&["--payment-provider", "http"], "--payment-provider-url"),
+        (
+            &[
+                "--payment-provider",
+                "http",
+                "--payment-provider-url",
+                "payments.internal",
+            ],
+            "--payment-provider-url",
+        ),
+        (
+            &["--payment-provider-url", "http://payments.internal"],
+            "--payment-provider-url",
+        ),
+        (&["--payment-provider", "paypal"], "--payment-provider"),
+    ];
+    for (args, named) in cases {
+        let stderr = refused(args).await;
+        assert!(stderr.contains(named), "{args:?}: {stderr}");
+    }
+}
+
+#[tokio::test]
+async fn a_server_configured_from_the_settings_file_charges_through_the_http_provider() {
+    let fake = FakeProvider::start().await;
+    let db = test_database().await;
+    let dir = std::env::temp_dir().join(format!("df-settings-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("domainflow.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "payment_provider = \"http\"\npayment_provider_url = \"{}\"\n\
+             payment_provider_timeout = \"2s\"\n",
+            fake.url()
+        ),
+    )
+    .unwrap();
+    let secret = format!("settings-test-secret-{}", uuid::Uuid::new_v4().simple());
+    let args = [
+        "--config",
+        file.to_str().unwrap(),
+        "--database-url",
+        db.url.as_str(),
+        "--jwt-secret",
+        secret.as_str(),
+    ];
+    let server = ServerProcess::start(BINARY, &args).await;
+    let app = TestApp::attach(server.address.clone(), db, secret.as_bytes());
+    app.register_product("MUG-1", 5).await;
+
+    let order = app
+        .place_order_paid_with("ana", &[("MUG-1", 1)], "tok_visa")
+        .await;
+
+    let settled = app.settled_order(&order, Duration::from_secs(30)).await;
+    assert_eq!(settled["status"], "CONFIRMED", "{settled}");
+    let payment = uuid::Uuid::parse_str(&order).unwrap();
+    assert_eq!(fake.captures(payment), 1);
+    assert_eq!(fake.captured_amount(payment), Some(1250));
+    server.kill().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
