@@ -31,10 +31,10 @@
 //!   again is safe because every charge and refund carries its idempotency key.
 //! - `409` (the same key still being processed) → [`ProviderError::Unavailable`]: asking
 //!   again later gets the first request's outcome.
-//! - Any other `4xx` (a malformed request, bad credentials, a wrong base URL) →
-//!   [`ProviderError::Unavailable`] with the status and body. It is our fault, not the
-//!   card's, so it must not decline the customer's order: the saga retries, then leaves a
-//!   dead letter for an operator to fix and redrive.
+//! - Any other `4xx`, or a `3xx` (redirects are not followed): a malformed request, bad
+//!   credentials, a wrong base URL → [`ProviderError::Unavailable`] with the status and
+//!   body. It is our fault, not the card's, so it must not decline the customer's order:
+//!   the saga retries, then leaves a dead letter for an operator to fix and redrive.
 //! - A `2xx` whose body is not the contract's → [`ProviderError::Unavailable`].
 
 use std::time::Duration;
@@ -107,6 +107,9 @@ impl HttpProvider {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
+            // A redirected charge must not turn into another request behind our back.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("domainflow/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| HttpProviderError::Client(e.to_string()))?;
         Ok(Self { base: url, client })

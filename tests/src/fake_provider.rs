@@ -1,7 +1,7 @@
 //! A card processor for tests: a real HTTP server on 127.0.0.1 port 0 speaking the
 //! contract of `infrastructure::payment_http`, under `/v1`. Each token (or every charge)
-//! can be told how to behave: approve, decline, fail with a 5xx, capture and then answer
-//! too late, answer late, or stay pending; the whole server can go down (connections
+//! can be told how to behave: approve, decline, fail with a 5xx, refuse with a 400, capture
+//! and then answer too late, answer late, or stay pending; the whole server can go down (connections
 //! refused) and come back on the same port.
 //!
 //! Like a real processor it keeps an idempotent ledger per payment id: a repeated charge
@@ -33,6 +33,9 @@ pub enum Behaviour {
     Decline,
     /// Answer 500 and record nothing (a repeat is another 500 while this holds).
     Fail,
+    /// Answer 400 ("invalid request") and record nothing, as a processor does to a
+    /// request it cannot accept (a malformed body, bad credentials).
+    Refuse,
     /// Capture at once, then hold the answer for this long (past the client's timeout).
     CaptureThenDelay(Duration),
     /// Wait this long, then capture and answer `captured` (a client that gives up and
@@ -241,6 +244,7 @@ fn failure(status: StatusCode, message: &str) -> Response {
 enum Step {
     Answer(Outcome),
     Fail,
+    Refuse,
     CaptureThenDelay(Duration),
     AnswerLate(Duration),
 }
@@ -284,6 +288,7 @@ async fn charge(
         entry.charge_calls += 1;
         match (&entry.outcome, behaviour) {
             (_, Behaviour::Fail) => Step::Fail,
+            (_, Behaviour::Refuse) => Step::Refuse,
             (Some(first), _) => Step::Answer(first.clone()),
             (None, Behaviour::Approve) => Step::Answer(capture(entry, amount)),
             (None, Behaviour::Decline) => {
@@ -304,6 +309,7 @@ async fn charge(
     match step {
         Step::Answer(outcome) => answer(&outcome),
         Step::Fail => failure(StatusCode::INTERNAL_SERVER_ERROR, "processor failure"),
+        Step::Refuse => failure(StatusCode::BAD_REQUEST, "invalid request: unknown API key"),
         Step::CaptureThenDelay(delay) => {
             tokio::time::sleep(delay).await;
             answer(&Outcome::Captured)

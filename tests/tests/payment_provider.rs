@@ -102,6 +102,23 @@ async fn a_processor_failure_is_a_passing_failure_and_a_retry_after_it_captures_
 }
 
 #[tokio::test]
+async fn a_refused_request_is_a_passing_failure_naming_the_complaint_never_a_decline() {
+    let fake = FakeProvider::start().await;
+    let provider = adapter(&fake);
+    let charge = request("tok_visa");
+    fake.on_every_charge(Some(Behaviour::Refuse));
+
+    let refused = provider.charge(&charge).await;
+
+    assert!(
+        matches!(&refused, Err(ProviderError::Unavailable(m))
+            if m.contains("400") && m.contains("unknown API key")),
+        "{refused:?}"
+    );
+    assert_eq!(fake.captures(charge.payment), 0);
+}
+
+#[tokio::test]
 async fn a_capture_whose_answer_comes_too_late_times_out_and_a_status_look_up_finds_it() {
     let fake = FakeProvider::start().await;
     let provider = adapter(&fake);
