@@ -12,6 +12,7 @@
 
 mod answers;
 mod app;
+pub mod cut;
 mod process;
 pub mod workload;
 

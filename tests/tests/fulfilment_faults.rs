@@ -3,8 +3,9 @@
 //! each with a random payment behaviour (approve, decline, transient failures, capture then
 //! time out, late approval, a provider that goes down), customer cancels and operator
 //! redrives at random moments, the saga's database connections killed, every connection of
-//! the database killed at once, and the runner crashed and restarted, sometimes with a
-//! second runner racing it. After quiescence every order must have come out whole:
+//! the database killed at once, the database away for a while (a restart: every connection
+//! cut and none accepted), and the runner crashed and restarted, sometimes with a second
+//! runner racing it. After quiescence every order must have come out whole:
 //!
 //! - money: captured minus refunded is the total for a CONFIRMED order and zero otherwise;
 //! - stock: on hand is what was registered less what CONFIRMED orders bought, and nothing
@@ -191,8 +192,11 @@ async fn run_case(seed: u64) -> Result<(), String> {
     let mut rng = Rng::new(seed);
     let db = tests::test_database().await;
     let checker = db.pool.clone();
-    let client_pool = pool_named(&db.url, "df-client").await;
-    let saga_pool = pool_named(&db.url, "df-saga").await;
+    // The client and the saga reach the database through a link the case can cut, as a
+    // restart of the database does; the checks go straight to it.
+    let link = tests::cut::Link::to_server_of(&db.url).await;
+    let client_pool = pool_named(&link.url(&db.url), "df-client").await;
+    let saga_pool = pool_named(&link.url(&db.url), "df-saga").await;
     let client = Commands::new(
         Arc::new(PgEventStore::new(client_pool.clone())),
         &RepositoryOptions::default(),
@@ -298,8 +302,15 @@ async fn run_case(seed: u64) -> Result<(), String> {
 
         // Faults between orders.
         for _ in 0..rng.below(3) {
-            match rng.below(11) {
+            match rng.below(12) {
                 0 => kill(&checker, Some("df-saga")).await,
+                11 => {
+                    // The database restarts: every connection is cut, and none can be made
+                    // for a while.
+                    link.cut();
+                    tokio::time::sleep(Duration::from_millis(30 + rng.below(300))).await;
+                    link.mend();
+                }
                 9 | 10 => {
                     // The database is away for a while as far as the saga can tell: its
                     // connections die as soon as they are made, and commands in flight fail
