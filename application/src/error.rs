@@ -48,6 +48,10 @@ pub enum Error {
     /// The store or another dependency failed. The message is for the logs, not for clients.
     #[error("infrastructure failure: {0}")]
     Infrastructure(String),
+    /// The database cannot be reached right now (a restart, a network cut, every connection
+    /// busy): nothing was done, and the same request may succeed shortly.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
 }
 
 macro_rules! rejected_from {

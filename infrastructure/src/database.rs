@@ -31,7 +31,7 @@ impl Default for DatabaseOptions {
     fn default() -> Self {
         Self {
             max_connections: 16,
-            acquire_timeout: Duration::from_secs(10),
+            acquire_timeout: Duration::from_secs(3),
             assume_app_role: true,
         }
     }

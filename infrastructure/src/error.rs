@@ -56,3 +56,32 @@ pub enum Error {
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
+
+impl Error {
+    /// Whether the database could not be reached, rather than refusing the request: the
+    /// connection failed or was lost (SQLSTATE classes 08 and 57, I/O, protocol), or no
+    /// connection could be had in time.
+    #[must_use]
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Database(error) => unreachable_database(error),
+            _ => false,
+        }
+    }
+}
+
+/// Whether `error` says the database could not be reached (see [`Error::is_unavailable`]).
+#[must_use]
+pub fn unreachable_database(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(error) => error
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        sqlx::Error::Io(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        _ => false,
+    }
+}

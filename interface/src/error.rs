@@ -50,6 +50,10 @@ pub enum ApiError {
     /// A read model did not reach the requested position in time.
     #[error("the read model has not caught up with the requested position yet")]
     Stale,
+    /// The database cannot be reached right now; the request did nothing and may be
+    /// retried shortly.
+    #[error("the service is temporarily unavailable; retry shortly")]
+    Unavailable(String),
     /// Something failed inside; the details are in the logs under the request id.
     #[error("internal error")]
     Internal(String),
@@ -69,6 +73,7 @@ impl ApiError {
             Self::PriceMismatch(_) => "PRICE_MISMATCH",
             Self::IdempotencyMismatch => "IDEMPOTENCY_MISMATCH",
             Self::Stale => "STALE",
+            Self::Unavailable(_) => "UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -87,7 +92,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::Stale => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Stale | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -132,8 +137,14 @@ impl ApiError {
     /// Logs server-side failures once, with their cause; client errors are not logged as
     /// errors.
     fn log(&self) {
-        if let Self::Internal(cause) = self {
-            tracing::error!(request_id = %request_id::current(), %cause, "request failed");
+        match self {
+            Self::Internal(cause) => {
+                tracing::error!(request_id = %request_id::current(), %cause, "request failed");
+            }
+            Self::Unavailable(cause) => {
+                tracing::warn!(request_id = %request_id::current(), %cause, "database unavailable");
+            }
+            _ => {}
         }
     }
 }
@@ -154,6 +165,7 @@ impl From<application::Error> for ApiError {
             }
             E::Forbidden(message) => Self::Forbidden(message),
             E::Schema(cause) | E::Infrastructure(cause) => Self::Internal(cause),
+            E::Unavailable(cause) => Self::Unavailable(cause),
         }
     }
 }
@@ -162,8 +174,25 @@ impl From<projections::Error> for ApiError {
     fn from(error: projections::Error) -> Self {
         match error {
             projections::Error::Application(error) => error.into(),
+            other if other.is_connection_lost() => Self::Unavailable(other.to_string()),
             other => Self::Internal(other.to_string()),
         }
+    }
+}
+
+impl From<infrastructure::Error> for ApiError {
+    fn from(error: infrastructure::Error) -> Self {
+        if error.is_unavailable() {
+            Self::Unavailable(error.to_string())
+        } else {
+            Self::Internal(error.to_string())
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        infrastructure::Error::Database(error).into()
     }
 }
 
@@ -171,6 +200,9 @@ impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> Self {
         match error {
             // The credential store being down is our failure, not the caller's.
+            AuthError::Database(cause) if infrastructure::error::unreachable_database(&cause) => {
+                Self::Unavailable(cause.to_string())
+            }
             AuthError::Database(cause) => Self::Internal(cause.to_string()),
             other => Self::Unauthenticated(other.to_string()),
         }
@@ -191,7 +223,8 @@ pub struct Problem {
     /// What went wrong in this case.
     pub detail: String,
     /// The error code: VALIDATION, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT,
-    /// REJECTED, PRICE_MISMATCH, IDEMPOTENCY_MISMATCH, RATE_LIMITED, STALE or INTERNAL.
+    /// REJECTED, PRICE_MISMATCH, IDEMPOTENCY_MISMATCH, RATE_LIMITED, STALE, UNAVAILABLE or
+    /// INTERNAL.
     pub code: String,
     /// For REJECTED: the business rule that said no.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -225,6 +258,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if matches!(self, Self::Unavailable(_)) {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         response
     }

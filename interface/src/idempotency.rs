@@ -129,5 +129,5 @@ where
 }
 
 fn internal(error: infrastructure::Error) -> ApiError {
-    ApiError::Internal(error.to_string())
+    error.into()
 }

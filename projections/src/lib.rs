@@ -38,6 +38,6 @@ pub use projection::Projection;
 pub use rebuild::{Progress, Rebuild, RebuildOptions, Rebuilt};
 pub use registry::{Projections, spawn_workers};
 pub use saga::{RunnerOptions, SagaRunner};
-pub use status::{ProjectionState, ProjectionStatus, RebuildProgress, status};
+pub use status::{ProjectionState, ProjectionStatus, RebuildProgress, followers, status};
 pub use tickets::Tickets;
 pub use worker::{Worker, WorkerOptions};

@@ -36,7 +36,8 @@ impl ProjectionState {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectionStatus {
-    /// The projection's name (`orders`, `products`, `tickets`, `payments`).
+    /// The projection's name (`orders`, `products`, `tickets`, `payments`), or `fulfilment`
+    /// for the saga, which follows the log the same way.
     pub name: String,
     /// The position token of the last event applied (all zeros before the first).
     #[schema(pattern = "^[0-9a-f]{32}$")]
@@ -69,16 +70,24 @@ pub struct RebuildProgress {
     pub started_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// The status of every projection of [`Projections::all`], in that order. A projection
+/// The name of everything that follows the log from a checkpoint: every projection of
+/// [`Projections::all`], then the fulfilment saga.
+#[must_use]
+pub fn followers() -> Vec<String> {
+    Projections::all()
+        .iter()
+        .map(|p| p.name().to_owned())
+        .chain([crate::saga::runner::NAME.to_owned()])
+        .collect()
+}
+
+/// The status of every follower of the log ([`followers`]), in that order. A projection
 /// without a checkpoint row yet stands at the start of the log.
 ///
 /// # Errors
 /// [`Error::Database`]; [`Error::Unexpected`] for a transaction id that is not a number.
 pub async fn status(pool: &PgPool) -> Result<Vec<ProjectionStatus>, Error> {
-    let names: Vec<String> = Projections::all()
-        .iter()
-        .map(|p| p.name().to_owned())
-        .collect();
+    let names = followers();
     let rows = sqlx::query(
         "SELECT n.name,
                 COALESCE(c.transaction_id, '0'::xid8)::text AS transaction_id,

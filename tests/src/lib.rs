@@ -13,6 +13,7 @@
 
 mod answers;
 mod app;
+pub mod cut;
 pub mod fake_provider;
 mod process;
 pub mod workload;

@@ -3,8 +3,9 @@
 //! each with a random payment behaviour (approve, decline, transient failures, capture then
 //! time out, late approval, a provider that goes down), customer cancels and operator
 //! redrives at random moments, the saga's database connections killed, every connection of
-//! the database killed at once, and the runner crashed and restarted, sometimes with a
-//! second runner racing it. After quiescence every order must have come out whole:
+//! the database killed at once, the database away for a while (a restart: every connection
+//! cut and none accepted), and the runner crashed and restarted, sometimes with a second
+//! runner racing it. After quiescence every order must have come out whole:
 //!
 //! - money: captured minus refunded is the total for a CONFIRMED order and zero otherwise;
 //! - stock: on hand is what was registered less what CONFIRMED orders bought, and nothing
@@ -191,8 +192,11 @@ async fn run_case(seed: u64) -> Result<(), String> {
     let mut rng = Rng::new(seed);
     let db = tests::test_database().await;
     let checker = db.pool.clone();
-    let client_pool = pool_named(&db.url, "df-client").await;
-    let saga_pool = pool_named(&db.url, "df-saga").await;
+    // The client and the saga reach the database through a link the case can cut, as a
+    // restart of the database does; the checks go straight to it.
+    let link = tests::cut::Link::to_server_of(&db.url).await;
+    let client_pool = pool_named(&link.url(&db.url), "df-client").await;
+    let saga_pool = pool_named(&link.url(&db.url), "df-saga").await;
     let client = Commands::new(
         Arc::new(PgEventStore::new(client_pool.clone())),
         &RepositoryOptions::default(),
@@ -298,8 +302,15 @@ async fn run_case(seed: u64) -> Result<(), String> {
 
         // Faults between orders.
         for _ in 0..rng.below(3) {
-            match rng.below(11) {
+            match rng.below(12) {
                 0 => kill(&checker, Some("df-saga")).await,
+                11 => {
+                    // The database restarts: every connection is cut, and none can be made
+                    // for a while.
+                    link.cut();
+                    tokio::time::sleep(Duration::from_millis(30 + rng.below(300))).await;
+                    link.mend();
+                }
                 9 | 10 => {
                     // The database is away for a while as far as the saga can tell: its
                     // connections die as soon as they are made, and commands in flight fail
@@ -568,4 +579,74 @@ async fn a_runner_that_lost_its_lock_can_store_nothing() {
     ));
     let mut tx = sqlx::Connection::begin(&mut *new).await.unwrap();
     fence::hold(&mut tx, "fulfilment", new_epoch).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_event_that_does_not_decode_parks_the_saga_until_an_operator_resumes_it() {
+    let app = tests::spawn_app().await;
+    let operator = app.token("ops", Role::Operator);
+    app.register_product("MUG-1", 10).await;
+    // An event the saga cannot read (its payload lacks the order), on a stream of its own.
+    let mut poison = tests::restocks("POISON-1", 0, 1);
+    poison.events[0].event_type = "StockReserved".into();
+    poison.events[0].payload = serde_json::json!({ "quantity": 1 });
+    PgEventStore::new(app.db.pool.clone())
+        .append(&poison)
+        .await
+        .unwrap();
+    let order = app.place_order("alice", "MUG-1", 1).await;
+
+    let mut row = serde_json::Value::Null;
+    for _ in 0..200 {
+        let statuses = tests::expect(
+            app.get("/api/admin/projections", Some(&operator), &[])
+                .await,
+            200,
+        )
+        .await;
+        row = statuses
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "fulfilment")
+            .cloned()
+            .expect("the saga is a row of the projections status");
+        if row["state"] == "PARKED" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(row["state"], "PARKED", "{row}");
+    assert!(
+        row["error"].as_str().unwrap().contains("stock/POISON-1"),
+        "{row}"
+    );
+    assert!(row["lagEvents"].as_i64().unwrap() >= 2, "{row}");
+    let ready = app.get("/health/ready", None, &[]).await;
+    assert_eq!(ready.status(), 503);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["parked"][0]["name"], "fulfilment", "{body}");
+    assert_eq!(
+        app.event_types("order", &order).await,
+        ["OrderPlaced"],
+        "the parked saga does not act"
+    );
+
+    // The operator mends the event (here, by hand in the database) and resumes the saga.
+    app.db
+        .break_glass(&format!(
+            "UPDATE events SET payload = '{{\"orderId\": \"{}\", \"quantity\": 1}}'
+             WHERE stream_type = 'stock' AND stream_id = 'POISON-1'",
+            Uuid::nil()
+        ))
+        .await;
+    let mut conn = app.db.pool.acquire().await.unwrap();
+    assert!(
+        projections::checkpoint::resume(&mut conn, "fulfilment")
+            .await
+            .unwrap()
+    );
+    let settled = app.settled_order(&order, Duration::from_secs(30)).await;
+    assert_eq!(settled["status"], "CONFIRMED");
+    assert_eq!(app.get("/health/ready", None, &[]).await.status(), 200);
 }

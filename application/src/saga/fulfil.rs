@@ -570,9 +570,11 @@ impl Fulfil {
                     tracing::info!(rule, %message, "overtaken by a later change; moving on");
                     return Ok(None);
                 }
-                Err(error @ (Error::Infrastructure(_) | Error::Conflict { .. }))
-                    if attempts < self.options.max_command_attempts =>
-                {
+                Err(
+                    error @ (Error::Infrastructure(_)
+                    | Error::Unavailable(_)
+                    | Error::Conflict { .. }),
+                ) if attempts < self.options.max_command_attempts => {
                     tracing::warn!(%error, attempts, "saga command failed; retrying");
                     self.retries.fetch_add(1, Ordering::Relaxed);
                     tokio::time::sleep(self.options.retry.delay(attempts)).await;

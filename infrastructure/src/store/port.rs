@@ -52,6 +52,7 @@ impl From<Error> for application::Error {
                 stream,
                 expected_version,
             },
+            other if other.is_unavailable() => Self::Unavailable(other.to_string()),
             other => Self::Infrastructure(other.to_string()),
         }
     }

@@ -48,7 +48,7 @@ async fn status(database: DatabaseArgs, file: FileSettings) -> Result<String, St
 
 /// Un-parks `name`.
 async fn resume(pool: &PgPool, name: &str) -> Result<String, String> {
-    if projections::Projections::named(name).is_none() {
+    if !projections::followers().iter().any(|known| known == name) {
         return Err(format!("NOT_FOUND: no projection named {name:?}"));
     }
     let mut conn = pool.acquire().await.map_err(|e| e.to_string())?;

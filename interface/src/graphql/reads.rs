@@ -509,5 +509,10 @@ pub async fn caller_in(
 /// An internal error from the read side.
 #[must_use]
 pub fn internal(e: &projections::Error) -> async_graphql::Error {
-    ApiError::Internal(e.to_string()).to_graphql()
+    let error = if e.is_connection_lost() {
+        ApiError::Unavailable(e.to_string())
+    } else {
+        ApiError::Internal(e.to_string())
+    };
+    error.to_graphql()
 }

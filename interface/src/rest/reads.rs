@@ -106,12 +106,12 @@ pub async fn wait(
         .await
         .map_err(|e| match e {
             WaitError::Stale => ApiError::Stale,
-            WaitError::Database(e) => ApiError::Internal(e.to_string()),
+            WaitError::Database(e) => e.into(),
         })
 }
 
 fn internal(e: projections::Error) -> ApiError {
-    ApiError::Internal(e.to_string())
+    e.into()
 }
 
 /// A product's stock levels (any authenticated caller).

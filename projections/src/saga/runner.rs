@@ -295,22 +295,21 @@ impl SagaRunner {
         order: Uuid,
         saga: &mut Option<Saga>,
     ) -> Result<(), Error> {
-        if let Some(saga) = saga.as_mut() {
-            if saga.current().phase() == Phase::Paying
-                && self.fulfil.payment_unsettled(saga.order_id()).await
-            {
-                let cause = act::cause_of(saga, &Step::PaymentDeadlinePassed, None);
-                let found = matches!(
-                    self.fulfil.reconcile_charge(&cause).await,
-                    Ok(application::saga::Reconciled::Recorded)
-                );
-                if !found {
-                    tracing::info!(%order, "payment deadline passed");
-                    let advanced = self
-                        .advance_saga(saga, Step::PaymentDeadlinePassed, None)
-                        .await;
-                    self.store_saga(epoch, saga, &advanced, &json!({})).await?;
-                }
+        if let Some(saga) = saga.as_mut()
+            && saga.current().phase() == Phase::Paying
+            && self.fulfil.payment_unsettled(saga.order_id()).await
+        {
+            let cause = act::cause_of(saga, &Step::PaymentDeadlinePassed, None);
+            let found = matches!(
+                self.fulfil.reconcile_charge(&cause).await,
+                Ok(application::saga::Reconciled::Recorded)
+            );
+            if !found {
+                tracing::info!(%order, "payment deadline passed");
+                let advanced = self
+                    .advance_saga(saga, Step::PaymentDeadlinePassed, None)
+                    .await;
+                self.store_saga(epoch, saga, &advanced, &json!({})).await?;
             }
         }
         let mut tx = self.pool.begin().await?;
