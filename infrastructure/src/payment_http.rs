@@ -10,7 +10,8 @@
 //!   `{"paymentId": "…", "amount": 1250, "currency": "BRL", "token": "tok_visa"}`.
 //!   The processor charges a payment at most once: a repeat with the same key answers the
 //!   first outcome.
-//!   - `200 {"status": "captured"}` → approved;
+//!   - `200 {"status": "captured"}` (or `"refunded"`, for a charge repeated after its
+//!     refund) → approved;
 //!   - `200 {"status": "declined", "reason": "…"}` or `402` (body optional, same shape) →
 //!     declined, for good;
 //!   - `200`/`202 {"status": "pending"}` → the outcome is not known yet:
@@ -18,7 +19,10 @@
 //!     (a charge still pending then keeps the order waiting, never cancelled under it).
 //! - **Status**: `GET {base}/charges/{paymentId}` →
 //!   `200 {"status": "captured" | "refunded" | "declined" | "pending" | "not_found",
-//!   "reason"?}`; `404` means not charged.
+//!   "reason"?}`, or `404 {"status": "not_found"}`: not charged. A `404` without that body
+//!   (a wrong base URL, a proxy's page) is no answer about the payment and fails as
+//!   [`ProviderError::Unavailable`]: taking it for "not charged" would let the saga give up
+//!   on a payment whose money was captured.
 //! - **Refund**: `POST {base}/charges/{paymentId}/refunds` with header
 //!   `Idempotency-Key: refund-{paymentId}` and body `{"amount": 1250, "currency": "BRL"}`
 //!   → `200` or `201` (any body). A repeat refunds nothing more.
@@ -182,7 +186,7 @@ impl PaymentProvider for HttpProvider {
             StatusCode::OK | StatusCode::ACCEPTED => {
                 let answer = read_answer(response).await?;
                 match answer.status.as_str() {
-                    "captured" => Ok(Charge::Approved),
+                    "captured" | "refunded" => Ok(Charge::Approved),
                     "declined" => Ok(Charge::Declined {
                         reason: declined_reason(answer.reason),
                     }),
@@ -202,7 +206,14 @@ impl PaymentProvider for HttpProvider {
             .await
             .map_err(transport)?;
         match response.status() {
-            StatusCode::NOT_FOUND => Ok(ChargeStatus::NotCharged),
+            StatusCode::NOT_FOUND => match read_answer(response).await {
+                Ok(answer) if answer.status == "not_found" => Ok(ChargeStatus::NotCharged),
+                _ => Err(ProviderError::Unavailable(
+                    "payment provider answered 404 without {\"status\": \"not_found\"}: \
+                     is the base URL right?"
+                        .into(),
+                )),
+            },
             StatusCode::OK => {
                 let answer = read_answer(response).await?;
                 match answer.status.as_str() {

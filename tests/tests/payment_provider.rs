@@ -119,6 +119,21 @@ async fn a_refused_request_is_a_passing_failure_naming_the_complaint_never_a_dec
 }
 
 #[tokio::test]
+async fn a_wrong_base_url_is_never_taken_for_a_payment_that_was_not_charged() {
+    let fake = FakeProvider::start().await;
+    let charge = request("tok_visa");
+    adapter(&fake).charge(&charge).await.unwrap();
+    let misconfigured = HttpProvider::new(&format!("{}/wrong", fake.url()), CALL_TIMEOUT).unwrap();
+
+    let looked_up = misconfigured.status(charge.payment).await;
+
+    assert!(
+        matches!(&looked_up, Err(ProviderError::Unavailable(m)) if m.contains("404")),
+        "{looked_up:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_capture_whose_answer_comes_too_late_times_out_and_a_status_look_up_finds_it() {
     let fake = FakeProvider::start().await;
     let provider = adapter(&fake);
