@@ -4,7 +4,8 @@
 //! # Wire contract
 //!
 //! `{base}` is the configured base URL (plain `http`); ids are the payment's UUID (the
-//! order id), amounts are integer minor units with an ISO currency code.
+//! order id), amounts are integer minor units with an ISO currency code. With an API key
+//! configured, every call carries `Authorization: Bearer {key}`.
 //!
 //! - **Charge**: `POST {base}/charges` with header `Idempotency-Key: {paymentId}` and body
 //!   `{"paymentId": "…", "amount": 1250, "currency": "BRL", "token": "tok_visa"}`.
@@ -46,6 +47,7 @@ use std::time::Duration;
 use application::saga::{Charge, ChargeRequest, ChargeStatus, PaymentProvider, ProviderError};
 use async_trait::async_trait;
 use domain::Money;
+use reqwest::header::{AUTHORIZATION, HeaderValue};
 use reqwest::{Response, StatusCode, Url};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -67,6 +69,9 @@ pub enum HttpProviderError {
     /// The per-call timeout is zero.
     #[error("payment provider timeout must be more than zero")]
     ZeroTimeout,
+    /// The API key cannot be sent in a header (it has control characters).
+    #[error("payment provider API key is not usable in an HTTP header")]
+    BadKey,
     /// The HTTP client could not be set up.
     #[error("payment provider HTTP client: {0}")]
     Client(String),
@@ -77,6 +82,8 @@ pub enum HttpProviderError {
 pub struct HttpProvider {
     base: Url,
     client: reqwest::Client,
+    /// `Bearer {key}`, marked sensitive so that it never shows in debug output.
+    authorization: Option<HeaderValue>,
 }
 
 impl HttpProvider {
@@ -116,7 +123,31 @@ impl HttpProvider {
             .user_agent(concat!("domainflow/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| HttpProviderError::Client(e.to_string()))?;
-        Ok(Self { base: url, client })
+        Ok(Self {
+            base: url,
+            client,
+            authorization: None,
+        })
+    }
+
+    /// The provider, authenticating every call with `key` as a bearer credential.
+    ///
+    /// # Errors
+    /// [`HttpProviderError::BadKey`] when `key` cannot be sent in a header.
+    pub fn with_api_key(mut self, key: &str) -> Result<Self, HttpProviderError> {
+        let mut value = HeaderValue::from_str(&format!("Bearer {key}"))
+            .map_err(|_| HttpProviderError::BadKey)?;
+        value.set_sensitive(true);
+        self.authorization = Some(value);
+        Ok(self)
+    }
+
+    /// `request` with the credentials, if any.
+    fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.authorization {
+            Some(value) => request.header(AUTHORIZATION, value.clone()),
+            None => request,
+        }
     }
 
     /// The base URL calls go to.
@@ -169,8 +200,7 @@ impl PaymentProvider for HttpProvider {
             token: &request.token,
         };
         let response = self
-            .client
-            .post(self.url(&[]))
+            .authorized(self.client.post(self.url(&[])))
             .header("Idempotency-Key", request.payment.to_string())
             .json(&body)
             .send()
@@ -200,8 +230,7 @@ impl PaymentProvider for HttpProvider {
 
     async fn status(&self, payment: Uuid) -> Result<ChargeStatus, ProviderError> {
         let response = self
-            .client
-            .get(self.url(&[&payment.to_string()]))
+            .authorized(self.client.get(self.url(&[&payment.to_string()])))
             .send()
             .await
             .map_err(transport)?;
@@ -236,8 +265,10 @@ impl PaymentProvider for HttpProvider {
             currency: amount.currency().to_string(),
         };
         let response = self
-            .client
-            .post(self.url(&[&payment.to_string(), "refunds"]))
+            .authorized(
+                self.client
+                    .post(self.url(&[&payment.to_string(), "refunds"])),
+            )
             .header("Idempotency-Key", format!("refund-{payment}"))
             .json(&body)
             .send()
@@ -368,6 +399,18 @@ mod tests {
         assert_eq!(
             HttpProvider::new("http://pay.test", Duration::ZERO).unwrap_err(),
             HttpProviderError::ZeroTimeout
+        );
+    }
+
+    #[test]
+    fn the_api_key_never_shows_in_debug_output() {
+        let provider = ok("http://pay.test")
+            .with_api_key("sk_live_secret")
+            .unwrap();
+        assert!(!format!("{provider:?}").contains("sk_live_secret"));
+        assert_eq!(
+            ok("http://pay.test").with_api_key("bad\nkey").unwrap_err(),
+            HttpProviderError::BadKey
         );
     }
 

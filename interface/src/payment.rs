@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use application::saga::PaymentProvider;
-use infrastructure::{HttpProvider, SimulatedProvider};
+use infrastructure::{HttpProvider, HttpProviderError, SimulatedProvider};
 use serde::Deserialize;
 use sqlx::PgPool;
 
@@ -25,7 +25,7 @@ pub enum ProviderKind {
 }
 
 /// The payment provider's settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ProviderSettings {
     /// Which provider.
     pub kind: ProviderKind,
@@ -34,6 +34,19 @@ pub struct ProviderSettings {
     /// How long one call may take before it is given up: the HTTP client's timeout, and
     /// how long the simulation's `tok_timeout` hangs.
     pub timeout: Duration,
+    /// The HTTP provider's API key, sent as a bearer credential (only allowed with `http`).
+    pub key: Option<String>,
+}
+
+impl std::fmt::Debug for ProviderSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderSettings")
+            .field("kind", &self.kind)
+            .field("url", &self.url)
+            .field("timeout", &self.timeout)
+            .field("key", &self.key.as_ref().map(|_| "(hidden)"))
+            .finish()
+    }
 }
 
 impl Default for ProviderSettings {
@@ -42,6 +55,7 @@ impl Default for ProviderSettings {
             kind: ProviderKind::Simulated,
             url: None,
             timeout: DEFAULT_PROVIDER_TIMEOUT,
+            key: None,
         }
     }
 }
@@ -62,10 +76,18 @@ impl ProviderSettings {
     ///
     /// # Errors
     /// A message naming the setting at fault: `http` without a URL, a URL that is not an
-    /// absolute `http` URL, a URL given for the simulation, or a zero timeout.
+    /// absolute `http` URL, a URL or key given for the simulation, a key that cannot be
+    /// sent, or a zero timeout.
     pub fn build(&self, ledger: Option<&PgPool>) -> Result<Arc<dyn PaymentProvider>, String> {
         if self.timeout.is_zero() {
             return Err("--payment-provider-timeout must be more than zero".into());
+        }
+        if self.kind == ProviderKind::Simulated && self.key.is_some() {
+            return Err(
+                "--payment-provider-key is set but --payment-provider is simulated; \
+                 set --payment-provider http to use it, or remove the key"
+                    .into(),
+            );
         }
         match (self.kind, &self.url) {
             (ProviderKind::Simulated, None) => Ok(match ledger {
@@ -82,9 +104,19 @@ impl ProviderSettings {
                  (DOMAINFLOW_PAYMENT_PROVIDER_URL), e.g. http://payments.internal:8080/v1"
                     .into())
             }
-            (ProviderKind::Http, Some(url)) => HttpProvider::new(url, self.timeout)
-                .map(|provider| Arc::new(provider) as Arc<dyn PaymentProvider>)
-                .map_err(|e| format!("--payment-provider-url: {e}")),
+            (ProviderKind::Http, Some(url)) => {
+                let provider = HttpProvider::new(url, self.timeout).map_err(|e| match e {
+                    HttpProviderError::ZeroTimeout => format!("--payment-provider-timeout: {e}"),
+                    _ => format!("--payment-provider-url: {e}"),
+                })?;
+                let provider = match &self.key {
+                    Some(key) => provider
+                        .with_api_key(key)
+                        .map_err(|e| format!("--payment-provider-key: {e}"))?,
+                    None => provider,
+                };
+                Ok(Arc::new(provider))
+            }
         }
     }
 }
@@ -113,6 +145,17 @@ mod tests {
     }
 
     #[test]
+    fn the_key_never_shows_in_debug_output() {
+        let with_key = ProviderSettings {
+            key: Some("sk_live_secret".into()),
+            ..settings(ProviderKind::Http, Some("http://pay.test"))
+        };
+        assert!(!format!("{with_key:?}").contains("sk_live_secret"));
+        let provider = with_key.build(None).unwrap();
+        assert!(!format!("{provider:?}").contains("sk_live_secret"));
+    }
+
+    #[test]
     fn bad_settings_fail_naming_the_setting() {
         let cases = [
             (settings(ProviderKind::Http, None), "--payment-provider-url"),
@@ -134,6 +177,20 @@ mod tests {
                     ..ProviderSettings::default()
                 },
                 "--payment-provider-timeout",
+            ),
+            (
+                ProviderSettings {
+                    key: Some("sk_test".into()),
+                    ..ProviderSettings::default()
+                },
+                "--payment-provider-key",
+            ),
+            (
+                ProviderSettings {
+                    key: Some("line\nbreak".into()),
+                    ..settings(ProviderKind::Http, Some("http://pay.test"))
+                },
+                "--payment-provider-key",
             ),
         ];
         for (settings, named) in cases {

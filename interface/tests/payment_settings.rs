@@ -23,6 +23,7 @@ async fn refused(args: &[&str]) -> String {
             .env_remove("DOMAINFLOW_PAYMENT_PROVIDER")
             .env_remove("DOMAINFLOW_PAYMENT_PROVIDER_URL")
             .env_remove("DOMAINFLOW_PAYMENT_PROVIDER_TIMEOUT")
+            .env_remove("DOMAINFLOW_PAYMENT_PROVIDER_KEY")
             .kill_on_drop(true)
             .output(),
     )
@@ -35,7 +36,11 @@ async fn refused(args: &[&str]) -> String {
 
 #[tokio::test]
 async fn serve_refuses_bad_payment_provider_settings_naming_the_setting() {
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--payment-provider-key", "sk_test"],
+            "--payment-provider-key",
+        ),
         (&["--payment-provider", "http"], "--payment-provider-url"),
         (
             &[
@@ -61,6 +66,7 @@ async fn serve_refuses_bad_payment_provider_settings_naming_the_setting() {
 #[tokio::test]
 async fn a_server_configured_from_the_settings_file_charges_through_the_http_provider() {
     let fake = FakeProvider::start().await;
+    fake.require_key("sk_test_from_file");
     let db = test_database().await;
     let dir = std::env::temp_dir().join(format!("df-settings-{}", uuid::Uuid::now_v7()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -69,7 +75,7 @@ async fn a_server_configured_from_the_settings_file_charges_through_the_http_pro
         &file,
         format!(
             "payment_provider = \"http\"\npayment_provider_url = \"{}\"\n\
-             payment_provider_timeout = \"2s\"\n",
+             payment_provider_timeout = \"2s\"\npayment_provider_key = \"sk_test_from_file\"\n",
             fake.url()
         ),
     )

@@ -2,7 +2,7 @@
 //! contract of `infrastructure::payment_http`, under `/v1`. Each token (or every charge)
 //! can be told how to behave: approve, decline, fail with a 5xx, refuse with a 400, capture
 //! and then answer too late, answer late, or stay pending; the whole server can go down (connections
-//! refused) and come back on the same port.
+//! refused) and come back on the same port, and it can require an API key.
 //!
 //! Like a real processor it keeps an idempotent ledger per payment id: a repeated charge
 //! answers the first outcome and never captures twice, a repeated refund pays back nothing
@@ -64,6 +64,8 @@ struct Entry {
 
 #[derive(Debug, Default)]
 struct Ledger {
+    /// When set, every call must carry `Authorization: Bearer {key}`.
+    key: Option<String>,
     tokens: HashMap<String, Behaviour>,
     every_charge: Option<Behaviour>,
     payments: HashMap<Uuid, Entry>,
@@ -127,6 +129,11 @@ impl FakeProvider {
     /// [`Behaviour::Fail`] also fails status look-ups and refunds.
     pub fn on_every_charge(&self, behaviour: Option<Behaviour>) {
         lock(&self.ledger).every_charge = behaviour;
+    }
+
+    /// From now on every call must carry `Authorization: Bearer {key}`, or is answered 401.
+    pub fn require_key(&self, key: &str) {
+        lock(&self.ledger).key = Some(key.to_owned());
     }
 
     /// Stops the server: connections are refused until [`FakeProvider::come_up`].
@@ -240,6 +247,16 @@ fn failure(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(json!({ "error": message }))).into_response()
 }
 
+/// The 401 for a call without the required key, if one is required.
+fn unauthorized(ledger: &Shared, headers: &HeaderMap) -> Option<Response> {
+    let expected = lock(ledger).key.clone()?;
+    let given = headers
+        .get("authorization")
+        .and_then(|value| value.to_str().ok());
+    (given != Some(format!("Bearer {expected}").as_str()))
+        .then(|| failure(StatusCode::UNAUTHORIZED, "invalid API key"))
+}
+
 /// What a charge request does to the ledger, decided under its lock.
 enum Step {
     Answer(Outcome),
@@ -254,6 +271,9 @@ async fn charge(
     headers: HeaderMap,
     axum::Json(body): axum::Json<Value>,
 ) -> Response {
+    if let Some(refused) = unauthorized(&ledger, &headers) {
+        return refused;
+    }
     let (Some(payment), Some(amount), Some(token)) = (
         body["paymentId"]
             .as_str()
@@ -334,7 +354,14 @@ fn capture(entry: &mut Entry, amount: i64) -> Outcome {
     Outcome::Captured
 }
 
-async fn status(State(ledger): State<Shared>, Path(payment): Path<Uuid>) -> Response {
+async fn status(
+    State(ledger): State<Shared>,
+    Path(payment): Path<Uuid>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refused) = unauthorized(&ledger, &headers) {
+        return refused;
+    }
     let ledger = lock(&ledger);
     if ledger.every_charge == Some(Behaviour::Fail) {
         return failure(StatusCode::INTERNAL_SERVER_ERROR, "processor failure");
@@ -362,6 +389,9 @@ async fn refund(
     headers: HeaderMap,
     axum::Json(body): axum::Json<Value>,
 ) -> Response {
+    if let Some(refused) = unauthorized(&ledger, &headers) {
+        return refused;
+    }
     let key = headers
         .get("idempotency-key")
         .and_then(|value| value.to_str().ok());

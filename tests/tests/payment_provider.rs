@@ -134,6 +134,30 @@ async fn a_wrong_base_url_is_never_taken_for_a_payment_that_was_not_charged() {
 }
 
 #[tokio::test]
+async fn every_call_carries_the_api_key_and_a_wrong_one_is_refused_not_declined() {
+    let fake = FakeProvider::start().await;
+    fake.require_key("sk_test_right");
+    let charge = request("tok_visa");
+    let wrong = adapter(&fake).with_api_key("sk_test_wrong").unwrap();
+
+    let refused = wrong.charge(&charge).await;
+
+    assert!(
+        matches!(&refused, Err(ProviderError::Unavailable(m)) if m.contains("401")),
+        "{refused:?}"
+    );
+    assert_eq!(fake.captures(charge.payment), 0);
+    let right = adapter(&fake).with_api_key("sk_test_right").unwrap();
+    assert_eq!(right.charge(&charge).await, Ok(Charge::Approved));
+    assert_eq!(
+        right.status(charge.payment).await,
+        Ok(ChargeStatus::Captured)
+    );
+    assert_eq!(right.refund(charge.payment, brl(1250)).await, Ok(()));
+    assert_eq!(fake.refunds(charge.payment), 1);
+}
+
+#[tokio::test]
 async fn a_capture_whose_answer_comes_too_late_times_out_and_a_status_look_up_finds_it() {
     let fake = FakeProvider::start().await;
     let provider = adapter(&fake);
@@ -269,6 +293,7 @@ async fn app_paying_through(fake: &FakeProvider, payment_timeout: Duration) -> T
         kind: ProviderKind::Http,
         url: Some(fake.url()),
         timeout: CALL_TIMEOUT,
+        key: None,
     };
     let mut saga = SagaConfig::with_provider(&settings, None).unwrap();
     saga.options.retry.base = Duration::from_millis(20);

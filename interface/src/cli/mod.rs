@@ -245,6 +245,14 @@ pub struct ProviderArgs {
     /// outcome is then looked up before the payment deadline cancels), e.g. 5s [default: 5s].
     #[arg(long, env = "DOMAINFLOW_PAYMENT_PROVIDER_TIMEOUT", value_parser = parse_duration, value_name = "DURATION")]
     pub payment_provider_timeout: Option<std::time::Duration>,
+    /// API key of the http payment provider, sent as `Authorization: Bearer KEY`.
+    #[arg(
+        long,
+        env = "DOMAINFLOW_PAYMENT_PROVIDER_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub payment_provider_key: Option<String>,
 }
 
 /// Settings of `token`.

@@ -30,6 +30,9 @@ pub fn provider_settings(
             .payment_provider_timeout
             .or(file_timeout)
             .unwrap_or(DEFAULT_PROVIDER_TIMEOUT),
+        key: args
+            .payment_provider_key
+            .or_else(|| file.payment_provider_key.clone()),
     })
 }
 
@@ -45,6 +48,7 @@ mod tests {
             payment_provider: None,
             payment_provider_url: None,
             payment_provider_timeout: None,
+            payment_provider_key: None,
         }
     }
 
@@ -55,6 +59,7 @@ mod tests {
             payment_provider = "http"
             payment_provider_url = "http://file.test/v1"
             payment_provider_timeout = "7s"
+            payment_provider_key = "sk_file"
             "#,
         )
         .unwrap();
@@ -65,6 +70,7 @@ mod tests {
                 kind: ProviderKind::Http,
                 url: Some("http://file.test/v1".into()),
                 timeout: Duration::from_secs(7),
+                key: Some("sk_file".into()),
             }
         );
         let flags = ProviderArgs {

@@ -44,6 +44,8 @@ pub struct FileSettings {
     pub payment_provider_url: Option<String>,
     /// See `--payment-provider-timeout`, e.g. `"5s"`.
     pub payment_provider_timeout: Option<String>,
+    /// See `--payment-provider-key`.
+    pub payment_provider_key: Option<String>,
 }
 
 impl FileSettings {
