@@ -81,7 +81,8 @@ pub fn followers() -> Vec<String> {
         .collect()
 }
 
-/// The status of every follower of the log ([`followers`]), in that order. A projection
+/// The status of every follower of the log ([`followers`]), in that order; the saga only
+/// once it has run on this database. A projection
 /// without a checkpoint row yet stands at the start of the log.
 ///
 /// # Errors
@@ -112,9 +113,12 @@ pub async fn status(pool: &PgPool) -> Result<Vec<ProjectionStatus>, Error> {
              WHERE (e.transaction_id, e.position)
                  > (COALESCE(c.transaction_id, '0'::xid8), COALESCE(c.position, 0))
          ) lag
+         -- The saga is listed once it has run on this database (its checkpoint exists).
+         WHERE n.name <> $2 OR c.name IS NOT NULL
          ORDER BY n.ord",
     )
     .bind(&names)
+    .bind(crate::saga::runner::NAME)
     .fetch_all(pool)
     .await?;
     rows.into_iter()

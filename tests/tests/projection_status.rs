@@ -216,10 +216,13 @@ async fn without_workers_the_lag_is_the_whole_log_and_parked_projections_show_th
 
     // No checkpoint rows yet: position 0, the whole log behind.
     let statuses = projections::status(&db.pool).await.unwrap();
-    let expected = projections::followers();
+    // The saga never ran on this database: only the projections are listed.
+    let expected: Vec<String> = projections::followers()
+        .into_iter()
+        .filter(|name| name != "fulfilment")
+        .collect();
     let names: Vec<String> = statuses.iter().map(|s| s.name.clone()).collect();
     assert_eq!(names, expected);
-    assert_eq!(expected.last().map(String::as_str), Some("fulfilment"));
     for status in &statuses {
         assert_eq!(status.position, Position::START.token());
         assert_eq!(status.lag_events, total);
