@@ -91,7 +91,7 @@ async fn fulfilment_keeps_money_and_stock_whole_under_random_faults() {
     );
     let failures: Vec<(u64, String)> = futures::stream::iter(seeds)
         .map(|seed| async move { (seed, tokio::spawn(run_case(seed)).await) })
-        .buffer_unordered(6)
+        .buffer_unordered(4)
         .filter_map(|(seed, outcome)| async move {
             match outcome {
                 Ok(Ok(())) => None,
@@ -416,7 +416,7 @@ async fn settle(
     placed: &[Placed],
 ) -> Result<(), String> {
     let mut why = String::new();
-    for _ in 0..300 {
+    for _ in 0..600 {
         redrive_all(saga_pool, fulfil).await;
         why = match unsettled(checker, client, placed).await {
             Ok(None) => return Ok(()),
@@ -425,7 +425,7 @@ async fn settle(
         };
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Err(format!("did not settle in 30 s: {why}"))
+    Err(format!("did not settle in 60 s: {why}"))
 }
 
 async fn unsettled(
@@ -440,7 +440,25 @@ async fn unsettled(
             .await
             .map_err(|e| e.to_string())?;
         if state.0.status() == Some(Status::Pending) {
-            return Ok(Some(format!("order {} is pending", order.id)));
+            let saga: Option<(String, i64, bool)> = sqlx::query_as(
+                "SELECT phase, jsonb_array_length(steps)::bigint,
+                        EXISTS (SELECT 1 FROM saga_deadlines d WHERE d.order_id = f.order_id)
+                 FROM saga_fulfilments f WHERE order_id = $1",
+            )
+            .bind(order.id)
+            .fetch_optional(checker)
+            .await
+            .map_err(|e| e.to_string())?;
+            let runner: Option<(String, Option<String>)> = sqlx::query_as(
+                "SELECT state, error FROM projection_checkpoints WHERE name = 'fulfilment'",
+            )
+            .fetch_optional(checker)
+            .await
+            .map_err(|e| e.to_string())?;
+            return Ok(Some(format!(
+                "order {} is pending; its saga (phase, steps, deadline): {saga:?}; runner: {runner:?}",
+                order.id
+            )));
         }
         let (payment, _) = client
             .payments()

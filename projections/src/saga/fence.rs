@@ -11,14 +11,27 @@ use crate::Error;
 /// # Errors
 /// [`Error::Database`].
 pub async fn take(conn: &mut PgConnection, name: &str) -> Result<i64, Error> {
-    Ok(sqlx::query_scalar(
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    bounded_lock_waits(&mut tx).await?;
+    let epoch = sqlx::query_scalar(
         "INSERT INTO runner_fences (name, epoch) VALUES ($1, 1)
          ON CONFLICT (name) DO UPDATE SET epoch = runner_fences.epoch + 1
          RETURNING epoch",
     )
     .bind(name)
-    .fetch_one(&mut *conn)
-    .await?)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(epoch)
+}
+
+/// A write stuck behind a lock (a transaction of a runner that died mid-way and is not yet
+/// gone) fails after a while instead of waiting forever; the runner then starts again.
+async fn bounded_lock_waits(conn: &mut PgConnection) -> Result<(), Error> {
+    sqlx::query("SET LOCAL lock_timeout = '5s'")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// Checks, inside the caller's transaction, that `epoch` is still the epoch of `name`, and
@@ -27,6 +40,7 @@ pub async fn take(conn: &mut PgConnection, name: &str) -> Result<i64, Error> {
 /// # Errors
 /// [`Error::Fenced`] when another runner has taken over; [`Error::Database`].
 pub async fn hold(conn: &mut PgConnection, name: &'static str, epoch: i64) -> Result<(), Error> {
+    bounded_lock_waits(conn).await?;
     let current: Option<i64> =
         sqlx::query_scalar("SELECT epoch FROM runner_fences WHERE name = $1 FOR SHARE")
             .bind(name)
