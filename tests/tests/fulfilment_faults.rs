@@ -74,7 +74,7 @@ async fn fulfilment_keeps_money_and_stock_whole_under_random_faults() {
             let cases: u64 = std::env::var("FAULT_CASES")
                 .ok()
                 .and_then(|n| n.parse().ok())
-                .unwrap_or(100);
+                .unwrap_or(50);
             let base = std::env::var("FAULT_BASE_SEED")
                 .ok()
                 .and_then(|n| n.parse().ok())
