@@ -46,6 +46,17 @@ const TOKENS: [&str; 6] = [
 ];
 const SKUS: [&str; 3] = ["HOT-1", "WARM-2", "COLD-3"];
 
+/// How many times each kind of fault (and each payment behaviour) was injected, over every
+/// case of the run: a run whose faults never fired proves nothing.
+static INJECTED: std::sync::Mutex<BTreeMap<String, u64>> = std::sync::Mutex::new(BTreeMap::new());
+
+fn injected(kind: &str) {
+    let mut counts = INJECTED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    *counts.entry(kind.to_owned()).or_default() += 1;
+}
+
 /// A small deterministic generator: one seed, one sequence of choices.
 struct Rng(u64);
 
@@ -84,11 +95,8 @@ async fn fulfilment_keeps_money_and_stock_whole_under_random_faults() {
             (0..cases).map(|n| base.wrapping_add(n)).collect()
         }
     };
-    println!(
-        "fault cases: {} (seeds {}..)",
-        seeds.len(),
-        seeds.first().unwrap()
-    );
+    let cases = seeds.len();
+    println!("fault cases: {cases} (seeds {}..)", seeds.first().unwrap());
     let failures: Vec<(u64, String)> = futures::stream::iter(seeds)
         .map(|seed| async move { (seed, tokio::spawn(run_case(seed)).await) })
         .buffer_unordered(4)
@@ -101,6 +109,34 @@ async fn fulfilment_keeps_money_and_stock_whole_under_random_faults() {
         })
         .collect()
         .await;
+    let counts = INJECTED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    println!("faults injected: {counts:?}");
+    if cases > 1 {
+        let kinds = [
+            "saga connections killed",
+            "all connections killed",
+            "database away",
+            "saga cut off for a while",
+            "runner crashed",
+            "runner taken over",
+            "provider down",
+            "order cancelled",
+            "dead letter redriven",
+        ];
+        for kind in kinds
+            .iter()
+            .map(|k| (*k).to_owned())
+            .chain(TOKENS.iter().map(|t| format!("paid with {t}")))
+        {
+            assert!(
+                counts.get(&kind).copied().unwrap_or(0) > 0,
+                "no fault of kind {kind:?} fired"
+            );
+        }
+    }
     for (seed, why) in &failures {
         eprintln!(
             "FAILED seed {seed}: {why}\n  replay: FAULT_SEED={seed} cargo test -p tests --test fulfilment_faults"
@@ -282,6 +318,7 @@ async fn run_case(seed: u64) -> Result<(), String> {
             }
         }
         let token = *rng.pick(&TOKENS);
+        injected(&format!("paid with {token}"));
         let id = Uuid::now_v7();
         let input = PlaceOrder {
             customer_id: None,
@@ -303,8 +340,12 @@ async fn run_case(seed: u64) -> Result<(), String> {
         // Faults between orders.
         for _ in 0..rng.below(3) {
             match rng.below(12) {
-                0 => kill(&checker, Some("df-saga")).await,
+                0 => {
+                    injected("saga connections killed");
+                    kill(&checker, Some("df-saga")).await;
+                }
                 11 => {
+                    injected("database away");
                     // The database restarts: every connection is cut, and none can be made
                     // for a while.
                     link.cut();
@@ -312,6 +353,7 @@ async fn run_case(seed: u64) -> Result<(), String> {
                     link.mend();
                 }
                 9 | 10 => {
+                    injected("saga cut off for a while");
                     // The database is away for a while as far as the saga can tell: its
                     // connections die as soon as they are made, and commands in flight fail
                     // past their retries into dead letters.
@@ -328,8 +370,12 @@ async fn run_case(seed: u64) -> Result<(), String> {
                             .await;
                     }
                 }
-                1 => kill(&checker, None).await,
+                1 => {
+                    injected("all connections killed");
+                    kill(&checker, None).await;
+                }
                 2 => {
+                    injected("runner crashed");
                     // The runner crashes and a new one starts.
                     if let Some((handle, _stop)) = runners.pop() {
                         handle.abort();
@@ -337,14 +383,19 @@ async fn run_case(seed: u64) -> Result<(), String> {
                     runners.push(saga.spawn());
                 }
                 3 if runners.len() < 2 => {
+                    injected("runner taken over");
                     // A second runner waits for the lock; the holder's connection dies.
                     runners.push(saga.spawn());
                     tokio::time::sleep(Duration::from_millis(rng.below(60))).await;
                     kill_lock_holder(&checker).await;
                 }
-                4 => provider.set_outage(true),
+                4 => {
+                    injected("provider down");
+                    provider.set_outage(true);
+                }
                 5 => provider.set_outage(false),
                 6 | 7 => {
+                    injected("order cancelled");
                     let order = rng.pick(&placed).id;
                     let _ = client
                         .cancel_order(&operator, order, &metadata(Uuid::now_v7(), "ops"))
@@ -401,6 +452,7 @@ where
 async fn redrive_all(pool: &PgPool, fulfil: &Fulfil) {
     if let Ok(letters) = projections::saga::dead_letters(pool, None, 100).await {
         for letter in letters {
+            injected("dead letter redriven");
             let _ = projections::saga::redrive(pool, fulfil, letter.id).await;
         }
     }
