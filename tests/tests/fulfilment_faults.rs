@@ -480,18 +480,32 @@ async fn settle(
     Err(format!("did not settle in 60 s: {why}"))
 }
 
+async fn order_of(client: &Commands, id: Uuid) -> Result<domain::order::Order, String> {
+    let (order, _) = client
+        .orders()
+        .load(&id.to_string())
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(order.0)
+}
+
+async fn payment_of(client: &Commands, id: Uuid) -> Result<payment::Payment, String> {
+    let (payment, _) = client
+        .payments()
+        .load(&id.to_string())
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(payment.0)
+}
+
 async fn unsettled(
     checker: &PgPool,
     client: &Commands,
     placed: &[Placed],
 ) -> Result<Option<String>, String> {
     for order in placed {
-        let (state, _) = client
-            .orders()
-            .load(&order.id.to_string())
-            .await
-            .map_err(|e| e.to_string())?;
-        if state.0.status() == Some(Status::Pending) {
+        let state = order_of(client, order.id).await?;
+        if state.status() == Some(Status::Pending) {
             let saga: Option<(String, i64, bool)> = sqlx::query_as(
                 "SELECT phase, jsonb_array_length(steps)::bigint,
                         EXISTS (SELECT 1 FROM saga_deadlines d WHERE d.order_id = f.order_id)
@@ -512,13 +526,9 @@ async fn unsettled(
                 order.id
             )));
         }
-        let (payment, _) = client
-            .payments()
-            .load(&order.id.to_string())
-            .await
-            .map_err(|e| e.to_string())?;
+        let payment = payment_of(client, order.id).await?;
         if matches!(
-            payment.0.status(),
+            payment.status(),
             payment::Status::Requested | payment::Status::FailedTransiently
         ) {
             return Ok(Some(format!("the payment of {} is unsettled", order.id)));
@@ -551,12 +561,8 @@ async fn check(
 ) -> Result<(), String> {
     let mut sold: BTreeMap<&str, u32> = BTreeMap::new();
     for order in placed {
-        let (state, _) = client
-            .orders()
-            .load(&order.id.to_string())
-            .await
-            .map_err(|e| e.to_string())?;
-        let status = state.0.status();
+        let state = order_of(client, order.id).await?;
+        let status = state.status();
         let kept = matches!(status, Some(Status::Confirmed | Status::Shipped));
         let captured = provider.captured(order.id);
         let refunded = provider.refunded(order.id).is_some();
@@ -572,17 +578,13 @@ async fn check(
                 *sold.entry(sku).or_default() += quantity;
             }
         }
-        let (payment, _) = client
-            .payments()
-            .load(&order.id.to_string())
-            .await
-            .map_err(|e| e.to_string())?;
-        let recorded_paid = payment.0.status() == payment::Status::Succeeded;
+        let payment = payment_of(client, order.id).await?;
+        let recorded_paid = payment.status() == payment::Status::Succeeded;
         if recorded_paid != paid {
             return Err(format!(
                 "order {} ({status:?}): the payment says {:?}, the provider captured={captured} refunded={refunded}",
                 order.id,
-                payment.0.status()
+                payment.status()
             ));
         }
     }
