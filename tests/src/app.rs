@@ -446,6 +446,9 @@ impl TestApp {
     pub async fn settled_order(&self, order: &str, within: std::time::Duration) -> Value {
         let deadline = tokio::time::Instant::now() + within;
         loop {
+            // At rest first, then the read: the read models have taken in everything the
+            // saga did by the time it is read.
+            let at_rest = self.saga_at_rest(order).await;
             let operator = self.token("operator-1", Role::Operator);
             let response = self
                 .get(&format!("/api/orders/{order}"), Some(&operator), &[])
@@ -453,7 +456,7 @@ impl TestApp {
             if response.status() == 200 {
                 let body: Value = response.json().await.unwrap_or(Value::Null);
                 let status = body["status"].as_str().unwrap_or("");
-                if matches!(status, "CONFIRMED" | "CANCELLED") && self.saga_at_rest(order).await {
+                if matches!(status, "CONFIRMED" | "CANCELLED") && at_rest {
                     return body;
                 }
                 if tokio::time::Instant::now() > deadline {
@@ -466,8 +469,8 @@ impl TestApp {
         }
     }
 
-    /// Whether the saga of `order` has reached an outcome and the log holds nothing it has
-    /// not taken in yet.
+    /// Whether the saga of `order` has reached an outcome and the log holds nothing that the
+    /// saga or a projection has not taken in yet.
     async fn saga_at_rest(&self, order: &str) -> bool {
         let Ok(id) = Uuid::parse_str(order) else {
             return false;
@@ -480,7 +483,7 @@ impl TestApp {
                 .unwrap_or(None);
         let behind: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM events e, projection_checkpoints c
-             WHERE c.name = 'fulfilment'
+             WHERE c.name IN ('fulfilment', 'orders', 'products', 'payments')
                AND (e.transaction_id, e.position) > (c.transaction_id, c.position)",
         )
         .fetch_one(&self.db.pool)
