@@ -68,6 +68,8 @@ pub struct EmbeddedPostgres {
     data_dir: PathBuf,
     pgdata: PathBuf,
     port: u16,
+    /// The settings the server was started with, to start it again the same way.
+    settings: &'static [(&'static str, &'static str)],
     /// Who runs the server programs when we are root.
     account: Option<Account>,
     /// Whether `data_dir` is deleted when the cluster stops.
@@ -164,6 +166,7 @@ impl EmbeddedPostgres {
             pgdata: data_dir.join(PGDATA),
             data_dir,
             port: 0,
+            settings: &[],
             account,
             temporary,
             server: None,

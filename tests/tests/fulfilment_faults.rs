@@ -3,9 +3,10 @@
 //! each with a random payment behaviour (approve, decline, transient failures, capture then
 //! time out, late approval, a provider that goes down), customer cancels and operator
 //! redrives at random moments, the saga's database connections killed, every connection of
-//! the database killed at once, the database away for a while (a restart: every connection
-//! cut and none accepted), and the runner crashed and restarted, sometimes with a second
-//! runner racing it. After quiescence every order must have come out whole:
+//! the database killed at once, the database out of reach for a while (every connection cut
+//! and none accepted), the whole PostgreSQL server restarted (crashed or shut down, then
+//! started again: the cases share a cluster of their own, so one case's restart hits them
+//! all), and the runner crashed and restarted, sometimes with a second runner racing it. After quiescence every order must have come out whole:
 //!
 //! - money: captured minus refunded is the total for a CONFIRMED order and zero otherwise;
 //! - stock: on hand is what was registered less what CONFIRMED orders bought, and nothing
@@ -29,10 +30,10 @@ use application::{Actor, Commands, RepositoryOptions, Role};
 use domain::order::Status;
 use domain::payment;
 use futures::StreamExt;
-use infrastructure::{DatabaseOptions, PgEventStore, SimulatedProvider};
+use infrastructure::{DatabaseOptions, EmbeddedPostgres, PgEventStore, SimulatedProvider};
 use projections::{RunnerOptions, SagaRunner};
-use sqlx::PgPool;
-use tokio::sync::{Notify, watch};
+use sqlx::{Connection, Executor, PgPool};
+use tokio::sync::{Notify, RwLock, watch};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
@@ -97,8 +98,16 @@ async fn fulfilment_keeps_money_and_stock_whole_under_random_faults() {
     };
     let cases = seeds.len();
     println!("fault cases: {cases} (seeds {}..)", seeds.first().unwrap());
+    let cluster: Cluster = Arc::new(RwLock::new(
+        EmbeddedPostgres::start_temporary()
+            .await
+            .expect("the fault test starts a PostgreSQL cluster of its own to restart"),
+    ));
     let failures: Vec<(u64, String)> = futures::stream::iter(seeds)
-        .map(|seed| async move { (seed, tokio::spawn(run_case(seed)).await) })
+        .map(|seed| {
+            let cluster = cluster.clone();
+            async move { (seed, tokio::spawn(run_case(seed, cluster)).await) }
+        })
         .buffer_unordered(4)
         .filter_map(|(seed, outcome)| async move {
             match outcome {
@@ -119,6 +128,7 @@ async fn fulfilment_keeps_money_and_stock_whole_under_random_faults() {
             "saga connections killed",
             "all connections killed",
             "database away",
+            "database restarted",
             "saga cut off for a while",
             "runner crashed",
             "runner taken over",
@@ -143,6 +153,32 @@ async fn fulfilment_keeps_money_and_stock_whole_under_random_faults() {
         );
     }
     assert!(failures.is_empty(), "{} fault cases failed", failures.len());
+}
+
+/// The cases' own PostgreSQL server. A case holds it for reading while it sets up and
+/// while it checks its outcome; a restart takes it for writing, and is skipped when it
+/// cannot have it at once.
+type Cluster = Arc<RwLock<EmbeddedPostgres>>;
+
+/// A new, migrated database on `cluster`: its URL and a pool for the case's checks.
+async fn case_database(cluster: &EmbeddedPostgres) -> Result<(String, PgPool), String> {
+    let name = format!("f_{}", Uuid::now_v7().simple());
+    let mut admin = sqlx::PgConnection::connect(&cluster.url("postgres"))
+        .await
+        .map_err(|e| e.to_string())?;
+    admin
+        .execute(format!("CREATE DATABASE \"{name}\"").as_str())
+        .await
+        .map_err(|e| e.to_string())?;
+    let _ = admin.close().await;
+    let url = cluster.url(&name);
+    infrastructure::migrate(&url)
+        .await
+        .map_err(|e| e.to_string())?;
+    let pool = infrastructure::connect(&url, &DatabaseOptions::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((url, pool))
 }
 
 /// One order as the case placed it.
@@ -224,15 +260,15 @@ async fn kill_lock_holder(checker: &PgPool) {
 }
 
 #[allow(clippy::too_many_lines)]
-async fn run_case(seed: u64) -> Result<(), String> {
+async fn run_case(seed: u64, cluster: Cluster) -> Result<(), String> {
     let mut rng = Rng::new(seed);
-    let db = tests::test_database().await;
-    let checker = db.pool.clone();
+    let setting_up = cluster.clone().read_owned().await;
+    let (url, checker) = case_database(&setting_up).await?;
     // The client and the saga reach the database through a link the case can cut, as a
-    // restart of the database does; the checks go straight to it.
-    let link = tests::cut::Link::to_server_of(&db.url).await;
-    let client_pool = pool_named(&link.url(&db.url), "df-client").await;
-    let saga_pool = pool_named(&link.url(&db.url), "df-saga").await;
+    // network partition does; the checks go straight to it.
+    let link = tests::cut::Link::to_server_of(&url).await;
+    let client_pool = pool_named(&link.url(&url), "df-client").await;
+    let saga_pool = pool_named(&link.url(&url), "df-saga").await;
     let client = Commands::new(
         Arc::new(PgEventStore::new(client_pool.clone())),
         &RepositoryOptions::default(),
@@ -304,6 +340,7 @@ async fn run_case(seed: u64) -> Result<(), String> {
         .await?;
         registered.insert(sku, units);
     }
+    drop(setting_up);
 
     let mut placed: Vec<Placed> = Vec::new();
     let orders = 8 + rng.below(8);
@@ -339,15 +376,28 @@ async fn run_case(seed: u64) -> Result<(), String> {
 
         // Faults between orders.
         for _ in 0..rng.below(3) {
-            match rng.below(12) {
+            match rng.below(13) {
                 0 => {
                     injected("saga connections killed");
                     kill(&checker, Some("df-saga")).await;
                 }
+                12 => {
+                    // The whole server goes down, as a crash or an operator's fast shutdown,
+                    // and comes back after a while on the same address.
+                    let immediate = rng.below(2) == 0;
+                    let away = Duration::from_millis(rng.below(400));
+                    if let Ok(mut server) = cluster.clone().try_write_owned() {
+                        injected("database restarted");
+                        server
+                            .restart(immediate, away)
+                            .await
+                            .map_err(|e| format!("restarting the database: {e}"))?;
+                    }
+                }
                 11 => {
                     injected("database away");
-                    // The database restarts: every connection is cut, and none can be made
-                    // for a while.
+                    // The database is out of reach: every connection is cut, and none can
+                    // be made for a while.
                     link.cut();
                     tokio::time::sleep(Duration::from_millis(30 + rng.below(300))).await;
                     link.mend();
@@ -414,6 +464,7 @@ async fn run_case(seed: u64) -> Result<(), String> {
         let _ = stop.send(true);
         let _ = tokio::time::timeout(Duration::from_secs(5), handle).await;
     }
+    let checking = cluster.clone().read_owned().await;
     let outcome = match settled {
         Ok(()) => check(&checker, &client, &provider, &placed, &registered).await,
         Err(why) => {
@@ -426,8 +477,10 @@ async fn run_case(seed: u64) -> Result<(), String> {
             ))
         }
     };
+    drop(checking);
     client_pool.close().await;
     saga_pool.close().await;
+    checker.close().await;
     outcome
 }
 
@@ -439,7 +492,7 @@ where
     Fut: Future<Output = Result<T, application::Error>>,
 {
     let mut last = String::new();
-    for _ in 0..50 {
+    for _ in 0..100 {
         match attempt().await {
             Ok(value) => return Ok(value),
             Err(error) => last = error.to_string(),
@@ -521,9 +574,12 @@ async fn unsettled(
             .fetch_optional(checker)
             .await
             .map_err(|e| e.to_string())?;
+            let (letters, lag) = backlog(checker).await?;
             return Ok(Some(format!(
-                "order {} is pending; its saga (phase, steps, deadline): {saga:?}; runner: {runner:?}",
-                order.id
+                "order {} is pending; its saga (phase, steps, deadline): {saga:?}; runner: {runner:?}; \
+                 {letters} dead letters, {lag} events not taken in{}",
+                order.id,
+                history(checker, order.id).await
             )));
         }
         let payment = payment_of(client, order.id).await?;
@@ -534,22 +590,30 @@ async fn unsettled(
             return Ok(Some(format!("the payment of {} is unsettled", order.id)));
         }
     }
-    let (letters, deadlines, lag): (i64, i64, i64) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM saga_dead_letters),
-                (SELECT count(*) FROM saga_deadlines),
-                (SELECT count(*) FROM events e, projection_checkpoints c
-                 WHERE c.name = 'fulfilment'
-                   AND (e.transaction_id, e.position) > (c.transaction_id, c.position))",
-    )
-    .fetch_one(checker)
-    .await
-    .map_err(|e| e.to_string())?;
+    let (letters, lag) = backlog(checker).await?;
+    let deadlines: i64 = sqlx::query_scalar("SELECT count(*) FROM saga_deadlines")
+        .fetch_one(checker)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(match (letters, deadlines, lag) {
         (0, 0, 0) => None,
         _ => Some(format!(
             "{letters} dead letters, {deadlines} deadlines, {lag} events not taken in"
         )),
     })
+}
+
+/// The dead letters left, and the events the saga has not taken in yet.
+async fn backlog(checker: &PgPool) -> Result<(i64, i64), String> {
+    sqlx::query_as(
+        "SELECT (SELECT count(*) FROM saga_dead_letters),
+                (SELECT count(*) FROM events e, projection_checkpoints c
+                 WHERE c.name = 'fulfilment'
+                   AND (e.transaction_id, e.position) > (c.transaction_id, c.position))",
+    )
+    .fetch_one(checker)
+    .await
+    .map_err(|e| e.to_string())
 }
 
 async fn check(
@@ -592,8 +656,15 @@ async fn check(
         let (stock, _) = client.stock().load(sku).await.map_err(|e| e.to_string())?;
         let expected = units - sold.get(sku).copied().unwrap_or(0);
         if stock.0.on_hand() != expected || stock.0.reserved() != 0 {
+            let mut holders = String::new();
+            for order in placed {
+                let id = domain::OrderId::from_u128(order.id.as_u128());
+                if stock.0.reservation(id).is_some() {
+                    holders.push_str(&history(checker, order.id).await);
+                }
+            }
             return Err(format!(
-                "{sku}: on hand {} reserved {} but {units} registered and {} sold",
+                "{sku}: on hand {} reserved {} but {units} registered and {} sold{holders}",
                 stock.0.on_hand(),
                 stock.0.reserved(),
                 sold.get(sku).copied().unwrap_or(0)
@@ -623,6 +694,41 @@ async fn check(
         return Err(format!("effects applied twice: {twice:?}"));
     }
     Ok(())
+}
+
+/// What the log, the saga and the dead letters say of `order`, for a failure's message.
+async fn history(checker: &PgPool, order: Uuid) -> String {
+    let events: Vec<(String, String, String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT transaction_id::text || '/' || position, stream_id, event_type,
+                metadata->>'commandId', metadata->>'actor'
+         FROM events
+         WHERE stream_id = $1 OR payload->>'orderId' = $1 OR payload->>'order' = $1
+         ORDER BY transaction_id, position",
+    )
+    .bind(order.to_string())
+    .fetch_all(checker)
+    .await
+    .unwrap_or_default();
+    let saga: Option<(String, serde_json::Value)> =
+        sqlx::query_as("SELECT phase, steps FROM saga_fulfilments WHERE order_id = $1")
+            .bind(order)
+            .fetch_optional(checker)
+            .await
+            .unwrap_or_default();
+    let letters: Vec<(String, String)> =
+        sqlx::query_as("SELECT action, error FROM saga_dead_letters WHERE order_id = $1")
+            .bind(order)
+            .fetch_all(checker)
+            .await
+            .unwrap_or_default();
+    let mut out = format!("\n  order {order}:");
+    for event in events {
+        out.push_str(&format!("\n    {event:?}"));
+    }
+    out.push_str(&format!(
+        "\n    saga: {saga:?}\n    dead letters: {letters:?}"
+    ));
+    out
 }
 
 #[tokio::test]

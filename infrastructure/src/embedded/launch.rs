@@ -28,13 +28,17 @@ enum Launch {
 
 impl EmbeddedPostgres {
     /// Starts the server, picking another port when a faster process took the chosen one.
-    pub(super) async fn launch(&mut self, settings: &[(&str, &str)]) -> Result<(), Error> {
+    pub(super) async fn launch(
+        &mut self,
+        settings: &'static [(&'static str, &'static str)],
+    ) -> Result<(), Error> {
         for attempt in 1..=PORT_ATTEMPTS {
             let port = process::free_port()
                 .map_err(|source| self.io("picking a free port for", source))?;
             match self.spawn_server(port, settings).await? {
                 Launch::Ready(server) => {
                     self.port = port;
+                    self.settings = settings;
                     self.server = Some(server);
                     tracing::info!(
                         port,
@@ -54,6 +58,47 @@ impl EmbeddedPostgres {
         )))
     }
 
+    /// Stops the server and starts it again after `away`, on the same port and with the
+    /// same settings, so that its clients find it where it was: for testing how they ride
+    /// out a restart of the database. `immediate` stops it as a crash would (every session
+    /// cut, no shutdown checkpoint, crash recovery on start); otherwise as an operator's
+    /// fast shutdown does.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Embedded`] when the server is not running, `pg_ctl stop` fails, or the
+    /// server does not come back (another process took its port meanwhile, say);
+    /// [`Error::Io`] when a program cannot be run.
+    pub async fn restart(&mut self, immediate: bool, away: Duration) -> Result<(), Error> {
+        let Some(mut server) = self.server.take() else {
+            return Err(self.error("the server is not running".to_owned()));
+        };
+        let mode = if immediate { "immediate" } else { "fast" };
+        let output = self.run(self.stop_command(mode)).await?;
+        let exited = process::wait_async(&mut server, Duration::from_secs(5))
+            .await
+            .map_err(|source| self.io("waiting for the server to exit", source))?;
+        if exited.is_none() {
+            return Err(self.error(format!(
+                "pg_ctl stop -m {mode} did not stop the server ({}): {}",
+                output.status,
+                super::output_tail(&output)
+            )));
+        }
+        tokio::time::sleep(away).await;
+        match self.spawn_server(self.port, self.settings).await? {
+            Launch::Ready(server) => {
+                self.server = Some(server);
+                tracing::info!(port = self.port, mode, "embedded PostgreSQL restarted");
+                Ok(())
+            }
+            Launch::PortTaken => Err(self.error(format!(
+                "port {} was taken while the server was down",
+                self.port
+            ))),
+        }
+    }
+
     /// Checks that the server found running on this cluster answers on its port as this
     /// very data directory.
     pub(super) async fn check_attached(&self) -> Result<(), Error> {
@@ -63,7 +108,11 @@ impl EmbeddedPostgres {
         }
     }
 
-    async fn spawn_server(&self, port: u16, settings: &[(&str, &str)]) -> Result<Launch, Error> {
+    async fn spawn_server(
+        &self,
+        port: u16,
+        settings: &'static [(&'static str, &'static str)],
+    ) -> Result<Launch, Error> {
         let log_path = self.data_dir.join(LOG_FILE);
         let log = std::fs::OpenOptions::new()
             .create(true)

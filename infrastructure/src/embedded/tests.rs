@@ -79,6 +79,36 @@ async fn temporary_cluster_serves_a_database_and_is_deleted_on_stop() {
 }
 
 #[tokio::test]
+async fn a_restarted_server_cuts_its_sessions_and_comes_back_on_the_same_port() {
+    let mut pg = EmbeddedPostgres::start_temporary().await.unwrap();
+    let url = pg.create_database("restarted").await.unwrap();
+    let mut before = PgConnection::connect(&url).await.unwrap();
+    sqlx::raw_sql("CREATE TABLE kept (n int); INSERT INTO kept VALUES (7)")
+        .execute(&mut before)
+        .await
+        .unwrap();
+    let port = pg.port();
+
+    pg.restart(true, Duration::from_millis(200)).await.unwrap();
+
+    assert_eq!(pg.port(), port);
+    assert!(
+        sqlx::query("SELECT 1").execute(&mut before).await.is_err(),
+        "a session survived the restart"
+    );
+    let mut after = PgConnection::connect(&url).await.unwrap();
+    let kept: i32 = sqlx::query_scalar("SELECT n FROM kept")
+        .fetch_one(&mut after)
+        .await
+        .unwrap();
+    assert_eq!(kept, 7);
+    after.close().await.unwrap();
+    pg.restart(false, Duration::ZERO).await.unwrap();
+    assert_eq!(select_one(&url).await, 1);
+    pg.stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn persistent_cluster_keeps_data_across_restarts() {
     let scratch = Scratch::new("persistent");
     let data_dir = scratch.0.join(".domainflow");

@@ -1,0 +1,56 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The connection pool hands out only connections outside any transaction, even after a
+//! future was dropped while its `BEGIN` was in flight (a task aborted, a client that hung
+//! up, a timeout).
+
+use std::time::Duration;
+
+use infrastructure::DatabaseOptions;
+use sqlx::{Connection, PgConnection};
+
+#[tokio::test]
+async fn a_write_after_a_cancelled_begin_is_committed() {
+    let db = tests::test_database().await;
+    let options = DatabaseOptions {
+        max_connections: 1,
+        assume_app_role: false,
+        ..DatabaseOptions::default()
+    };
+    let pool = infrastructure::connect(&db.url, &options).await.unwrap();
+    sqlx::query("CREATE TABLE probe (n int)")
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    // A BEGIN whose answer takes a while, given up while it is on its way.
+    let given_up = tokio::time::timeout(
+        Duration::from_millis(100),
+        pool.begin_with("BEGIN; SELECT pg_sleep(0.5)"),
+    )
+    .await;
+    assert!(
+        given_up.is_err(),
+        "the BEGIN answered before it was given up"
+    );
+
+    // The pool's only connection is the one that carried it.
+    sqlx::query("INSERT INTO probe VALUES (1)")
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    let mut other = PgConnection::connect(&db.url).await.unwrap();
+    let seen: i64 = sqlx::query_scalar("SELECT count(*) FROM probe")
+        .fetch_one(&mut other)
+        .await
+        .unwrap();
+    assert_eq!(seen, 1, "the write stayed inside a transaction nobody ends");
+    let idle_in_transaction: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity
+         WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+    )
+    .fetch_one(&mut other)
+    .await
+    .unwrap();
+    assert_eq!(idle_in_transaction, 0);
+}
