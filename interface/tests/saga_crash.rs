@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-//! The server process killed with SIGKILL while sagas are mid-flight, then restarted: every
-//! saga reaches its outcome, no command is applied twice and no stock is leaked.
+//! Server processes killed with SIGKILL while sagas are mid-flight: a restarted server, or
+//! a second server sharing the database, brings every saga to its outcome; no command is
+//! applied twice, no stock is leaked, and the money matches the outcomes.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -10,28 +11,97 @@ use tests::{ServerProcess, TestApp, test_database};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_domainflow");
 
+/// Half approving, a quarter each declining and timing out.
+const TOKENS: [&str; 4] = ["tok_visa", "tok_chargeDeclined", "tok_timeout", "tok_visa"];
+
 #[tokio::test]
 async fn a_killed_server_resumes_every_saga_without_repeating_or_leaking_anything() {
     let db = test_database().await;
     let secret = format!("crash-test-secret-{}", uuid::Uuid::new_v4().simple());
     let url = db.url.clone();
-    let args = [
-        "--database-url",
-        url.as_str(),
-        "--jwt-secret",
-        secret.as_str(),
-        "--payment-timeout",
-        "6s",
-    ];
+    let args = server_args(&url, &secret);
     let server = ServerProcess::start(BINARY, &args).await;
     let mut app = TestApp::attach(server.address.clone(), db, secret.as_bytes());
     app.register_product("CRASH-1", 40).await;
 
-    // Forty orders: half approving, a quarter each declining and timing out.
-    let tokens = ["tok_visa", "tok_chargeDeclined", "tok_timeout", "tok_visa"];
-    let placed: Vec<(String, &str)> = futures::future::join_all((0..40).map(|i| {
-        let app = &app;
-        let token = tokens[i % 4];
+    let placed = place_forty(&[&app]).await;
+
+    // Mid-flight: some sagas have started, few (if any) have finished.
+    server.kill().await;
+    assert!(
+        finished(&app).await < 40,
+        "every saga had finished before the kill"
+    );
+    let server = ServerProcess::start(BINARY, &args).await;
+    app.address.clone_from(&server.address);
+
+    assert_came_out_whole(&app, &placed).await;
+    server.kill().await;
+}
+
+#[tokio::test]
+async fn two_servers_on_one_database_run_one_saga_and_the_survivor_finishes_what_the_killed_one_started()
+ {
+    let db = test_database().await;
+    let secret = format!("crash-test-secret-{}", uuid::Uuid::new_v4().simple());
+    let separator = if db.url.contains('?') { '&' } else { '?' };
+    let (url_a, url_b) = (
+        format!("{}{separator}application_name=df-server-a", db.url),
+        format!("{}{separator}application_name=df-server-b", db.url),
+    );
+    let a = ServerProcess::start(BINARY, &server_args(&url_a, &secret)).await;
+    let b = ServerProcess::start(BINARY, &server_args(&url_b, &secret)).await;
+    let mut app_a = TestApp::attach(a.address.clone(), db, secret.as_bytes());
+    let app_b = TestApp::attach(b.address.clone(), app_a.db.clone(), secret.as_bytes());
+    app_a.register_product("CRASH-1", 40).await;
+
+    // Orders come in through both servers; one of them runs the saga.
+    let placed = place_forty(&[&app_a, &app_b]).await;
+    let runner = saga_runner(&app_a).await;
+    assert!(
+        finished(&app_a).await < 40,
+        "every saga had finished before the kill"
+    );
+
+    // The runner dies mid-batch; the other server takes the saga over.
+    let survivor = if runner == "df-server-a" {
+        a.kill().await;
+        app_a.address.clone_from(&app_b.address);
+        b
+    } else {
+        b.kill().await;
+        a
+    };
+
+    assert_came_out_whole(&app_a, &placed).await;
+    assert_eq!(
+        saga_runner(&app_a).await,
+        if runner == "df-server-a" {
+            "df-server-b"
+        } else {
+            "df-server-a"
+        }
+    );
+    survivor.kill().await;
+}
+
+fn server_args<'a>(url: &'a str, secret: &'a str) -> [&'a str; 6] {
+    [
+        "--database-url",
+        url,
+        "--jwt-secret",
+        secret,
+        "--payment-timeout",
+        "6s",
+    ]
+}
+
+/// Forty orders of one `CRASH-1` each, paid with [`TOKENS`] in turn, placed through `apps`
+/// in turn; each with its token.
+async fn place_forty(apps: &[&TestApp]) -> Vec<(String, &'static str)> {
+    futures::future::join_all((0..40).map(|i| {
+        let app = apps[i % apps.len()];
+        let token = TOKENS[i % TOKENS.len()];
         async move {
             let order = app
                 .place_order_paid_with(&format!("c-{i}"), &[("CRASH-1", 1)], token)
@@ -39,22 +109,46 @@ async fn a_killed_server_resumes_every_saga_without_repeating_or_leaking_anythin
             (order, token)
         }
     }))
-    .await;
+    .await
+}
 
-    // Mid-flight: some sagas have started, few (if any) have finished.
-    server.kill().await;
-    let finished: i64 = sqlx::query_scalar(
+/// How many sagas have reached their outcome.
+async fn finished(app: &TestApp) -> i64 {
+    sqlx::query_scalar(
         "SELECT count(*) FROM saga_fulfilments WHERE phase IN ('CONFIRMED', 'CANCELLED')",
     )
     .fetch_one(&app.db.pool)
     .await
-    .unwrap();
-    assert!(finished < 40, "every saga had finished before the kill");
-    let server = ServerProcess::start(BINARY, &args).await;
-    app.address.clone_from(&server.address);
+    .unwrap()
+}
 
+/// The application name of the connection holding the saga's lock, once one holds it.
+async fn saga_runner(app: &TestApp) -> String {
+    for _ in 0..300 {
+        let holder: Option<String> = sqlx::query_scalar(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+             WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database()
+               AND ((l.classid::bigint << 32) | l.objid::bigint)
+                   = hashtext('saga:fulfilment')::bigint",
+        )
+        .fetch_optional(&app.db.pool)
+        .await
+        .unwrap();
+        if let Some(holder) = holder {
+            return holder;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no server took the saga's lock within 30 s");
+}
+
+/// Every order reached the outcome its token calls for; the stock of the twenty sold
+/// units left and nothing stayed reserved; the simulated provider holds the money of the
+/// confirmed orders only; no fact was recorded twice; one ticket per failed order; no dead
+/// letter.
+async fn assert_came_out_whole(app: &TestApp, placed: &[(String, &str)]) {
     let mut confirmed = 0;
-    for (order, token) in &placed {
+    for (order, token) in placed {
         let settled = app.settled_order(order, Duration::from_secs(90)).await;
         let outcome = (
             settled["status"].as_str().unwrap(),
@@ -76,6 +170,25 @@ async fn a_killed_server_resumes_every_saga_without_repeating_or_leaking_anythin
         (product["onHand"].as_i64(), product["reserved"].as_i64()),
         (Some(20), Some(0)),
         "{product}"
+    );
+
+    // The money: captured and kept for exactly the confirmed orders.
+    let kept: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "SELECT payment_id FROM simulated_payments
+         WHERE outcome = 'approved' AND refunded_minor IS NULL ORDER BY payment_id",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    let mut paid: Vec<uuid::Uuid> = placed
+        .iter()
+        .filter(|(_, token)| *token == "tok_visa")
+        .map(|(order, _)| uuid::Uuid::parse_str(order).unwrap())
+        .collect();
+    paid.sort();
+    assert_eq!(
+        kept, paid,
+        "the provider keeps the money of the confirmed orders only"
     );
 
     // No command applied twice: per order, each kind of fact happened at most once.
@@ -110,5 +223,4 @@ async fn a_killed_server_resumes_every_saga_without_repeating_or_leaking_anythin
     )
     .await;
     assert_eq!(letters["items"], serde_json::json!([]));
-    server.kill().await;
 }

@@ -37,7 +37,7 @@ use sqlx::postgres::PgConnection;
 use sqlx::{Connection, Executor};
 
 /// A migrated database of its own for one test.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct TestDatabase {
     /// Its URL (the login role, which owns the tables).
     pub url: String,
