@@ -160,7 +160,8 @@ async fn fulfilment_keeps_money_and_stock_whole_under_random_faults() {
 /// cannot have it at once.
 type Cluster = Arc<RwLock<EmbeddedPostgres>>;
 
-/// A new, migrated database on `cluster`: its URL and a pool for the case's checks.
+/// A new, migrated database on `cluster`: its URL and a pool for the case's checks and
+/// faults, as the superuser (only a superuser may kill the server's connections).
 async fn case_database(cluster: &EmbeddedPostgres) -> Result<(String, PgPool), String> {
     let name = format!("f_{}", Uuid::now_v7().simple());
     let mut admin = sqlx::PgConnection::connect(&cluster.url("postgres"))
@@ -175,7 +176,11 @@ async fn case_database(cluster: &EmbeddedPostgres) -> Result<(String, PgPool), S
     infrastructure::migrate(&url)
         .await
         .map_err(|e| e.to_string())?;
-    let pool = infrastructure::connect(&url, &DatabaseOptions::default())
+    let owner = DatabaseOptions {
+        assume_app_role: false,
+        ..DatabaseOptions::default()
+    };
+    let pool = infrastructure::connect(&url, &owner)
         .await
         .map_err(|e| e.to_string())?;
     Ok((url, pool))
@@ -234,29 +239,40 @@ fn metadata(id: Uuid, actor: &str) -> CommandMetadata {
 }
 
 /// Kills the connections of the case's database whose application name is `name` (all of
-/// them for `None`), as a crash or a restart of the database would.
-async fn kill(checker: &PgPool, name: Option<&str>) {
-    let _ = sqlx::query(
+/// them for `None`), as a crash or a restart of the database would; counts the fault as
+/// `kind` when it killed any.
+async fn kill(checker: &PgPool, name: Option<&str>, kind: &str) {
+    let killed: Result<Vec<bool>, _> = sqlx::query_scalar(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
          WHERE datname = current_database() AND pid <> pg_backend_pid()
            AND application_name LIKE 'df-%'
            AND ($1::text IS NULL OR application_name = $1)",
     )
     .bind(name)
-    .execute(checker)
+    .fetch_all(checker)
     .await;
+    count_kills(killed, kind);
 }
 
 /// Kills the connection holding the saga's lock, so another runner takes over while the
 /// old one's lanes are still at work.
 async fn kill_lock_holder(checker: &PgPool) {
-    let _ = sqlx::query(
+    let killed: Result<Vec<bool>, _> = sqlx::query_scalar(
         "SELECT pg_terminate_backend(l.pid) FROM pg_locks l
          JOIN pg_stat_activity a ON a.pid = l.pid
          WHERE l.locktype = 'advisory' AND a.datname = current_database()",
     )
-    .execute(checker)
+    .fetch_all(checker)
     .await;
+    count_kills(killed, "runner taken over");
+}
+
+/// Counts a fault as injected only when it killed a connection: a kill that was refused
+/// (or found nothing to kill) proves nothing.
+fn count_kills(killed: Result<Vec<bool>, sqlx::Error>, kind: &str) {
+    if killed.is_ok_and(|killed| killed.contains(&true)) {
+        injected(kind);
+    }
 }
 
 #[allow(clippy::too_many_lines)]
@@ -378,8 +394,7 @@ async fn run_case(seed: u64, cluster: Cluster) -> Result<(), String> {
         for _ in 0..rng.below(3) {
             match rng.below(13) {
                 0 => {
-                    injected("saga connections killed");
-                    kill(&checker, Some("df-saga")).await;
+                    kill(&checker, Some("df-saga"), "saga connections killed").await;
                 }
                 12 => {
                     // The whole server goes down, as a crash or an operator's fast shutdown,
@@ -388,10 +403,12 @@ async fn run_case(seed: u64, cluster: Cluster) -> Result<(), String> {
                     let away = Duration::from_millis(rng.below(400));
                     if let Ok(mut server) = cluster.clone().try_write_owned() {
                         injected("database restarted");
+                        let started = tokio::time::Instant::now();
                         server
                             .restart(immediate, away)
                             .await
                             .map_err(|e| format!("restarting the database: {e}"))?;
+                        println!("restart took {:?}", started.elapsed());
                     }
                 }
                 11 => {
@@ -403,14 +420,13 @@ async fn run_case(seed: u64, cluster: Cluster) -> Result<(), String> {
                     link.mend();
                 }
                 9 | 10 => {
-                    injected("saga cut off for a while");
                     // The database is away for a while as far as the saga can tell: its
                     // connections die as soon as they are made, and commands in flight fail
                     // past their retries into dead letters.
                     let until =
                         tokio::time::Instant::now() + Duration::from_millis(50 + rng.below(250));
                     while tokio::time::Instant::now() < until {
-                        kill(&checker, Some("df-saga")).await;
+                        kill(&checker, Some("df-saga"), "saga cut off for a while").await;
                         tokio::time::sleep(Duration::from_millis(3)).await;
                     }
                     if rng.below(2) == 0 {
@@ -421,8 +437,7 @@ async fn run_case(seed: u64, cluster: Cluster) -> Result<(), String> {
                     }
                 }
                 1 => {
-                    injected("all connections killed");
-                    kill(&checker, None).await;
+                    kill(&checker, None, "all connections killed").await;
                 }
                 2 => {
                     injected("runner crashed");
@@ -433,7 +448,6 @@ async fn run_case(seed: u64, cluster: Cluster) -> Result<(), String> {
                     runners.push(saga.spawn());
                 }
                 3 if runners.len() < 2 => {
-                    injected("runner taken over");
                     // A second runner waits for the lock; the holder's connection dies.
                     runners.push(saga.spawn());
                     tokio::time::sleep(Duration::from_millis(rng.below(60))).await;
