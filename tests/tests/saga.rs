@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use application::Role;
 use serde_json::{Value, json};
+use sqlx::Connection;
 use tests::{TestApp, spawn_app, spawn_app_with_simulation};
 use tests::{expect, graphql_data, graphql_error};
 
@@ -379,6 +380,14 @@ async fn a_saga_started_on_a_database_with_history_leaves_earlier_orders_alone()
     // Orders placed while no saga ran (a database from before fulfilment existed) ...
     let before = tests::spawn_app_without_saga().await;
     before.register_product("OLD-1", 5).await;
+    // Meanwhile a long transaction runs on the cluster (a report, say): it is older than
+    // the order.
+    let mut reporting = sqlx::PgConnection::connect(&before.db.url).await.unwrap();
+    let mut long = reporting.begin().await.unwrap();
+    sqlx::query("SELECT pg_current_xact_id()")
+        .execute(&mut *long)
+        .await
+        .unwrap();
     let old = before
         .place_order_paid_with("hal", &[("OLD-1", 1)], "tok_visa")
         .await;
@@ -396,6 +405,7 @@ async fn a_saga_started_on_a_database_with_history_leaves_earlier_orders_alone()
         saga: interface::SagaConfig::default(),
     };
     let server = interface::Application::build(config).await.unwrap();
+    long.commit().await.unwrap();
     let address = format!("http://127.0.0.1:{}", server.port());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(server.run_until_stopped(async {

@@ -584,15 +584,18 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// The first time the saga runs on a database, it starts at the end of the log: orders
 /// placed before it existed are history, not work (replaying them would act on orders that
-/// were settled another way). The end is taken below the oldest running transaction, so an
-/// event still being committed is not skipped. Later starts go on from the checkpoint.
+/// were settled another way). The end is taken at the newest transaction begun so far: the
+/// events of every transaction begun before the saga's first start are history, those of
+/// every later one are work. (The oldest transaction still running is no boundary: in a
+/// cluster shared with other databases it can be far older than this database's history.)
+/// Later starts go on from the checkpoint.
 async fn start_at_the_head(conn: &mut PgConnection) -> Result<(), Error> {
-    // Every event of a transaction below the oldest one running is at or before
-    // (xmin - 1, the largest position); every later event comes after it.
+    // Every transaction id below the snapshot's xmax was assigned before it was taken;
+    // every later one is at or above it.
     sqlx::query(
         "INSERT INTO projection_checkpoints (name, transaction_id, position)
          VALUES ($1,
-                 ((pg_snapshot_xmin(pg_current_snapshot())::text::bigint - 1)::text)::xid8,
+                 ((pg_snapshot_xmax(pg_current_snapshot())::text::bigint - 1)::text)::xid8,
                  9223372036854775807)
          ON CONFLICT (name) DO NOTHING",
     )
