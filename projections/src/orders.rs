@@ -153,7 +153,7 @@ async fn apply_payment(
     };
     sqlx::query(
         "UPDATE rm_orders SET
-             payment_status = $3,
+             payment_status = coalesce($3, payment_status),
              payment_amount_minor = coalesce($4, payment_amount_minor),
              payment_version = $2,
              updated_at = greatest(updated_at, $5)

@@ -12,16 +12,17 @@ use crate::{Error, Projection};
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Payments;
 
-/// The status a client sees after `event`: a transient failure and an expiry both read
-/// `FAILED`.
+/// The status a client sees after `event` (a transient failure and an expiry both read
+/// `FAILED`); `None` when the event leaves it as it was (a deadline passing).
 #[must_use]
-pub fn wire_status(event: &payment::Event) -> &'static str {
+pub fn wire_status(event: &payment::Event) -> Option<&'static str> {
     match event {
-        payment::Event::Requested { .. } => "REQUESTED",
-        payment::Event::Authorized { .. } => "SUCCEEDED",
-        payment::Event::Declined { .. } => "DECLINED",
-        payment::Event::FailedTransiently { .. } | payment::Event::Expired => "FAILED",
-        payment::Event::Refunded { .. } => "REFUNDED",
+        payment::Event::Requested { .. } => Some("REQUESTED"),
+        payment::Event::Authorized { .. } => Some("SUCCEEDED"),
+        payment::Event::Declined { .. } => Some("DECLINED"),
+        payment::Event::FailedTransiently { .. } | payment::Event::Expired => Some("FAILED"),
+        payment::Event::Refunded { .. } => Some("REFUNDED"),
+        payment::Event::DeadlinePassed => None,
     }
 }
 
@@ -67,7 +68,7 @@ impl Projection for Payments {
         };
         sqlx::query(
             "UPDATE rm_payments SET
-                 status = $3,
+                 status = coalesce($3, status),
                  attempts = greatest(attempts, coalesce($4, attempts)),
                  version = $2
              WHERE order_id = $1 AND version < $2",

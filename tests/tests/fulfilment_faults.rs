@@ -171,6 +171,12 @@ async fn case_database(cluster: &EmbeddedPostgres) -> Result<(String, PgPool), S
         .execute(format!("CREATE DATABASE \"{name}\"").as_str())
         .await
         .map_err(|e| e.to_string())?;
+    // The throwaway cluster trades durability for speed, but a crash must lose no commit
+    // it acknowledged, as on a durable server: this database waits for its WAL.
+    admin
+        .execute(format!("ALTER DATABASE \"{name}\" SET synchronous_commit = on").as_str())
+        .await
+        .map_err(|e| e.to_string())?;
     let _ = admin.close().await;
     let url = cluster.url(&name);
     infrastructure::migrate(&url)

@@ -414,6 +414,27 @@ impl Fulfil {
         }
     }
 
+    /// Records on the payment that its deadline passed before it settled. The payment
+    /// refuses it once settled (then the capture or decline that won the race drives the
+    /// saga); otherwise the saga gives the order up when it takes the event in, like any
+    /// other step, so the decision is made once, in the log, however often the runner
+    /// stops half-way.
+    ///
+    /// # Errors
+    /// A [`Failure`] when it cannot be recorded after the usual retries.
+    pub async fn pass_deadline(&self, cause: &Cause) -> Result<(), Failure> {
+        let order_id = cause.order.to_string();
+        let command = payment::Command::PassDeadline;
+        self.send(
+            self.commands.payments(),
+            &order_id,
+            command,
+            "deadline",
+            cause,
+        )
+        .await
+    }
+
     /// Asks the provider what became of the order's charge and records a capture or a
     /// decline it knows of. Asked before the deadline gives
     /// up on a payment, and by an operator's redrive of a charge the order has moved past.

@@ -34,6 +34,7 @@ pub fn step_of(event: &DomainEvent, stream_id: &str) -> Option<(OrderId, Step)> 
                     Step::PaymentFailed { attempt: *attempt }
                 }
                 payment::Event::Authorized { .. } => Step::PaymentAuthorized,
+                payment::Event::DeadlinePassed => Step::PaymentDeadlinePassed,
                 payment::Event::Declined { .. } => Step::PaymentDeclined,
                 payment::Event::Expired | payment::Event::Refunded { .. } => return None,
             };

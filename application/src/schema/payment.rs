@@ -63,6 +63,15 @@ impl Payload for PaymentFailedTransientlyV1 {
     const VERSION: i32 = 1;
 }
 
+/// `PaymentDeadlinePassed` v1: no fields.
+#[derive(Debug, Serialize, Deserialize)]
+struct PaymentDeadlinePassedV1 {}
+
+impl Payload for PaymentDeadlinePassedV1 {
+    const TYPE: &'static str = "PaymentDeadlinePassed";
+    const VERSION: i32 = 1;
+}
+
 /// `PaymentExpired` v1: no fields.
 #[derive(Debug, Serialize, Deserialize)]
 struct PaymentExpiredV1 {}
@@ -91,6 +100,7 @@ fn kind_of(event: &Event) -> (&'static str, i32) {
         Event::Authorized { .. } => kind::<PaymentAuthorizedV1>(),
         Event::Declined { .. } => kind::<PaymentDeclinedV1>(),
         Event::FailedTransiently { .. } => kind::<PaymentFailedTransientlyV1>(),
+        Event::DeadlinePassed => kind::<PaymentDeadlinePassedV1>(),
         Event::Expired => kind::<PaymentExpiredV1>(),
         Event::Refunded { .. } => kind::<PaymentRefundedV1>(),
     }
@@ -136,6 +146,7 @@ impl EventSchema for Event {
                 attempt: *attempt,
             }
             .encoded(),
+            Self::DeadlinePassed => PaymentDeadlinePassedV1 {}.encoded(),
             Self::Expired => PaymentExpiredV1 {}.encoded(),
             Self::Refunded { amount } => PaymentRefundedV1 {
                 amount_minor: amount.minor(),
@@ -175,6 +186,10 @@ impl EventSchema for Event {
                     error: p.error,
                     attempt: p.attempt,
                 }
+            }
+            PaymentDeadlinePassedV1::TYPE => {
+                PaymentDeadlinePassedV1::read(event)?;
+                Self::DeadlinePassed
             }
             PaymentExpiredV1::TYPE => {
                 PaymentExpiredV1::read(event)?;
@@ -223,6 +238,7 @@ mod tests {
                 error: "gateway timeout".into(),
                 attempt: 2,
             },
+            Event::DeadlinePassed,
             Event::Expired,
             Event::Refunded { amount: brl(3300) },
         ];
@@ -233,6 +249,7 @@ mod tests {
                 "PaymentAuthorized",
                 "PaymentDeclined",
                 "PaymentFailedTransiently",
+                "PaymentDeadlinePassed",
                 "PaymentExpired",
                 "PaymentRefunded",
             ]

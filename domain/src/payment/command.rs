@@ -26,6 +26,10 @@ pub enum Command {
         /// What went wrong.
         error: String,
     },
+    /// Record that the payment deadline passed before the payment settled, or before it
+    /// could be requested (refused once it has settled, so a capture and a deadline that
+    /// race each other have one winner).
+    PassDeadline,
     /// Give up waiting for an answer (the payment deadline passed).
     Expire,
     /// Pay the captured amount back.

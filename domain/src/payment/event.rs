@@ -35,6 +35,10 @@ pub enum Event {
         /// Which attempt this was.
         attempt: u32,
     },
+    /// The payment's deadline passed before it settled: the order is given up. The
+    /// payment itself still waits for the provider's last word (a capture that arrives now
+    /// is recorded and refunded).
+    DeadlinePassed,
     /// No answer came in time; the payment was given up.
     Expired,
     /// The captured amount was paid back.

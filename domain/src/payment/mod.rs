@@ -142,6 +142,14 @@ impl Aggregate for Payment {
                     attempt: self.next_attempt(),
                 }])
             }
+            // Also before the request: an order whose payment could never be requested
+            // still reaches its deadline.
+            Command::PassDeadline => match self.status {
+                Status::NotRequested | Status::Requested | Status::FailedTransiently => {
+                    Ok(vec![Event::DeadlinePassed])
+                }
+                settled => Err(Error::AlreadySettled { status: settled }),
+            },
             Command::Expire => {
                 self.awaiting_answer()?;
                 Ok(vec![Event::Expired])
@@ -176,6 +184,8 @@ impl Aggregate for Payment {
                 self.attempts = *attempt;
                 self.status = Status::FailedTransiently;
             }
+            // Still waiting for the provider: the status stays as it was.
+            Event::DeadlinePassed => {}
             Event::Expired => self.status = Status::Expired,
             Event::Refunded { .. } => self.status = Status::Refunded,
         }

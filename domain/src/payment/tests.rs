@@ -136,6 +136,29 @@ fn an_unanswered_payment_expires_and_then_takes_no_decline_or_failure() {
 }
 
 #[test]
+fn a_deadline_passes_only_while_the_payment_waits_for_an_answer() {
+    given::<Payment>([requested(), failed(1)])
+        .when(Command::PassDeadline)
+        .then([Event::DeadlinePassed]);
+    given::<Payment>([requested(), authorized(1)])
+        .when(Command::PassDeadline)
+        .then_err(Error::AlreadySettled {
+            status: Status::Succeeded,
+        });
+    given::<Payment>([])
+        .when(Command::PassDeadline)
+        .then([Event::DeadlinePassed]);
+    // The provider's late word is still taken, and the payment can then be given up.
+    let payment = given::<Payment>([requested(), Event::DeadlinePassed])
+        .when(Command::RecordAuthorized)
+        .then([authorized(1)]);
+    assert_eq!(payment.status(), Status::Succeeded);
+    given::<Payment>([requested(), Event::DeadlinePassed])
+        .when(Command::Expire)
+        .then([Event::Expired]);
+}
+
+#[test]
 fn money_captured_after_the_payment_expired_is_recorded_so_it_can_be_refunded() {
     let payment = given::<Payment>([requested(), failed(1), Event::Expired])
         .when(Command::RecordAuthorized)

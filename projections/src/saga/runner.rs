@@ -288,7 +288,8 @@ impl SagaRunner {
 
     /// The payment deadline of the order of `saga` has passed. If the payment still waits
     /// for an answer, the provider is asked first: a capture or decline it knows of is
-    /// recorded (and its step settles the order); otherwise the deadline compensates.
+    /// recorded (and its step settles the order); otherwise the deadline is recorded on the
+    /// payment, and the saga gives the order up when it takes that event in.
     async fn take_deadline(
         &self,
         epoch: i64,
@@ -306,10 +307,12 @@ impl SagaRunner {
             );
             if !found {
                 tracing::info!(%order, "payment deadline passed");
-                let advanced = self
-                    .advance_saga(saga, Step::PaymentDeadlinePassed, None)
-                    .await;
-                self.store_saga(epoch, saga, &advanced, &json!({})).await?;
+                // Nothing is undone here: an action carried out before its decision is
+                // stored could be decided otherwise after a restart.
+                self.fulfil
+                    .pass_deadline(&cause)
+                    .await
+                    .map_err(|failure| Error::Unexpected(failure.error))?;
             }
         }
         let mut tx = self.pool.begin().await?;
