@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use sqlx::Executor;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Executor, Row};
 
 use crate::Error;
 
@@ -52,16 +52,19 @@ pub async fn connect(url: &str, options: &DatabaseOptions) -> Result<PgPool, Err
         // timeout; sqlx issue 4393): the next borrower's statements would run in that
         // transaction, hold their locks and never commit. So each idle connection is checked
         // as it is handed out, in the one round trip sqlx's own liveness ping would take: in
-        // a transaction, a statement starts later than its transaction. Such a connection is
-        // closed, which rolls it back, and another is handed out.
+        // a transaction, a statement starts later than its transaction (asked as a simple
+        // query: the extended protocol's messages each restart the statement's clock). Such a
+        // connection is closed, which rolls it back, and another is handed out.
         .test_before_acquire(false)
         .before_acquire(|conn, _meta| {
             Box::pin(async move {
-                let clean: bool = sqlx::query_scalar(
-                    "SELECT pg_catalog.statement_timestamp() = pg_catalog.transaction_timestamp()",
-                )
-                .fetch_one(&mut *conn)
-                .await?;
+                let clean: bool = conn
+                    .fetch_one(
+                        "SELECT pg_catalog.statement_timestamp() \
+                         = pg_catalog.transaction_timestamp()",
+                    )
+                    .await?
+                    .try_get(0)?;
                 if !clean {
                     tracing::warn!("closing a pooled connection left inside a transaction");
                 }

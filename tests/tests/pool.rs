@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The connection pool hands out only connections outside any transaction, even after a
 //! future was dropped while its `BEGIN` was in flight (a task aborted, a client that hung
-//! up, a timeout).
+//! up, a timeout), and hands a clean connection out again rather than opening a new one.
 
 use std::time::Duration;
 
@@ -53,4 +53,28 @@ async fn a_write_after_a_cancelled_begin_is_committed() {
     .await
     .unwrap();
     assert_eq!(idle_in_transaction, 0);
+}
+
+#[tokio::test]
+async fn a_clean_connection_is_handed_out_again() {
+    let db = tests::test_database().await;
+    let options = DatabaseOptions {
+        max_connections: 1,
+        ..DatabaseOptions::default()
+    };
+    let pool = infrastructure::connect(&db.url, &options).await.unwrap();
+    let mut backends = Vec::new();
+    for _ in 0..5 {
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        backends.push(pid);
+    }
+    backends.dedup();
+    assert_eq!(
+        backends.len(),
+        1,
+        "a clean connection was closed and reopened"
+    );
 }
