@@ -61,8 +61,9 @@ impl EmbeddedPostgres {
     /// Stops the server and starts it again after `away`, on the same port and with the
     /// same settings, so that its clients find it where it was: for testing how they ride
     /// out a restart of the database. `immediate` stops it as a crash would (every session
-    /// cut, no shutdown checkpoint, crash recovery on start); otherwise as an operator's
-    /// fast shutdown does.
+    /// cut, no shutdown checkpoint, crash recovery on start: on a temporary cluster, which
+    /// commits asynchronously, the last commits of sessions that did not ask for
+    /// `synchronous_commit` are lost); otherwise as an operator's fast shutdown does.
     ///
     /// # Errors
     ///

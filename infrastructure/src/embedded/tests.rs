@@ -83,10 +83,13 @@ async fn a_restarted_server_cuts_its_sessions_and_comes_back_on_the_same_port() 
     let mut pg = EmbeddedPostgres::start_temporary().await.unwrap();
     let url = pg.create_database("restarted").await.unwrap();
     let mut before = PgConnection::connect(&url).await.unwrap();
-    sqlx::raw_sql("CREATE TABLE kept (n int); INSERT INTO kept VALUES (7)")
-        .execute(&mut before)
-        .await
-        .unwrap();
+    // A temporary cluster commits asynchronously; a crash keeps only what was flushed.
+    sqlx::raw_sql(
+        "SET synchronous_commit = on; CREATE TABLE kept (n int); INSERT INTO kept VALUES (7)",
+    )
+    .execute(&mut before)
+    .await
+    .unwrap();
     let port = pg.port();
 
     pg.restart(true, Duration::from_millis(200)).await.unwrap();
