@@ -4,23 +4,15 @@
 //! the database), so money captured after the saga gave up on a payment is recorded and
 //! paid back, not dropped with the letter.
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
-use tests::{ServerProcess, TestApp, test_database};
+use tests::{ServerProcess, TestApp, test_database, text};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_domainflow");
 
 fn cli(args: &[&str]) -> Output {
-    Command::new(BINARY)
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).trim().to_owned()
+    tests::run(BINARY, args)
 }
 
 /// Polls `condition` (a boolean query about the payment `$1`) for up to 30 s.

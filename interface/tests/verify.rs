@@ -6,24 +6,17 @@
 // A test that cannot set up its fixtures has nothing left to check: failing loudly is right.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use application::event_log::{Integrity, StreamRef};
 use infrastructure::PgEventStore;
 use infrastructure::store::hash::hex;
-use tests::restocks;
+use tests::{restocks, text};
 
 fn verify(url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_domainflow"))
-        .args(["verify", "--database-url", url])
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).trim().to_owned()
+    let mut all = vec!["verify", "--database-url", url];
+    all.extend_from_slice(args);
+    tests::run(env!("CARGO_BIN_EXE_domainflow"), &all)
 }
 
 #[tokio::test]

@@ -25,7 +25,7 @@ pub use answers::{
 pub use app::{
     TestApp, spawn_app, spawn_app_with, spawn_app_with_simulation, spawn_app_without_saga,
 };
-pub use process::ServerProcess;
+pub use process::{ServerProcess, run, text};
 
 use std::sync::OnceLock;
 

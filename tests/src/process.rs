@@ -58,3 +58,22 @@ impl ServerProcess {
             .unwrap_or_else(|e| panic!("killing the server: {e}"));
     }
 }
+
+/// Runs `binary` with `args` to its end, logging only warnings; its output.
+///
+/// # Panics
+/// When it cannot be started.
+#[must_use]
+pub fn run(binary: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(binary)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap_or_else(|e| panic!("running {binary}: {e}"))
+}
+
+/// Output bytes as text, trimmed.
+#[must_use]
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).trim().to_owned()
+}
