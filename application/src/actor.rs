@@ -75,17 +75,6 @@ impl Actor {
         self.role != Role::Customer || self.subject == owner
     }
 
-    /// The customer a list is narrowed to: a customer always sees only their own, staff
-    /// what they asked for.
-    #[must_use]
-    pub fn customer_scope(&self, requested: Option<String>) -> Option<String> {
-        if self.role == Role::Customer {
-            Some(self.subject.clone())
-        } else {
-            requested
-        }
-    }
-
     /// [`crate::Error::Forbidden`] for an auditor, who reads the event history and never
     /// changes state: checked before any command looks at its input, so every command
     /// answers an auditor the same way, whatever the request.

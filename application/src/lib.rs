@@ -10,6 +10,7 @@
 //! - [`repository`]: running a command against one aggregate ([`Repository`]): load from
 //!   snapshot and tail, decide, append atomically, idempotent per command id, retried on
 //!   concurrency conflicts.
+//! - [`queries`]: what the read side is asked, parsed into the domain's values.
 //! - [`history`]: an aggregate's state as of a version or an instant, for auditors.
 //! - [`Error`]: the layer's one error type.
 
@@ -24,6 +25,7 @@ pub mod event_store;
 pub mod history;
 pub mod locks;
 pub mod money;
+pub mod queries;
 pub mod repository;
 pub mod saga;
 pub mod schema;

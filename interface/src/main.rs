@@ -82,5 +82,9 @@ async fn run(cli: Cli) -> Result<(), String> {
             print!("{}", interface::graphql::schema(true).sdl());
             Ok(())
         }
+        Command::Openapi => {
+            println!("{}", interface::rest::openapi_json());
+            Ok(())
+        }
     }
 }

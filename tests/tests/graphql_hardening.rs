@@ -248,3 +248,29 @@ async fn graphiql_is_served_with_every_file_it_loads() {
         .unwrap();
     assert_eq!(missing.status().as_u16(), 404);
 }
+
+/// Every string argument is parsed before it reaches the database: a NUL character, which
+/// PostgreSQL refuses in text, answers `VALIDATION` for each filter, never `INTERNAL`.
+#[tokio::test]
+async fn a_nul_in_a_string_argument_is_a_validation_error() {
+    let app = spawn_app().await;
+    let ops = app.token("ops", Role::Operator);
+    let queries = [
+        "query($v: String!) { product(sku: $v) { sku } }",
+        "query($v: String) { orders(customerId: $v) { edges { cursor } } }",
+        "query($v: String) { tickets(customerId: $v) { edges { cursor } } }",
+        "query($v: String) { tickets(assignee: $v) { edges { cursor } } }",
+    ];
+    for query in queries {
+        let response = app
+            .graphql(query, json!({ "v": "A\u{0}B" }), Some(&ops))
+            .await;
+        let error = graphql_error(response, "VALIDATION").await;
+        assert!(
+            error["message"]
+                .as_str()
+                .is_some_and(|m| !m.contains("0x00")),
+            "{error}"
+        );
+    }
+}

@@ -46,6 +46,8 @@ pub enum Command {
     Token(TokenArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Print the REST API's OpenAPI document (JSON).
+    Openapi,
     /// Verify the event log's hash chains; exits non-zero naming the first broken link.
     Verify {
         /// Only this stream, as TYPE/ID (e.g. `stock/MUG-1`).

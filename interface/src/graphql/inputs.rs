@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::validate::{
     MAX_LINE_QUANTITY, MAX_ORDER_LINES, MAX_STOCK_QUANTITY, check_currency, check_id, check_price,
-    check_quantity, check_sku, check_text, parse_uuid,
+    check_quantity, check_text, parse_uuid,
 };
 use crate::error::ApiError;
 
@@ -39,7 +39,7 @@ impl RegisterProductInput {
     /// # Errors
     /// [`ApiError::Validation`] naming the first field out of bounds.
     pub fn into_command(self) -> Result<RegisterProduct, ApiError> {
-        check_sku(&self.sku)?;
+        application::queries::sku(&self.sku)?;
         check_text("name", &self.name, 200)?;
         let initial_quantity = check_quantity(
             "initialQuantity",
@@ -85,7 +85,7 @@ impl RepriceProductInput {
     /// # Errors
     /// [`ApiError::Validation`] naming the first field out of bounds.
     pub fn into_command(self) -> Result<RepriceProduct, ApiError> {
-        check_sku(&self.sku)?;
+        application::queries::sku(&self.sku)?;
         check_price("price", &self.price)?;
         if let Some(currency) = &self.currency {
             check_currency(currency)?;
@@ -113,7 +113,7 @@ impl RestockInput {
     /// # Errors
     /// [`ApiError::Validation`] naming the first field out of bounds.
     pub fn into_command(self) -> Result<(String, u32), ApiError> {
-        check_sku(&self.sku)?;
+        application::queries::sku(&self.sku)?;
         let quantity = check_quantity("quantity", self.quantity, 1, MAX_STOCK_QUANTITY)?;
         Ok((self.sku, quantity))
     }
@@ -168,7 +168,7 @@ impl PlaceOrderInput {
             .lines
             .into_iter()
             .map(|line| {
-                check_sku(&line.sku)?;
+                application::queries::sku(&line.sku)?;
                 let quantity = check_quantity("quantity", line.quantity, 1, MAX_LINE_QUANTITY)?;
                 if let Some(price) = &line.unit_price {
                     check_price("unitPrice", price)?;

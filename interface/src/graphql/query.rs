@@ -4,9 +4,10 @@
 //! products are readable by any authenticated caller.
 
 use application::Role;
+use application::queries::{self, OrderFilter, TicketFilter};
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, Object};
-use projections::read::{self, KeyCursor, OrderFilter, SkuCursor, TicketFilter};
+use projections::read::{self, KeyCursor, SkuCursor};
 use projections::{ProjectionState, ProjectionStatus};
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use super::reads::{
     Order, OrderStatus, Payment, Product, Ticket, TicketStatus, bad_cursor, caller_in, internal,
     page_size, payment_loader, uuid, wait,
 };
+use crate::error::ApiError;
 
 /// The root of the queries.
 #[derive(Debug, Default, Clone, Copy)]
@@ -68,11 +70,12 @@ impl Query {
         let after = after
             .map(|a| KeyCursor::decode(&a).ok_or_else(bad_cursor))
             .transpose()?;
-        let customer_id = caller.actor.customer_scope(customer_id);
-        let filter = OrderFilter {
-            status: status.map(|s| s.as_str().to_owned()),
-            customer_id,
-        };
+        let filter = OrderFilter::parse(
+            &caller.actor,
+            status.map(OrderStatus::as_str),
+            customer_id.as_deref(),
+        )
+        .map_err(|e| ApiError::from(e).to_graphql())?;
         let state = state(ctx)?;
         let page = read::orders(&state.pool, &filter, after, first)
             .await
@@ -123,12 +126,13 @@ impl Query {
         let after = after
             .map(|a| KeyCursor::decode(&a).ok_or_else(bad_cursor))
             .transpose()?;
-        let customer_id = caller.actor.customer_scope(customer_id);
-        let filter = TicketFilter {
-            status: status.map(|s| s.as_str().to_owned()),
-            customer_id,
-            assignee,
-        };
+        let filter = TicketFilter::parse(
+            &caller.actor,
+            status.map(TicketStatus::as_str),
+            customer_id.as_deref(),
+            assignee.as_deref(),
+        )
+        .map_err(|e| ApiError::from(e).to_graphql())?;
         let state = state(ctx)?;
         let page = read::tickets(&state.pool, &filter, after, first)
             .await
@@ -152,6 +156,7 @@ impl Query {
         consistent_with: Option<String>,
     ) -> Result<Option<Product>, async_graphql::Error> {
         caller_in(ctx, &EVERY_ROLE, "products").await?;
+        let sku = queries::sku(&sku).map_err(|e| ApiError::from(e).to_graphql())?;
         let state = state(ctx)?;
         wait(state, &["products"], consistent_with.as_deref()).await?;
         let product = read::product(&state.pool, &sku)

@@ -16,17 +16,6 @@ pub const MAX_LINE_QUANTITY: i32 = 1_000_000;
 /// The most lines an order may have.
 pub const MAX_ORDER_LINES: usize = 100;
 
-/// Checks a SKU as the domain will (and REST does): 1 to 64 ASCII letters, digits, `-`,
-/// `_` and `.`.
-///
-/// # Errors
-/// [`ApiError::Validation`] otherwise.
-pub fn check_sku(sku: &str) -> Result<(), ApiError> {
-    domain::Sku::parse(sku)
-        .map(|_| ())
-        .map_err(|e| ApiError::Validation(format!("sku: {e}")))
-}
-
 /// Checks a quantity is between `min` and `max` and returns it unsigned.
 ///
 /// # Errors
@@ -57,17 +46,6 @@ mod tests {
 
     fn is_validation(result: Result<impl std::fmt::Debug, ApiError>) -> bool {
         matches!(result, Err(ApiError::Validation(_)))
-    }
-
-    #[test]
-    fn skus_follow_the_rest_pattern() {
-        assert!(check_sku("ABC-1_2.x").is_ok());
-        assert!(check_sku(&"a".repeat(64)).is_ok());
-        assert!(is_validation(check_sku("")));
-        assert!(is_validation(check_sku(&"a".repeat(65))));
-        assert!(is_validation(check_sku("a b")));
-        assert!(is_validation(check_sku("ä")));
-        assert!(is_validation(check_sku("a/b")));
     }
 
     #[test]

@@ -11,7 +11,6 @@ mod products;
 pub mod reads;
 mod rebuild;
 pub mod result;
-mod sku_path;
 mod tickets;
 mod whole;
 
@@ -61,6 +60,14 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))),
     );
     (router, api)
+}
+
+/// The OpenAPI document as served at `/api/openapi.json`, pretty-printed.
+#[must_use]
+pub fn openapi_json() -> String {
+    let (_, api) = routes();
+    // A document built from typed values always serialises.
+    api.to_pretty_json().unwrap_or_default()
 }
 
 /// The REST routes plus `/api/openapi.json` and the Swagger UI at `/api/docs`.

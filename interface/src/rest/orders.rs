@@ -16,7 +16,6 @@ use super::command::{
 };
 use super::problems::{CommandProblems, PlaceOrderProblems};
 use super::result::CommandResultBody;
-use super::sku_path;
 use super::whole;
 use crate::caller::Caller;
 use crate::error::ApiError;
@@ -94,7 +93,7 @@ impl Validate for PlaceOrderBody {
             ));
         }
         for line in &self.lines {
-            sku_path::check(&line.sku)?;
+            application::queries::sku(&line.sku)?;
             if line.quantity == 0 || line.quantity > 1_000_000 {
                 return Err(ApiError::Validation(
                     "quantity must be between 1 and 1000000".into(),

@@ -15,7 +15,6 @@ use super::command::{
 };
 use super::problems::CommandProblems;
 use super::result::CommandResultBody;
-use super::sku_path;
 use super::whole;
 use crate::caller::Caller;
 use crate::error::ApiError;
@@ -65,7 +64,7 @@ pub struct RegisterProductBody {
 
 impl Validate for RegisterProductBody {
     fn validate(&self) -> Result<(), ApiError> {
-        sku_path::check(&self.sku)?;
+        application::queries::sku(&self.sku)?;
         check_text("name", &self.name, 200)?;
         check_quantity("initialQuantity", self.initial_quantity, 0)?;
         check_quantity("lowStockThreshold", self.low_stock_threshold, 0)?;
@@ -207,7 +206,7 @@ pub async fn restock(
         &path,
         body,
         |input: RestockBody, meta| async move {
-            sku_path::check(&sku)?;
+            application::queries::sku(&sku)?;
             let result = commands
                 .restock(&actor, &sku, input.quantity, &meta)
                 .await?;
@@ -246,7 +245,7 @@ pub async fn reprice_product(
         &path,
         body,
         |input: RepriceBody, meta| async move {
-            sku_path::check(&sku)?;
+            application::queries::sku(&sku)?;
             let result = commands
                 .reprice_product(
                     &actor,

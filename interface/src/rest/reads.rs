@@ -16,7 +16,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::orders::parse_id;
-use super::sku_path;
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -134,7 +133,7 @@ pub async fn get_product(
     Path(sku): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<ProductView>, ApiError> {
-    sku_path::check(&sku)?;
+    let sku = application::queries::sku(&sku)?;
     let position = consistent_with(&headers)?;
     wait(&state, &["products"], position).await?;
     read::product(&state.pool, &sku)

@@ -9,8 +9,9 @@ mod views;
 mod wait;
 
 use application::money::format_amount;
+pub use application::queries::{OrderFilter, TicketFilter};
 use chrono::{DateTime, Utc};
-use domain::{Currency, Money};
+use domain::{AgentId, Currency, CustomerId, Money, Sku};
 use serde_json::Value;
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
@@ -54,26 +55,6 @@ impl<C, T> Page<(C, T)> {
         items.truncate(first);
         Ok(Self { items, has_next })
     }
-}
-
-/// Which orders to list.
-#[derive(Debug, Clone, Default)]
-pub struct OrderFilter {
-    /// Only orders in this status (`PENDING`, ...).
-    pub status: Option<String>,
-    /// Only this customer's orders.
-    pub customer_id: Option<String>,
-}
-
-/// Which tickets to list.
-#[derive(Debug, Clone, Default)]
-pub struct TicketFilter {
-    /// Only tickets in this status (`OPEN`, `CLOSED`).
-    pub status: Option<String>,
-    /// Only this customer's tickets.
-    pub customer_id: Option<String>,
-    /// Only tickets assigned to this agent.
-    pub assignee: Option<String>,
 }
 
 fn money(minor: i64, currency: &str) -> Result<String, Error> {
@@ -197,8 +178,8 @@ pub async fn orders(
          LIMIT $5"
     );
     let rows = sqlx::query(&sql)
-        .bind(filter.status.as_deref())
-        .bind(filter.customer_id.as_deref())
+        .bind(filter.status)
+        .bind(filter.customer.as_ref().map(CustomerId::as_str))
         .bind(after.map(|c| c.at))
         .bind(after.map_or(Uuid::nil(), |c| c.id))
         .bind(i64::try_from(first + 1).unwrap_or(i64::MAX))
@@ -276,9 +257,9 @@ pub async fn tickets(
          LIMIT $6"
     );
     let rows = sqlx::query(&sql)
-        .bind(filter.status.as_deref())
-        .bind(filter.customer_id.as_deref())
-        .bind(filter.assignee.as_deref())
+        .bind(filter.status)
+        .bind(filter.customer.as_ref().map(CustomerId::as_str))
+        .bind(filter.assignee.as_ref().map(AgentId::as_str))
         .bind(after.map(|c| c.at))
         .bind(after.map_or(Uuid::nil(), |c| c.id))
         .bind(i64::try_from(first + 1).unwrap_or(i64::MAX))
@@ -318,9 +299,12 @@ fn product_row(row: &PgRow) -> Result<ProductView, Error> {
 ///
 /// # Errors
 /// [`Error::Database`].
-pub async fn product(pool: &PgPool, sku: &str) -> Result<Option<ProductView>, Error> {
+pub async fn product(pool: &PgPool, sku: &Sku) -> Result<Option<ProductView>, Error> {
     let sql = format!("SELECT {PRODUCT_COLUMNS} FROM rm_products WHERE sku = $1");
-    let row = sqlx::query(&sql).bind(sku).fetch_optional(pool).await?;
+    let row = sqlx::query(&sql)
+        .bind(sku.as_str())
+        .fetch_optional(pool)
+        .await?;
     row.as_ref().map(product_row).transpose()
 }
 
