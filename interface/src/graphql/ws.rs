@@ -13,13 +13,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_graphql::Data;
-use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, WebSocket, WebSocketProtocols, WsMessage};
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::ws::{CloseFrame, Message, WebSocket as Socket};
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use futures::{SinkExt, StreamExt, future};
-use std::str::FromStr;
+use futures::channel::mpsc;
+use futures::{SinkExt, StreamExt};
 use uuid::Uuid;
 
 use super::subscription::Slots;
@@ -36,6 +37,7 @@ const GOING_AWAY: u16 = 1001;
 pub async fn upgrade(
     State(state): State<AppState>,
     headers: HeaderMap,
+    protocol: Result<GraphQLProtocol, StatusCode>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     if !origin_allowed(&headers, &state.limits.ws_allowed_origins) {
@@ -45,7 +47,7 @@ pub async fn upgrade(
         )
             .into_response();
     }
-    let Some(protocol) = protocol(&headers) else {
+    let Ok(protocol) = protocol else {
         return (
             StatusCode::BAD_REQUEST,
             ApiError::Validation("Sec-WebSocket-Protocol must offer graphql-transport-ws".into()),
@@ -58,25 +60,21 @@ pub async fn upgrade(
 }
 
 /// Runs one connection until the client leaves, init times out or the server stops.
-async fn serve(socket: Socket, state: AppState, protocol: WebSocketProtocols) {
+///
+/// async-graphql-axum's [`GraphQLWebSocket`] speaks the protocol and authenticates in
+/// `on_connection_init`; what it writes passes through a channel, so this loop can close
+/// the socket with its own code when init is late or the server stops.
+async fn serve(socket: Socket, state: AppState, protocol: GraphQLProtocol) {
     let (mut sink, source) = socket.split();
-    let input = source
-        .take_while(|message| future::ready(message.is_ok()))
-        .filter_map(|message| {
-            future::ready(match message {
-                Ok(Message::Text(text)) => Some(text.as_str().as_bytes().to_vec()),
-                Ok(Message::Binary(bytes)) => Some(bytes.to_vec()),
-                _ => None,
-            })
-        });
+    let (outgoing, mut written) = mpsc::channel::<Message>(16);
     let acknowledged = Arc::new(AtomicBool::new(false));
     let mut connection = Data::default();
     connection.insert(state.clone());
     connection.insert(Slots::new(state.limits.ws_max_subscriptions));
     let init_state = state.clone();
     let init_acknowledged = Arc::clone(&acknowledged);
-    let mut messages = WebSocket::new(state.schema.clone(), input, protocol)
-        .connection_data(connection)
+    let graphql = GraphQLWebSocket::new_with_pair(outgoing, source, state.schema.clone(), protocol)
+        .with_data(connection)
         .on_connection_init(move |payload| async move {
             let caller = authenticate(&init_state, &payload)
                 .await
@@ -85,7 +83,9 @@ async fn serve(socket: Socket, state: AppState, protocol: WebSocketProtocols) {
             let mut data = Data::default();
             data.insert(caller);
             Ok(data)
-        });
+        })
+        .serve();
+    tokio::pin!(graphql);
     let init_deadline = tokio::time::sleep(state.limits.ws_init_timeout);
     tokio::pin!(init_deadline);
     let mut shutdown = state.shutdown.clone();
@@ -96,25 +96,30 @@ async fn serve(socket: Socket, state: AppState, protocol: WebSocketProtocols) {
     tokio::pin!(stopping);
     let close = loop {
         tokio::select! {
-            message = messages.next() => match message {
-                Some(WsMessage::Text(text)) => {
-                    if sink.send(Message::Text(text.into())).await.is_err() {
+            message = written.next() => match message {
+                Some(message) => {
+                    let closing = matches!(message, Message::Close(_));
+                    if sink.send(message).await.is_err() || closing {
                         return;
                     }
                 }
-                Some(WsMessage::Close(code, reason)) => break Some((code, reason)),
                 None => break None,
             },
+            () = &mut graphql => {
+                // What it wrote last (a refused init's close) is still in the channel.
+                while let Ok(message) = written.try_recv() {
+                    if sink.send(message).await.is_err() {
+                        return;
+                    }
+                }
+                break None;
+            }
             () = &mut init_deadline, if !acknowledged.load(Ordering::SeqCst) => {
-                break Some((INIT_TIMEOUT, "Connection initialisation timeout".to_owned()));
+                break Some((INIT_TIMEOUT, "Connection initialisation timeout"));
             }
-            () = &mut stopping => {
-                break Some((GOING_AWAY, "the server is shutting down".to_owned()));
-            }
+            () = &mut stopping => break Some((GOING_AWAY, "the server is shutting down")),
         }
     };
-    // Ends every subscription of the connection.
-    drop(messages);
     if let Some((code, reason)) = close {
         let frame = CloseFrame {
             code,
@@ -123,16 +128,6 @@ async fn serve(socket: Socket, state: AppState, protocol: WebSocketProtocols) {
         let _ = sink.send(Message::Close(Some(frame))).await;
     }
     let _ = sink.close().await;
-}
-
-/// The first GraphQL protocol the client offers in `Sec-WebSocket-Protocol`.
-fn protocol(headers: &HeaderMap) -> Option<WebSocketProtocols> {
-    headers
-        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .find_map(|name| WebSocketProtocols::from_str(name.trim()).ok())
 }
 
 /// The caller named by a `connection_init` payload.
