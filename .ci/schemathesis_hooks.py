@@ -3,7 +3,7 @@
 Idempotency keys: the contract answers 422 IDEMPOTENCY_MISMATCH when a client reuses a key
 with a different body. Generated keys repeat across generated bodies, so each request gets
 a fresh key just before it is sent; the key semantics themselves are covered by the
-end-to-end tests (tests/tests/idempotency.rs).
+end-to-end tests (tests/tests/e2e/idempotency.rs).
 """
 
 import re
@@ -23,7 +23,7 @@ def before_call(ctx, case, **kwargs):
 # contract answers it 503 STALE, which the server-error check would flag. Well-formed
 # generated tokens are replaced by the start of the log (always reached); malformed ones
 # are kept, so the 422 path is still fuzzed. Waiting and STALE are covered by the
-# end-to-end tests (tests/tests/reads.rs).
+# end-to-end tests (tests/tests/e2e/reads.rs).
 _CONSISTENT_WITH = re.compile(r"^[0-9a-fA-F]{16}[0-7][0-9a-fA-F]{15}$")
 
 

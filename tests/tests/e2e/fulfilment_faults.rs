@@ -16,8 +16,8 @@
 //!   order reserved, sold, released or returned one SKU twice, nor was refunded twice.
 //!
 //! A failing case prints its seed. Replay it with
-//! `FAULT_SEED=<seed> cargo test -p tests --test fulfilment_faults`; soak with
-//! `FAULT_CASES=2000 cargo test --release -p tests --test fulfilment_faults`.
+//! `FAULT_SEED=<seed> cargo test -p tests --test e2e fulfilment_faults`; soak with
+//! `FAULT_CASES=2000 cargo test --release -p tests --test e2e fulfilment_faults`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -149,7 +149,7 @@ async fn fulfilment_keeps_money_and_stock_whole_under_random_faults() {
     }
     for (seed, why) in &failures {
         eprintln!(
-            "FAILED seed {seed}: {why}\n  replay: FAULT_SEED={seed} cargo test -p tests --test fulfilment_faults"
+            "FAILED seed {seed}: {why}\n  replay: FAULT_SEED={seed} cargo test -p tests --test e2e fulfilment_faults"
         );
     }
     assert!(failures.is_empty(), "{} fault cases failed", failures.len());

@@ -1,0 +1,8 @@
+//! Tests of the `domainflow` binary itself, run as a process: its commands, its settings,
+//! and crashes of the server. One test binary rather than one per file.
+
+mod dead_letters_cli;
+mod export;
+mod payment_settings;
+mod saga_crash;
+mod verify;

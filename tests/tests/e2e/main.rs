@@ -1,0 +1,26 @@
+//! The end-to-end tests, one binary: each module drives the real server (HTTP, WebSocket)
+//! or the real stores against a real PostgreSQL. Linked once rather than once per file.
+
+mod aggregates;
+mod audit_as_of;
+mod audit_forbidden;
+mod audit_history;
+mod authorization;
+mod contracts;
+mod database_outage;
+mod event_store;
+mod fulfilment_faults;
+mod graphql_commands;
+mod graphql_hardening;
+mod hot_sku;
+mod idempotency;
+mod payment_provider;
+mod pool;
+mod prices;
+mod projection_status;
+mod projections;
+mod reads;
+mod rebuild;
+mod rest_commands;
+mod saga;
+mod subscriptions;
