@@ -8,22 +8,17 @@ use domain::{InvalidValue, order, payment, stock, ticket};
 /// statuses and GraphQL codes in one place.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
-    /// A domain rule refused the command. Nothing was recorded.
-    #[error("{message}")]
-    Rejected {
-        /// The rule, named after the domain error variant (`"AlreadyCancelled"`); stable,
-        /// reported to API clients as the reason code.
-        rule: &'static str,
-        /// The domain's explanation, fit for the client.
-        message: String,
-    },
+    /// A domain rule refused the command. Nothing was recorded. The refusal stays the
+    /// domain's own typed error, so callers match its variants, never its text.
+    #[error(transparent)]
+    Rejected(Rejection),
     /// The input is malformed before any rule looks at it (a bad SKU, a zero quantity).
     #[error("invalid input: {0}")]
     Validation(String),
     /// An order line cannot be charged what the client stated: its unit price is not the
     /// catalog price, or the product is priced in another currency than the order.
-    #[error("{0}")]
-    PriceMismatch(String),
+    #[error(transparent)]
+    PriceMismatch(order::PriceError),
     /// The thing asked about does not exist.
     #[error("{what} not found")]
     NotFound {
@@ -54,32 +49,66 @@ pub enum Error {
     Unavailable(String),
 }
 
+/// A domain rule's refusal, as the aggregate that refused it said it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// An order's rule.
+    #[error(transparent)]
+    Order(order::Error),
+    /// A product's stock rule.
+    #[error(transparent)]
+    Stock(stock::Error),
+    /// A payment's rule.
+    #[error(transparent)]
+    Payment(payment::Error),
+    /// A ticket's rule.
+    #[error(transparent)]
+    Ticket(ticket::Error),
+    /// A catalog rule: the product has no price yet.
+    #[error(transparent)]
+    Price(order::PriceError),
+}
+
+impl Rejection {
+    /// The rule, named after the domain error variant (`"AlreadyCancelled"`); stable,
+    /// reported to API clients as the reason code.
+    #[must_use]
+    pub const fn rule(&self) -> &'static str {
+        match self {
+            Self::Order(error) => error.rule_name(),
+            Self::Stock(error) => error.rule_name(),
+            Self::Payment(error) => error.rule_name(),
+            Self::Ticket(error) => error.rule_name(),
+            Self::Price(error) => error.rule_name(),
+        }
+    }
+}
+
 macro_rules! rejected_from {
-    ($($error:ty),* $(,)?) => {$(
+    ($($error:ty => $variant:ident),* $(,)?) => {$(
         impl From<$error> for Error {
             fn from(error: $error) -> Self {
-                Self::Rejected {
-                    rule: error.rule_name(),
-                    message: error.to_string(),
-                }
+                Self::Rejected(Rejection::$variant(error))
             }
         }
     )*};
 }
 
-rejected_from!(order::Error, stock::Error, payment::Error, ticket::Error);
+rejected_from!(
+    order::Error => Order,
+    stock::Error => Stock,
+    payment::Error => Payment,
+    ticket::Error => Ticket,
+);
 
 impl From<order::PriceError> for Error {
     fn from(error: order::PriceError) -> Self {
         match error {
             order::PriceError::Mismatch { .. } | order::PriceError::CurrencyMismatch { .. } => {
-                Self::PriceMismatch(error.to_string())
+                Self::PriceMismatch(error)
             }
             // Not the client's mistake to correct: the product needs a price first.
-            order::PriceError::Unpriced { .. } => Self::Rejected {
-                rule: error.rule_name(),
-                message: error.to_string(),
-            },
+            order::PriceError::Unpriced { .. } => Self::Rejected(Rejection::Price(error)),
         }
     }
 }
@@ -95,23 +124,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_domain_refusal_keeps_its_rule_name_and_message() {
+    fn a_domain_refusal_stays_typed_with_its_rule_name_and_message() {
+        let error = Error::from(order::Error::AlreadyCancelled);
         assert_eq!(
-            Error::from(order::Error::AlreadyCancelled),
-            Error::Rejected {
-                rule: "AlreadyCancelled",
-                message: "the order is already cancelled".into(),
-            }
+            error,
+            Error::Rejected(Rejection::Order(order::Error::AlreadyCancelled))
         );
+        assert_eq!(error.to_string(), "the order is already cancelled");
         let error = Error::from(ticket::Error::InvalidMessage(InvalidValue::Empty {
             field: "message",
         }));
-        assert!(matches!(
-            error,
-            Error::Rejected {
-                rule: "InvalidMessage",
-                ..
-            }
-        ));
+        assert!(matches!(error, Error::Rejected(r) if r.rule() == "InvalidMessage"));
     }
 }

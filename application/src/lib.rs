@@ -37,7 +37,7 @@ pub use aggregates::{
 };
 pub use commands::Commands;
 pub use commit_signal::SignallingStore;
-pub use error::Error;
+pub use error::{Error, Rejection};
 pub use event_store::{AppendOutcome, EventStore};
 pub use repository::{CommandResult, Repository, RepositoryOptions};
 pub use schema::{DomainEvent, EncodedEvent, EventSchema, Upcasters, decode_recorded, upcast};

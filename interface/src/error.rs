@@ -153,12 +153,12 @@ impl From<application::Error> for ApiError {
     fn from(error: application::Error) -> Self {
         use application::Error as E;
         match error {
-            E::Rejected { rule, message } => Self::Rejected {
-                reason: rule.to_owned(),
-                message,
+            E::Rejected(rejection) => Self::Rejected {
+                reason: rejection.rule().to_owned(),
+                message: rejection.to_string(),
             },
             E::Validation(message) => Self::Validation(message),
-            E::PriceMismatch(message) => Self::PriceMismatch(message),
+            E::PriceMismatch(mismatch) => Self::PriceMismatch(mismatch.to_string()),
             E::NotFound { what } => Self::NotFound(format!("{what} not found")),
             E::Conflict { .. } => {
                 Self::Conflict("the resource was changed concurrently; retry the request".into())

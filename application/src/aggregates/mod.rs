@@ -283,10 +283,7 @@ mod tests {
         }
         assert!(matches!(
             rejected::<StockAggregate>(stock::Error::NotRegistered),
-            Error::Rejected {
-                rule: "NotRegistered",
-                ..
-            }
+            Error::Rejected(crate::Rejection::Stock(stock::Error::NotRegistered))
         ));
     }
 }

@@ -16,7 +16,7 @@ use super::provider::{Charge, ChargeRequest, ChargeStatus, PaymentProvider, Prov
 use crate::backoff::Backoff;
 use crate::commands::now;
 use crate::event_log::CommandMetadata;
-use crate::{Commands, Error, EventSourced, Repository};
+use crate::{Commands, Error, EventSourced, Rejection, Repository};
 
 /// How hard the saga tries.
 #[derive(Debug, Clone)]
@@ -105,20 +105,25 @@ pub struct Fulfil {
     retries: Arc<AtomicU64>,
 }
 
-/// Domain refusals that mean "already done, or overtaken by a later change": the saga
-/// moves on, and the event that overtook it drives what happens next.
-/// `NotRequested` (expiring a payment never requested) means there is nothing to undo;
-/// `NothingReserved` (committing a reservation released meanwhile) means the order was
-/// given up before the sale.
-const OVERTAKEN: [&str; 7] = [
-    "AlreadyCancelled",
-    "AlreadyShipped",
-    "AlreadyConfirmed",
-    "AlreadySettled",
-    "AlreadyRefunded",
-    "NotRequested",
-    "NothingReserved",
-];
+/// Whether a domain refusal means "already done, or overtaken by a later change": the saga
+/// moves on, and the event that overtook it drives what happens next. `NotRequested`
+/// (expiring a payment never requested) means there is nothing to undo; `NothingReserved`
+/// (committing a reservation released meanwhile) means the order was given up before the
+/// sale.
+const fn overtaken(rejection: &Rejection) -> bool {
+    matches!(
+        rejection,
+        Rejection::Order(
+            order::Error::AlreadyCancelled
+                | order::Error::AlreadyShipped
+                | order::Error::AlreadyConfirmed
+        ) | Rejection::Payment(
+            payment::Error::AlreadySettled { .. }
+                | payment::Error::AlreadyRefunded
+                | payment::Error::NotRequested
+        ) | Rejection::Stock(stock::Error::NothingReserved { .. })
+    )
+}
 
 impl Fulfil {
     /// Actions carried out through `commands` and `provider`.
@@ -183,10 +188,9 @@ impl Fulfil {
                             .await
                         {
                             Ok(_) => Ok(true),
-                            Err(Error::Rejected {
-                                rule: "NotRegistered",
-                                ..
-                            }) => Ok(false),
+                            Err(Error::Rejected(Rejection::Stock(stock::Error::NotRegistered))) => {
+                                Ok(false)
+                            }
                             Err(error) => Err(error),
                         }
                     })
@@ -587,8 +591,9 @@ impl Fulfil {
         loop {
             match attempt().await {
                 Ok(value) => return Ok(Some(value)),
-                Err(Error::Rejected { rule, message }) if OVERTAKEN.contains(&rule) => {
-                    tracing::info!(rule, %message, "overtaken by a later change; moving on");
+                Err(Error::Rejected(rejection)) if overtaken(&rejection) => {
+                    let rule = rejection.rule();
+                    tracing::info!(rule, %rejection, "overtaken by a later change; moving on");
                     return Ok(None);
                 }
                 Err(

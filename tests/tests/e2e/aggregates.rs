@@ -314,7 +314,7 @@ async fn a_refused_command_names_its_rule_and_appends_nothing() {
         )
         .await;
     match result {
-        Err(Error::Rejected { rule, .. }) => assert_eq!(rule, "NotRegistered"),
+        Err(Error::Rejected(rejection)) => assert_eq!(rejection.rule(), "NotRegistered"),
         other => panic!("{other:?}"),
     }
     let store = PgEventStore::new(db.pool.clone());
