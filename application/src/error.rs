@@ -33,6 +33,10 @@ pub enum Error {
         /// The version the command was decided on.
         expected_version: i64,
     },
+    /// A credential is malformed, unknown or revoked. The reason is a fixed text that never
+    /// echoes the credential.
+    #[error("invalid credentials: {0}")]
+    Unauthenticated(&'static str),
     /// The caller may not do this.
     #[error("forbidden: {0}")]
     Forbidden(String),

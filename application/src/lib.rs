@@ -12,10 +12,12 @@
 //!   concurrency conflicts.
 //! - [`queries`]: what the read side is asked, parsed into the domain's values.
 //! - [`history`]: an aggregate's state as of a version or an instant, for auditors.
+//! - [`api_keys`]: API keys for machine clients, over the [`api_keys::ApiKeyStore`] port.
 //! - [`Error`]: the layer's one error type.
 
 pub mod actor;
 pub mod aggregates;
+pub mod api_keys;
 pub mod backoff;
 pub mod commands;
 pub mod commit_signal;
@@ -26,6 +28,7 @@ pub mod history;
 pub mod locks;
 pub mod money;
 pub mod queries;
+pub mod random;
 pub mod repository;
 pub mod saga;
 pub mod schema;

@@ -4,6 +4,7 @@
 //! payment providers: the built-in simulation ([`SimulatedProvider`]) and a card processor
 //! over HTTP ([`HttpProvider`]).
 
+pub mod api_keys;
 pub mod database;
 pub mod embedded;
 pub mod error;
@@ -12,6 +13,7 @@ pub mod payment;
 pub mod payment_http;
 pub mod store;
 
+pub use api_keys::PgApiKeys;
 pub use database::{DatabaseOptions, MIGRATOR, connect, migrate};
 pub use embedded::{EmbeddedPostgres, find_binaries};
 pub use error::Error;

@@ -4,13 +4,14 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use application::api_keys::ApiKeys;
 use application::{Commands, EventStore, RepositoryOptions, SignallingStore};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::header;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use infrastructure::{DatabaseOptions, IdempotencyKeys, PgEventStore};
+use infrastructure::{DatabaseOptions, IdempotencyKeys, PgApiKeys, PgEventStore};
 use projections::WorkerOptions;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
@@ -120,7 +121,10 @@ impl Application {
         };
         let state = AppState {
             commands: Arc::new(commands),
-            auth: Arc::new(Authenticator::new(jwt, pool.clone())),
+            auth: Arc::new(Authenticator::new(
+                jwt,
+                ApiKeys::new(Arc::new(PgApiKeys::new(pool.clone()))),
+            )),
             idempotency: IdempotencyKeys::new(pool.clone(), std::time::Duration::from_secs(60)),
             pool,
             schema: graphql::schema(config.limits.graphql_introspection),

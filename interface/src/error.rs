@@ -164,6 +164,9 @@ impl From<application::Error> for ApiError {
                 Self::Conflict("the resource was changed concurrently; retry the request".into())
             }
             E::Forbidden(message) => Self::Forbidden(message),
+            E::Unauthenticated(reason) => {
+                Self::Unauthenticated(format!("invalid credentials: {reason}"))
+            }
             E::Schema(cause) | E::Infrastructure(cause) => Self::Internal(cause),
             E::Unavailable(cause) => Self::Unavailable(cause),
         }
@@ -200,10 +203,7 @@ impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> Self {
         match error {
             // The credential store being down is our failure, not the caller's.
-            AuthError::Database(cause) if infrastructure::error::unreachable_database(&cause) => {
-                Self::Unavailable(cause.to_string())
-            }
-            AuthError::Database(cause) => Self::Internal(cause.to_string()),
+            AuthError::Store(cause) => cause.into(),
             other => Self::Unauthenticated(other.to_string()),
         }
     }

@@ -46,6 +46,13 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
+    /// API keys kept in this database, as the server keeps them.
+    #[must_use]
+    pub fn api_keys(&self) -> application::api_keys::ApiKeys {
+        let store = infrastructure::PgApiKeys::new(self.pool.clone());
+        application::api_keys::ApiKeys::new(std::sync::Arc::new(store))
+    }
+
     /// A pool working as the login role, the owner of every table: for checks the server
     /// itself could never make, such as the break-glass tampering tests.
     ///

@@ -4,9 +4,9 @@
 ///
 /// [`Missing`](Self::Missing), [`Invalid`](Self::Invalid) and [`Expired`](Self::Expired) are
 /// verdicts on the caller and all mean 401; their texts are safe to show and never echo the
-/// credential. The rest are not the caller's fault: [`Database`](Self::Database) means the
-/// credential store could not be asked (a 5xx), while [`WeakSecret`](Self::WeakSecret) and
-/// [`KeyName`](Self::KeyName) only come from configuration and the operator CLI.
+/// credential. The rest are not the caller's fault: [`Store`](Self::Store) means the
+/// credential store could not be asked (a 5xx), while [`WeakSecret`](Self::WeakSecret) only
+/// comes from configuration.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     /// Neither a bearer token nor an API key was presented.
@@ -18,13 +18,10 @@ pub enum AuthError {
     /// The token was genuine but its `exp` has passed.
     #[error("expired credentials")]
     Expired,
-    /// An API key could not be created under this name.
-    #[error("API key name rejected: {0}")]
-    KeyName(&'static str),
     /// The configured JWT secret is shorter than 32 bytes.
     #[error("the JWT secret must be at least 32 bytes")]
     WeakSecret,
     /// The credential store could not be reached or failed.
     #[error("credential store unavailable")]
-    Database(#[from] sqlx::Error),
+    Store(#[source] application::Error),
 }

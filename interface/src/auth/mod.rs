@@ -1,14 +1,12 @@
-//! Who is calling: bearer tokens ([`JwtKeys`]), API keys ([`api_keys`]) and the one
+//! Who is calling: bearer tokens ([`JwtKeys`]), API keys ([`ApiKeys`]) and the one
 //! [`Authenticator`] that reads either from a request.
 
-pub mod api_keys;
 mod error;
 mod jwt;
 mod secret;
 
+use application::api_keys::ApiKeys;
 use chrono::Utc;
-use sqlx::PgPool;
-use uuid::Uuid;
 
 /// Who is calling, once authenticated: the application's actor.
 pub use application::Actor as Principal;
@@ -21,14 +19,14 @@ pub use secret::load_or_create_secret;
 #[derive(Debug, Clone)]
 pub struct Authenticator {
     jwt: JwtKeys,
-    pool: PgPool,
+    api_keys: ApiKeys,
 }
 
 impl Authenticator {
-    /// Checks tokens with `jwt` and API keys against the `api_keys` table in `pool`.
+    /// Checks tokens with `jwt` and API keys with `api_keys`.
     #[must_use]
-    pub fn new(jwt: JwtKeys, pool: PgPool) -> Self {
-        Self { jwt, pool }
+    pub fn new(jwt: JwtKeys, api_keys: ApiKeys) -> Self {
+        Self { jwt, api_keys }
     }
 
     /// Who sent a request with these `Authorization` and `X-Api-Key` header values.
@@ -36,7 +34,7 @@ impl Authenticator {
     /// # Errors
     /// [`AuthError::Missing`] when neither is given; [`AuthError::Invalid`] when both are,
     /// when `Authorization` is not `Bearer <token>`, or the credential is not good;
-    /// [`AuthError::Expired`] for an expired token; [`AuthError::Database`] when API keys
+    /// [`AuthError::Expired`] for an expired token; [`AuthError::Store`] when API keys
     /// cannot be looked up.
     pub async fn authenticate(
         &self,
@@ -52,7 +50,14 @@ impl Authenticator {
             (Some(authorization), None) => {
                 self.jwt.verify(bearer_token(authorization)?, Utc::now())
             }
-            (None, Some(key)) => api_keys::authenticate(&self.pool, key.trim()).await,
+            (None, Some(key)) => self
+                .api_keys
+                .authenticate(key.trim())
+                .await
+                .map_err(|error| match error {
+                    application::Error::Unauthenticated(reason) => AuthError::Invalid(reason),
+                    other => AuthError::Store(other),
+                }),
         }
     }
 }
@@ -76,17 +81,6 @@ fn bearer_token(authorization: &str) -> Result<&str, AuthError> {
     }
 }
 
-/// `len` bytes from the operating system's CSPRNG, by way of v4 UUIDs: 122 random bits in
-/// every 16 bytes (the other 6 are fixed version and variant bits).
-fn random_bytes(len: usize) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(len + 16);
-    while bytes.len() < len {
-        bytes.extend_from_slice(Uuid::new_v4().as_bytes());
-    }
-    bytes.truncate(len);
-    bytes
-}
-
 #[cfg(test)]
 mod tests {
     use chrono::Duration;
@@ -97,10 +91,11 @@ mod tests {
         JwtKeys::new(&[42; 32]).unwrap()
     }
 
-    /// An authenticator whose database is never reached: for paths that must not need it.
+    /// An authenticator whose key store is never reached: for paths that must not need it.
     fn offline() -> Authenticator {
-        let pool = PgPool::connect_lazy("postgres://nobody@127.0.0.1:1/none").unwrap();
-        Authenticator::new(keys(), pool)
+        let pool = sqlx::PgPool::connect_lazy("postgres://nobody@127.0.0.1:1/none").unwrap();
+        let store = infrastructure::PgApiKeys::new(pool);
+        Authenticator::new(keys(), ApiKeys::new(std::sync::Arc::new(store)))
     }
 
     #[track_caller]
@@ -157,31 +152,6 @@ mod tests {
             offline().authenticate(Some(&header), None).await,
             Err(AuthError::Expired)
         ));
-    }
-
-    #[tokio::test]
-    async fn an_api_key_authenticates() {
-        let db = ::tests::test_database().await;
-        let key = api_keys::create(&db.pool, "ci", Role::Auditor)
-            .await
-            .unwrap();
-        let auth = Authenticator::new(keys(), db.pool.clone());
-        let principal = auth.authenticate(None, Some(&key)).await.unwrap();
-        assert_eq!(
-            principal,
-            Principal {
-                subject: "ci".into(),
-                role: Role::Auditor
-            }
-        );
-        assert_invalid(auth.authenticate(None, Some("df_nope")).await);
-    }
-
-    #[test]
-    fn random_bytes_have_the_asked_length_and_differ() {
-        assert_eq!(random_bytes(64).len(), 64);
-        assert_eq!(random_bytes(5).len(), 5);
-        assert_ne!(random_bytes(32), random_bytes(32));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::io::{self, Write as _};
 use std::path::Path;
 
 use super::jwt::MIN_SECRET_LEN;
-use super::random_bytes;
+use application::random::random_bytes;
 
 /// The file under the data directory.
 const FILE_NAME: &str = "jwt-secret";

@@ -1,10 +1,13 @@
 //! `domainflow api-key create|revoke`: API keys for programs, stored hashed.
 
+use std::sync::Arc;
+
 use application::Role;
+use application::api_keys::ApiKeys;
+use infrastructure::PgApiKeys;
 
 use super::settings::default_data_dir;
 use super::{ApiKeyCommand, Database, FileSettings};
-use crate::auth::api_keys;
 
 /// Creates or revokes an API key; a new key is returned (it is shown once, only its hash
 /// is stored).
@@ -47,23 +50,25 @@ async fn pool(database: &Database) -> Result<sqlx::PgPool, String> {
         .map_err(|e| e.to_string())
 }
 
-async fn create(database: &Database, name: &str, role: Role) -> Result<String, String> {
+async fn keys(database: &Database) -> Result<(ApiKeys, sqlx::PgPool), String> {
     let pool = pool(database).await?;
-    let key = api_keys::create(&pool, name, role)
-        .await
-        .map_err(|e| e.to_string());
+    Ok((ApiKeys::new(Arc::new(PgApiKeys::new(pool.clone()))), pool))
+}
+
+async fn create(database: &Database, name: &str, role: Role) -> Result<String, String> {
+    let (keys, pool) = keys(database).await?;
+    let key = keys.create(name, role).await.map_err(|e| e.to_string());
     pool.close().await;
     key
 }
 
 async fn revoke(database: &Database, name: &str) -> Result<String, String> {
-    let pool = pool(database).await?;
-    let revoked = api_keys::revoke(&pool, name)
-        .await
-        .map_err(|e| e.to_string());
+    let (keys, pool) = keys(database).await?;
+    let revoked = keys.revoke(name).await;
     pool.close().await;
-    match revoked? {
-        true => Ok(format!("revoked API key {name}")),
-        false => Err(format!("no live API key named {name}")),
+    match revoked {
+        Ok(()) => Ok(format!("revoked API key {name}")),
+        Err(application::Error::NotFound { .. }) => Err(format!("no live API key named {name}")),
+        Err(error) => Err(error.to_string()),
     }
 }

@@ -7,7 +7,7 @@
 use application::Role;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use interface::auth::{JwtKeys, api_keys};
+use interface::auth::JwtKeys;
 use reqwest::Response;
 use serde_json::{Value, json};
 use tests::{
@@ -522,7 +522,10 @@ async fn tokens_that_do_not_hold_are_unauthenticated() {
 #[tokio::test]
 async fn other_authorization_schemes_and_two_credentials_are_unauthenticated() {
     let app = spawn_app().await;
-    let key = api_keys::create(&app.db.pool, "robot", Role::Operator)
+    let key = app
+        .db
+        .api_keys()
+        .create("robot", Role::Operator)
         .await
         .unwrap();
     let token = app.token("olga", Role::Operator);
@@ -553,10 +556,16 @@ async fn other_authorization_schemes_and_two_credentials_are_unauthenticated() {
 #[tokio::test]
 async fn an_api_key_acts_in_its_role_until_it_is_revoked() {
     let app = spawn_app().await;
-    let key = api_keys::create(&app.db.pool, "stock-robot", Role::Operator)
+    let key = app
+        .db
+        .api_keys()
+        .create("stock-robot", Role::Operator)
         .await
         .unwrap();
-    let auditor_key = api_keys::create(&app.db.pool, "audit-robot", Role::Auditor)
+    let auditor_key = app
+        .db
+        .api_keys()
+        .create("audit-robot", Role::Auditor)
         .await
         .unwrap();
     let with_key = |key: &str| [("X-Api-Key", key.to_owned())];
@@ -591,7 +600,7 @@ async fn an_api_key_acts_in_its_role_until_it_is_revoked() {
     )
     .await;
 
-    assert!(api_keys::revoke(&app.db.pool, "stock-robot").await.unwrap());
+    app.db.api_keys().revoke("stock-robot").await.unwrap();
     unauthenticated(
         app.post_with("/api/products", None, product("MUG-3"), &headers)
             .await,

@@ -2,6 +2,7 @@
 //! or the real stores against a real PostgreSQL. Linked once rather than once per file.
 
 mod aggregates;
+mod api_keys;
 mod audit_as_of;
 mod audit_forbidden;
 mod audit_history;
