@@ -68,6 +68,13 @@ impl Actor {
         }
     }
 
+    /// The operator at the `domainflow` command line: whoever may run the binary against
+    /// the database is one.
+    #[must_use]
+    pub fn console() -> Self {
+        Self::new("console", Role::Operator)
+    }
+
     /// Whether the actor may see or act on what `owner` (a customer id) owns: customers
     /// only their own, staff everything their role reaches.
     #[must_use]

@@ -9,7 +9,9 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use crate::Error;
-use crate::event_log::{Append, Appended, LoadedStream, Position, RecordedEvent, StreamRef};
+use crate::event_log::{
+    Append, Appended, Integrity, LoadedStream, Position, ReadFilter, RecordedEvent, StreamRef,
+};
 use crate::event_store::{AppendOutcome, EventStore};
 
 /// An event store that signals `commits` after each append that committed events.
@@ -53,7 +55,28 @@ impl EventStore for SignallingStore {
         self.inner.command_outcome(command_id).await
     }
 
-    async fn read_all(&self, after: Position, limit: i64) -> Result<Vec<RecordedEvent>, Error> {
-        self.inner.read_all(after, limit).await
+    async fn read_filtered(
+        &self,
+        after: Position,
+        limit: i64,
+        filter: &ReadFilter,
+    ) -> Result<Vec<RecordedEvent>, Error> {
+        self.inner.read_filtered(after, limit, filter).await
+    }
+
+    async fn count(&self, after: Position, filter: &ReadFilter) -> Result<i64, Error> {
+        self.inner.count(after, filter).await
+    }
+
+    async fn read_stream(
+        &self,
+        stream: &StreamRef,
+        after_version: i64,
+    ) -> Result<Vec<RecordedEvent>, Error> {
+        self.inner.read_stream(stream, after_version).await
+    }
+
+    async fn verify(&self, stream: Option<&StreamRef>) -> Result<Integrity, Error> {
+        self.inner.verify(stream).await
     }
 }

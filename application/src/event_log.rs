@@ -248,3 +248,20 @@ mod tests {
         assert_eq!(Position::from_token(&"f".repeat(32)), None);
     }
 }
+
+/// A selection of the global order, for subscribers and auditors.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadFilter {
+    /// Only this stream type.
+    pub stream_type: Option<String>,
+    /// Only this stream id (with `stream_type`).
+    pub stream_id: Option<String>,
+    /// Only events of this causal chain.
+    pub correlation_id: Option<Uuid>,
+    /// Only events recorded at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Only events recorded before this instant.
+    pub to: Option<DateTime<Utc>>,
+    /// Only events this actor caused.
+    pub actor: Option<String>,
+}

@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::Error;
-use crate::event_log::{Append, Appended, LoadedStream, Position, RecordedEvent, StreamRef};
+use crate::event_log::{
+    Append, Appended, Integrity, LoadedStream, Position, ReadFilter, RecordedEvent, StreamRef,
+};
 
 /// What became of an append.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,5 +50,42 @@ pub trait EventStore: Send + Sync {
     ///
     /// # Errors
     /// [`Error::Infrastructure`] when the store cannot be read.
-    async fn read_all(&self, after: Position, limit: i64) -> Result<Vec<RecordedEvent>, Error>;
+    async fn read_all(&self, after: Position, limit: i64) -> Result<Vec<RecordedEvent>, Error> {
+        self.read_filtered(after, limit, &ReadFilter::default())
+            .await
+    }
+
+    /// [`EventStore::read_all`] narrowed to the events `filter` keeps.
+    ///
+    /// # Errors
+    /// [`Error::Infrastructure`] when the store cannot be read.
+    async fn read_filtered(
+        &self,
+        after: Position,
+        limit: i64,
+        filter: &ReadFilter,
+    ) -> Result<Vec<RecordedEvent>, Error>;
+
+    /// How many events [`EventStore::read_filtered`] would return with no limit, as of now.
+    ///
+    /// # Errors
+    /// [`Error::Infrastructure`] when the store cannot be read.
+    async fn count(&self, after: Position, filter: &ReadFilter) -> Result<i64, Error>;
+
+    /// The stream's events after `after_version`, in version order.
+    ///
+    /// # Errors
+    /// [`Error::Infrastructure`] when the store cannot be read.
+    async fn read_stream(
+        &self,
+        stream: &StreamRef,
+        after_version: i64,
+    ) -> Result<Vec<RecordedEvent>, Error>;
+
+    /// Recomputes every link of the hash chains (of `stream`, or of all) from the stored
+    /// content.
+    ///
+    /// # Errors
+    /// [`Error::Infrastructure`] when the store cannot be read.
+    async fn verify(&self, stream: Option<&StreamRef>) -> Result<Integrity, Error>;
 }

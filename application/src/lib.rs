@@ -11,6 +11,7 @@
 //!   snapshot and tail, decide, append atomically, idempotent per command id, retried on
 //!   concurrency conflicts.
 //! - [`queries`]: what the read side is asked, parsed into the domain's values.
+//! - [`audit`]: the event history for auditors, over the event-store port ([`audit::Audit`]).
 //! - [`history`]: an aggregate's state as of a version or an instant, for auditors.
 //! - [`api_keys`]: API keys for machine clients, over the [`api_keys::ApiKeyStore`] port.
 //! - [`Error`]: the layer's one error type.
@@ -18,6 +19,7 @@
 pub mod actor;
 pub mod aggregates;
 pub mod api_keys;
+pub mod audit;
 pub mod backoff;
 pub mod commands;
 pub mod commit_signal;
@@ -25,6 +27,7 @@ pub mod error;
 pub mod event_log;
 pub mod event_store;
 pub mod history;
+pub mod input;
 pub mod locks;
 pub mod money;
 pub mod queries;

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use application::api_keys::ApiKeys;
+use application::audit::Audit;
 use application::{Commands, EventStore, RepositoryOptions, SignallingStore};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -121,6 +122,8 @@ impl Application {
         };
         let state = AppState {
             commands: Arc::new(commands),
+            audit: Audit::new(Arc::clone(&store)),
+            store: Arc::clone(&store),
             auth: Arc::new(Authenticator::new(
                 jwt,
                 ApiKeys::new(Arc::new(PgApiKeys::new(pool.clone()))),

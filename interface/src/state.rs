@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use application::Commands;
+use application::audit::Audit;
+use application::{Commands, EventStore};
 use infrastructure::IdempotencyKeys;
 use sqlx::PgPool;
 use tokio::sync::watch;
@@ -16,6 +17,10 @@ use crate::saga::Saga;
 pub struct AppState {
     /// The command side.
     pub commands: Arc<Commands>,
+    /// The event history, for auditors.
+    pub audit: Audit,
+    /// The event log (subscriptions that follow it).
+    pub store: Arc<dyn EventStore>,
     /// Who is calling.
     pub auth: Arc<Authenticator>,
     /// Idempotency-Key records.

@@ -11,8 +11,8 @@ mod verify;
 
 use sqlx::PgPool;
 
+pub use application::event_log::ReadFilter;
 pub use cqrs::{CqrsEventStore, Loaded};
-pub use read::ReadFilter;
 
 /// The event store over one PostgreSQL database.
 #[derive(Debug, Clone)]

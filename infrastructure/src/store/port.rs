@@ -1,6 +1,8 @@
 //! [`PgEventStore`] as the application's event-store port.
 
-use application::event_log::{Append, Appended, LoadedStream, Position, RecordedEvent, StreamRef};
+use application::event_log::{
+    Append, Appended, Integrity, LoadedStream, Position, RecordedEvent, StreamRef,
+};
 use application::{AppendOutcome, EventStore};
 use async_trait::async_trait;
 use uuid::Uuid;
@@ -33,12 +35,29 @@ impl EventStore for PgEventStore {
         Ok(PgEventStore::command_outcome(self, command_id).await?)
     }
 
-    async fn read_all(
+    async fn read_filtered(
         &self,
         after: Position,
         limit: i64,
+        filter: &ReadFilter,
     ) -> Result<Vec<RecordedEvent>, application::Error> {
-        Ok(PgEventStore::read_all(self, after, limit, &ReadFilter::default()).await?)
+        Ok(PgEventStore::read_all(self, after, limit, filter).await?)
+    }
+
+    async fn count(&self, after: Position, filter: &ReadFilter) -> Result<i64, application::Error> {
+        Ok(PgEventStore::count(self, after, filter).await?)
+    }
+
+    async fn read_stream(
+        &self,
+        stream: &StreamRef,
+        after_version: i64,
+    ) -> Result<Vec<RecordedEvent>, application::Error> {
+        Ok(PgEventStore::read_stream(self, stream, after_version).await?)
+    }
+
+    async fn verify(&self, stream: Option<&StreamRef>) -> Result<Integrity, application::Error> {
+        Ok(PgEventStore::verify(self, stream).await?)
     }
 }
 

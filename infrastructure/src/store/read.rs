@@ -1,30 +1,13 @@
 //! Reading events back: one stream, the global order, and filtered selections.
 
-use application::event_log::{LoadedStream, Position, RecordedEvent, Snapshot, StreamRef};
-use chrono::{DateTime, Utc};
+use application::event_log::{
+    LoadedStream, Position, ReadFilter, RecordedEvent, Snapshot, StreamRef,
+};
 use sqlx::{QueryBuilder, Row};
-use uuid::Uuid;
 
 use super::PgEventStore;
 use super::row::{EVENT_COLUMNS, recorded_event};
 use crate::Error;
-
-/// A selection of the global order, for subscribers and auditors.
-#[derive(Debug, Clone, Default)]
-pub struct ReadFilter {
-    /// Only this stream type.
-    pub stream_type: Option<String>,
-    /// Only this stream id (with `stream_type`).
-    pub stream_id: Option<String>,
-    /// Only events of this causal chain.
-    pub correlation_id: Option<Uuid>,
-    /// Only events recorded at or after this instant.
-    pub from: Option<DateTime<Utc>>,
-    /// Only events recorded before this instant.
-    pub to: Option<DateTime<Utc>>,
-    /// Only events this actor caused.
-    pub actor: Option<String>,
-}
 
 impl PgEventStore {
     /// The stream's latest snapshot with `snapshot_schema` (an older schema is ignored:

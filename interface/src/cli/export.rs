@@ -7,15 +7,19 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
-use application::event_log::Position;
+use std::sync::Arc;
+
+use application::Actor;
+use application::audit::Audit;
+use application::event_log::{Position, ReadFilter};
 use futures::TryStreamExt;
-use infrastructure::{PgEventStore, ReadFilter};
+use infrastructure::PgEventStore;
 
 use super::database::with_pool;
 use super::progress::Progress;
 use super::verify::parse_stream;
 use super::{DatabaseArgs, FileSettings};
-use crate::history::{EXPORT_BATCH, batches, write_line};
+use crate::history::write_line;
 
 /// What to export and where.
 #[derive(Debug, Clone)]
@@ -59,13 +63,17 @@ pub async fn export(
     };
     let mut out = BufWriter::with_capacity(1 << 16, out);
     let written = with_pool(database, file, |pool| async move {
-        let store = PgEventStore::new(pool);
-        let total = store
-            .count(after, &filter)
+        let audit = Audit::new(Arc::new(PgEventStore::new(pool)));
+        let console = Actor::console();
+        let total = audit
+            .count(&console, after, &filter)
             .await
             .map_err(|e| e.to_string())?;
         let mut progress = Progress::new("events", u64::try_from(total).unwrap_or(0));
-        let mut lines = std::pin::pin!(batches(store, after, filter, EXPORT_BATCH));
+        let lines = audit
+            .stream(&console, after, filter)
+            .map_err(|e| e.to_string())?;
+        let mut lines = std::pin::pin!(lines);
         let mut chunk = Vec::new();
         while let Some(batch) = lines.try_next().await.map_err(|e| e.to_string())? {
             chunk.clear();

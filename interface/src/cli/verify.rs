@@ -1,5 +1,9 @@
 //! `domainflow verify`: walks the hash chains of the event log.
 
+use std::sync::Arc;
+
+use application::Actor;
+use application::audit::Audit;
 use application::event_log::{Integrity, StreamRef};
 use infrastructure::PgEventStore;
 
@@ -17,8 +21,8 @@ pub async fn verify(
 ) -> Result<String, String> {
     let stream = stream.as_deref().map(parse_stream).transpose()?;
     let outcome = with_pool(database, file, |pool| async move {
-        PgEventStore::new(pool)
-            .verify(stream.as_ref())
+        Audit::new(Arc::new(PgEventStore::new(pool)))
+            .verify(&Actor::console(), stream.as_ref())
             .await
             .map_err(|e| e.to_string())
     })

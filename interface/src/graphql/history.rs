@@ -3,52 +3,53 @@
 //! position tokens), `integrity` (the hash-chain report of `domainflow verify`), and
 //! `orderAsOf` / `ticketAsOf` (the aggregate folded up to a version or an instant).
 
-use application::event_log::{Position, RecordedEvent};
-use application::history::{AsOf, state_as_of};
-use application::{EventSourced, OrderAggregate, Role, TicketAggregate, Upcasters};
+use application::audit::{Audit, Selection, parse_time, stream_ref};
+use application::event_log::{Position, ReadFilter};
+use application::history::AsOf;
+use application::{EventSourced, OrderAggregate, TicketAggregate};
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, Object};
-use infrastructure::{PgEventStore, ReadFilter};
 
 use super::as_of::{OrderAsOf, TicketAsOf};
+use super::context::caller;
 use super::context::state;
 use super::integrity::IntegrityReport;
-use super::reads::{caller_in, page_size, uuid};
+use super::reads::{page_size, uuid};
+use crate::caller::Caller;
 use crate::error::ApiError;
-use crate::history::{Event, Selection, parse_time, stream_ref};
+use crate::history::Event;
 
 /// The audit queries.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct HistoryQuery;
 
-const HISTORY_READERS: [Role; 2] = [Role::Auditor, Role::Operator];
-
 type EventConnection = Connection<String, Event>;
 
-fn gql(error: ApiError) -> async_graphql::Error {
-    error.to_graphql()
+fn gql(error: impl Into<ApiError>) -> async_graphql::Error {
+    error.into().to_graphql()
 }
 
-fn store(ctx: &Context<'_>) -> Result<PgEventStore, async_graphql::Error> {
-    Ok(PgEventStore::new(state(ctx)?.pool.clone()))
-}
-
-fn failed(error: &infrastructure::Error) -> async_graphql::Error {
-    gql(ApiError::Internal(error.to_string()))
+/// The caller, refused unless it reads the history.
+async fn reader(ctx: &Context<'_>) -> Result<Caller, async_graphql::Error> {
+    let caller = caller(ctx).await?;
+    Audit::may_read(&caller.actor).map_err(gql)?;
+    Ok(caller)
 }
 
 /// Up to `first` events after `after` matching `filter`, as a connection.
 async fn connection(
-    store: &PgEventStore,
+    ctx: &Context<'_>,
+    caller: &Caller,
     after: Position,
     filter: &ReadFilter,
     first: usize,
 ) -> Result<EventConnection, async_graphql::Error> {
     let limit = i64::try_from(first).unwrap_or(i64::MAX).saturating_add(1);
-    let mut events = store
-        .read_all(after, limit, filter)
+    let mut events = state(ctx)?
+        .audit
+        .events(&caller.actor, after, filter, limit)
         .await
-        .map_err(|e| failed(&e))?;
+        .map_err(gql)?;
     let has_next = events.len() > first;
     events.truncate(first);
     let mut connection = Connection::new(after != Position::START, has_next);
@@ -67,20 +68,18 @@ async fn as_of<A: EventSourced>(
     version: Option<i64>,
     at: Option<String>,
 ) -> Result<Option<application::history::Past<A>>, async_graphql::Error> {
-    caller_in(ctx, &HISTORY_READERS, "past states").await?;
+    let caller = reader(ctx).await?;
     let id = uuid("id", id)?;
     let at = at
         .as_deref()
         .map(|t| parse_time("at", t))
         .transpose()
         .map_err(gql)?;
-    let stream = application::repository::stream::<A>(&id.to_string());
-    let events: Vec<RecordedEvent> = store(ctx)?
-        .read_stream(&stream, 0)
+    state(ctx)?
+        .audit
+        .as_of::<A>(&caller.actor, &id.to_string(), &AsOf { version, at })
         .await
-        .map_err(|e| failed(&e))?;
-    state_as_of::<A>(events, &AsOf { version, at }, &Upcasters::current())
-        .map_err(|e| gql(ApiError::from(e)))
+        .map_err(gql)
 }
 
 #[Object]
@@ -101,7 +100,7 @@ impl HistoryQuery {
         to: Option<String>,
         actor: Option<String>,
     ) -> Result<EventConnection, async_graphql::Error> {
-        caller_in(ctx, &HISTORY_READERS, "the event history").await?;
+        let caller = reader(ctx).await?;
         let first = page_size(first)?;
         let (after, filter) = Selection {
             after,
@@ -114,7 +113,7 @@ impl HistoryQuery {
         }
         .parse()
         .map_err(gql)?;
-        connection(&store(ctx)?, after, &filter, first).await
+        connection(ctx, &caller, after, &filter, first).await
     }
 
     /// One stream's events in version order (auditors, operators); null when it has none.
@@ -126,7 +125,7 @@ impl HistoryQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Option<EventConnection>, async_graphql::Error> {
-        caller_in(ctx, &HISTORY_READERS, "the event history").await?;
+        let caller = reader(ctx).await?;
         let first = page_size(first)?;
         let stream = stream_ref(&stream_type, &stream_id).map_err(gql)?;
         let (after, filter) = Selection {
@@ -137,7 +136,7 @@ impl HistoryQuery {
         }
         .parse()
         .map_err(gql)?;
-        let connection = connection(&store(ctx)?, after, &filter, first).await?;
+        let connection = connection(ctx, &caller, after, &filter, first).await?;
         let unknown = connection.edges.is_empty() && after == Position::START;
         Ok((!unknown).then_some(connection))
     }
@@ -150,7 +149,7 @@ impl HistoryQuery {
         stream_type: Option<String>,
         stream_id: Option<String>,
     ) -> Result<IntegrityReport, async_graphql::Error> {
-        caller_in(ctx, &HISTORY_READERS, "the log's integrity").await?;
+        let caller = reader(ctx).await?;
         let stream = match (stream_type, stream_id) {
             (Some(t), Some(id)) => Some(stream_ref(&t, &id).map_err(gql)?),
             (None, None) => None,
@@ -160,11 +159,12 @@ impl HistoryQuery {
                 )));
             }
         };
-        store(ctx)?
-            .verify(stream.as_ref())
+        state(ctx)?
+            .audit
+            .verify(&caller.actor, stream.as_ref())
             .await
             .map(IntegrityReport::from)
-            .map_err(|e| failed(&e))
+            .map_err(gql)
     }
 
     /// The order as it stood after `version` (or after its last event recorded at or

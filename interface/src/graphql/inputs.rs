@@ -7,11 +7,10 @@ use application::commands::{
 use async_graphql::{Enum, ID, InputObject};
 use uuid::Uuid;
 
-use super::validate::{
-    MAX_LINE_QUANTITY, MAX_ORDER_LINES, MAX_STOCK_QUANTITY, check_currency, check_id, check_price,
+use application::input::{
+    MAX_LINE_QUANTITY, MAX_STOCK_QUANTITY, check_currency, check_id, check_line_count, check_price,
     check_quantity, check_text, parse_uuid,
 };
-use crate::error::ApiError;
 
 /// A new product.
 #[derive(Debug, Clone, InputObject)]
@@ -37,19 +36,19 @@ impl RegisterProductInput {
     /// The checked command.
     ///
     /// # Errors
-    /// [`ApiError::Validation`] naming the first field out of bounds.
-    pub fn into_command(self) -> Result<RegisterProduct, ApiError> {
+    /// [`application::Error::Validation`] naming the first field out of bounds.
+    pub fn into_command(self) -> Result<RegisterProduct, application::Error> {
         application::queries::sku(&self.sku)?;
         check_text("name", &self.name, 200)?;
         let initial_quantity = check_quantity(
             "initialQuantity",
-            self.initial_quantity,
+            i64::from(self.initial_quantity),
             0,
             MAX_STOCK_QUANTITY,
         )?;
         let low_stock_threshold = check_quantity(
             "lowStockThreshold",
-            self.low_stock_threshold,
+            i64::from(self.low_stock_threshold),
             0,
             MAX_STOCK_QUANTITY,
         )?;
@@ -83,8 +82,8 @@ impl RepriceProductInput {
     /// The checked command.
     ///
     /// # Errors
-    /// [`ApiError::Validation`] naming the first field out of bounds.
-    pub fn into_command(self) -> Result<RepriceProduct, ApiError> {
+    /// [`application::Error::Validation`] naming the first field out of bounds.
+    pub fn into_command(self) -> Result<RepriceProduct, application::Error> {
         application::queries::sku(&self.sku)?;
         check_price("price", &self.price)?;
         if let Some(currency) = &self.currency {
@@ -111,10 +110,10 @@ impl RestockInput {
     /// The checked SKU and quantity.
     ///
     /// # Errors
-    /// [`ApiError::Validation`] naming the first field out of bounds.
-    pub fn into_command(self) -> Result<(String, u32), ApiError> {
+    /// [`application::Error::Validation`] naming the first field out of bounds.
+    pub fn into_command(self) -> Result<(String, u32), application::Error> {
         application::queries::sku(&self.sku)?;
-        let quantity = check_quantity("quantity", self.quantity, 1, MAX_STOCK_QUANTITY)?;
+        let quantity = check_quantity("quantity", i64::from(self.quantity), 1, MAX_STOCK_QUANTITY)?;
         Ok((self.sku, quantity))
     }
 }
@@ -153,23 +152,20 @@ impl PlaceOrderInput {
     /// The checked command.
     ///
     /// # Errors
-    /// [`ApiError::Validation`] naming the first field out of bounds.
-    pub fn into_command(self) -> Result<PlaceOrder, ApiError> {
+    /// [`application::Error::Validation`] naming the first field out of bounds.
+    pub fn into_command(self) -> Result<PlaceOrder, application::Error> {
         if let Some(customer) = &self.customer_id {
             check_id("customerId", customer)?;
         }
         check_currency(&self.currency)?;
-        if self.lines.is_empty() || self.lines.len() > MAX_ORDER_LINES {
-            return Err(ApiError::Validation(format!(
-                "lines must hold 1 to {MAX_ORDER_LINES} lines"
-            )));
-        }
+        check_line_count(self.lines.len())?;
         let lines = self
             .lines
             .into_iter()
             .map(|line| {
                 application::queries::sku(&line.sku)?;
-                let quantity = check_quantity("quantity", line.quantity, 1, MAX_LINE_QUANTITY)?;
+                let quantity =
+                    check_quantity("quantity", i64::from(line.quantity), 1, MAX_LINE_QUANTITY)?;
                 if let Some(price) = &line.unit_price {
                     check_price("unitPrice", price)?;
                 }
@@ -179,7 +175,7 @@ impl PlaceOrderInput {
                     unit_price: line.unit_price,
                 })
             })
-            .collect::<Result<Vec<_>, ApiError>>()?;
+            .collect::<Result<Vec<_>, application::Error>>()?;
         check_text("paymentToken", &self.payment_token, 128)?;
         Ok(PlaceOrder {
             customer_id: self.customer_id.map(|id| id.0),
@@ -211,8 +207,8 @@ impl CancelOrderInput {
     /// The checked order id (the reason can only be the customer's request).
     ///
     /// # Errors
-    /// [`ApiError::Validation`] for a malformed id.
-    pub fn into_command(self) -> Result<Uuid, ApiError> {
+    /// [`application::Error::Validation`] for a malformed id.
+    pub fn into_command(self) -> Result<Uuid, application::Error> {
         parse_uuid("orderId", &self.order_id)
     }
 }
@@ -228,8 +224,8 @@ impl ShipOrderInput {
     /// The checked order id.
     ///
     /// # Errors
-    /// [`ApiError::Validation`] for a malformed id.
-    pub fn into_command(self) -> Result<Uuid, ApiError> {
+    /// [`application::Error::Validation`] for a malformed id.
+    pub fn into_command(self) -> Result<Uuid, application::Error> {
         parse_uuid("orderId", &self.order_id)
     }
 }
@@ -251,8 +247,8 @@ impl OpenTicketInput {
     /// The checked command.
     ///
     /// # Errors
-    /// [`ApiError::Validation`] naming the first field out of bounds.
-    pub fn into_command(self) -> Result<OpenTicket, ApiError> {
+    /// [`application::Error::Validation`] naming the first field out of bounds.
+    pub fn into_command(self) -> Result<OpenTicket, application::Error> {
         if let Some(customer) = &self.customer_id {
             check_id("customerId", customer)?;
         }
@@ -285,8 +281,8 @@ impl PostTicketMessageInput {
     /// The checked ticket id and text.
     ///
     /// # Errors
-    /// [`ApiError::Validation`] naming the first field out of bounds.
-    pub fn into_command(self) -> Result<(Uuid, String), ApiError> {
+    /// [`application::Error::Validation`] naming the first field out of bounds.
+    pub fn into_command(self) -> Result<(Uuid, String), application::Error> {
         let ticket = parse_uuid("ticketId", &self.ticket_id)?;
         check_text("body", &self.body, 4000)?;
         Ok((ticket, self.body))
@@ -306,8 +302,8 @@ impl AssignTicketInput {
     /// The checked ticket id and agent.
     ///
     /// # Errors
-    /// [`ApiError::Validation`] naming the first field out of bounds.
-    pub fn into_command(self) -> Result<(Uuid, String), ApiError> {
+    /// [`application::Error::Validation`] naming the first field out of bounds.
+    pub fn into_command(self) -> Result<(Uuid, String), application::Error> {
         let ticket = parse_uuid("ticketId", &self.ticket_id)?;
         check_id("agentId", &self.agent_id)?;
         Ok((ticket, self.agent_id.0))
@@ -327,8 +323,8 @@ impl CloseTicketInput {
     /// The checked ticket id and resolution.
     ///
     /// # Errors
-    /// [`ApiError::Validation`] naming the first field out of bounds.
-    pub fn into_command(self) -> Result<(Uuid, String), ApiError> {
+    /// [`application::Error::Validation`] naming the first field out of bounds.
+    pub fn into_command(self) -> Result<(Uuid, String), application::Error> {
         let ticket = parse_uuid("ticketId", &self.ticket_id)?;
         check_text("resolution", &self.resolution, 1000)?;
         Ok((ticket, self.resolution))
@@ -346,8 +342,8 @@ impl ReopenTicketInput {
     /// The checked ticket id.
     ///
     /// # Errors
-    /// [`ApiError::Validation`] for a malformed id.
-    pub fn into_command(self) -> Result<Uuid, ApiError> {
+    /// [`application::Error::Validation`] for a malformed id.
+    pub fn into_command(self) -> Result<Uuid, application::Error> {
         parse_uuid("ticketId", &self.ticket_id)
     }
 }
@@ -373,8 +369,8 @@ mod tests {
         }
     }
 
-    fn is_validation<T: std::fmt::Debug>(result: Result<T, ApiError>) -> bool {
-        matches!(result, Err(ApiError::Validation(_)))
+    fn is_validation<T: std::fmt::Debug>(result: Result<T, application::Error>) -> bool {
+        matches!(result, Err(application::Error::Validation(_)))
     }
 
     #[test]

@@ -33,7 +33,6 @@ mod reads;
 mod rebuild;
 mod response;
 mod subscription;
-mod validate;
 mod ws;
 
 use async_graphql::{MergedObject, Schema};

@@ -47,8 +47,8 @@ impl Command {
 }
 
 /// Turns an input check's failure into a GraphQL error.
-fn checked<T>(input: Result<T, ApiError>) -> async_graphql::Result<T> {
-    input.map_err(|e| e.to_graphql())
+fn checked<T>(input: Result<T, application::Error>) -> async_graphql::Result<T> {
+    input.map_err(|e| ApiError::from(e).to_graphql())
 }
 
 /// Turns a use case's answer into the mutation's.

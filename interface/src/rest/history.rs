@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use application::Role;
-use application::event_log::Position;
+use application::audit::{Audit, Selection, stream_ref};
+use application::event_log::{Position, ReadFilter};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -13,7 +13,6 @@ use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures::TryStreamExt;
-use infrastructure::{PgEventStore, ReadFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::response::Response as ApiResponse;
@@ -23,7 +22,7 @@ use utoipa_axum::routes;
 
 use crate::caller::Caller;
 use crate::error::ApiError;
-use crate::history::{EXPORT_BATCH, Event, Selection, batches, stream_ref, write_line};
+use crate::history::{Event, write_line};
 use crate::state::AppState;
 
 /// The media type of the streamed answer: one JSON event per line.
@@ -143,16 +142,6 @@ impl IntoResponses for StreamProblems {
     }
 }
 
-/// Refuses every role but auditor and operator.
-fn history_reader(caller: &Caller) -> Result<(), ApiError> {
-    match caller.actor.role {
-        Role::Auditor | Role::Operator => Ok(()),
-        _ => Err(ApiError::Forbidden(
-            "the event history is read by auditors and operators".into(),
-        )),
-    }
-}
-
 /// The query string as `T`; anything unreadable is a validation error, not a 400.
 fn query<T: serde::de::DeserializeOwned>(uri: &Uri) -> Result<T, ApiError> {
     Query::<T>::try_from_uri(uri)
@@ -185,15 +174,16 @@ fn wants_ndjson(headers: &HeaderMap) -> bool {
 
 /// Up to `limit` events after `after` matching `filter`, as a page.
 async fn page(
-    store: &PgEventStore,
+    state: &AppState,
+    caller: &Caller,
     after: Position,
     filter: &ReadFilter,
     limit: i64,
 ) -> Result<EventPage, ApiError> {
-    let events = store
-        .read_all(after, limit, filter)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let events = state
+        .audit
+        .events(&caller.actor, after, filter, limit)
+        .await?;
     let full = i64::try_from(events.len()).is_ok_and(|n| n >= limit);
     let next = events.last().filter(|_| full).map(|e| e.position.token());
     Ok(EventPage {
@@ -203,8 +193,13 @@ async fn page(
 }
 
 /// The whole selection as NDJSON, streamed batch by batch from the log.
-fn ndjson(store: PgEventStore, after: Position, filter: ReadFilter) -> Response {
-    let lines = batches(store, after, filter, EXPORT_BATCH).map_ok(|batch| {
+fn ndjson(
+    audit: &Audit,
+    caller: &Caller,
+    after: Position,
+    filter: ReadFilter,
+) -> Result<Response, ApiError> {
+    let lines = audit.stream(&caller.actor, after, filter)?.map_ok(|batch| {
         let mut chunk = Vec::with_capacity(batch.len() * 512);
         for event in &batch {
             write_line(event, &mut chunk);
@@ -219,7 +214,7 @@ fn ndjson(store: PgEventStore, after: Position, filter: ReadFilter) -> Response 
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(NDJSON));
-    response
+    Ok(response)
 }
 
 /// The event log in the global order (auditors, operators), filtered: a JSON page, or with
@@ -242,7 +237,7 @@ pub async fn list_events(
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    history_reader(&caller)?;
+    Audit::may_read(&caller.actor)?;
     let params: EventsQuery = query(&uri)?;
     let limit = page_limit(params.limit)?;
     let (after, filter) = Selection {
@@ -255,11 +250,10 @@ pub async fn list_events(
         actor: params.actor,
     }
     .parse()?;
-    let store = PgEventStore::new(state.pool.clone());
     if wants_ndjson(&headers) {
-        return Ok(ndjson(store, after, filter));
+        return ndjson(&state.audit, &caller, after, filter);
     }
-    Ok(Json(page(&store, after, &filter, limit).await?).into_response())
+    Ok(Json(page(&state, &caller, after, &filter, limit).await?).into_response())
 }
 
 /// One stream's events in version order (auditors, operators); 404 when it has none.
@@ -284,7 +278,7 @@ pub async fn stream_events(
     Path((stream_type, stream_id)): Path<(String, String)>,
     uri: Uri,
 ) -> Result<Json<EventPage>, ApiError> {
-    history_reader(&caller)?;
+    Audit::may_read(&caller.actor)?;
     let stream = stream_ref(&stream_type, &stream_id)?;
     let params: StreamQuery = query(&uri)?;
     let limit = page_limit(params.limit)?;
@@ -295,10 +289,9 @@ pub async fn stream_events(
         ..Selection::default()
     }
     .parse()?;
-    let store = PgEventStore::new(state.pool.clone());
     // Within a stream the global order is the version order: each append saw the one before
     // it committed.
-    let page = page(&store, after, &filter, limit).await?;
+    let page = page(&state, &caller, after, &filter, limit).await?;
     if page.events.is_empty() && after == Position::START {
         return Err(ApiError::NotFound(format!("stream {stream} has no events")));
     }

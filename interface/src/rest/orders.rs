@@ -11,15 +11,17 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::command::{
-    IdempotencyKeyHeader, Validate, check_currency, check_id, check_price, check_text, run,
-};
+use super::command::{IdempotencyKeyHeader, Validate, run};
 use super::problems::{CommandProblems, PlaceOrderProblems};
 use super::result::CommandResultBody;
 use super::whole;
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
+use application::input::{
+    MAX_LINE_QUANTITY, check_currency, check_id, check_line_count, check_price, check_quantity,
+    check_text,
+};
 
 /// The order routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -82,23 +84,15 @@ pub struct PlaceOrderBody {
 }
 
 impl Validate for PlaceOrderBody {
-    fn validate(&self) -> Result<(), ApiError> {
+    fn validate(&self) -> Result<(), application::Error> {
         if let Some(customer) = &self.customer_id {
             check_id("customerId", customer)?;
         }
         check_currency(&self.currency)?;
-        if self.lines.is_empty() || self.lines.len() > 100 {
-            return Err(ApiError::Validation(
-                "lines must hold 1 to 100 lines".into(),
-            ));
-        }
+        check_line_count(self.lines.len())?;
         for line in &self.lines {
             application::queries::sku(&line.sku)?;
-            if line.quantity == 0 || line.quantity > 1_000_000 {
-                return Err(ApiError::Validation(
-                    "quantity must be between 1 and 1000000".into(),
-                ));
-            }
+            check_quantity("quantity", line.quantity.into(), 1, MAX_LINE_QUANTITY)?;
             if let Some(price) = &line.unit_price {
                 check_price("unitPrice", price)?;
             }
@@ -125,7 +119,7 @@ pub enum ClientCancellationReason {
 }
 
 impl Validate for CancelOrderBody {
-    fn validate(&self) -> Result<(), ApiError> {
+    fn validate(&self) -> Result<(), application::Error> {
         // Deserialising already refused every reason but the customer's own.
         match self.reason {
             None | Some(ClientCancellationReason::CustomerRequest) => Ok(()),
@@ -139,7 +133,7 @@ impl Validate for CancelOrderBody {
 pub struct EmptyBody {}
 
 impl Validate for EmptyBody {
-    fn validate(&self) -> Result<(), ApiError> {
+    fn validate(&self) -> Result<(), application::Error> {
         Ok(())
     }
 }

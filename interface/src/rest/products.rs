@@ -10,15 +10,15 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::command::{
-    IdempotencyKeyHeader, Validate, check_currency, check_price, check_text, run,
-};
+use super::command::{IdempotencyKeyHeader, Validate, run};
 use super::problems::CommandProblems;
 use super::result::CommandResultBody;
 use super::whole;
 use crate::caller::Caller;
-use crate::error::ApiError;
 use crate::state::AppState;
+use application::input::{
+    MAX_STOCK_QUANTITY, check_currency, check_price, check_quantity, check_text,
+};
 
 /// The product routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -63,11 +63,21 @@ pub struct RegisterProductBody {
 }
 
 impl Validate for RegisterProductBody {
-    fn validate(&self) -> Result<(), ApiError> {
+    fn validate(&self) -> Result<(), application::Error> {
         application::queries::sku(&self.sku)?;
         check_text("name", &self.name, 200)?;
-        check_quantity("initialQuantity", self.initial_quantity, 0)?;
-        check_quantity("lowStockThreshold", self.low_stock_threshold, 0)?;
+        check_quantity(
+            "initialQuantity",
+            self.initial_quantity.into(),
+            0,
+            MAX_STOCK_QUANTITY,
+        )?;
+        check_quantity(
+            "lowStockThreshold",
+            self.low_stock_threshold.into(),
+            0,
+            MAX_STOCK_QUANTITY,
+        )?;
         check_price("price", &self.price)?;
         check_currency(&self.currency)
     }
@@ -91,7 +101,7 @@ pub struct RepriceBody {
 }
 
 impl Validate for RepriceBody {
-    fn validate(&self) -> Result<(), ApiError> {
+    fn validate(&self) -> Result<(), application::Error> {
         check_price("price", &self.price)?;
         self.currency.as_deref().map_or(Ok(()), check_currency)
     }
@@ -117,21 +127,12 @@ pub struct RestockBody {
 }
 
 impl Validate for RestockBody {
-    fn validate(&self) -> Result<(), ApiError> {
-        check_quantity("quantity", self.quantity, 1)
+    fn validate(&self) -> Result<(), application::Error> {
+        check_quantity("quantity", self.quantity.into(), 1, MAX_STOCK_QUANTITY).map(|_| ())
     }
 }
 
 /// Checks a quantity field is between `min` and one billion.
-fn check_quantity(field: &str, value: u32, min: u32) -> Result<(), ApiError> {
-    if value < min || value > 1_000_000_000 {
-        return Err(ApiError::Validation(format!(
-            "{field} must be between {min} and 1000000000"
-        )));
-    }
-    Ok(())
-}
-
 /// Register a product (operator).
 #[utoipa::path(
     post, path = "/api/products", tag = "products",

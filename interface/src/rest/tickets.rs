@@ -11,13 +11,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::command::{IdempotencyKeyHeader, Validate, check_id, check_text, run};
+use super::command::{IdempotencyKeyHeader, Validate, run};
 use super::orders::{EmptyBody, parse_id};
 use super::problems::CommandProblems;
 use super::result::CommandResultBody;
 use crate::caller::Caller;
-use crate::error::ApiError;
 use crate::state::AppState;
+use application::input::{check_id, check_text};
 
 /// The ticket routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -59,7 +59,7 @@ pub struct OpenTicketBody {
 }
 
 impl Validate for OpenTicketBody {
-    fn validate(&self) -> Result<(), ApiError> {
+    fn validate(&self) -> Result<(), application::Error> {
         if let Some(customer) = &self.customer_id {
             check_id("customerId", customer)?;
         }
@@ -82,7 +82,7 @@ pub struct PostMessageBody {
 }
 
 impl Validate for PostMessageBody {
-    fn validate(&self) -> Result<(), ApiError> {
+    fn validate(&self) -> Result<(), application::Error> {
         check_text("body", &self.body, 4000)
     }
 }
@@ -101,7 +101,7 @@ pub struct AssignTicketBody {
 }
 
 impl Validate for AssignTicketBody {
-    fn validate(&self) -> Result<(), ApiError> {
+    fn validate(&self) -> Result<(), application::Error> {
         check_id("agentId", &self.agent_id)
     }
 }
@@ -120,7 +120,7 @@ pub struct CloseTicketBody {
 }
 
 impl Validate for CloseTicketBody {
-    fn validate(&self) -> Result<(), ApiError> {
+    fn validate(&self) -> Result<(), application::Error> {
         check_text("resolution", &self.resolution, 1000)
     }
 }

@@ -1,15 +1,13 @@
 //! Which part of the log a request asks for, checked once for REST and GraphQL: a bad
 //! filter is a `VALIDATION` error naming it, never a failed query.
 
-use application::EventSchema;
-use application::event_log::{Position, StreamRef};
 use chrono::{DateTime, Utc};
 use domain::{order, payment, stock, ticket};
-use infrastructure::ReadFilter;
 use uuid::Uuid;
 
-use crate::error::ApiError;
-use crate::rest::command::check_id;
+use crate::event_log::{Position, ReadFilter, StreamRef};
+use crate::input::check_id;
+use crate::{Error, EventSchema};
 
 /// The stream types of the log.
 pub const STREAM_TYPES: [&str; 4] = [
@@ -42,11 +40,11 @@ impl Selection {
     /// Where to start and what to keep.
     ///
     /// # Errors
-    /// [`ApiError::Validation`] naming the first malformed filter.
-    pub fn parse(&self) -> Result<(Position, ReadFilter), ApiError> {
+    /// [`Error::Validation`] naming the first malformed filter.
+    pub fn parse(&self) -> Result<(Position, ReadFilter), Error> {
         let after = match &self.after {
             Some(token) => Position::from_token(token)
-                .ok_or_else(|| ApiError::Validation("after is not a position token".into()))?,
+                .ok_or_else(|| Error::Validation("after is not a position token".into()))?,
             None => Position::START,
         };
         if let Some(stream_type) = &self.stream_type {
@@ -63,7 +61,7 @@ impl Selection {
             .as_deref()
             .map(|id| {
                 Uuid::parse_str(id)
-                    .map_err(|_| ApiError::Validation("correlationId is not a UUID".into()))
+                    .map_err(|_| Error::Validation("correlationId is not a UUID".into()))
             })
             .transpose()?;
         let filter = ReadFilter {
@@ -86,11 +84,11 @@ impl Selection {
     }
 }
 
-fn stream_type_of(name: &str) -> Result<&str, ApiError> {
+fn stream_type_of(name: &str) -> Result<&str, Error> {
     if STREAM_TYPES.contains(&name) {
         Ok(name)
     } else {
-        Err(ApiError::Validation(format!(
+        Err(Error::Validation(format!(
             "streamType must be one of {}",
             STREAM_TYPES.join(", ")
         )))
@@ -100,8 +98,8 @@ fn stream_type_of(name: &str) -> Result<&str, ApiError> {
 /// One stream, checked.
 ///
 /// # Errors
-/// [`ApiError::Validation`] for an unknown stream type or a malformed id.
-pub fn stream_ref(stream_type: &str, stream_id: &str) -> Result<StreamRef, ApiError> {
+/// [`Error::Validation`] for an unknown stream type or a malformed id.
+pub fn stream_ref(stream_type: &str, stream_id: &str) -> Result<StreamRef, Error> {
     stream_type_of(stream_type)?;
     check_id("streamId", stream_id)?;
     Ok(StreamRef::new(stream_type, stream_id))
@@ -110,12 +108,12 @@ pub fn stream_ref(stream_type: &str, stream_id: &str) -> Result<StreamRef, ApiEr
 /// An RFC 3339 instant given as `field`.
 ///
 /// # Errors
-/// [`ApiError::Validation`] naming the field.
-pub fn parse_time(field: &str, text: &str) -> Result<DateTime<Utc>, ApiError> {
+/// [`Error::Validation`] naming the field.
+pub fn parse_time(field: &str, text: &str) -> Result<DateTime<Utc>, Error> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| {
-            ApiError::Validation(format!(
+            Error::Validation(format!(
                 "{field} is not an RFC 3339 instant, e.g. 2026-11-22T10:00:00Z"
             ))
         })
@@ -125,7 +123,7 @@ pub fn parse_time(field: &str, text: &str) -> Result<DateTime<Utc>, ApiError> {
 mod tests {
     use super::*;
 
-    fn parse(selection: Selection) -> Result<(Position, ReadFilter), ApiError> {
+    fn parse(selection: Selection) -> Result<(Position, ReadFilter), Error> {
         selection.parse()
     }
 
@@ -176,7 +174,7 @@ mod tests {
             },
         ] {
             assert!(
-                matches!(parse(selection.clone()), Err(ApiError::Validation(_))),
+                matches!(parse(selection.clone()), Err(Error::Validation(_))),
                 "{selection:?}"
             );
         }
