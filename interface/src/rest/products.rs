@@ -132,7 +132,6 @@ impl Validate for RestockBody {
     }
 }
 
-/// Checks a quantity field is between `min` and one billion.
 /// Register a product (operator).
 #[utoipa::path(
     post, path = "/api/products", tag = "products",
