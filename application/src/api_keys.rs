@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
 use crate::random::random_bytes;
-use crate::{Actor, Error, Role};
+use crate::{Actor, Error, Role, Unauthenticated};
 
 /// Every key starts with this, so a leaked one is recognisable (and greppable) as ours.
 const PREFIX: &str = "df_";
@@ -79,16 +79,16 @@ impl ApiKeys {
     pub async fn authenticate(&self, key: &str) -> Result<Actor, Error> {
         // Refused before any query, so garbage costs the database nothing.
         if key.len() != KEY_LEN || !key.starts_with(PREFIX) {
-            return Err(Error::Unauthenticated("malformed API key"));
+            return Err(Unauthenticated::Invalid("malformed API key").into());
         }
         let (name, role) = self
             .store
             .find(&hash(key))
             .await?
-            .ok_or(Error::Unauthenticated("unknown or revoked API key"))?;
+            .ok_or(Unauthenticated::Invalid("unknown or revoked API key"))?;
         let role = role
             .parse()
-            .map_err(|_| Error::Unauthenticated("API key has an unknown role"))?;
+            .map_err(|_| Unauthenticated::Invalid("API key has an unknown role"))?;
         Ok(Actor::new(name, role))
     }
 

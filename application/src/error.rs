@@ -33,10 +33,10 @@ pub enum Error {
         /// The version the command was decided on.
         expected_version: i64,
     },
-    /// A credential is malformed, unknown or revoked. The reason is a fixed text that never
-    /// echoes the credential.
-    #[error("invalid credentials: {0}")]
-    Unauthenticated(&'static str),
+    /// No credential, or one that does not hold. The texts are fixed and never echo the
+    /// credential.
+    #[error(transparent)]
+    Unauthenticated(#[from] Unauthenticated),
     /// The caller may not do this.
     #[error("forbidden: {0}")]
     Forbidden(String),
@@ -51,6 +51,20 @@ pub enum Error {
     /// busy): nothing was done, and the same request may succeed shortly.
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+}
+
+/// Why a caller is not authenticated: all verdicts on the caller, safe to show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Unauthenticated {
+    /// Neither a bearer token nor an API key was presented.
+    #[error("missing credentials: send `Authorization: Bearer <token>` or `X-Api-Key`")]
+    Missing,
+    /// The credential is malformed, forged, unknown or revoked. The reason is a fixed text.
+    #[error("invalid credentials: {0}")]
+    Invalid(&'static str),
+    /// The token was genuine but its `exp` has passed.
+    #[error("expired credentials")]
+    Expired,
 }
 
 /// A domain rule's refusal, as the aggregate that refused it said it.

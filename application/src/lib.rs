@@ -12,6 +12,7 @@
 //!   concurrency conflicts.
 //! - [`queries`]: what the read side is asked, parsed into the domain's values.
 //! - [`audit`]: the event history for auditors, over the event-store port ([`audit::Audit`]).
+//! - [`auth`]: who is calling, from a bearer token ([`auth::TokenVerifier`]) or an API key.
 //! - [`history`]: an aggregate's state as of a version or an instant, for auditors.
 //! - [`api_keys`]: API keys for machine clients, over the [`api_keys::ApiKeyStore`] port.
 //! - [`Error`]: the layer's one error type.
@@ -20,6 +21,7 @@ pub mod actor;
 pub mod aggregates;
 pub mod api_keys;
 pub mod audit;
+pub mod auth;
 pub mod backoff;
 pub mod commands;
 pub mod commit_signal;
@@ -43,7 +45,7 @@ pub use aggregates::{
 };
 pub use commands::Commands;
 pub use commit_signal::SignallingStore;
-pub use error::{Error, Rejection};
+pub use error::{Error, Rejection, Unauthenticated};
 pub use event_store::{AppendOutcome, EventStore};
 pub use repository::{CommandResult, Repository, RepositoryOptions};
 pub use schema::{DomainEvent, EncodedEvent, EventSchema, Upcasters, decode_recorded, upcast};

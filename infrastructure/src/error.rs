@@ -52,6 +52,9 @@ pub enum Error {
     /// The database answered with an error or could not be reached.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// The configured JWT secret is shorter than 32 bytes.
+    #[error("the JWT secret must be at least 32 bytes")]
+    WeakSecret,
     /// Applying the embedded migrations failed.
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

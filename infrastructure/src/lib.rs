@@ -5,6 +5,7 @@
 //! over HTTP ([`HttpProvider`]).
 
 pub mod api_keys;
+pub mod auth;
 pub mod database;
 pub mod embedded;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod payment_http;
 pub mod store;
 
 pub use api_keys::PgApiKeys;
+pub use auth::{JwtKeys, load_or_create_secret};
 pub use database::{DatabaseOptions, MIGRATOR, connect, migrate};
 pub use embedded::{EmbeddedPostgres, find_binaries};
 pub use error::Error;

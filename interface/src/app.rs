@@ -6,19 +6,19 @@ use std::sync::Arc;
 
 use application::api_keys::ApiKeys;
 use application::audit::Audit;
+use application::auth::Authenticator;
 use application::{Commands, EventStore, RepositoryOptions, SignallingStore};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::header;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use infrastructure::{DatabaseOptions, IdempotencyKeys, PgApiKeys, PgEventStore};
+use infrastructure::{DatabaseOptions, IdempotencyKeys, JwtKeys, PgApiKeys, PgEventStore};
 use projections::WorkerOptions;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-use crate::auth::{Authenticator, JwtKeys};
 use crate::error::ApiError;
 use crate::saga::{Saga, SagaConfig};
 use crate::state::{AppState, HttpLimits};
@@ -125,7 +125,7 @@ impl Application {
             audit: Audit::new(Arc::clone(&store)),
             store: Arc::clone(&store),
             auth: Arc::new(Authenticator::new(
-                jwt,
+                Arc::new(jwt),
                 ApiKeys::new(Arc::new(PgApiKeys::new(pool.clone()))),
             )),
             idempotency: IdempotencyKeys::new(pool.clone(), std::time::Duration::from_secs(60)),

@@ -5,7 +5,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::auth::AuthError;
 use crate::request_id;
 
 /// Why a request failed, in the terms API.md promises clients.
@@ -164,9 +163,7 @@ impl From<application::Error> for ApiError {
                 Self::Conflict("the resource was changed concurrently; retry the request".into())
             }
             E::Forbidden(message) => Self::Forbidden(message),
-            E::Unauthenticated(reason) => {
-                Self::Unauthenticated(format!("invalid credentials: {reason}"))
-            }
+            E::Unauthenticated(why) => Self::Unauthenticated(why.to_string()),
             E::Schema(cause) | E::Infrastructure(cause) => Self::Internal(cause),
             E::Unavailable(cause) => Self::Unavailable(cause),
         }
@@ -196,16 +193,6 @@ impl From<infrastructure::Error> for ApiError {
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         infrastructure::Error::Database(error).into()
-    }
-}
-
-impl From<AuthError> for ApiError {
-    fn from(error: AuthError) -> Self {
-        match error {
-            // The credential store being down is our failure, not the caller's.
-            AuthError::Store(cause) => cause.into(),
-            other => Self::Unauthenticated(other.to_string()),
-        }
     }
 }
 

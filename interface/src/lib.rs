@@ -3,14 +3,12 @@
 //!
 //! - [`app`]: [`Application::build`] binds the server, [`router`] is the whole HTTP surface.
 //! - [`rest`] and [`graphql`]: the two transports over the same use cases.
-//! - [`auth`]: bearer JWTs and API keys.
 //! - [`history`]: the audit trail's wire shape of events, filters and batched reads.
 //! - [`error`]: the one place errors become problem+json and GraphQL codes.
 //! - [`payment`]: the payment provider the settings choose.
 //! - [`cli`]: `serve`, `migrate`, `token`, `schema`.
 
 pub mod app;
-pub mod auth;
 pub mod caller;
 pub mod cli;
 pub mod error;

@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use application::audit::Audit;
+use application::auth::Authenticator;
 use application::{Commands, EventStore};
 use infrastructure::IdempotencyKeys;
 use sqlx::PgPool;
 use tokio::sync::watch;
 
-use crate::auth::Authenticator;
 use crate::graphql::ApiSchema;
 use crate::saga::Saga;
 

@@ -8,10 +8,10 @@ use infrastructure::DatabaseOptions;
 use super::settings::default_data_dir;
 use super::{Database, FileSettings, ServeArgs, provider_settings};
 use crate::app::{Application, ServerConfig};
-use crate::auth::load_or_create_secret;
 use crate::payment::{ProviderKind, ProviderSettings};
 use crate::saga::SagaConfig;
 use crate::state::HttpLimits;
+use infrastructure::load_or_create_secret;
 
 /// Runs the server until SIGINT or SIGTERM.
 ///

@@ -4,7 +4,7 @@ use chrono::Utc;
 
 use super::TokenArgs;
 use super::settings::default_data_dir;
-use crate::auth::{JwtKeys, load_or_create_secret};
+use infrastructure::{JwtKeys, load_or_create_secret};
 
 /// A token for `--sub` in `--role`, signed with the configured secret.
 ///

@@ -7,7 +7,7 @@
 use application::Role;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use interface::auth::JwtKeys;
+use infrastructure::JwtKeys;
 use reqwest::Response;
 use serde_json::{Value, json};
 use tests::{

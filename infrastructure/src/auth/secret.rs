@@ -5,8 +5,9 @@ use std::fs;
 use std::io::{self, Write as _};
 use std::path::Path;
 
-use super::jwt::MIN_SECRET_LEN;
 use application::random::random_bytes;
+
+use super::jwt::MIN_SECRET_LEN;
 
 /// The file under the data directory.
 const FILE_NAME: &str = "jwt-secret";

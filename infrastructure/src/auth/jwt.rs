@@ -10,7 +10,10 @@ use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
-use super::{AuthError, Principal, Role};
+use application::auth::TokenVerifier;
+use application::{Actor, Role, Unauthenticated};
+
+use crate::Error;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -34,13 +37,13 @@ impl JwtKeys {
     /// Keys from a shared secret.
     ///
     /// # Errors
-    /// [`AuthError::WeakSecret`] when `secret` is shorter than [`MIN_SECRET_LEN`] bytes.
-    pub fn new(secret: &[u8]) -> Result<Self, AuthError> {
+    /// [`Error::WeakSecret`] when `secret` is shorter than [`MIN_SECRET_LEN`] bytes.
+    pub fn new(secret: &[u8]) -> Result<Self, Error> {
         if secret.len() < MIN_SECRET_LEN {
-            return Err(AuthError::WeakSecret);
+            return Err(Error::WeakSecret);
         }
         // HMAC takes keys of any length, so this cannot fail.
-        let mac = HmacSha256::new_from_slice(secret).map_err(|_| AuthError::WeakSecret)?;
+        let mac = HmacSha256::new_from_slice(secret).map_err(|_| Error::WeakSecret)?;
         Ok(Self { mac })
     }
 
@@ -71,71 +74,76 @@ impl JwtKeys {
     /// (give or take 30 seconds).
     ///
     /// # Errors
-    /// [`AuthError::Expired`] for a genuine token past its `exp`; [`AuthError::Invalid`] for
+    /// [`Unauthenticated::Expired`] for a genuine token past its `exp`; [`Unauthenticated::Invalid`] for
     /// everything else: too long, not three base64url parts, an `alg` other than `HS256`, a
     /// critical header, a wrong signature, or claims without a `sub`, a known `role` and an
     /// integer `exp`.
-    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Principal, AuthError> {
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Actor, Unauthenticated> {
         if token.len() > MAX_TOKEN_LEN {
-            return Err(AuthError::Invalid("token too long"));
+            return Err(Unauthenticated::Invalid("token too long"));
         }
         let mut parts = token.split('.');
         let (Some(header_part), Some(payload), Some(signature), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
-            return Err(AuthError::Invalid("malformed token"));
+            return Err(Unauthenticated::Invalid("malformed token"));
         };
 
         // The header is read before the signature is checked only to refuse every other
         // algorithm, `none` above all; nothing else in it is trusted.
         let header: Header =
-            decode_json(header_part).ok_or(AuthError::Invalid("malformed token header"))?;
+            decode_json(header_part).ok_or(Unauthenticated::Invalid("malformed token header"))?;
         if header.alg != "HS256" {
-            return Err(AuthError::Invalid("unsupported token algorithm"));
+            return Err(Unauthenticated::Invalid("unsupported token algorithm"));
         }
         if header.crit.is_some() {
-            return Err(AuthError::Invalid("unsupported critical token header"));
+            return Err(Unauthenticated::Invalid(
+                "unsupported critical token header",
+            ));
         }
         if header
             .typ
             .is_some_and(|typ| !typ.eq_ignore_ascii_case("JWT"))
         {
-            return Err(AuthError::Invalid("unsupported token type"));
+            return Err(Unauthenticated::Invalid("unsupported token type"));
         }
 
         let signature = URL_SAFE_NO_PAD
             .decode(signature)
-            .map_err(|_| AuthError::Invalid("malformed token signature"))?;
+            .map_err(|_| Unauthenticated::Invalid("malformed token signature"))?;
         let mut mac = self.mac.clone();
         mac.update(header_part.as_bytes());
         mac.update(b".");
         mac.update(payload.as_bytes());
         mac.verify_slice(&signature)
-            .map_err(|_| AuthError::Invalid("bad token signature"))?;
+            .map_err(|_| Unauthenticated::Invalid("bad token signature"))?;
 
         let claims: Claims =
-            decode_json(payload).ok_or(AuthError::Invalid("malformed token claims"))?;
+            decode_json(payload).ok_or(Unauthenticated::Invalid("malformed token claims"))?;
         let now = now.timestamp();
         if now > claims.exp.saturating_add(LEEWAY_SECONDS) {
-            return Err(AuthError::Expired);
+            return Err(Unauthenticated::Expired);
         }
         if claims
             .nbf
             .is_some_and(|nbf| now < nbf.saturating_sub(LEEWAY_SECONDS))
         {
-            return Err(AuthError::Invalid("token not yet valid"));
+            return Err(Unauthenticated::Invalid("token not yet valid"));
         }
         if claims.sub.is_empty() {
-            return Err(AuthError::Invalid("token has no subject"));
+            return Err(Unauthenticated::Invalid("token has no subject"));
         }
         let role = claims
             .role
             .parse()
-            .map_err(|_| AuthError::Invalid("unknown role in token"))?;
-        Ok(Principal {
-            subject: claims.sub,
-            role,
-        })
+            .map_err(|_| Unauthenticated::Invalid("unknown role in token"))?;
+        Ok(Actor::new(claims.sub, role))
+    }
+}
+
+impl TokenVerifier for JwtKeys {
+    fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Actor, Unauthenticated> {
+        Self::verify(self, token, now)
     }
 }
 
@@ -210,7 +218,7 @@ mod tests {
     #[track_caller]
     fn assert_invalid(token: &str) {
         match keys().verify(token, now()) {
-            Err(AuthError::Invalid(_)) => {}
+            Err(Unauthenticated::Invalid(_)) => {}
             other => panic!("expected Invalid for {token:.60?}, got {other:?}"),
         }
     }
@@ -219,13 +227,7 @@ mod tests {
     fn a_signed_token_verifies_to_its_subject_and_role() {
         let token = keys().sign("alice", Role::Auditor, Duration::minutes(5), now());
         let principal = keys().verify(&token, now()).unwrap();
-        assert_eq!(
-            principal,
-            Principal {
-                subject: "alice".into(),
-                role: Role::Auditor
-            }
-        );
+        assert_eq!(principal, Actor::new("alice", Role::Auditor));
     }
 
     #[test]
@@ -252,7 +254,7 @@ mod tests {
         let later = now() + Duration::minutes(5) + Duration::seconds(31);
         assert!(matches!(
             keys().verify(&token, later),
-            Err(AuthError::Expired)
+            Err(Unauthenticated::Expired)
         ));
     }
 
@@ -385,7 +387,7 @@ mod tests {
 
     #[test]
     fn a_short_secret_is_refused() {
-        assert!(matches!(JwtKeys::new(&[1; 31]), Err(AuthError::WeakSecret)));
+        assert!(matches!(JwtKeys::new(&[1; 31]), Err(Error::WeakSecret)));
     }
 
     #[test]
