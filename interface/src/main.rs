@@ -32,13 +32,7 @@ async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Serve(args) => interface::cli::serve(args, file).await,
         Command::Migrate(args) => {
-            let data_dir = args
-                .data_dir
-                .or(file.data_dir)
-                .unwrap_or_else(|| ".domainflow".into());
-            let database =
-                interface::cli::Database::open(args.database_url.or(file.database_url), &data_dir)
-                    .await?;
+            let database = interface::cli::open(args, file).await?;
             println!("migrations applied");
             database.close().await;
             Ok(())

@@ -19,7 +19,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-pub use database::Database;
+pub use database::open;
 pub use duration::parse_duration;
 pub use settings::FileSettings;
 

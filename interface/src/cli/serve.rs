@@ -3,15 +3,14 @@
 use std::net::SocketAddr;
 
 use application::RepositoryOptions;
-use infrastructure::DatabaseOptions;
+use infrastructure::{Database, DatabaseOptions, load_or_create_secret};
 
 use super::settings::default_data_dir;
-use super::{Database, FileSettings, ServeArgs, provider_settings};
+use super::{FileSettings, ServeArgs, provider_settings};
 use crate::app::{Application, ServerConfig};
 use crate::payment::{ProviderKind, ProviderSettings};
 use crate::saga::SagaConfig;
 use crate::state::HttpLimits;
-use infrastructure::load_or_create_secret;
 
 /// Runs the server until SIGINT or SIGTERM.
 ///
@@ -62,7 +61,9 @@ pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
         ..RepositoryOptions::default()
     };
 
-    let database = Database::open(database_url, &data_dir).await?;
+    let database = Database::open(database_url, &data_dir)
+        .await
+        .map_err(|e| e.to_string())?;
     // The simulation keeps its ledger in the database, so a restart or a redrive from the
     // CLI sees the charges already made; it gets a small pool of its own because the
     // provider is chosen before the server opens its pool.
