@@ -37,6 +37,10 @@ pub enum Error {
     /// credential.
     #[error(transparent)]
     Unauthenticated(#[from] Unauthenticated),
+    /// The same work is already under way (a rebuild of the projection, say); nothing was
+    /// started.
+    #[error("{0}")]
+    Busy(String),
     /// The caller may not do this.
     #[error("forbidden: {0}")]
     Forbidden(String),

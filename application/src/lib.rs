@@ -13,6 +13,7 @@
 //! - [`queries`]: what the read side is asked, parsed into the domain's values.
 //! - [`audit`]: the event history for auditors, over the event-store port ([`audit::Audit`]).
 //! - [`auth`]: who is calling, from a bearer token ([`auth::TokenVerifier`]) or an API key.
+//! - [`operations`]: projections, rebuilds and readiness for operators, over ports.
 //! - [`history`]: an aggregate's state as of a version or an instant, for auditors.
 //! - [`api_keys`]: API keys for machine clients, over the [`api_keys::ApiKeyStore`] port.
 //! - [`Error`]: the layer's one error type.
@@ -32,6 +33,7 @@ pub mod history;
 pub mod input;
 pub mod locks;
 pub mod money;
+pub mod operations;
 pub mod queries;
 pub mod random;
 pub mod repository;

@@ -7,14 +7,18 @@ use std::sync::Arc;
 use application::api_keys::ApiKeys;
 use application::audit::Audit;
 use application::auth::Authenticator;
+use application::operations::Operations;
 use application::{Commands, EventStore, RepositoryOptions, SignallingStore};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::header;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use infrastructure::{DatabaseOptions, IdempotencyKeys, JwtKeys, PgApiKeys, PgEventStore};
+use infrastructure::{
+    DatabaseOptions, IdempotencyKeys, JwtKeys, PgApiKeys, PgEventStore, PgHealth,
+};
 use projections::WorkerOptions;
+use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
@@ -123,6 +127,7 @@ impl Application {
         let state = AppState {
             commands: Arc::new(commands),
             audit: Audit::new(Arc::clone(&store)),
+            operations: operations(&pool),
             store: Arc::clone(&store),
             auth: Arc::new(Authenticator::new(
                 Arc::new(jwt),
@@ -235,4 +240,15 @@ async fn limit_body(State(state): State<AppState>, request: Request, next: Next)
         return ApiError::PayloadTooLarge { limit }.into_response();
     }
     next.run(request).await
+}
+
+/// The operators' use cases over the database of `pool`: the server's and the command
+/// line's.
+#[must_use]
+pub fn operations(pool: &PgPool) -> Operations {
+    let store = Arc::new(PgEventStore::new(pool.clone()));
+    Operations::new(
+        Arc::new(projections::Control::new(pool.clone(), store)),
+        Arc::new(PgHealth::new(pool.clone())),
+    )
 }

@@ -163,6 +163,7 @@ impl From<application::Error> for ApiError {
                 Self::Conflict("the resource was changed concurrently; retry the request".into())
             }
             E::Forbidden(message) => Self::Forbidden(message),
+            E::Busy(message) => Self::Conflict(message),
             E::Unauthenticated(why) => Self::Unauthenticated(why.to_string()),
             E::Schema(cause) | E::Infrastructure(cause) => Self::Internal(cause),
             E::Unavailable(cause) => Self::Unavailable(cause),

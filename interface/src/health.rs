@@ -29,32 +29,22 @@ const DATABASE_WAIT: Duration = Duration::from_secs(2);
 /// Ready when the database answers (within [`DATABASE_WAIT`]), every migration this binary
 /// knows is applied, and no projection nor the saga is parked; otherwise 503 with the reason.
 async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let checked = tokio::time::timeout(DATABASE_WAIT, async {
-        let applied: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
-                .fetch_one(&state.pool)
-                .await?;
-        let parked: Vec<(String, Option<String>)> = sqlx::query_as(
-            "SELECT name, error FROM projection_checkpoints WHERE state = 'parked' ORDER BY name",
-        )
-        .fetch_all(&state.pool)
-        .await?;
-        Ok::<_, sqlx::Error>((applied, parked))
-    })
-    .await;
-    let known = i64::try_from(infrastructure::MIGRATOR.iter().count()).unwrap_or(i64::MAX);
+    let checked = tokio::time::timeout(DATABASE_WAIT, state.operations.readiness()).await;
     let unavailable = |body: Value| (StatusCode::SERVICE_UNAVAILABLE, Json(body));
     match checked {
-        Ok(Ok((applied, _))) if applied < known => unavailable(
-            json!({ "status": "migrations pending", "applied": applied, "known": known }),
-        ),
-        Ok(Ok((applied, parked))) if parked.is_empty() => (
+        Ok(Ok(ready)) if ready.migrations_applied < ready.migrations_known => unavailable(json!({
+            "status": "migrations pending",
+            "applied": ready.migrations_applied,
+            "known": ready.migrations_known,
+        })),
+        Ok(Ok(ready)) if ready.parked.is_empty() => (
             StatusCode::OK,
-            Json(json!({ "status": "ready", "migrations": applied })),
+            Json(json!({ "status": "ready", "migrations": ready.migrations_applied })),
         ),
-        Ok(Ok((_, parked))) => unavailable(json!({
+        Ok(Ok(ready)) => unavailable(json!({
             "status": "parked",
-            "parked": parked
+            "parked": ready
+                .parked
                 .into_iter()
                 .map(|(name, error)| json!({ "name": name, "error": error }))
                 .collect::<Vec<_>>(),

@@ -18,7 +18,6 @@ pub mod history;
 pub mod idempotency;
 pub mod metrics;
 pub mod payment;
-pub mod rebuilds;
 pub mod request_id;
 pub mod rest;
 pub mod saga;

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use application::audit::Audit;
 use application::auth::Authenticator;
+use application::operations::Operations;
 use application::{Commands, EventStore};
 use infrastructure::IdempotencyKeys;
 use sqlx::PgPool;
@@ -21,6 +22,8 @@ pub struct AppState {
     pub audit: Audit,
     /// The event log (subscriptions that follow it).
     pub store: Arc<dyn EventStore>,
+    /// Projections, rebuilds and readiness, for operators.
+    pub operations: Operations,
     /// Who is calling.
     pub auth: Arc<Authenticator>,
     /// Idempotency-Key records.

@@ -7,6 +7,7 @@
 //!   woken in process or by adaptive polling, failing events retried then parked.
 //! - [`spawn_workers`]: one worker per projection.
 //! - [`status`]: every projection's checkpoint, state and lag.
+//! - [`Control`]: the application's [`application::operations::ProjectionControl`] port.
 //! - [`saga`]: the order-fulfilment saga's runner, state, deadlines and dead letters; it
 //!   reads the log like a projection and sends commands instead of writing read models.
 //! - [`Rebuild`]: rebuilds a projection into shadow tables from the start of the log while
@@ -14,6 +15,7 @@
 //! - [`Error`]: the crate's one error type.
 
 pub mod checkpoint;
+pub mod control;
 pub mod decode;
 pub mod error;
 pub mod lock;
@@ -30,6 +32,7 @@ pub mod tickets;
 pub mod worker;
 
 pub use checkpoint::Checkpoint;
+pub use control::Control;
 pub use error::Error;
 pub use orders::Orders;
 pub use payments::Payments;

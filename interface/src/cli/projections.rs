@@ -1,8 +1,12 @@
 //! `domainflow projections status|rebuild|resume`: every projection's position, lag and
 //! state as a table; rebuilding read models (see `rebuild`); un-parking a projection.
 
-use projections::ProjectionStatus;
-use sqlx::PgPool;
+use std::future::Future;
+
+use application::Actor;
+use application::operations::{Operations, ProjectionStatus};
+
+use crate::error::ApiError;
 
 use super::database::with_pool;
 use super::{DatabaseArgs, FileSettings, ProjectionsCommand};
@@ -10,56 +14,60 @@ use super::{DatabaseArgs, FileSettings, ProjectionsCommand};
 /// Runs a `projections` subcommand; its output.
 ///
 /// # Errors
-/// Why the database could not be opened or read.
+/// Why the database could not be opened or read, or the command was refused.
 pub async fn projections(
     command: ProjectionsCommand,
     file: FileSettings,
 ) -> Result<String, String> {
     match command {
-        ProjectionsCommand::Status { database } => status(database, file).await,
+        ProjectionsCommand::Status { database } => {
+            with_operations(database, file, |operations| async move {
+                let statuses = operations.projections(&Actor::console()).await?;
+                Ok(table(&statuses))
+            })
+            .await
+        }
         ProjectionsCommand::Rebuild {
             name,
             all: _,
             database,
         } => {
-            with_pool(database, file, |pool| async move {
-                super::rebuild::rebuild(&pool, name).await
+            with_operations(database, file, |operations| async move {
+                super::rebuild::rebuild(&operations, name.as_deref()).await
             })
             .await
         }
         ProjectionsCommand::Resume { name, database } => {
-            with_pool(
-                database,
-                file,
-                |pool| async move { resume(&pool, &name).await },
-            )
+            with_operations(database, file, |operations| async move {
+                let resumed = operations.resume(&Actor::console(), &name).await?;
+                Ok(if resumed {
+                    format!("{name} resumed: its worker goes on from its checkpoint")
+                } else {
+                    format!("{name} was not parked")
+                })
+            })
             .await
         }
     }
 }
 
-async fn status(database: DatabaseArgs, file: FileSettings) -> Result<String, String> {
-    let statuses = with_pool(database, file, |pool| async move {
-        projections::status(&pool).await.map_err(|e| e.to_string())
+/// Runs `work` with the operators' use cases over the database `args` name; a refusal
+/// reads as its code and message (`NOT_FOUND: ...`).
+async fn with_operations<F, Fut>(
+    database: DatabaseArgs,
+    file: FileSettings,
+    work: F,
+) -> Result<String, String>
+where
+    F: FnOnce(Operations) -> Fut,
+    Fut: Future<Output = Result<String, application::Error>>,
+{
+    with_pool(database, file, |pool| async move {
+        work(crate::app::operations(&pool))
+            .await
+            .map_err(|error| format!("{}: {error}", ApiError::from(error.clone()).code()))
     })
-    .await?;
-    Ok(table(&statuses))
-}
-
-/// Un-parks `name`.
-async fn resume(pool: &PgPool, name: &str) -> Result<String, String> {
-    if !projections::followers().iter().any(|known| known == name) {
-        return Err(format!("NOT_FOUND: no projection named {name:?}"));
-    }
-    let mut conn = pool.acquire().await.map_err(|e| e.to_string())?;
-    let resumed = projections::checkpoint::resume(&mut conn, name)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(if resumed {
-        format!("{name} resumed: its worker goes on from its checkpoint")
-    } else {
-        format!("{name} was not parked")
-    })
+    .await
 }
 
 /// The statuses as an aligned text table (no trailing newline).

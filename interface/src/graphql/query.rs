@@ -4,11 +4,11 @@
 //! products are readable by any authenticated caller.
 
 use application::Role;
+use application::operations::{ProjectionState, ProjectionStatus};
 use application::queries::{self, OrderFilter, TicketFilter};
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, Object};
 use projections::read::{self, KeyCursor, SkuCursor};
-use projections::{ProjectionState, ProjectionStatus};
 
 use std::sync::Arc;
 
@@ -226,11 +226,12 @@ impl Query {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Vec<Projection>, async_graphql::Error> {
-        caller_in(ctx, &[Role::Operator], "projections").await?;
-        let state = state(ctx)?;
-        let statuses = projections::status(&state.pool)
+        let caller = super::context::caller(ctx).await?;
+        let statuses = state(ctx)?
+            .operations
+            .projections(&caller.actor)
             .await
-            .map_err(|e| internal(&e))?;
+            .map_err(|e| ApiError::from(e).to_graphql())?;
         Ok(statuses.into_iter().map(Projection).collect())
     }
 }

@@ -1,12 +1,11 @@
 //! The `rebuildProjection` mutation and the rebuild progress shown by `projections`.
 
-use crate::rest::admin::operator_command;
+use application::operations::RebuildProgress;
 use async_graphql::{Context, InputObject, Object};
-use projections::RebuildProgress;
 
 use super::context::state;
 use super::query::Projection;
-use super::reads::{internal, time};
+use super::reads::time;
 use crate::error::ApiError;
 
 /// Which projection to rebuild.
@@ -27,21 +26,13 @@ pub async fn rebuild_projection(
     input: RebuildProjectionInput,
 ) -> async_graphql::Result<Projection> {
     let caller = super::context::caller(ctx).await?;
-    operator_command(&caller, "rebuilding projections").map_err(|e| e.to_graphql())?;
     let state = state(ctx)?;
-    crate::rebuilds::start(state, &input.name)
+    state
+        .operations
+        .rebuild(&caller.actor, &input.name, state.shutdown.clone())
         .await
-        .map_err(|e| e.to_graphql())?;
-    let statuses = projections::status(&state.pool)
-        .await
-        .map_err(|e| internal(&e))?;
-    statuses
-        .into_iter()
-        .find(|s| s.name == input.name)
         .map(Projection)
-        .ok_or_else(|| {
-            ApiError::NotFound(format!("no projection named {:?}", input.name)).to_graphql()
-        })
+        .map_err(|e| ApiError::from(e).to_graphql())
 }
 
 /// How far a running rebuild has come.

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use application::Role;
+use application::operations::ProjectionStatus;
 use axum::Json;
 use axum::extract::State;
-use projections::ProjectionStatus;
 use utoipa::IntoResponses;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::response::Response;
@@ -73,9 +73,5 @@ pub async fn list_projections(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<ProjectionStatus>>, ApiError> {
-    operator_only(&caller, "projection status")?;
-    projections::status(&state.pool)
-        .await
-        .map(Json)
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    Ok(Json(state.operations.projections(&caller.actor).await?))
 }

@@ -10,7 +10,7 @@ use utoipa::openapi::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::admin::{AdminProblems, operator_command};
+use super::admin::AdminProblems;
 use super::problems::problem_responses;
 use crate::caller::Caller;
 use crate::error::ApiError;
@@ -55,7 +55,9 @@ pub async fn rebuild_projection(
     caller: Caller,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    operator_command(&caller, "rebuilding projections")?;
-    crate::rebuilds::start(&state, &name).await?;
+    state
+        .operations
+        .rebuild(&caller.actor, &name, state.shutdown.clone())
+        .await?;
     Ok(StatusCode::ACCEPTED)
 }

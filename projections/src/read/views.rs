@@ -3,20 +3,23 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// An order as the read model has it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
-#[schema(as = Order)]
+#[cfg_attr(feature = "openapi", schema(as = Order))]
 pub struct OrderView {
     /// The order's id.
     pub id: Uuid,
     /// Whose order.
     pub customer_id: String,
     /// `PENDING`, `CONFIRMED`, `CANCELLED` or `SHIPPED`.
-    #[schema(pattern = "^(PENDING|CONFIRMED|CANCELLED|SHIPPED)$")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^(PENDING|CONFIRMED|CANCELLED|SHIPPED)$")
+    )]
     pub status: String,
     /// Why it was cancelled: `OUT_OF_STOCK`, `PAYMENT_DECLINED`, `PAYMENT_TIMEOUT` or
     /// `CUSTOMER_REQUEST`.
@@ -24,7 +27,7 @@ pub struct OrderView {
     /// ISO 4217 code of every amount.
     pub currency: String,
     /// The order's total, a decimal string.
-    #[schema(example = "25.00")]
+    #[cfg_attr(feature = "openapi", schema(example = "25.00"))]
     pub total: String,
     /// What was bought.
     pub lines: Vec<OrderLineView>,
@@ -41,9 +44,10 @@ pub struct OrderView {
 }
 
 /// One line of an order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
-#[schema(as = OrderLine)]
+#[cfg_attr(feature = "openapi", schema(as = OrderLine))]
 pub struct OrderLineView {
     /// The product's SKU.
     pub sku: String,
@@ -56,9 +60,10 @@ pub struct OrderLineView {
 }
 
 /// An order's payment, in short.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
-#[schema(as = OrderPayment)]
+#[cfg_attr(feature = "openapi", schema(as = OrderPayment))]
 pub struct OrderPaymentView {
     /// `REQUESTED`, `SUCCEEDED`, `DECLINED`, `FAILED` or `REFUNDED`.
     pub status: String,
@@ -67,9 +72,10 @@ pub struct OrderPaymentView {
 }
 
 /// One step of an order's history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
-#[schema(as = TimelineEntry)]
+#[cfg_attr(feature = "openapi", schema(as = TimelineEntry))]
 pub struct TimelineEntryView {
     /// When.
     pub at: DateTime<Utc>,
@@ -78,9 +84,10 @@ pub struct TimelineEntryView {
 }
 
 /// A support ticket with its messages.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
-#[schema(as = Ticket)]
+#[cfg_attr(feature = "openapi", schema(as = Ticket))]
 pub struct TicketView {
     /// The ticket's id.
     pub id: Uuid,
@@ -91,7 +98,7 @@ pub struct TicketView {
     /// Its subject.
     pub subject: String,
     /// `OPEN` or `CLOSED`.
-    #[schema(pattern = "^(OPEN|CLOSED)$")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(OPEN|CLOSED)$"))]
     pub status: String,
     /// The agent working it.
     pub assignee: Option<String>,
@@ -108,9 +115,10 @@ pub struct TicketView {
 }
 
 /// One message of a ticket.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
-#[schema(as = TicketMessage)]
+#[cfg_attr(feature = "openapi", schema(as = TicketMessage))]
 pub struct TicketMessageView {
     /// Who wrote it.
     pub author: String,
@@ -123,9 +131,10 @@ pub struct TicketMessageView {
 }
 
 /// A product's stock levels.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
-#[schema(as = Product)]
+#[cfg_attr(feature = "openapi", schema(as = Product))]
 pub struct ProductView {
     /// The SKU.
     pub sku: String,
@@ -143,19 +152,20 @@ pub struct ProductView {
     pub low_stock: bool,
     /// What one unit costs, a decimal string in `currency`; null for a product registered
     /// before products had prices, until it is repriced.
-    #[schema(example = "12.50")]
+    #[cfg_attr(feature = "openapi", schema(example = "12.50"))]
     pub price: Option<String>,
     /// ISO 4217 code of the price; null when there is no price.
-    #[schema(example = "BRL")]
+    #[cfg_attr(feature = "openapi", schema(example = "BRL"))]
     pub currency: Option<String>,
     /// The stock stream's version applied.
     pub version: i64,
 }
 
 /// An order's payment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
-#[schema(as = Payment)]
+#[cfg_attr(feature = "openapi", schema(as = Payment))]
 pub struct PaymentView {
     /// The order paid for.
     pub order_id: Uuid,

@@ -1,0 +1,210 @@
+//! The operators' use cases: where the projections stand, rebuilding one without downtime,
+//! and whether the server is ready. The read side implements [`ProjectionControl`], the
+//! database [`HealthCheck`].
+
+mod status;
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio::sync::watch;
+
+pub use status::{ProjectionState, ProjectionStatus, RebuildProgress};
+
+use crate::event_log::Position;
+use crate::{Actor, Error, Role};
+
+/// How far a rebuild has come: events applied of the total.
+pub type Progress<'a> = &'a mut (dyn FnMut(u64, u64) + Send);
+
+/// What a finished rebuild did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rebuilt {
+    /// Events applied to the shadow tables.
+    pub applied: u64,
+    /// Where the swapped-in tables stand: the live worker goes on from here.
+    pub position: Position,
+}
+
+/// A rebuild that holds its projection's claim and waits to be run.
+#[async_trait]
+pub trait RebuildRun: Send {
+    /// The projection.
+    fn name(&self) -> &'static str;
+
+    /// Fills the shadow tables from the start of the log, reporting `progress`, then swaps
+    /// them in; a `true` on `stop` ends it early with the live tables untouched.
+    ///
+    /// # Errors
+    /// The store's error, or [`Error::Busy`] when stopped.
+    async fn run(
+        self: Box<Self>,
+        progress: Progress<'_>,
+        stop: watch::Receiver<bool>,
+    ) -> Result<Rebuilt, Error>;
+}
+
+/// The read side, as operators steer it.
+#[async_trait]
+pub trait ProjectionControl: Send + Sync {
+    /// The names of the projections that can be rebuilt.
+    fn names(&self) -> Vec<&'static str>;
+
+    /// Every follower of the log, in a fixed order.
+    async fn statuses(&self) -> Result<Vec<ProjectionStatus>, Error>;
+
+    /// Claims a rebuild of `name`.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown projection; [`Error::Busy`] when a rebuild of it
+    /// already runs.
+    async fn start_rebuild(&self, name: &str) -> Result<Box<dyn RebuildRun>, Error>;
+
+    /// Un-parks the follower `name`; whether it was parked.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown follower; the store's error.
+    async fn resume(&self, name: &str) -> Result<bool, Error>;
+}
+
+/// Whether the database is fit to serve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Readiness {
+    /// Migrations applied.
+    pub migrations_applied: i64,
+    /// Migrations this build knows.
+    pub migrations_known: i64,
+    /// Parked projections, with why.
+    pub parked: Vec<(String, Option<String>)>,
+}
+
+/// Asks the database how it stands.
+#[async_trait]
+pub trait HealthCheck: Send + Sync {
+    /// The migrations and the parked projections.
+    async fn readiness(&self) -> Result<Readiness, Error>;
+}
+
+/// The operators' use cases.
+#[derive(Clone)]
+pub struct Operations {
+    projections: Arc<dyn ProjectionControl>,
+    health: Arc<dyn HealthCheck>,
+}
+
+impl fmt::Debug for Operations {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Operations").finish_non_exhaustive()
+    }
+}
+
+impl Operations {
+    /// Operations over these ports.
+    #[must_use]
+    pub fn new(projections: Arc<dyn ProjectionControl>, health: Arc<dyn HealthCheck>) -> Self {
+        Self {
+            projections,
+            health,
+        }
+    }
+
+    /// Every projection's checkpoint, state and lag (operators).
+    ///
+    /// # Errors
+    /// [`Error::Forbidden`]; the store's error.
+    pub async fn projections(&self, actor: &Actor) -> Result<Vec<ProjectionStatus>, Error> {
+        actor.require(&[Role::Operator], "read projection status")?;
+        self.projections.statuses().await
+    }
+
+    /// Starts rebuilding `name` in the background (operators) and answers its status,
+    /// `REBUILDING` with its progress; the rebuild ends when `stop` turns `true`.
+    ///
+    /// # Errors
+    /// [`Error::Forbidden`]; [`Error::NotFound`]; [`Error::Busy`] when one already runs.
+    pub async fn rebuild(
+        &self,
+        actor: &Actor,
+        name: &str,
+        stop: watch::Receiver<bool>,
+    ) -> Result<ProjectionStatus, Error> {
+        actor.may_command()?;
+        actor.require(&[Role::Operator], "rebuild projections")?;
+        let rebuild = self.projections.start_rebuild(name).await?;
+        let name = rebuild.name();
+        tokio::spawn(async move {
+            match rebuild.run(&mut |_, _| {}, stop).await {
+                Ok(rebuilt) => tracing::info!(
+                    projection = name,
+                    applied = rebuilt.applied,
+                    position = %rebuilt.position.token(),
+                    "projection rebuilt"
+                ),
+                Err(error) => {
+                    tracing::error!(projection = name, %error, "projection rebuild failed");
+                }
+            }
+        });
+        self.projections
+            .statuses()
+            .await?
+            .into_iter()
+            .find(|status| status.name == name)
+            .ok_or_else(|| Error::NotFound {
+                what: format!("projection {name:?}"),
+            })
+    }
+
+    /// Rebuilds `names` (every projection without one) one after the other, in the
+    /// foreground, reporting progress: the operator command line.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] naming the projections there are; the first rebuild's failure.
+    pub async fn rebuild_now(
+        &self,
+        name: Option<&str>,
+        mut started: impl FnMut(&'static str) + Send,
+        progress: Progress<'_>,
+        stop: &watch::Receiver<bool>,
+    ) -> Result<Vec<(&'static str, Rebuilt)>, Error> {
+        let names = match name {
+            Some(name) => {
+                let known = self.projections.names();
+                let Some(found) = known.iter().find(|known| **known == name) else {
+                    return Err(Error::NotFound {
+                        what: format!("projection {name:?} (known: {})", known.join(", ")),
+                    });
+                };
+                vec![*found]
+            }
+            None => self.projections.names(),
+        };
+        let mut rebuilt = Vec::new();
+        for name in names {
+            let rebuild = self.projections.start_rebuild(name).await?;
+            started(name);
+            rebuilt.push((name, rebuild.run(progress, stop.clone()).await?));
+        }
+        Ok(rebuilt)
+    }
+
+    /// Un-parks the follower `name` (operators): its worker goes on from its checkpoint.
+    /// Whether it was parked.
+    ///
+    /// # Errors
+    /// [`Error::Forbidden`]; [`Error::NotFound`]; the store's error.
+    pub async fn resume(&self, actor: &Actor, name: &str) -> Result<bool, Error> {
+        actor.may_command()?;
+        actor.require(&[Role::Operator], "resume projections")?;
+        self.projections.resume(name).await
+    }
+
+    /// Whether the server may take traffic: every migration applied, no projection parked.
+    ///
+    /// # Errors
+    /// The store's error when the database cannot be asked.
+    pub async fn readiness(&self) -> Result<Readiness, Error> {
+        self.health.readiness().await
+    }
+}
