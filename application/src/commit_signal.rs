@@ -64,6 +64,10 @@ impl EventStore for SignallingStore {
         self.inner.read_filtered(after, limit, filter).await
     }
 
+    async fn head(&self) -> Result<Position, Error> {
+        self.inner.head().await
+    }
+
     async fn count(&self, after: Position, filter: &ReadFilter) -> Result<i64, Error> {
         self.inner.count(after, filter).await
     }

@@ -41,6 +41,10 @@ pub enum Error {
     /// started.
     #[error("{0}")]
     Busy(String),
+    /// A read model did not reach the requested position in time (or the position names no
+    /// event).
+    #[error("the read model has not caught up with the requested position")]
+    Stale,
     /// The caller may not do this.
     #[error("forbidden: {0}")]
     Forbidden(String),

@@ -55,6 +55,14 @@ pub trait EventStore: Send + Sync {
             .await
     }
 
+    /// Where a reader that wants only what is appended from now on starts: after
+    /// everything committed and visible now (an event of a transaction still running
+    /// counts as new).
+    ///
+    /// # Errors
+    /// [`Error::Infrastructure`] when the store cannot be read.
+    async fn head(&self) -> Result<Position, Error>;
+
     /// [`EventStore::read_all`] narrowed to the events `filter` keeps.
     ///
     /// # Errors

@@ -128,6 +128,15 @@ pub fn check_line_count(lines: usize) -> Result<(), Error> {
     }
 }
 
+/// Parses a position token (an event's `position`, a command's answer) given as `field`.
+///
+/// # Errors
+/// [`Error::Validation`] when it is not one.
+pub fn parse_position(field: &str, token: &str) -> Result<crate::event_log::Position, Error> {
+    crate::event_log::Position::from_token(token)
+        .ok_or_else(|| Error::Validation(format!("{field} is not a position token")))
+}
+
 /// Parses an id that must be a UUID.
 ///
 /// # Errors

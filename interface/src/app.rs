@@ -8,6 +8,7 @@ use application::api_keys::ApiKeys;
 use application::audit::Audit;
 use application::auth::Authenticator;
 use application::operations::Operations;
+use application::queries::Queries;
 use application::{Commands, EventStore, RepositoryOptions, SignallingStore};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -18,6 +19,7 @@ use infrastructure::{
     DatabaseOptions, IdempotencyKeys, JwtKeys, PgApiKeys, PgEventStore, PgHealth,
 };
 use projections::WorkerOptions;
+use projections::read::PgReadModels;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
@@ -126,6 +128,7 @@ impl Application {
         };
         let state = AppState {
             commands: Arc::new(commands),
+            queries: Queries::new(Arc::new(PgReadModels::new(pool.clone()))),
             audit: Audit::new(Arc::clone(&store)),
             operations: operations(&pool),
             store: Arc::clone(&store),

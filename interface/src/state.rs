@@ -5,6 +5,7 @@ use std::sync::Arc;
 use application::audit::Audit;
 use application::auth::Authenticator;
 use application::operations::Operations;
+use application::queries::Queries;
 use application::{Commands, EventStore};
 use infrastructure::IdempotencyKeys;
 use sqlx::PgPool;
@@ -18,6 +19,8 @@ use crate::saga::Saga;
 pub struct AppState {
     /// The command side.
     pub commands: Arc<Commands>,
+    /// The read models.
+    pub queries: Queries,
     /// The event history, for auditors.
     pub audit: Audit,
     /// The event log (subscriptions that follow it).

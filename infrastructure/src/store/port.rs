@@ -44,6 +44,21 @@ impl EventStore for PgEventStore {
         Ok(PgEventStore::read_all(self, after, limit, filter).await?)
     }
 
+    async fn head(&self) -> Result<Position, application::Error> {
+        let xmin: String =
+            sqlx::query_scalar("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
+                .fetch_one(self.pool())
+                .await
+                .map_err(Error::from)?;
+        let xmin: u64 = xmin
+            .parse()
+            .map_err(|_| application::Error::Infrastructure(format!("snapshot xmin {xmin:?}")))?;
+        Ok(Position {
+            transaction_id: xmin.saturating_sub(1),
+            position: i64::MAX,
+        })
+    }
+
     async fn count(&self, after: Position, filter: &ReadFilter) -> Result<i64, application::Error> {
         Ok(PgEventStore::count(self, after, filter).await?)
     }

@@ -3,16 +3,15 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use application::queries::{OrderView, ReadModels};
 use async_graphql::dataloader::{DataLoader, Loader};
-use projections::read::{self, OrderView};
-use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::state::AppState;
 
 /// Batches `Ticket.order` lookups of one request into one query.
 pub struct OrderLoader {
-    pool: PgPool,
+    reads: Arc<dyn ReadModels>,
 }
 
 impl Loader<Uuid> for OrderLoader {
@@ -20,7 +19,9 @@ impl Loader<Uuid> for OrderLoader {
     type Error = Arc<String>;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, OrderView>, Self::Error> {
-        let orders = read::orders_by_id(&self.pool, keys)
+        let orders = self
+            .reads
+            .orders_by_id(keys)
             .await
             .map_err(|e| Arc::new(e.to_string()))?;
         Ok(orders.into_iter().map(|o| (o.id, o)).collect())
@@ -32,7 +33,7 @@ impl Loader<Uuid> for OrderLoader {
 pub fn order_loader(state: &AppState) -> Arc<DataLoader<OrderLoader>> {
     Arc::new(DataLoader::new(
         OrderLoader {
-            pool: state.pool.clone(),
+            reads: Arc::clone(state.queries.reads()),
         },
         tokio::spawn,
     ))

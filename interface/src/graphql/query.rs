@@ -6,9 +6,9 @@
 use application::Role;
 use application::operations::{ProjectionState, ProjectionStatus};
 use application::queries::{self, OrderFilter, TicketFilter};
+use application::queries::{KeyCursor, SkuCursor};
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, Object};
-use projections::read::{self, KeyCursor, SkuCursor};
 
 use std::sync::Arc;
 
@@ -47,13 +47,13 @@ impl Query {
         let id = uuid("id", &id)?;
         let state = state(ctx)?;
         wait(state, &["orders"], consistent_with.as_deref()).await?;
-        let order = read::order(&state.pool, id)
+        let order = state
+            .queries
+            .order(&caller.actor, id)
             .await
-            .map_err(|e| internal(&e))?;
+            .map_err(internal)?;
         let loader = payment_loader(state);
-        Ok(order
-            .filter(|o| caller.actor.sees(&o.customer_id))
-            .map(|o| Order::new(o, loader)))
+        Ok(order.map(|o| Order::new(o, loader)))
     }
 
     /// Orders, newest first. A customer sees only their own (`customerId` is theirs).
@@ -77,9 +77,11 @@ impl Query {
         )
         .map_err(|e| ApiError::from(e).to_graphql())?;
         let state = state(ctx)?;
-        let page = read::orders(&state.pool, &filter, after, first)
+        let page = state
+            .queries
+            .orders(&caller.actor, &filter, after, first)
             .await
-            .map_err(|e| internal(&e))?;
+            .map_err(internal)?;
         let loader = payment_loader(state);
         let mut connection = Connection::new(after.is_some(), page.has_next);
         connection.edges.extend(
@@ -102,13 +104,13 @@ impl Query {
         let id = uuid("id", &id)?;
         let state = state(ctx)?;
         wait(state, &["tickets"], consistent_with.as_deref()).await?;
-        let ticket = read::ticket(&state.pool, id)
+        let ticket = state
+            .queries
+            .ticket(&caller.actor, id)
             .await
-            .map_err(|e| internal(&e))?;
+            .map_err(internal)?;
         let (orders, payments) = (order_loader(state), payment_loader(state));
-        Ok(ticket
-            .filter(|t| caller.actor.sees(&t.customer_id))
-            .map(|t| Ticket::new(t, orders, payments)))
+        Ok(ticket.map(|t| Ticket::new(t, orders, payments)))
     }
 
     /// Tickets, newest first. A customer sees only their own.
@@ -134,9 +136,11 @@ impl Query {
         )
         .map_err(|e| ApiError::from(e).to_graphql())?;
         let state = state(ctx)?;
-        let page = read::tickets(&state.pool, &filter, after, first)
+        let page = state
+            .queries
+            .tickets(&caller.actor, &filter, after, first)
             .await
-            .map_err(|e| internal(&e))?;
+            .map_err(internal)?;
         let (orders, payments) = (order_loader(state), payment_loader(state));
         let mut connection = Connection::new(after.is_some(), page.has_next);
         connection
@@ -159,9 +163,7 @@ impl Query {
         let sku = queries::sku(&sku).map_err(|e| ApiError::from(e).to_graphql())?;
         let state = state(ctx)?;
         wait(state, &["products"], consistent_with.as_deref()).await?;
-        let product = read::product(&state.pool, &sku)
-            .await
-            .map_err(|e| internal(&e))?;
+        let product = state.queries.product(&sku).await.map_err(internal)?;
         Ok(product.map(Product))
     }
 
@@ -179,14 +181,11 @@ impl Query {
             .map(|a| SkuCursor::decode(&a).ok_or_else(bad_cursor))
             .transpose()?;
         let state = state(ctx)?;
-        let page = read::products(
-            &state.pool,
-            low_stock_only.unwrap_or(false),
-            after.as_ref(),
-            first,
-        )
-        .await
-        .map_err(|e| internal(&e))?;
+        let page = state
+            .queries
+            .products(low_stock_only.unwrap_or(false), after.as_ref(), first)
+            .await
+            .map_err(internal)?;
         let mut connection = Connection::new(after.is_some(), page.has_next);
         connection.edges.extend(
             page.items
@@ -205,18 +204,11 @@ impl Query {
     ) -> Result<Option<Payment>, async_graphql::Error> {
         let caller = caller_in(ctx, &STAFF_AND_CUSTOMERS, "payments").await?;
         let id = uuid("orderId", &order_id)?;
-        let state = state(ctx)?;
-        if caller.actor.role == Role::Customer {
-            let order = read::order(&state.pool, id)
-                .await
-                .map_err(|e| internal(&e))?;
-            if order.is_none_or(|o| !caller.actor.sees(&o.customer_id)) {
-                return Ok(None);
-            }
-        }
-        let payment = read::payment(&state.pool, id)
+        let payment = state(ctx)?
+            .queries
+            .payment(&caller.actor, id)
             .await
-            .map_err(|e| internal(&e))?;
+            .map_err(internal)?;
         Ok(payment.map(Payment))
     }
 

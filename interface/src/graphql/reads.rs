@@ -6,14 +6,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use application::Role;
-use application::event_log::Position;
+use application::input::parse_position;
+use application::queries::{
+    MAX_PAGE, OrderView, PaymentView, ProductView, ReadModels, TicketMessageView, TicketView,
+    TimelineEntryView,
+};
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, SecondsFormat, Utc};
-use projections::read::{
-    self, OrderView, PaymentView, ProductView, TicketMessageView, TicketView, TimelineEntryView,
-};
-use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::order_loader::OrderLoader;
@@ -26,7 +26,7 @@ pub const DEFAULT_FIRST: i32 = 20;
 
 /// Batches `Order.payment` lookups of one request into one query.
 pub struct PaymentLoader {
-    pool: PgPool,
+    reads: Arc<dyn ReadModels>,
 }
 
 impl Loader<Uuid> for PaymentLoader {
@@ -34,7 +34,9 @@ impl Loader<Uuid> for PaymentLoader {
     type Error = Arc<String>;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, PaymentView>, Self::Error> {
-        let payments = read::payments(&self.pool, keys)
+        let payments = self
+            .reads
+            .payments(keys)
             .await
             .map_err(|e| Arc::new(e.to_string()))?;
         Ok(payments.into_iter().map(|p| (p.order_id, p)).collect())
@@ -46,7 +48,7 @@ impl Loader<Uuid> for PaymentLoader {
 pub fn payment_loader(state: &AppState) -> Arc<DataLoader<PaymentLoader>> {
     Arc::new(DataLoader::new(
         PaymentLoader {
-            pool: state.pool.clone(),
+            reads: Arc::clone(state.queries.reads()),
         },
         tokio::spawn,
     ))
@@ -445,10 +447,9 @@ pub fn page_size(first: Option<i32>) -> Result<usize, async_graphql::Error> {
     let first = first.unwrap_or(DEFAULT_FIRST);
     usize::try_from(first)
         .ok()
-        .filter(|f| *f <= read::MAX_PAGE)
+        .filter(|f| *f <= MAX_PAGE)
         .ok_or_else(|| {
-            ApiError::Validation(format!("first must be between 0 and {}", read::MAX_PAGE))
-                .to_graphql()
+            ApiError::Validation(format!("first must be between 0 and {MAX_PAGE}")).to_graphql()
         })
 }
 
@@ -468,16 +469,14 @@ pub async fn wait(
     consistent_with: Option<&str>,
 ) -> Result<(), async_graphql::Error> {
     let position = consistent_with
-        .map(|token| {
-            Position::from_token(token).ok_or_else(|| {
-                ApiError::Validation("consistentWith is not a position token".into())
-            })
-        })
+        .map(|token| parse_position("consistentWith", token))
         .transpose()
-        .map_err(|e| e.to_graphql())?;
-    crate::rest::reads::wait(state, projections, position)
+        .map_err(|e| ApiError::from(e).to_graphql())?;
+    state
+        .queries
+        .wait(projections, position)
         .await
-        .map_err(|e| e.to_graphql())
+        .map_err(|e| ApiError::from(e).to_graphql())
 }
 
 /// A UUID argument.
@@ -506,13 +505,8 @@ pub async fn caller_in(
     }
 }
 
-/// An internal error from the read side.
+/// A read that failed, as its GraphQL error.
 #[must_use]
-pub fn internal(e: &projections::Error) -> async_graphql::Error {
-    let error = if e.is_connection_lost() {
-        ApiError::Unavailable(e.to_string())
-    } else {
-        ApiError::Internal(e.to_string())
-    };
-    error.to_graphql()
+pub fn internal(e: application::Error) -> async_graphql::Error {
+    ApiError::from(e).to_graphql()
 }

@@ -17,13 +17,12 @@ use std::time::Duration;
 use application::Role;
 
 use super::query::STAFF_AND_CUSTOMERS;
-use application::event_log::{Position, RecordedEvent};
+use application::EventStore;
+use application::event_log::{Position, ReadFilter, RecordedEvent};
 use async_graphql::{Context, ID, SimpleObject, Subscription as GraphQLSubscription};
 use chrono::SecondsFormat;
 use futures::Stream;
 use futures::stream;
-use infrastructure::{PgEventStore, ReadFilter};
-use projections::read;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::context::state;
@@ -134,19 +133,17 @@ impl Subscription {
         let caller = caller_in(ctx, &STAFF_AND_CUSTOMERS, "orders").await?;
         let id = uuid("id", &id)?;
         let state = state(ctx)?.clone();
-        let current = read::order(&state.pool, id)
-            .await
-            .map_err(|e| internal(&e))?;
+        let reads = Arc::clone(state.queries.reads());
+        let current = reads.order(id).await.map_err(internal)?;
         if let Some(order) = &current {
             authorize(&caller, &order.customer_id, "order")?;
         }
         let permit = slot(ctx)?;
-        let pool = state.pool.clone();
         let rows = watch_row(
             current,
             move || {
-                let pool = pool.clone();
-                async move { read::order(&pool, id).await }
+                let reads = Arc::clone(&reads);
+                async move { reads.order(id).await }
             },
             |order| order.version,
             move |order| authorize(&caller, &order.customer_id, "order"),
@@ -170,8 +167,8 @@ impl Subscription {
         let caller = caller_in(ctx, &STAFF_AND_CUSTOMERS, "tickets").await?;
         let id = uuid("id", &id)?;
         let state = state(ctx)?.clone();
-        let pool = state.pool.clone();
-        let current = read::ticket(&pool, id).await.map_err(|e| internal(&e))?;
+        let reads = Arc::clone(state.queries.reads());
+        let current = reads.ticket(id).await.map_err(internal)?;
         if let Some(ticket) = &current {
             authorize(&caller, &ticket.customer_id, "ticket")?;
         }
@@ -179,8 +176,8 @@ impl Subscription {
         let rows = watch_row(
             current,
             move || {
-                let pool = pool.clone();
-                async move { read::ticket(&pool, id).await }
+                let reads = Arc::clone(&reads);
+                async move { reads.ticket(id).await }
             },
             |ticket| ticket.version,
             move |ticket| authorize(&caller, &ticket.customer_id, "ticket"),
@@ -204,9 +201,9 @@ impl Subscription {
     > {
         caller_in(ctx, &LOG_READERS, "the event log").await?;
         let state: &AppState = state(ctx)?;
-        let start = log_head(&state.pool).await?;
+        let start = state.store.head().await.map_err(internal)?;
         let permit = slot(ctx)?;
-        let store = PgEventStore::new(state.pool.clone());
+        let store = Arc::clone(&state.store);
         let filter = ReadFilter {
             stream_type,
             ..ReadFilter::default()
@@ -259,7 +256,7 @@ fn watch_row<V, L, F>(
 where
     V: Send + 'static,
     L: Fn() -> F + Send + 'static,
-    F: Future<Output = Result<Option<V>, projections::Error>> + Send,
+    F: Future<Output = Result<Option<V>, application::Error>> + Send,
 {
     let watch = Watch {
         first,
@@ -281,7 +278,7 @@ where
                         Ok(row) => row,
                         Err(error) => {
                             watch.done = true;
-                            return Some((Err(internal(&error)), (watch, allowed)));
+                            return Some((Err(internal(error)), (watch, allowed)));
                         }
                     }
                 }
@@ -300,26 +297,9 @@ where
     })
 }
 
-/// Where `eventAppended` starts: after everything committed and visible now, so it
-/// yields only what is appended from here on (an event of a transaction still running
-/// counts as new).
-async fn log_head(pool: &sqlx::PgPool) -> Result<Position, async_graphql::Error> {
-    let (xmin,): (String,) = sqlx::query_as("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
-        .fetch_one(pool)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()).to_graphql())?;
-    let xmin: u64 = xmin
-        .parse()
-        .map_err(|_| ApiError::Internal(format!("snapshot xmin {xmin:?}")).to_graphql())?;
-    Ok(Position {
-        transaction_id: xmin.saturating_sub(1),
-        position: i64::MAX,
-    })
-}
-
 /// The log from a position on, read in batches.
 struct Tail {
-    store: PgEventStore,
+    store: Arc<dyn EventStore>,
     filter: ReadFilter,
     after: Position,
     pending: VecDeque<RecordedEvent>,
@@ -339,7 +319,7 @@ impl Tail {
             }
             match self
                 .store
-                .read_all(self.after, LOG_BATCH, &self.filter)
+                .read_filtered(self.after, LOG_BATCH, &self.filter)
                 .await
             {
                 Ok(events) if events.is_empty() => tokio::time::sleep(POLL).await,
@@ -351,7 +331,7 @@ impl Tail {
                 }
                 Err(error) => {
                     self.failed = true;
-                    return Some(Err(ApiError::Internal(error.to_string()).to_graphql()));
+                    return Some(Err(internal(error)));
                 }
             }
         }

@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use application::Role;
 use application::event_log::Position;
+use application::input::parse_position;
+use application::queries::{OrderView, ProductView, TicketView};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use projections::read::{self, OrderView, ProductView, TicketView, WaitError};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::response::Response;
 use utoipa::{IntoParams, IntoResponses};
@@ -83,34 +83,21 @@ pub fn consistent_with(headers: &HeaderMap) -> Result<Option<Position>, ApiError
     };
     value
         .to_str()
-        .ok()
-        .and_then(Position::from_token)
+        .map_err(|_| ApiError::Validation("X-Consistent-With is not a position token".into()))
+        .and_then(|token| Ok(parse_position("X-Consistent-With", token)?))
         .map(Some)
-        .ok_or_else(|| ApiError::Validation("X-Consistent-With is not a position token".into()))
 }
 
-/// Waits until `projections` have applied `position`, when there is one.
+/// Waits for `projections` to apply `position`, when given.
 ///
 /// # Errors
-/// [`ApiError::Stale`] on time-out; [`ApiError::Internal`] when the database fails.
+/// [`ApiError::Stale`] on time-out.
 pub async fn wait(
     state: &AppState,
     projections: &[&str],
     position: Option<Position>,
 ) -> Result<(), ApiError> {
-    let Some(position) = position else {
-        return Ok(());
-    };
-    read::wait_until(&state.pool, projections, position, read::DEFAULT_WAIT)
-        .await
-        .map_err(|e| match e {
-            WaitError::Stale => ApiError::Stale,
-            WaitError::Database(e) => e.into(),
-        })
-}
-
-fn internal(e: projections::Error) -> ApiError {
-    e.into()
+    Ok(state.queries.wait(projections, position).await?)
 }
 
 /// A product's stock levels (any authenticated caller).
@@ -136,9 +123,10 @@ pub async fn get_product(
     let sku = application::queries::sku(&sku)?;
     let position = consistent_with(&headers)?;
     wait(&state, &["products"], position).await?;
-    read::product(&state.pool, &sku)
-        .await
-        .map_err(internal)?
+    state
+        .queries
+        .product(&sku)
+        .await?
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("product {sku} not found")))
 }
@@ -162,18 +150,12 @@ pub async fn get_order(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<OrderView>, ApiError> {
-    let role = caller.actor.role;
-    if !matches!(role, Role::Customer | Role::Agent | Role::Operator) {
-        return Err(ApiError::Forbidden(
-            "orders are read by their customer, agents and operators".into(),
-        ));
-    }
+    application::queries::Queries::may_read(&caller.actor, "orders")?;
     let id = parse_id(&id, "order")?;
     let position = consistent_with(&headers)?;
     wait(&state, &["orders"], position).await?;
-    let order = read::order(&state.pool, id).await.map_err(internal)?;
+    let order = state.queries.order(&caller.actor, id).await?;
     order
-        .filter(|o| caller.actor.sees(&o.customer_id))
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("order {id} not found")))
 }
@@ -198,18 +180,12 @@ pub async fn get_ticket(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<TicketView>, ApiError> {
-    let role = caller.actor.role;
-    if !matches!(role, Role::Customer | Role::Agent | Role::Operator) {
-        return Err(ApiError::Forbidden(
-            "tickets are read by their customer, agents and operators".into(),
-        ));
-    }
+    application::queries::Queries::may_read(&caller.actor, "tickets")?;
     let id = parse_id(&id, "ticket")?;
     let position = consistent_with(&headers)?;
     wait(&state, &["tickets"], position).await?;
-    let ticket = read::ticket(&state.pool, id).await.map_err(internal)?;
+    let ticket = state.queries.ticket(&caller.actor, id).await?;
     ticket
-        .filter(|t| caller.actor.sees(&t.customer_id))
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("ticket {id} not found")))
 }

@@ -1,15 +1,19 @@
 //! Reading the read models: plain views of the `rm_*` tables, keyset-paginated lists, and
-//! [`wait_until`] for read-your-writes.
+//! [`wait_until`] for read-your-writes; [`PgReadModels`] is the application's
+//! [`application::queries::ReadModels`] port over them.
 //!
 //! Money is a decimal string in the row's currency; lists are ordered newest first by
 //! `(placed_at, id)` / `(opened_at, id)`, products by SKU; cursors are opaque hex strings.
 
-mod cursor;
-mod views;
+mod port;
 mod wait;
 
 use application::money::format_amount;
-pub use application::queries::{OrderFilter, TicketFilter};
+pub use application::queries::{
+    KeyCursor, MAX_PAGE, OrderFilter, OrderLineView, OrderPaymentView, OrderView, Page,
+    PaymentView, ProductView, SkuCursor, TicketFilter, TicketMessageView, TicketView,
+    TimelineEntryView,
+};
 use chrono::{DateTime, Utc};
 use domain::{AgentId, Currency, CustomerId, Money, Sku};
 use serde_json::Value;
@@ -17,44 +21,26 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
-pub use cursor::{KeyCursor, SkuCursor};
-pub use views::{
-    OrderLineView, OrderPaymentView, OrderView, PaymentView, ProductView, TicketMessageView,
-    TicketView, TimelineEntryView,
-};
-pub use wait::{DEFAULT_WAIT, WaitError, wait_until};
+pub use port::PgReadModels;
+pub use wait::{WaitError, wait_until};
 
 use crate::Error;
 
-/// The largest page a list answers.
-pub const MAX_PAGE: usize = 100;
-
-/// One page of a list.
-#[derive(Debug, Clone)]
-pub struct Page<T> {
-    /// The items, in list order.
-    pub items: Vec<T>,
-    /// Whether more follow the last one.
-    pub has_next: bool,
-}
-
-impl<C, T> Page<(C, T)> {
-    /// The page from `rows`, fetched with one row more than `first` to learn whether more
-    /// follow: each row decoded and paired with its cursor.
-    fn of(
-        rows: &[PgRow],
-        first: usize,
-        decode: impl Fn(&PgRow) -> Result<T, Error>,
-        cursor: impl Fn(&T) -> C,
-    ) -> Result<Self, Error> {
-        let mut items = rows
-            .iter()
-            .map(|row| decode(row).map(|view| (cursor(&view), view)))
-            .collect::<Result<Vec<_>, Error>>()?;
-        let has_next = items.len() > first;
-        items.truncate(first);
-        Ok(Self { items, has_next })
-    }
+/// The page from `rows`, fetched with one row more than `first` to learn whether more
+/// follow: each row decoded and paired with its cursor.
+fn page_of<C, T>(
+    rows: &[PgRow],
+    first: usize,
+    decode: impl Fn(&PgRow) -> Result<T, Error>,
+    cursor: impl Fn(&T) -> C,
+) -> Result<Page<(C, T)>, Error> {
+    let mut items = rows
+        .iter()
+        .map(|row| decode(row).map(|view| (cursor(&view), view)))
+        .collect::<Result<Vec<_>, Error>>()?;
+    let has_next = items.len() > first;
+    items.truncate(first);
+    Ok(Page { items, has_next })
 }
 
 fn money(minor: i64, currency: &str) -> Result<String, Error> {
@@ -185,7 +171,7 @@ pub async fn orders(
         .bind(i64::try_from(first + 1).unwrap_or(i64::MAX))
         .fetch_all(pool)
         .await?;
-    Page::of(&rows, first, order_row, |view| KeyCursor {
+    page_of(&rows, first, order_row, |view| KeyCursor {
         at: view.placed_at,
         id: view.id,
     })
@@ -265,7 +251,7 @@ pub async fn tickets(
         .bind(i64::try_from(first + 1).unwrap_or(i64::MAX))
         .fetch_all(pool)
         .await?;
-    Page::of(&rows, first, ticket_row, |view| KeyCursor {
+    page_of(&rows, first, ticket_row, |view| KeyCursor {
         at: view.opened_at,
         id: view.id,
     })
@@ -332,7 +318,7 @@ pub async fn products(
         .bind(i64::try_from(first + 1).unwrap_or(i64::MAX))
         .fetch_all(pool)
         .await?;
-    Page::of(&rows, first, product_row, |view| {
+    page_of(&rows, first, product_row, |view| {
         SkuCursor(view.sku.clone())
     })
 }

@@ -6,9 +6,6 @@ use application::event_log::Position;
 use sqlx::PgPool;
 use tokio::time::Instant;
 
-/// How long a query waits for its read model by default.
-pub const DEFAULT_WAIT: Duration = Duration::from_secs(5);
-
 /// How often the checkpoints are looked at while waiting.
 const POLL: Duration = Duration::from_millis(15);
 

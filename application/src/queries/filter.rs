@@ -1,6 +1,6 @@
-//! What the read side is asked, parsed once into the domain's values before anything reaches
-//! the database: both transports build these, and a raw string that is not a valid SKU,
-//! customer or agent id is refused here with [`Error::Validation`].
+//! Which rows a list asks for, parsed once into the domain's values before anything reaches
+//! the database: a raw string that is not a valid SKU, customer or agent id is refused here
+//! with [`Error::Validation`].
 
 use domain::{AgentId, CustomerId, Sku};
 
