@@ -9,6 +9,7 @@ use application::audit::Audit;
 use application::auth::Authenticator;
 use application::operations::Operations;
 use application::queries::Queries;
+use application::saga::Fulfil;
 use application::{Commands, EventStore, RepositoryOptions, SignallingStore};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -20,6 +21,7 @@ use infrastructure::{
 };
 use projections::WorkerOptions;
 use projections::read::PgReadModels;
+use projections::saga::Desk;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
@@ -130,7 +132,7 @@ impl Application {
             commands: Arc::new(commands),
             queries: Queries::new(Arc::new(PgReadModels::new(pool.clone()))),
             audit: Audit::new(Arc::clone(&store)),
-            operations: operations(&pool),
+            operations: operations(&pool, saga.fulfil.clone()),
             store: Arc::clone(&store),
             auth: Arc::new(Authenticator::new(
                 Arc::new(jwt),
@@ -245,13 +247,14 @@ async fn limit_body(State(state): State<AppState>, request: Request, next: Next)
     next.run(request).await
 }
 
-/// The operators' use cases over the database of `pool`: the server's and the command
-/// line's.
+/// The operators' use cases over the database of `pool`, redriving dead letters through
+/// `fulfil`: the server's and the command line's.
 #[must_use]
-pub fn operations(pool: &PgPool) -> Operations {
+pub fn operations(pool: &PgPool, fulfil: Fulfil) -> Operations {
     let store = Arc::new(PgEventStore::new(pool.clone()));
     Operations::new(
         Arc::new(projections::Control::new(pool.clone(), store)),
+        Arc::new(Desk::new(pool.clone(), fulfil)),
         Arc::new(PgHealth::new(pool.clone())),
     )
 }

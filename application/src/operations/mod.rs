@@ -1,7 +1,8 @@
 //! The operators' use cases: where the projections stand, rebuilding one without downtime,
-//! and whether the server is ready. The read side implements [`ProjectionControl`], the
-//! database [`HealthCheck`].
+//! the saga's dead letters, and whether the server is ready. The read side implements
+//! [`ProjectionControl`] and [`DeadLetters`], the database [`HealthCheck`].
 
+mod dead_letters;
 mod status;
 
 use std::fmt;
@@ -10,6 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio::sync::watch;
 
+pub use dead_letters::{DeadLetter, DeadLetters, Redrive};
 pub use status::{ProjectionState, ProjectionStatus, RebuildProgress};
 
 use crate::event_log::Position;
@@ -90,6 +92,7 @@ pub trait HealthCheck: Send + Sync {
 #[derive(Clone)]
 pub struct Operations {
     projections: Arc<dyn ProjectionControl>,
+    dead_letters: Arc<dyn DeadLetters>,
     health: Arc<dyn HealthCheck>,
 }
 
@@ -102,11 +105,54 @@ impl fmt::Debug for Operations {
 impl Operations {
     /// Operations over these ports.
     #[must_use]
-    pub fn new(projections: Arc<dyn ProjectionControl>, health: Arc<dyn HealthCheck>) -> Self {
+    pub fn new(
+        projections: Arc<dyn ProjectionControl>,
+        dead_letters: Arc<dyn DeadLetters>,
+        health: Arc<dyn HealthCheck>,
+    ) -> Self {
         Self {
             projections,
+            dead_letters,
             health,
         }
+    }
+
+    /// Up to `limit` of the saga's dead letters after the id `after`, oldest first
+    /// (operators).
+    ///
+    /// # Errors
+    /// [`Error::Forbidden`]; the store's error.
+    pub async fn dead_letters(
+        &self,
+        actor: &Actor,
+        after: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<DeadLetter>, Error> {
+        Self::may_operate(actor)?;
+        self.dead_letters.list(after, limit).await
+    }
+
+    /// Carries out the dead letter `id` again (operators).
+    ///
+    /// # Errors
+    /// [`Error::Forbidden`]; [`Error::Validation`] for an id that is not positive;
+    /// [`Error::NotFound`]; the store's error.
+    pub async fn redrive(&self, actor: &Actor, id: i64) -> Result<Redrive, Error> {
+        actor.may_command()?;
+        Self::may_operate(actor)?;
+        if id <= 0 {
+            return Err(Error::Validation(format!("{id} is not a dead letter id")));
+        }
+        self.dead_letters.redrive(id).await
+    }
+
+    /// Refuses every role but operator: transports ask first, before they look at the
+    /// request any further.
+    ///
+    /// # Errors
+    /// [`Error::Forbidden`].
+    pub fn may_operate(actor: &Actor) -> Result<(), Error> {
+        actor.require(&[Role::Operator], "operate the server")
     }
 
     /// Every projection's checkpoint, state and lag (operators).
@@ -114,7 +160,7 @@ impl Operations {
     /// # Errors
     /// [`Error::Forbidden`]; the store's error.
     pub async fn projections(&self, actor: &Actor) -> Result<Vec<ProjectionStatus>, Error> {
-        actor.require(&[Role::Operator], "read projection status")?;
+        Self::may_operate(actor)?;
         self.projections.statuses().await
     }
 
@@ -130,7 +176,7 @@ impl Operations {
         stop: watch::Receiver<bool>,
     ) -> Result<ProjectionStatus, Error> {
         actor.may_command()?;
-        actor.require(&[Role::Operator], "rebuild projections")?;
+        Self::may_operate(actor)?;
         let rebuild = self.projections.start_rebuild(name).await?;
         let name = rebuild.name();
         tokio::spawn(async move {
@@ -196,7 +242,7 @@ impl Operations {
     /// [`Error::Forbidden`]; [`Error::NotFound`]; the store's error.
     pub async fn resume(&self, actor: &Actor, name: &str) -> Result<bool, Error> {
         actor.may_command()?;
-        actor.require(&[Role::Operator], "resume projections")?;
+        Self::may_operate(actor)?;
         self.projections.resume(name).await
     }
 

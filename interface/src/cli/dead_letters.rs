@@ -1,13 +1,16 @@
 //! `domainflow dead-letters list|retry ID`: the saga's failed actions, and their redrive.
 
-use application::{Commands, EventStore, RepositoryOptions};
-use infrastructure::PgEventStore;
-use projections::saga::{self, Redrive};
 use std::sync::Arc;
+
+use application::operations::{Operations, Redrive};
+use application::{Actor, Commands, EventStore, RepositoryOptions};
+use infrastructure::PgEventStore;
+use sqlx::PgPool;
 
 use super::database::with_pool;
 use super::table::table;
 use super::{DeadLettersCommand, FileSettings, provider_settings};
+use crate::payment::ProviderSettings;
 use crate::saga::{Saga, SagaConfig};
 
 /// Runs a `dead-letters` subcommand; its output.
@@ -22,7 +25,8 @@ pub async fn dead_letters(
     match command {
         DeadLettersCommand::List { database } => {
             with_pool(database, file, |pool| async move {
-                let letters = saga::dead_letters(&pool, None, 1000)
+                let letters = operations(&pool, &ProviderSettings::default())?
+                    .dead_letters(&Actor::console(), None, 1000)
                     .await
                     .map_err(|e| e.to_string())?;
                 if letters.is_empty() {
@@ -59,11 +63,8 @@ pub async fn dead_letters(
             let provider = provider_settings(provider, &file)?;
             provider.validate()?;
             with_pool(database, file, |pool| async move {
-                let saga_config = SagaConfig::with_provider(&provider, Some(&pool))?;
-                let store: Arc<dyn EventStore> = Arc::new(PgEventStore::new(pool.clone()));
-                let commands = Commands::new(store, &RepositoryOptions::default());
-                let saga = Saga::new(commands, &saga_config);
-                match saga::redrive(&pool, &saga.fulfil, id).await {
+                let operations = operations(&pool, &provider)?;
+                match operations.redrive(&Actor::console(), id).await {
                     Ok(Redrive::Completed) => Ok(format!("dead letter {id} redriven and removed")),
                     Ok(Redrive::Failed { error, attempts }) => Err(format!(
                         "dead letter {id} failed again (attempt {attempts}): {error}"
@@ -74,4 +75,17 @@ pub async fn dead_letters(
             .await
         }
     }
+}
+
+/// The operators' use cases over `pool`, redriving through the payment provider `provider`
+/// names (the simulation keeps its ledger in the same database, as `serve` does).
+///
+/// # Errors
+/// Settings the provider cannot be built from.
+pub(super) fn operations(pool: &PgPool, provider: &ProviderSettings) -> Result<Operations, String> {
+    let saga_config = SagaConfig::with_provider(provider, Some(pool))?;
+    let store: Arc<dyn EventStore> = Arc::new(PgEventStore::new(pool.clone()));
+    let commands = Commands::new(store, &RepositoryOptions::default());
+    let saga = Saga::new(commands, &saga_config);
+    Ok(crate::app::operations(pool, saga.fulfil))
 }

@@ -7,6 +7,7 @@ use application::Actor;
 use application::operations::{Operations, ProjectionStatus};
 
 use crate::error::ApiError;
+use crate::payment::ProviderSettings;
 
 use super::database::with_pool;
 use super::{DatabaseArgs, FileSettings, ProjectionsCommand};
@@ -63,7 +64,8 @@ where
     Fut: Future<Output = Result<String, application::Error>>,
 {
     with_pool(database, file, |pool| async move {
-        work(crate::app::operations(&pool))
+        let operations = super::dead_letters::operations(&pool, &ProviderSettings::default())?;
+        work(operations)
             .await
             .map_err(|error| format!("{}: {error}", ApiError::from(error.clone()).code()))
     })

@@ -1,18 +1,15 @@
 //! The saga's dead letters over GraphQL: `deadLetters` (a Relay connection) and the
 //! `retryDeadLetter` mutation (operators only).
 
-use application::Role;
+use application::operations::{DeadLetter, Operations, Redrive};
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, SecondsFormat, Utc};
-use projections::saga::{self, DeadLetter};
 use serde_json::Value;
 
 use super::context::state;
-use super::reads::{caller_in, page_size};
+use super::reads::page_size;
 use crate::error::ApiError;
-use crate::rest::admin::operator_command;
-use crate::rest::dead_letters::RedriveBody;
 
 /// The dead-letter queries.
 #[derive(Debug, Default, Clone, Copy)]
@@ -93,7 +90,8 @@ impl DeadLetterQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, DeadLetterObject>> {
-        caller_in(ctx, &[Role::Operator], "dead letters").await?;
+        let caller = super::context::caller(ctx).await?;
+        Operations::may_operate(&caller.actor).map_err(|e| ApiError::from(e).to_graphql())?;
         let first = page_size(first)?;
         let after_id = after
             .as_deref()
@@ -104,7 +102,9 @@ impl DeadLetterQuery {
             })
             .transpose()?;
         let limit = i64::try_from(first).unwrap_or(i64::MAX).saturating_add(1);
-        let letters = saga::dead_letters(&state(ctx)?.pool, after_id, limit)
+        let letters = state(ctx)?
+            .operations
+            .dead_letters(&caller.actor, after_id, limit)
             .await
             .map_err(|e| ApiError::from(e).to_graphql())?;
         let has_next = letters.len() > first;
@@ -128,20 +128,26 @@ impl DeadLetterMutation {
         input: RetryDeadLetterInput,
     ) -> async_graphql::Result<RedriveResult> {
         let caller = super::context::caller(ctx).await?;
-        operator_command(&caller, "redriving dead letters").map_err(|e| e.to_graphql())?;
-        let id: i64 = input.id.parse().ok().filter(|id| *id > 0).ok_or_else(|| {
+        let refused = |e: application::Error| ApiError::from(e).to_graphql();
+        caller.actor.may_command().map_err(refused)?;
+        Operations::may_operate(&caller.actor).map_err(refused)?;
+        let id: i64 = input.id.parse().map_err(|_| {
             ApiError::Validation(format!("{:?} is not a dead letter id", input.id.0)).to_graphql()
         })?;
-        let state = state(ctx)?;
-        let outcome = saga::redrive(&state.pool, &state.saga.fulfil, id)
+        let outcome = state(ctx)?
+            .operations
+            .redrive(&caller.actor, id)
             .await
-            .map_err(|e| ApiError::from(e).to_graphql())?;
-        let body = RedriveBody::new(id, outcome);
+            .map_err(refused)?;
+        let (status, error, attempts) = match outcome {
+            Redrive::Completed => ("COMPLETED", None, None),
+            Redrive::Failed { error, attempts } => ("FAILED", Some(error), Some(attempts)),
+        };
         Ok(RedriveResult {
-            id: ID(body.id.to_string()),
-            status: body.status,
-            error: body.error,
-            attempts: body.attempts,
+            id: ID(id.to_string()),
+            status: status.to_owned(),
+            error,
+            attempts,
         })
     }
 }

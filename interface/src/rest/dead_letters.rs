@@ -1,12 +1,12 @@
 //! `/api/admin/dead-letters`: the saga's failed actions, and their redrive (operators).
 
+use application::operations::{DeadLetter, Operations, Redrive};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use projections::saga::{self, DeadLetter, Redrive};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -14,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::admin::{AdminProblems, operator_only};
+use super::admin::AdminProblems;
 use super::command::{IdempotencyKeyHeader, run};
 use super::orders::EmptyBody;
 use crate::caller::Caller;
@@ -144,7 +144,7 @@ pub async fn list_dead_letters(
     caller: Caller,
     query: Result<Query<DeadLetterQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<DeadLetterPage>, ApiError> {
-    operator_only(&caller, "the dead-letter list")?;
+    Operations::may_operate(&caller.actor)?;
     let Query(query) = query.map_err(|e| ApiError::Validation(e.body_text()))?;
     let after = query
         .after
@@ -160,7 +160,10 @@ pub async fn list_dead_letters(
             "limit must be between 1 and 100".into(),
         ));
     }
-    let letters = saga::dead_letters(&state.pool, after, limit + 1).await?;
+    let letters = state
+        .operations
+        .dead_letters(&caller.actor, after, limit + 1)
+        .await?;
     let more = letters.len() > usize::try_from(limit).unwrap_or(usize::MAX);
     let items: Vec<DeadLetterBody> = letters
         .into_iter()
@@ -200,9 +203,8 @@ pub async fn retry_dead_letter(
     body: Bytes,
 ) -> Response {
     let path = format!("POST /api/admin/dead-letters/{id}/retry");
-    let saga = state.saga.clone();
-    let pool = state.pool.clone();
-    let allowed = operator_only(&caller, "redriving dead letters");
+    let operations = state.operations.clone();
+    let actor = caller.actor.clone();
     run(
         &state,
         &caller,
@@ -210,12 +212,11 @@ pub async fn retry_dead_letter(
         &path,
         body,
         |_: EmptyBody, _| async move {
-            allowed?;
-            let id: i64 =
-                id.parse().ok().filter(|id| *id > 0).ok_or_else(|| {
-                    ApiError::Validation(format!("{id:?} is not a dead letter id"))
-                })?;
-            let outcome = saga::redrive(&pool, &saga.fulfil, id).await?;
+            Operations::may_operate(&actor)?;
+            let id: i64 = id
+                .parse()
+                .map_err(|_| ApiError::Validation(format!("{id:?} is not a dead letter id")))?;
+            let outcome = operations.redrive(&actor, id).await?;
             let body = serde_json::to_value(RedriveBody::new(id, outcome))
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
             Ok((StatusCode::ACCEPTED, body))

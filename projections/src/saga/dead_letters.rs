@@ -2,37 +2,16 @@
 //! operator.
 
 use application::saga::{Failure, Fulfil, Reconciled};
-use chrono::{DateTime, Utc};
 use domain::fulfilment::{Action, Phase};
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
 
+pub use application::operations::{DeadLetter, Redrive};
+
 use super::act::{self, Carried};
 use super::state;
 use crate::Error;
-
-/// One dead letter.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DeadLetter {
-    /// Its id, for a redrive.
-    pub id: i64,
-    /// The order whose saga failed.
-    pub order: Uuid,
-    /// The action that failed, e.g. `ChargePayment`.
-    pub action: String,
-    /// The event that caused it: `{position, stream, version, eventType}` (empty for a
-    /// deadline).
-    pub cause: Value,
-    /// The last error.
-    pub error: String,
-    /// Attempts so far.
-    pub attempts: i32,
-    /// When it first failed.
-    pub first_failed_at: DateTime<Utc>,
-    /// When it last failed.
-    pub last_failed_at: DateTime<Utc>,
-}
 
 /// Where a dead letter sits in its saga: the step and the action within it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,20 +22,6 @@ pub struct Place {
     pub step: usize,
     /// The action's index among the step's actions.
     pub action: usize,
-}
-
-/// What a redrive came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Redrive {
-    /// Every remaining action went through; the dead letter is gone.
-    Completed,
-    /// An action failed again; the dead letter stays, with the new error.
-    Failed {
-        /// The error.
-        error: String,
-        /// Attempts so far.
-        attempts: i32,
-    },
 }
 
 /// Records that the action at `place` failed with `error` after `attempts` attempts (adding
