@@ -31,7 +31,7 @@ use application::event_log::Position;
 use application::{Actor, Commands, EventStore, RepositoryOptions, Role, SignallingStore};
 use futures::TryStreamExt;
 use infrastructure::{DatabaseOptions, EmbeddedPostgres, PgEventStore};
-use projections::{Projections, Rebuild, RebuildOptions, WorkerOptions, spawn_workers};
+use projections::{Announcer, Projections, Rebuild, RebuildOptions, WorkerOptions, spawn_workers};
 use sqlx::{PgPool, Row};
 use tests::workload::{metadata, register_catalogue, rounds, sku};
 use tokio::sync::{Notify, watch};
@@ -256,7 +256,14 @@ fn main() {
         let commands = Arc::new(Commands::new(Arc::clone(&store), &RepositoryOptions::default()));
         let (stop_workers, stopped) = watch::channel(false);
         let workers =
-            spawn_workers(&pool, &store, &wake, &stopped, &WorkerOptions::default());
+            spawn_workers(
+                &pool,
+                &store,
+                &wake,
+                &Announcer::new(),
+                &stopped,
+                &WorkerOptions::default(),
+            );
         register_catalogue(&commands).await.expect("catalogue");
 
         println!("\n## Projection lag (ms from commit to visible)\n");

@@ -19,9 +19,9 @@ use axum::response::{IntoResponse, Response};
 use infrastructure::{
     DatabaseOptions, IdempotencyKeys, JwtKeys, PgApiKeys, PgEventStore, PgHealth,
 };
-use projections::WorkerOptions;
 use projections::read::PgReadModels;
 use projections::saga::Desk;
+use projections::{Announcer, WorkerOptions};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
@@ -100,10 +100,12 @@ impl Application {
             Arc::clone(&commits),
         ));
         let (stop_workers, stopped) = watch::channel(false);
+        let announcer = Announcer::new();
         let workers = projections::spawn_workers(
             &pool,
             &store,
             &commits,
+            &announcer,
             &stopped,
             &WorkerOptions::default(),
         );
@@ -134,6 +136,7 @@ impl Application {
             audit: Audit::new(Arc::clone(&store)),
             operations: operations(&pool, saga.fulfil.clone()),
             store: Arc::clone(&store),
+            announcer,
             auth: Arc::new(Authenticator::new(
                 Arc::new(jwt),
                 ApiKeys::new(Arc::new(PgApiKeys::new(pool.clone()))),

@@ -8,6 +8,7 @@ use application::operations::Operations;
 use application::queries::Queries;
 use application::{Commands, EventStore};
 use infrastructure::IdempotencyKeys;
+use projections::Announcer;
 use sqlx::PgPool;
 use tokio::sync::watch;
 
@@ -25,6 +26,9 @@ pub struct AppState {
     pub audit: Audit,
     /// The event log (subscriptions that follow it).
     pub store: Arc<dyn EventStore>,
+    /// The projection workers' announcements of committed batches (subscriptions wait on
+    /// them).
+    pub announcer: Announcer,
     /// Projections, rebuilds and readiness, for operators.
     pub operations: Operations,
     /// Who is calling.

@@ -5,7 +5,8 @@
 //! - [`Worker`]: runs one projection — one active worker across processes (a session
 //!   advisory lock), batches applied with a compare-and-set checkpoint in one transaction,
 //!   woken in process or by adaptive polling, failing events retried then parked.
-//! - [`spawn_workers`]: one worker per projection.
+//! - [`spawn_workers`]: one worker per projection, announcing each committed batch
+//!   ([`Announcer`]).
 //! - [`status`]: every projection's checkpoint, state and lag.
 //! - [`Control`]: the application's [`application::operations::ProjectionControl`] port.
 //! - [`saga`]: the order-fulfilment saga's runner, state, deadlines and dead letters; it
@@ -15,6 +16,7 @@
 //! - [`Error`]: the crate's one error type.
 
 pub mod checkpoint;
+pub mod committed;
 pub mod control;
 pub mod decode;
 pub mod error;
@@ -32,6 +34,7 @@ pub mod tickets;
 pub mod worker;
 
 pub use checkpoint::Checkpoint;
+pub use committed::{Announcer, Committed};
 pub use control::Control;
 pub use error::Error;
 pub use orders::Orders;

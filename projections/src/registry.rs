@@ -7,7 +7,9 @@ use sqlx::PgPool;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-use crate::{Error, Orders, Payments, Products, Projection, Tickets, Worker, WorkerOptions};
+use crate::{
+    Announcer, Error, Orders, Payments, Products, Projection, Tickets, Worker, WorkerOptions,
+};
 
 /// The projections the server runs.
 #[derive(Debug, Clone, Copy)]
@@ -33,13 +35,14 @@ impl Projections {
 }
 
 /// Spawns one [`Worker`] per projection of [`Projections::all`], supervised (see
-/// [`Worker::supervise`]): each task ends when `shutdown` turns true; a parked projection
-/// waits for an operator.
+/// [`Worker::supervise`]), each announcing its committed batches through `announcer`: each
+/// task ends when `shutdown` turns true; a parked projection waits for an operator.
 #[must_use]
 pub fn spawn_workers(
     pool: &PgPool,
     store: &Arc<dyn EventStore>,
     wake: &Arc<Notify>,
+    announcer: &Announcer,
     shutdown: &watch::Receiver<bool>,
     options: &WorkerOptions,
 ) -> Vec<JoinHandle<Result<(), Error>>> {
@@ -52,7 +55,8 @@ pub fn spawn_workers(
                 pool.clone(),
                 Arc::clone(wake),
                 options.clone(),
-            );
+            )
+            .announcing(announcer.clone());
             tokio::spawn(worker.supervise(shutdown.clone()))
         })
         .collect()

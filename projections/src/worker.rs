@@ -12,7 +12,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::lock::pause;
 use crate::projection::apply_all;
-use crate::{Error, Projection, checkpoint};
+use crate::{Announcer, Error, Projection, checkpoint};
 
 /// How a worker paces itself.
 #[derive(Debug, Clone)]
@@ -52,6 +52,7 @@ pub struct Worker {
     pool: PgPool,
     wake: Arc<Notify>,
     options: WorkerOptions,
+    announcer: Announcer,
 }
 
 impl std::fmt::Debug for Worker {
@@ -88,7 +89,14 @@ impl Worker {
             pool,
             wake,
             options,
+            announcer: Announcer::new(),
         }
+    }
+
+    /// The worker, announcing each batch it commits through `announcer`.
+    #[must_use]
+    pub fn announcing(self, announcer: Announcer) -> Self {
+        Self { announcer, ..self }
     }
 
     /// The projection's name.
@@ -269,6 +277,7 @@ impl Worker {
             .await
             .map_err(whole)?;
         tx.commit().await.map_err(|e| whole(e.into()))?;
+        self.announcer.announce(self.name(), to);
         tracing::debug!(events = events.len(), "batch applied");
         Ok(to)
     }

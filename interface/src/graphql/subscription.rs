@@ -1,9 +1,11 @@
 //! The subscriptions (served over graphql-transport-ws at `/graphql/ws`):
 //! `orderUpdated`, `ticketUpdated` and `eventAppended`.
 //!
-//! Each one polls (every [`POLL`]) its read-model row, or the event log through
-//! `read_all`, and yields on change: the row's stream version grew, or events were
-//! appended. A stream ends when its connection closes or the server shuts down (the
+//! `orderUpdated` and `ticketUpdated` look at their read-model row again each time the
+//! projection behind it announces a committed batch ([`projections::Announcer`]; at least
+//! every [`FALLBACK`], for batches a worker in another process commits) and yield when the
+//! row's stream version grew. `eventAppended` reads the event log every [`POLL`] and yields
+//! what was appended. A stream ends when its connection closes or the server shuts down (the
 //! WebSocket handler drops it); at most `ws_max_subscriptions` run at once per
 //! connection ([`Slots`]). Authorization is the queries': a customer follows only their
 //! own orders and tickets (another's is `FORBIDDEN`), the log is for operators and
@@ -23,7 +25,8 @@ use async_graphql::{Context, ID, SimpleObject, Subscription as GraphQLSubscripti
 use chrono::SecondsFormat;
 use futures::Stream;
 use futures::stream;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use projections::Committed;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast};
 
 use super::context::state;
 use super::order_loader::order_loader;
@@ -34,6 +37,10 @@ use crate::state::AppState;
 
 /// How often a subscription looks for a change.
 pub const POLL: Duration = Duration::from_millis(75);
+
+/// The longest a row subscription goes without looking at its row: a worker in another
+/// process announces nothing here.
+pub const FALLBACK: Duration = Duration::from_secs(1);
 
 /// How many log events one poll of `eventAppended` reads at most.
 const LOG_BATCH: i64 = 100;
@@ -134,12 +141,15 @@ impl Subscription {
         let id = uuid("id", &id)?;
         let state = state(ctx)?.clone();
         let reads = Arc::clone(state.queries.reads());
+        // Listening before the first read: a batch committed in between is not missed.
+        let committed = state.announcer.listen();
         let current = reads.order(id).await.map_err(internal)?;
         if let Some(order) = &current {
             authorize(&caller, &order.customer_id, "order")?;
         }
         let permit = slot(ctx)?;
         let rows = watch_row(
+            ("orders", committed),
             current,
             move || {
                 let reads = Arc::clone(&reads);
@@ -168,12 +178,14 @@ impl Subscription {
         let id = uuid("id", &id)?;
         let state = state(ctx)?.clone();
         let reads = Arc::clone(state.queries.reads());
+        let committed = state.announcer.listen();
         let current = reads.ticket(id).await.map_err(internal)?;
         if let Some(ticket) = &current {
             authorize(&caller, &ticket.customer_id, "ticket")?;
         }
         let permit = slot(ctx)?;
         let rows = watch_row(
+            ("tickets", committed),
             current,
             move || {
                 let reads = Arc::clone(&reads);
@@ -237,6 +249,9 @@ struct Watch<V, L> {
     /// The row to yield first, when there was one at subscription time.
     first: Option<V>,
     load: L,
+    /// The projection behind the row, and its workers' announcements.
+    projection: &'static str,
+    committed: broadcast::Receiver<Committed>,
     /// The version last yielded.
     seen: Option<i64>,
     /// Whether the stream has ended (after an error).
@@ -247,6 +262,7 @@ struct Watch<V, L> {
 /// A row now (when `first` is one) and each time its version grows; ends after the first
 /// error (refused by `allowed`, or failing to load).
 fn watch_row<V, L, F>(
+    (projection, committed): (&'static str, broadcast::Receiver<Committed>),
     first: Option<V>,
     load: L,
     version: fn(&V) -> i64,
@@ -261,6 +277,8 @@ where
     let watch = Watch {
         first,
         load,
+        projection,
+        committed,
         seen: None,
         done: false,
         _permit: permit,
@@ -273,7 +291,7 @@ where
             let row = match watch.first.take() {
                 Some(row) => Some(row),
                 None => {
-                    tokio::time::sleep(POLL).await;
+                    changed(watch.projection, &mut watch.committed).await;
                     match (watch.load)().await {
                         Ok(row) => row,
                         Err(error) => {
@@ -295,6 +313,24 @@ where
             return Some((Ok(row), (watch, allowed)));
         }
     })
+}
+
+/// Waits until `projection` announces a committed batch, or [`FALLBACK`] has passed.
+async fn changed(projection: &'static str, committed: &mut broadcast::Receiver<Committed>) {
+    let announced = async {
+        loop {
+            match committed.recv().await {
+                Ok(batch) if batch.projection == projection => return,
+                Ok(_) => {}
+                // Announcements were missed: one of them may have been this projection's.
+                Err(broadcast::error::RecvError::Lagged(_)) => return,
+                Err(broadcast::error::RecvError::Closed) => {
+                    return std::future::pending().await;
+                }
+            }
+        }
+    };
+    let _ = tokio::time::timeout(FALLBACK, announced).await;
 }
 
 /// The log from a position on, read in batches.

@@ -13,7 +13,8 @@ use application::{Actor, Commands, EventStore, RepositoryOptions, Role};
 use domain::{Currency, Money, OrderId, Quantity, Timestamp, order, payment, stock};
 use infrastructure::PgEventStore;
 use projections::{
-    Error, Products, Projection, Projections, Tickets, Worker, WorkerOptions, spawn_workers,
+    Announcer, Error, Products, Projection, Projections, Tickets, Worker, WorkerOptions,
+    spawn_workers,
 };
 use serde_json::{Value, json};
 use sqlx::{Connection, PgPool};
@@ -398,7 +399,14 @@ async fn workers_catch_up_and_the_read_models_say_what_a_client_expects() {
         .unwrap();
 
     let (shutdown, stopped) = watch::channel(false);
-    let handles = spawn_workers(&w.db.pool, &w.store, &w.wake, &stopped, &fast());
+    let handles = spawn_workers(
+        &w.db.pool,
+        &w.store,
+        &w.wake,
+        &Announcer::new(),
+        &stopped,
+        &fast(),
+    );
     w.caught_up(&["orders", "products", "tickets", "payments"])
         .await;
 
@@ -705,4 +713,40 @@ async fn a_failing_event_is_retried_then_parks_the_projection_before_it() {
     let (_shutdown, stopped) = watch::channel(false);
     let again = w.worker(Arc::new(Products), fast()).run(stopped).await;
     assert!(matches!(again, Err(Error::Parked { .. })), "{again:?}");
+}
+
+/// After each committed batch a worker announces its projection and new checkpoint, which
+/// is what row subscriptions wait on instead of polling their row.
+#[tokio::test]
+async fn a_worker_announces_each_committed_batch_with_its_checkpoint() {
+    let w = world().await;
+    let announcer = Announcer::new();
+    let mut committed = announcer.listen();
+    let (shutdown, stopped) = watch::channel(false);
+    let worker = w
+        .worker(Arc::new(Products), fast())
+        .announcing(announcer.clone());
+    let handle = tokio::spawn(worker.run(stopped));
+
+    w.register("MUG-1", 5, 1).await;
+    let last: (String, i64) = sqlx::query_as(
+        "SELECT transaction_id::text, position FROM events
+         ORDER BY transaction_id DESC, position DESC LIMIT 1",
+    )
+    .fetch_one(&w.db.pool)
+    .await
+    .unwrap();
+    let batch = tokio::time::timeout(Duration::from_secs(30), committed.recv())
+        .await
+        .expect("an announcement")
+        .unwrap();
+    assert_eq!(batch.projection, "products");
+    assert_eq!(
+        (
+            batch.position.transaction_id.to_string(),
+            batch.position.position
+        ),
+        last
+    );
+    stop(&shutdown, handle).await;
 }
