@@ -269,14 +269,21 @@ async fn stop(shutdown: &watch::Sender<bool>, handle: JoinHandle<Result<(), Erro
         .unwrap();
 }
 
-#[tokio::test]
-async fn workers_catch_up_and_the_read_models_say_what_a_client_expects() {
-    let w = world().await;
-    w.register("MUG-1", 10, 3).await;
-    w.register("PEN-1", 4, 3).await;
+/// A shop with every kind of history the read models show, its workers caught up.
+struct Shop {
+    w: World,
+    shipped: Uuid,
+    cancelled: Uuid,
+    pending: Uuid,
+    ticket: Uuid,
+    shutdown: watch::Sender<bool>,
+    handles: Vec<JoinHandle<Result<(), Error>>>,
+}
+
+/// Shipped: reserved, paid, committed, confirmed, shipped.
+async fn shipped_order(w: &World) -> Uuid {
     let eur = Currency::parse("EUR").unwrap();
 
-    // Shipped: reserved, paid, committed, confirmed, shipped.
     let shipped = w.place("alice", &[("MUG-1", 2)]).await;
     let order_id = OrderId::from_u128(shipped.as_u128());
     w.stock(
@@ -315,7 +322,12 @@ async fn workers_catch_up_and_the_read_models_say_what_a_client_expects() {
         .await
         .unwrap();
 
-    // Cancelled by the customer: its reservation released, payment declined.
+    shipped
+}
+
+/// Cancelled by the customer: its reservation released, payment declined.
+async fn cancelled_order(w: &World) -> Uuid {
+    let eur = Currency::parse("EUR").unwrap();
     let cancelled = w.place("alice", &[("PEN-1", 1)]).await;
     let cancelled_id = OrderId::from_u128(cancelled.as_u128());
     w.stock(
@@ -354,7 +366,13 @@ async fn workers_catch_up_and_the_read_models_say_what_a_client_expects() {
     )
     .await;
 
-    // Pending, holding two pens (stock now low); another asks for too many (rejected).
+    cancelled
+}
+
+/// Pending, holding two pens (stock now low); another asks for too many (rejected). Then
+/// pens get cheaper; the orders keep their prices.
+async fn pending_order(w: &World) -> Uuid {
+    let eur = Currency::parse("EUR").unwrap();
     let pending = w.place("bob", &[("PEN-1", 2)]).await;
     w.stock(
         "PEN-1",
@@ -374,7 +392,6 @@ async fn workers_catch_up_and_the_read_models_say_what_a_client_expects() {
     )
     .await;
 
-    // Pens get cheaper; the orders above keep their prices.
     w.stock(
         "PEN-1",
         stock::Command::Reprice {
@@ -383,7 +400,11 @@ async fn workers_catch_up_and_the_read_models_say_what_a_client_expects() {
     )
     .await;
 
-    // A ticket with a thread, assigned and closed.
+    pending
+}
+
+/// A ticket about `order` with a thread, assigned and closed.
+async fn closed_ticket(w: &World, shipped: Uuid) -> Uuid {
     let ticket = w.open_ticket("alice", Some(shipped)).await;
     let agent = Actor::new("agnes", Role::Agent);
     w.post(ticket, &agent, "Let me check.").await;
@@ -398,6 +419,17 @@ async fn workers_catch_up_and_the_read_models_say_what_a_client_expects() {
         .await
         .unwrap();
 
+    ticket
+}
+
+async fn shop() -> Shop {
+    let w = world().await;
+    w.register("MUG-1", 10, 3).await;
+    w.register("PEN-1", 4, 3).await;
+    let shipped = shipped_order(&w).await;
+    let cancelled = cancelled_order(&w).await;
+    let pending = pending_order(&w).await;
+    let ticket = closed_ticket(&w, shipped).await;
     let (shutdown, stopped) = watch::channel(false);
     let handles = spawn_workers(
         &w.db.pool,
@@ -410,6 +442,34 @@ async fn workers_catch_up_and_the_read_models_say_what_a_client_expects() {
     w.caught_up(&["orders", "products", "tickets", "payments"])
         .await;
 
+    Shop {
+        w,
+        shipped,
+        cancelled,
+        pending,
+        ticket,
+        shutdown,
+        handles,
+    }
+}
+
+impl Shop {
+    async fn stop(self) {
+        self.shutdown.send(true).unwrap();
+        for handle in self.handles {
+            tokio::time::timeout(Duration::from_secs(10), handle)
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_orders_read_model_says_what_a_client_expects() {
+    let shop = shop().await;
+    let (w, shipped, cancelled, pending) = (&shop.w, shop.shipped, shop.cancelled, shop.pending);
     let o = w.order_row(shipped).await;
     assert_eq!(o["status"], "SHIPPED");
     assert_eq!(o["customer_id"], "alice");
@@ -452,6 +512,13 @@ async fn workers_catch_up_and_the_read_models_say_what_a_client_expects() {
     assert_eq!(history.len(), 2);
     assert!(history.contains(&shipped) && history.contains(&cancelled));
 
+    shop.stop().await;
+}
+
+#[tokio::test]
+async fn the_products_read_model_keeps_levels_and_prices_and_takes_events_twice() {
+    let shop = shop().await;
+    let w = &shop.w;
     let mug = w.product_row("MUG-1").await;
     assert_eq!(
         (
@@ -491,6 +558,13 @@ async fn workers_catch_up_and_the_read_models_say_what_a_client_expects() {
     assert_eq!(w.product_row("PEN-1").await, pen);
     assert_eq!(w.product_row("MUG-1").await, mug);
 
+    shop.stop().await;
+}
+
+#[tokio::test]
+async fn the_tickets_and_payments_read_models_say_what_a_client_expects() {
+    let shop = shop().await;
+    let (w, shipped, cancelled, ticket) = (&shop.w, shop.shipped, shop.cancelled, shop.ticket);
     let t = w.ticket_row(ticket).await;
     assert_eq!(t["status"], "CLOSED");
     assert_eq!(t["assignee"], "agnes");
@@ -529,19 +603,18 @@ async fn workers_catch_up_and_the_read_models_say_what_a_client_expects() {
     );
     assert_eq!(w.payment_row(cancelled).await["status"], "DECLINED");
 
-    // Woken in process: a new command is visible without waiting for a long poll.
-    w.register("CUP-1", 1, 0).await;
-    w.caught_up(&["products"]).await;
-    assert_eq!(w.product_row("CUP-1").await["on_hand"], 1);
+    shop.stop().await;
+}
 
-    shutdown.send(true).unwrap();
-    for handle in handles {
-        tokio::time::timeout(Duration::from_secs(10), handle)
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
-    }
+#[tokio::test]
+async fn workers_are_woken_in_process_and_stop_on_shutdown() {
+    let shop = shop().await;
+    // Woken in process: a new command is visible without waiting for a long poll.
+    shop.w.register("CUP-1", 1, 0).await;
+    shop.w.caught_up(&["products"]).await;
+    assert_eq!(shop.w.product_row("CUP-1").await["on_hand"], 1);
+
+    shop.stop().await;
     assert_eq!(Projections::all().len(), 4);
 }
 
