@@ -246,16 +246,20 @@ async fn a_rebuild_while_writes_arrive_misses_and_doubles_nothing_and_queries_ke
     assert_eq!(live["rm_orders"].len(), usize::try_from(placed).unwrap());
 }
 
-#[tokio::test]
-async fn operators_start_rebuilds_over_rest_and_graphql_and_others_may_not() {
+/// A server without the saga, with 20 rounds of orders settled in its read models.
+async fn settled_app() -> TestApp {
     let app = spawn_app_without_saga().await;
     let commands = commands(&app.db.pool);
     register_catalogue(&commands).await.unwrap();
     rounds(&commands, 0, 20, 1).await.unwrap();
     settled(&app).await;
-    let operator = app.token("olga", Role::Operator);
-    let customer = app.token("customer-1", Role::Customer);
+    app
+}
 
+#[tokio::test]
+async fn operators_start_rebuilds_over_rest_and_graphql() {
+    let app = settled_app().await;
+    let operator = app.token("olga", Role::Operator);
     // REST: 202, then the projection is rebuilt and serves the same rows.
     let response = app
         .post(
@@ -302,7 +306,13 @@ async fn operators_start_rebuilds_over_rest_and_graphql_and_others_may_not() {
         statuses(&app).await
     );
     every_order_served(&app).await;
+}
 
+#[tokio::test]
+async fn unknown_projections_and_other_roles_are_refused_a_rebuild() {
+    let app = settled_app().await;
+    let operator = app.token("olga", Role::Operator);
+    let customer = app.token("customer-1", Role::Customer);
     // Unknown projection: 404 / NOT_FOUND.
     let response = app
         .post(
@@ -343,7 +353,12 @@ async fn operators_start_rebuilds_over_rest_and_graphql_and_others_may_not() {
         .post("/api/admin/projections/orders/rebuild", None, json!({}))
         .await;
     problem(response, 401, "UNAUTHENTICATED").await;
+}
 
+#[tokio::test]
+async fn one_rebuild_of_a_projection_runs_at_a_time_while_the_live_table_serves() {
+    let app = settled_app().await;
+    let operator = app.token("olga", Role::Operator);
     // One rebuild of a projection at a time: while one holds it, another is a CONFLICT, and
     // the status shows it rebuilding with its progress.
     let store: Arc<dyn EventStore> = Arc::new(PgEventStore::new(app.db.pool.clone()));
