@@ -136,6 +136,7 @@ impl Application {
             audit: Audit::new(Arc::clone(&store)),
             operations: operations(&pool, saga.fulfil.clone()),
             store: Arc::clone(&store),
+            commits: Arc::clone(&commits),
             announcer,
             auth: Arc::new(Authenticator::new(
                 Arc::new(jwt),

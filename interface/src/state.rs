@@ -26,6 +26,8 @@ pub struct AppState {
     pub audit: Audit,
     /// The event log (subscriptions that follow it).
     pub store: Arc<dyn EventStore>,
+    /// Notified after each commit of this process (followers of the log wake on it).
+    pub commits: Arc<tokio::sync::Notify>,
     /// The projection workers' announcements of committed batches (subscriptions wait on
     /// them).
     pub announcer: Announcer,

@@ -5,6 +5,7 @@
 //! - [`Worker`]: runs one projection — one active worker across processes (a session
 //!   advisory lock), batches applied with a compare-and-set checkpoint in one transaction,
 //!   woken in process or by adaptive polling, failing events retried then parked.
+//! - [`Follower`]: the next batch of the log after a position, waiting for one.
 //! - [`spawn_workers`]: one worker per projection, announcing each committed batch
 //!   ([`Announcer`]).
 //! - [`status`]: every projection's checkpoint, state and lag.
@@ -20,6 +21,7 @@ pub mod committed;
 pub mod control;
 pub mod decode;
 pub mod error;
+pub mod follow;
 pub mod lock;
 pub mod orders;
 pub mod payments;
@@ -37,6 +39,7 @@ pub use checkpoint::Checkpoint;
 pub use committed::{Announcer, Committed};
 pub use control::Control;
 pub use error::Error;
+pub use follow::Follower;
 pub use orders::Orders;
 pub use payments::Payments;
 pub use products::{Levels, Products};

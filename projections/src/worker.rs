@@ -12,7 +12,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::lock::pause;
 use crate::projection::apply_all;
-use crate::{Announcer, Error, Projection, checkpoint};
+use crate::{Announcer, Error, Follower, Projection, checkpoint};
 
 /// How a worker paces itself.
 #[derive(Debug, Clone)]
@@ -192,34 +192,18 @@ impl Worker {
             return Err(Error::Parked { name, error });
         }
         let mut position = start.position;
-        let mut idle = self.options.min_poll;
+        let mut follower = Follower::new(
+            Arc::clone(&self.store),
+            Arc::clone(&self.wake),
+            self.options.min_poll,
+            self.options.max_poll,
+        );
         let mut limit = self.options.batch_size;
         let mut failures = 0;
         loop {
-            if *shutdown.borrow() {
+            let Some(events) = follower.next(position, limit, shutdown).await else {
                 return Ok(());
-            }
-            // Registered before reading, so a commit between the read and the wait wakes it.
-            let notified = self.wake.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            let events = match self.store.read_all(position, limit).await {
-                Ok(events) => events,
-                Err(error) => {
-                    tracing::warn!(%error, "reading the event log");
-                    Vec::new()
-                }
             };
-            if events.is_empty() {
-                tokio::select! {
-                    () = &mut notified => {}
-                    () = tokio::time::sleep(idle) => {}
-                    _ = shutdown.changed() => {}
-                }
-                idle = (idle * 2).min(self.options.max_poll);
-                continue;
-            }
-            idle = self.options.min_poll;
             match self.apply_batch(conn, position, &events).await {
                 Ok(last) => {
                     position = last;

@@ -4,10 +4,12 @@
 //! `orderUpdated` and `ticketUpdated` look at their read-model row again each time the
 //! projection behind it announces a committed batch ([`projections::Announcer`]; at least
 //! every [`FALLBACK`], for batches a worker in another process commits) and yield when the
-//! row's stream version grew. `eventAppended` reads the event log every [`POLL`] and yields
-//! what was appended. A stream ends when its connection closes or the server shuts down (the
-//! WebSocket handler drops it); at most `ws_max_subscriptions` run at once per
-//! connection ([`Slots`]). Authorization is the queries': a customer follows only their
+//! row's stream version grew. `eventAppended` follows the event log with a
+//! [`projections::Follower`]: woken by every commit of this process, and looking again at
+//! least every [`POLL`] for commits of others.
+//!
+//! A stream ends when its connection closes or the server shuts down (the WebSocket handler
+//! drops it); at most `ws_max_subscriptions` run at once per connection ([`Slots`]). Authorization is the queries': a customer follows only their
 //! own orders and tickets (another's is `FORBIDDEN`), the log is for operators and
 //! auditors.
 
@@ -19,14 +21,13 @@ use std::time::Duration;
 use application::Role;
 
 use super::query::STAFF_AND_CUSTOMERS;
-use application::EventStore;
 use application::event_log::{Position, ReadFilter, RecordedEvent};
 use async_graphql::{Context, ID, SimpleObject, Subscription as GraphQLSubscription};
 use chrono::SecondsFormat;
 use futures::Stream;
 use futures::stream;
-use projections::Committed;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast};
+use projections::{Committed, Follower};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, watch};
 
 use super::context::state;
 use super::order_loader::order_loader;
@@ -36,7 +37,10 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// How often a subscription looks for a change.
-pub const POLL: Duration = Duration::from_millis(75);
+pub const POLL: Duration = Duration::from_millis(250);
+
+/// How soon `eventAppended` looks again right after the log yielded events.
+const POLL_MIN: Duration = Duration::from_millis(10);
 
 /// The longest a row subscription goes without looking at its row: a worker in another
 /// process announces nothing here.
@@ -215,17 +219,22 @@ impl Subscription {
         let state: &AppState = state(ctx)?;
         let start = state.store.head().await.map_err(internal)?;
         let permit = slot(ctx)?;
-        let store = Arc::clone(&state.store);
         let filter = ReadFilter {
             stream_type,
             ..ReadFilter::default()
         };
+        let follower = Follower::new(
+            Arc::clone(&state.store),
+            Arc::clone(&state.commits),
+            POLL_MIN,
+            POLL,
+        )
+        .filtered(filter);
         let tail = Tail {
-            store,
-            filter,
+            follower,
             after: start,
             pending: VecDeque::new(),
-            failed: false,
+            shutdown: state.shutdown.clone(),
             _permit: permit,
         };
         Ok(stream::unfold(tail, |mut tail| async move {
@@ -333,43 +342,30 @@ async fn changed(projection: &'static str, committed: &mut broadcast::Receiver<C
     let _ = tokio::time::timeout(FALLBACK, announced).await;
 }
 
-/// The log from a position on, read in batches.
+/// The log from a position on, read in batches by a [`Follower`].
 struct Tail {
-    store: Arc<dyn EventStore>,
-    filter: ReadFilter,
+    follower: Follower,
     after: Position,
     pending: VecDeque<RecordedEvent>,
-    failed: bool,
+    shutdown: watch::Receiver<bool>,
     _permit: OwnedSemaphorePermit,
 }
 
 impl Tail {
-    /// The next event, waiting for one; an error once, then the end.
+    /// The next event, waiting for one; the end when the server stops.
     async fn next(&mut self) -> Option<Result<AppendedEvent, async_graphql::Error>> {
-        if self.failed {
-            return None;
-        }
         loop {
             if let Some(event) = self.pending.pop_front() {
                 return Some(Ok(event.into()));
             }
-            match self
-                .store
-                .read_filtered(self.after, LOG_BATCH, &self.filter)
-                .await
-            {
-                Ok(events) if events.is_empty() => tokio::time::sleep(POLL).await,
-                Ok(events) => {
-                    if let Some(last) = events.last() {
-                        self.after = last.position;
-                    }
-                    self.pending.extend(events);
-                }
-                Err(error) => {
-                    self.failed = true;
-                    return Some(Err(internal(error)));
-                }
+            let events = self
+                .follower
+                .next(self.after, LOG_BATCH, &mut self.shutdown)
+                .await?;
+            if let Some(last) = events.last() {
+                self.after = last.position;
             }
+            self.pending.extend(events);
         }
     }
 }
