@@ -10,7 +10,6 @@
 use std::hint::black_box;
 
 use application::{OrderAggregate, StockAggregate};
-use cqrs_es::Aggregate as _;
 use cqrs_es::event_sink::EventSink;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use domain::order::{self, Line, Order};
@@ -69,6 +68,20 @@ fn direct<A: Aggregate<Error: std::fmt::Debug>>(mut state: A, command: A::Comman
     (state, events.len())
 }
 
+/// The repository's path: cqrs-es `handle`, its sink applying each event as it is written.
+async fn through_cqrs_es<A>(mut aggregate: A, command: A::Command) -> (A, usize)
+where
+    A: cqrs_es::Aggregate<Services = ()>,
+    A::Error: std::fmt::Debug,
+{
+    let sink = EventSink::default();
+    aggregate
+        .handle(command, &(), &sink)
+        .await
+        .expect("accepted");
+    (aggregate, sink.collect().await.len())
+}
+
 fn command_path(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -87,14 +100,7 @@ fn command_path(c: &mut Criterion) {
     group.bench_function("stock_reserve/cqrs_es", |b| {
         b.to_async(&runtime).iter_batched(
             || (StockAggregate(product.clone()), reserve()),
-            |(mut aggregate, command)| async move {
-                let sink = EventSink::default();
-                aggregate
-                    .handle(black_box(command), &(), &sink)
-                    .await
-                    .expect("accepted");
-                (aggregate, sink.collect().await.len())
-            },
+            |(aggregate, command)| through_cqrs_es(aggregate, black_box(command)),
             BatchSize::SmallInput,
         );
     });
@@ -109,14 +115,7 @@ fn command_path(c: &mut Criterion) {
     group.bench_function("order_place_10_lines/cqrs_es", |b| {
         b.to_async(&runtime).iter_batched(
             || (OrderAggregate::default(), place(10)),
-            |(mut aggregate, command)| async move {
-                let sink = EventSink::default();
-                aggregate
-                    .handle(black_box(command), &(), &sink)
-                    .await
-                    .expect("accepted");
-                (aggregate, sink.collect().await.len())
-            },
+            |(aggregate, command)| through_cqrs_es(aggregate, black_box(command)),
             BatchSize::SmallInput,
         );
     });
