@@ -484,8 +484,7 @@ pub async fn wait(
 /// # Errors
 /// `VALIDATION` when it is not one.
 pub fn uuid(name: &str, id: &ID) -> Result<Uuid, async_graphql::Error> {
-    Uuid::parse_str(id)
-        .map_err(|_| ApiError::Validation(format!("{name} is not a valid id")).to_graphql())
+    application::input::parse_uuid(name, id).map_err(|e| ApiError::from(e).to_graphql())
 }
 
 /// The caller, refused unless in one of `roles`.

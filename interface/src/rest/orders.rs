@@ -265,11 +265,10 @@ pub async fn ship_order(
     .await
 }
 
-/// A UUID from a path segment.
+/// The UUID of the `what` (`order`, `ticket`) a path names.
 ///
 /// # Errors
 /// [`ApiError::Validation`] when it is not one.
 pub fn parse_id(raw: &str, what: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw)
-        .map_err(|_| ApiError::Validation(format!("{raw:?} is not a valid {what} id")))
+    Ok(application::input::parse_uuid(&format!("{what} id"), raw)?)
 }
