@@ -95,14 +95,25 @@ async fn apply_order(
             advance(tx, id, event.version, at, entry, None, None).await
         }
         order::Event::Confirmed { .. } => {
-            advance(tx, id, event.version, at, entry, Some("CONFIRMED"), None).await
+            let status = order::Status::Confirmed.as_str();
+            advance(tx, id, event.version, at, entry, Some(status), None).await
         }
         order::Event::Cancelled { reason, .. } => {
-            let reason = Some(reason.as_str());
-            advance(tx, id, event.version, at, entry, Some("CANCELLED"), reason).await
+            let status = order::Status::Cancelled(*reason).as_str();
+            advance(
+                tx,
+                id,
+                event.version,
+                at,
+                entry,
+                Some(status),
+                Some(reason.as_str()),
+            )
+            .await
         }
         order::Event::Shipped { .. } => {
-            advance(tx, id, event.version, at, entry, Some("SHIPPED"), None).await
+            let status = order::Status::Shipped.as_str();
+            advance(tx, id, event.version, at, entry, Some(status), None).await
         }
     }
 }

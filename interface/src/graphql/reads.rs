@@ -72,14 +72,23 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
-    /// The stored name.
+    const ALL: [Self; 4] = [
+        Self::Pending,
+        Self::Confirmed,
+        Self::Cancelled,
+        Self::Shipped,
+    ];
+
+    /// The stored name: the domain's.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
+        use domain::order::{CancellationReason, Status};
         match self {
-            Self::Pending => "PENDING",
-            Self::Confirmed => "CONFIRMED",
-            Self::Cancelled => "CANCELLED",
-            Self::Shipped => "SHIPPED",
+            Self::Pending => Status::Pending.as_str(),
+            Self::Confirmed => Status::Confirmed.as_str(),
+            // Every reason has the one status name.
+            Self::Cancelled => Status::Cancelled(CancellationReason::CustomerRequest).as_str(),
+            Self::Shipped => Status::Shipped.as_str(),
         }
     }
 }
@@ -163,15 +172,12 @@ impl Order {
 
     /// Its status.
     async fn status(&self) -> Result<OrderStatus, async_graphql::Error> {
-        Ok(match self.view.status.as_str() {
-            "PENDING" => OrderStatus::Pending,
-            "CONFIRMED" => OrderStatus::Confirmed,
-            "CANCELLED" => OrderStatus::Cancelled,
-            "SHIPPED" => OrderStatus::Shipped,
-            other => {
-                return Err(ApiError::Internal(format!("order status {other:?}")).to_graphql());
-            }
-        })
+        OrderStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == self.view.status)
+            .ok_or_else(|| {
+                ApiError::Internal(format!("order status {:?}", self.view.status)).to_graphql()
+            })
     }
 
     /// Why it was cancelled: `OUT_OF_STOCK`, `PAYMENT_DECLINED`, `PAYMENT_TIMEOUT` or
