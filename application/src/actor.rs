@@ -75,6 +75,20 @@ impl Actor {
         Self::new("console", Role::Operator)
     }
 
+    /// The customer this actor is, when it acts as one: its subject, which must be a
+    /// customer id exactly as written (a subject with surrounding spaces is not `alice`).
+    ///
+    /// # Errors
+    /// [`crate::Error::Forbidden`] for a subject that is not a customer id.
+    pub fn customer_id(&self) -> Result<domain::CustomerId, crate::Error> {
+        match domain::CustomerId::parse(&self.subject) {
+            Ok(id) if id.as_str() == self.subject => Ok(id),
+            _ => Err(crate::Error::Forbidden(
+                "this caller's subject is not a customer id".into(),
+            )),
+        }
+    }
+
     /// Whether the actor may see or act on what `owner` (a customer id) owns: customers
     /// only their own, staff everything their role reaches.
     #[must_use]

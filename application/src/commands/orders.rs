@@ -198,10 +198,8 @@ impl Commands {
 /// else is forbidden); staff must name the customer.
 pub(super) fn customer_for(actor: &Actor, named: Option<&str>) -> Result<CustomerId, Error> {
     match (actor.role, named) {
-        (Role::Customer, None) => Ok(CustomerId::parse(&actor.subject)?),
-        (Role::Customer, Some(named)) if named.trim() == actor.subject => {
-            Ok(CustomerId::parse(named)?)
-        }
+        (Role::Customer, None) => actor.customer_id(),
+        (Role::Customer, Some(named)) if named.trim() == actor.subject => actor.customer_id(),
         (Role::Customer, Some(_)) => Err(Error::Forbidden(
             "a customer acts only for themselves".into(),
         )),

@@ -1,6 +1,6 @@
 //! Opaque list cursors: hex strings a client hands back as `after`.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use uuid::Uuid;
 
 /// A place in a list ordered by `(timestamp, id)`.
@@ -29,6 +29,10 @@ impl KeyCursor {
         }
         let micros = u64::from_str_radix(&raw[..16], 16).ok()?.cast_signed();
         let at = DateTime::from_timestamp_micros(micros)?;
+        // Only instants PostgreSQL's timestamptz holds (and every row's is in this range).
+        if !(1..=9999).contains(&at.year()) {
+            return None;
+        }
         let id = Uuid::parse_str(&raw[16..]).ok()?;
         Some(Self { at, id })
     }
@@ -60,7 +64,9 @@ impl SkuCursor {
             .step_by(2)
             .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
             .collect::<Option<Vec<u8>>>()?;
-        String::from_utf8(bytes).ok().map(Self)
+        // Only a SKU: anything else (a NUL, say) is no place in the list.
+        let sku = String::from_utf8(bytes).ok()?;
+        domain::Sku::parse(&sku).ok().map(|_| Self(sku))
     }
 }
 
@@ -79,6 +85,13 @@ mod tests {
         let sku = SkuCursor("ABC-1.x_".into());
         assert_eq!(SkuCursor::decode(&sku.encode()), Some(sku));
         assert_eq!(SkuCursor::decode("s4"), None);
+        assert_eq!(SkuCursor::decode("s00"), None, "a NUL is no SKU");
+        let far = format!("{:016x}{}", i64::MAX / 2, Uuid::nil().simple());
+        assert_eq!(
+            KeyCursor::decode(&far),
+            None,
+            "beyond PostgreSQL's timestamps"
+        );
         assert_eq!(SkuCursor::decode("zz"), None);
     }
 }

@@ -74,12 +74,10 @@ pub fn sku(raw: &str) -> Result<Sku, Error> {
 /// The customer a list is narrowed to: a customer always their own, staff what they asked
 /// for.
 fn customer_scope(actor: &Actor, requested: Option<&str>) -> Result<Option<CustomerId>, Error> {
-    let customer = if actor.role == Role::Customer {
-        Some(actor.subject.as_str())
-    } else {
-        requested
-    };
-    Ok(customer.map(CustomerId::parse).transpose()?)
+    if actor.role == Role::Customer {
+        return actor.customer_id().map(Some);
+    }
+    Ok(requested.map(CustomerId::parse).transpose()?)
 }
 
 #[cfg(test)]
@@ -94,6 +92,20 @@ mod tests {
             filter.and_then(|f| f.customer).map(|c| c.to_string()),
             Some("alice".to_owned())
         );
+    }
+
+    #[test]
+    fn a_customer_is_its_subject_exactly() {
+        for subject in ["alice ", " alice", "acme shop", "a\0b"] {
+            let customer = Actor::new(subject, Role::Customer);
+            assert!(
+                matches!(
+                    OrderFilter::parse(&customer, None, None),
+                    Err(Error::Forbidden(_))
+                ),
+                "{subject:?}"
+            );
+        }
     }
 
     #[test]

@@ -21,7 +21,8 @@ use std::time::Duration;
 use application::Role;
 
 use super::query::STAFF_AND_CUSTOMERS;
-use application::event_log::{Position, ReadFilter, RecordedEvent};
+use application::audit::Selection;
+use application::event_log::{Position, RecordedEvent};
 use async_graphql::{Context, ID, SimpleObject, Subscription as GraphQLSubscription};
 use chrono::SecondsFormat;
 use futures::Stream;
@@ -219,10 +220,12 @@ impl Subscription {
         let state: &AppState = state(ctx)?;
         let start = state.store.head().await.map_err(internal)?;
         let permit = slot(ctx)?;
-        let filter = ReadFilter {
+        let (_, filter) = Selection {
             stream_type,
-            ..ReadFilter::default()
-        };
+            ..Selection::default()
+        }
+        .parse()
+        .map_err(internal)?;
         let follower = Follower::new(
             Arc::clone(&state.store),
             Arc::clone(&state.commits),
@@ -329,7 +332,11 @@ async fn changed(projection: &'static str, committed: &mut broadcast::Receiver<C
     let announced = async {
         loop {
             match committed.recv().await {
-                Ok(batch) if batch.projection == projection => return,
+                Ok(batch) if batch.projection == projection => {
+                    // One look at the row serves every announcement already waiting.
+                    while committed.try_recv().is_ok() {}
+                    return;
+                }
                 Ok(_) => {}
                 // Announcements were missed: one of them may have been this projection's.
                 Err(broadcast::error::RecvError::Lagged(_)) => return,

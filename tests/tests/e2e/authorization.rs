@@ -625,3 +625,32 @@ async fn an_api_key_acts_in_its_role_until_it_is_revoked() {
         .unwrap();
     assert_eq!(recorded, 2, "registered and restocked MUG-1, nothing else");
 }
+
+/// A customer is its token's subject exactly: `"alice "` is not alice, so it neither lists
+/// alice's orders nor places orders in her name.
+#[tokio::test]
+async fn a_customer_subject_with_surrounding_spaces_is_nobody() {
+    let app = spawn_app().await;
+    app.register_product("MUG-1", 5).await;
+    app.place_order("alice", "MUG-1", 1).await;
+    let spaced = app.token("alice ", Role::Customer);
+    let response = app
+        .graphql(
+            "{ orders { edges { node { id } } } }",
+            json!({}),
+            Some(&spaced),
+        )
+        .await;
+    graphql_error(response, "FORBIDDEN").await;
+    let order = json!({
+        "currency": "BRL",
+        "lines": [{ "sku": "MUG-1", "quantity": 1, "unitPrice": "12.50" }],
+        "paymentToken": "tok_visa",
+    });
+    problem(
+        app.post("/api/orders", Some(&spaced), order).await,
+        403,
+        "FORBIDDEN",
+    )
+    .await;
+}

@@ -274,3 +274,31 @@ async fn a_nul_in_a_string_argument_is_a_validation_error() {
         );
     }
 }
+
+/// A list cursor is parsed before it reaches the database: a product cursor that decodes to
+/// something other than a SKU, or an order cursor beyond PostgreSQL's timestamps, answers
+/// `VALIDATION`.
+#[tokio::test]
+async fn a_cursor_that_names_no_place_in_the_list_is_a_validation_error() {
+    let app = spawn_app().await;
+    let ops = app.token("ops", Role::Operator);
+    let far = format!("{:016x}{}", i64::MAX / 2, "0".repeat(32));
+    let queries = [
+        (
+            "query($v: String) { products(after: $v) { edges { cursor } } }",
+            "s00".to_owned(),
+        ),
+        (
+            "query($v: String) { orders(after: $v) { edges { cursor } } }",
+            far.clone(),
+        ),
+        (
+            "query($v: String) { tickets(after: $v) { edges { cursor } } }",
+            far,
+        ),
+    ];
+    for (query, cursor) in queries {
+        let response = app.graphql(query, json!({ "v": cursor }), Some(&ops)).await;
+        graphql_error(response, "VALIDATION").await;
+    }
+}
