@@ -5,11 +5,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use application::Role;
 use application::input::parse_position;
 use application::queries::{
-    MAX_PAGE, OrderView, PaymentView, ProductView, ReadModels, TicketMessageView, TicketView,
-    TimelineEntryView,
+    MAX_PAGE, OrderView, PaymentView, ProductView, Queries, ReadModels, TicketMessageView,
+    TicketView, TimelineEntryView,
 };
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
@@ -342,7 +341,7 @@ impl Ticket {
         let Some(id) = self.view.order_id else {
             return Ok(None);
         };
-        let caller = caller_in(ctx, &super::query::STAFF_AND_CUSTOMERS, "orders").await?;
+        let caller = reader(ctx, "orders").await?;
         let order = self
             .orders
             .load_one(id)
@@ -493,21 +492,14 @@ pub fn uuid(name: &str, id: &ID) -> Result<Uuid, async_graphql::Error> {
     application::input::parse_uuid(name, id).map_err(|e| ApiError::from(e).to_graphql())
 }
 
-/// The caller, refused unless in one of `roles`.
+/// The caller, refused unless its role reads `what` (orders, tickets, payments).
 ///
 /// # Errors
-/// `UNAUTHENTICATED`; `FORBIDDEN` for other roles.
-pub async fn caller_in(
-    ctx: &Context<'_>,
-    roles: &[Role],
-    what: &str,
-) -> Result<Caller, async_graphql::Error> {
+/// `UNAUTHENTICATED`; `FORBIDDEN` for auditors.
+pub async fn reader(ctx: &Context<'_>, what: &str) -> Result<Caller, async_graphql::Error> {
     let caller = super::context::caller(ctx).await?;
-    if roles.contains(&caller.actor.role) {
-        Ok(caller)
-    } else {
-        Err(ApiError::Forbidden(format!("{what} may not be read in this role")).to_graphql())
-    }
+    Queries::may_read(&caller.actor, what).map_err(internal)?;
+    Ok(caller)
 }
 
 /// A read that failed, as its GraphQL error.

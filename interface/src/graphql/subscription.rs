@@ -18,9 +18,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use application::Role;
-
-use super::query::STAFF_AND_CUSTOMERS;
 use application::audit::Selection;
 use application::event_log::{Position, RecordedEvent};
 use async_graphql::{Context, ID, SimpleObject, Subscription as GraphQLSubscription};
@@ -32,7 +29,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, watch};
 
 use super::context::state;
 use super::order_loader::order_loader;
-use super::reads::{Order, Ticket, caller_in, internal, payment_loader, uuid};
+use super::reads::{Order, Ticket, internal, payment_loader, reader, uuid};
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -49,8 +46,6 @@ pub const FALLBACK: Duration = Duration::from_secs(1);
 
 /// How many log events one poll of `eventAppended` reads at most.
 const LOG_BATCH: i64 = 100;
-
-const LOG_READERS: [Role; 2] = [Role::Operator, Role::Auditor];
 
 /// The subscriptions a connection may still start: one permit per running subscription,
 /// given back when it ends.
@@ -142,7 +137,7 @@ impl Subscription {
         id: ID,
     ) -> Result<impl Stream<Item = Result<Order, async_graphql::Error>> + use<>, async_graphql::Error>
     {
-        let caller = caller_in(ctx, &STAFF_AND_CUSTOMERS, "orders").await?;
+        let caller = reader(ctx, "orders").await?;
         let id = uuid("id", &id)?;
         let state = state(ctx)?.clone();
         let reads = Arc::clone(state.queries.reads());
@@ -179,7 +174,7 @@ impl Subscription {
         impl Stream<Item = Result<Ticket, async_graphql::Error>> + use<>,
         async_graphql::Error,
     > {
-        let caller = caller_in(ctx, &STAFF_AND_CUSTOMERS, "tickets").await?;
+        let caller = reader(ctx, "tickets").await?;
         let id = uuid("id", &id)?;
         let state = state(ctx)?.clone();
         let reads = Arc::clone(state.queries.reads());
@@ -216,7 +211,8 @@ impl Subscription {
         impl Stream<Item = Result<AppendedEvent, async_graphql::Error>> + use<>,
         async_graphql::Error,
     > {
-        caller_in(ctx, &LOG_READERS, "the event log").await?;
+        let caller = super::context::caller(ctx).await?;
+        application::audit::Audit::may_read(&caller.actor).map_err(internal)?;
         let state: &AppState = state(ctx)?;
         let start = state.store.head().await.map_err(internal)?;
         let permit = slot(ctx)?;

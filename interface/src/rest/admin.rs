@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use application::Role;
 use application::operations::ProjectionStatus;
 use axum::Json;
 use axum::extract::State;
@@ -34,28 +33,6 @@ const ANSWERS: [(u16, &str); 2] = [
 impl IntoResponses for AdminProblems {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
         super::problems::problem_responses(&ANSWERS)
-    }
-}
-
-/// Refuses auditors (who run no commands, whatever they send) and then every role but
-/// operator: the check of an operator's state-changing endpoint.
-///
-/// # Errors
-/// [`ApiError::Forbidden`] for other roles.
-pub fn operator_command(caller: &Caller, what: &str) -> Result<(), ApiError> {
-    caller.actor.may_command()?;
-    operator_only(caller, what)
-}
-
-/// Refuses every role but operator.
-///
-/// # Errors
-/// [`ApiError::Forbidden`] for other roles.
-pub fn operator_only(caller: &Caller, what: &str) -> Result<(), ApiError> {
-    if caller.actor.role == Role::Operator {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(format!("{what} is for operators")))
     }
 }
 
