@@ -96,7 +96,7 @@ impl Application {
         .map_err(|e| ApiError::Internal(e.to_string()))?;
         let commits = Arc::new(Notify::new());
         let store: Arc<dyn EventStore> = Arc::new(SignallingStore::new(
-            Arc::new(PgEventStore::new(pool.clone())),
+            event_store(&pool),
             Arc::clone(&commits),
         ));
         let (stop_workers, stopped) = watch::channel(false);
@@ -255,10 +255,16 @@ async fn limit_body(State(state): State<AppState>, request: Request, next: Next)
 /// `fulfil`: the server's and the command line's.
 #[must_use]
 pub fn operations(pool: &PgPool, fulfil: Fulfil) -> Operations {
-    let store = Arc::new(PgEventStore::new(pool.clone()));
     Operations::new(
-        Arc::new(projections::Control::new(pool.clone(), store)),
+        Arc::new(projections::Control::new(pool.clone(), event_store(pool))),
         Arc::new(Desk::new(pool.clone(), fulfil)),
         Arc::new(PgHealth::new(pool.clone())),
     )
+}
+
+/// The event store over the database of `pool`: the one place the server and the command
+/// line make it.
+#[must_use]
+pub fn event_store(pool: &PgPool) -> Arc<dyn EventStore> {
+    Arc::new(PgEventStore::new(pool.clone()))
 }

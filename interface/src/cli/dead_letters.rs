@@ -1,10 +1,7 @@
 //! `domainflow dead-letters list|retry ID`: the saga's failed actions, and their redrive.
 
-use std::sync::Arc;
-
 use application::operations::{Operations, Redrive};
-use application::{Actor, Commands, EventStore, RepositoryOptions};
-use infrastructure::PgEventStore;
+use application::{Actor, Commands, RepositoryOptions};
 use sqlx::PgPool;
 
 use super::database::with_pool;
@@ -84,8 +81,7 @@ pub async fn dead_letters(
 /// Settings the provider cannot be built from.
 pub(super) fn operations(pool: &PgPool, provider: &ProviderSettings) -> Result<Operations, String> {
     let saga_config = SagaConfig::with_provider(provider, Some(pool))?;
-    let store: Arc<dyn EventStore> = Arc::new(PgEventStore::new(pool.clone()));
-    let commands = Commands::new(store, &RepositoryOptions::default());
+    let commands = Commands::new(crate::app::event_store(pool), &RepositoryOptions::default());
     let saga = Saga::new(commands, &saga_config);
     Ok(crate::app::operations(pool, saga.fulfil))
 }

@@ -7,13 +7,10 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
-use std::sync::Arc;
-
 use application::Actor;
 use application::audit::Audit;
 use application::event_log::{Position, ReadFilter};
 use futures::TryStreamExt;
-use infrastructure::PgEventStore;
 
 use super::database::with_pool;
 use super::progress::Progress;
@@ -63,7 +60,7 @@ pub async fn export(
     };
     let mut out = BufWriter::with_capacity(1 << 16, out);
     let written = with_pool(database, file, |pool| async move {
-        let audit = Audit::new(Arc::new(PgEventStore::new(pool)));
+        let audit = Audit::new(crate::app::event_store(&pool));
         let console = Actor::console();
         let total = audit
             .count(&console, after, &filter)

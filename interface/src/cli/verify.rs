@@ -1,11 +1,8 @@
 //! `domainflow verify`: walks the hash chains of the event log.
 
-use std::sync::Arc;
-
 use application::Actor;
 use application::audit::Audit;
 use application::event_log::{Integrity, StreamRef};
-use infrastructure::PgEventStore;
 
 use super::database::with_pool;
 use super::{DatabaseArgs, FileSettings};
@@ -21,7 +18,7 @@ pub async fn verify(
 ) -> Result<String, String> {
     let stream = stream.as_deref().map(parse_stream).transpose()?;
     let outcome = with_pool(database, file, |pool| async move {
-        Audit::new(Arc::new(PgEventStore::new(pool)))
+        Audit::new(crate::app::event_store(&pool))
             .verify(&Actor::console(), stream.as_ref())
             .await
             .map_err(|e| e.to_string())
