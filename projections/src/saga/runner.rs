@@ -507,7 +507,17 @@ impl Tenure {
         let item = match running.get(&order) {
             Some(lane) => match lane.send(item) {
                 Ok(()) => return,
-                Err(mpsc::error::SendError(item)) => item,
+                // A lane that ends normally leaves under this lock, so a closed one ended on
+                // a failure: this tenure stops, and the next takes the order's steps again
+                // from the checkpoint. A new lane here would take a later step of the order
+                // before the failed one, store it, and make the failed one look taken.
+                Err(mpsc::error::SendError(_)) => {
+                    lock(&self.failure).get_or_insert(Error::Unexpected(format!(
+                        "the lane of order {order} ended with steps still to take"
+                    )));
+                    self.progress.notify_one();
+                    return;
+                }
             },
             None => item,
         };
