@@ -645,3 +645,49 @@ fn correlation_of(event: &RecordedEvent) -> Uuid {
         .and_then(|id| Uuid::parse_str(id).ok())
         .unwrap_or_else(Uuid::now_v7)
 }
+
+#[cfg(test)]
+mod tests {
+    use application::saga::SagaOptions;
+    use application::{Commands, RepositoryOptions};
+    use infrastructure::{PgEventStore, SimulatedProvider};
+
+    use super::*;
+
+    /// A tenure whose database is never reached: `send` only hands items to lanes.
+    fn tenure() -> Arc<Tenure> {
+        let pool = PgPool::connect_lazy("postgres://nobody@127.0.0.1:1/none")
+            .unwrap_or_else(|e| panic!("a lazy pool: {e}"));
+        let store: Arc<dyn EventStore> = Arc::new(PgEventStore::new(pool.clone()));
+        let commands = Commands::new(Arc::clone(&store), &RepositoryOptions::default());
+        let provider = Arc::new(SimulatedProvider::new(Duration::from_secs(1)));
+        let fulfil = Fulfil::new(commands, provider, SagaOptions::default());
+        let runner = SagaRunner::new(
+            store,
+            pool,
+            fulfil,
+            Arc::new(Notify::new()),
+            RunnerOptions::default(),
+        );
+        Arc::new(Tenure::new(runner, 1))
+    }
+
+    /// An order whose lane failed gets no new lane in the same tenure: a new one could
+    /// store a later step of the order before the failed one, and the failed step would look
+    /// taken to the next tenure.
+    #[tokio::test]
+    async fn a_failed_lane_gets_no_successor_and_stops_the_tenure() {
+        let tenure = tenure();
+        let order = Uuid::now_v7();
+        // What a failed lane leaves behind: its sender listed, its receiver gone.
+        let (sender, receiver) = mpsc::unbounded_channel();
+        drop(receiver);
+        lock(&tenure.lanes).insert(order, sender);
+
+        let mut lanes = JoinSet::new();
+        tenure.send(order, Item::Deadline, &mut lanes);
+
+        assert!(lanes.is_empty(), "a new lane was started for the order");
+        assert!(lock(&tenure.failure).is_some(), "the tenure goes on");
+    }
+}
