@@ -8,6 +8,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
 
 use super::context::state;
+use super::reads::graphql_error;
 use super::reads::page_size;
 use crate::error::ApiError;
 
@@ -91,7 +92,7 @@ impl DeadLetterQuery {
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, DeadLetterObject>> {
         let caller = super::context::caller(ctx).await?;
-        Operations::may_operate(&caller.actor).map_err(|e| ApiError::from(e).to_graphql())?;
+        Operations::may_operate(&caller.actor).map_err(graphql_error)?;
         let first = page_size(first)?;
         let after_id = after
             .as_deref()
@@ -106,7 +107,7 @@ impl DeadLetterQuery {
             .operations
             .dead_letters(&caller.actor, after_id, limit)
             .await
-            .map_err(|e| ApiError::from(e).to_graphql())?;
+            .map_err(graphql_error)?;
         let has_next = letters.len() > first;
         let mut connection = Connection::new(after.is_some(), has_next);
         connection.edges.extend(
@@ -128,9 +129,8 @@ impl DeadLetterMutation {
         input: RetryDeadLetterInput,
     ) -> async_graphql::Result<RedriveResult> {
         let caller = super::context::caller(ctx).await?;
-        let refused = |e: application::Error| ApiError::from(e).to_graphql();
-        caller.actor.may_command().map_err(refused)?;
-        Operations::may_operate(&caller.actor).map_err(refused)?;
+        caller.actor.may_command().map_err(graphql_error)?;
+        Operations::may_operate(&caller.actor).map_err(graphql_error)?;
         let id: i64 = input.id.parse().map_err(|_| {
             ApiError::Validation(format!("{:?} is not a dead letter id", input.id.0)).to_graphql()
         })?;
@@ -138,7 +138,7 @@ impl DeadLetterMutation {
             .operations
             .redrive(&caller.actor, id)
             .await
-            .map_err(refused)?;
+            .map_err(graphql_error)?;
         let (status, error, attempts) = match outcome {
             Redrive::Completed => ("COMPLETED", None, None),
             Redrive::Failed { error, attempts } => ("FAILED", Some(error), Some(attempts)),

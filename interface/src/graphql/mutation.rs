@@ -12,8 +12,8 @@ use super::inputs::{
     PostTicketMessageInput, RegisterProductInput, ReopenTicketInput, RepriceProductInput,
     RestockInput, ShipOrderInput,
 };
+use super::reads::graphql_error;
 use crate::caller::Caller;
-use crate::error::ApiError;
 
 type Answer = async_graphql::Result<CommandResultObject>;
 
@@ -32,10 +32,7 @@ impl Command {
     /// Authenticates the caller (before the input is looked at, as REST does).
     async fn of(ctx: &Context<'_>) -> async_graphql::Result<Self> {
         let caller = caller(ctx).await?;
-        caller
-            .actor
-            .may_command()
-            .map_err(|e| ApiError::from(e).to_graphql())?;
+        caller.actor.may_command().map_err(graphql_error)?;
         let commands = Arc::clone(&state(ctx)?.commands);
         let metadata = metadata(ctx, &caller);
         Ok(Self {
@@ -48,14 +45,14 @@ impl Command {
 
 /// Turns an input check's failure into a GraphQL error.
 fn checked<T>(input: Result<T, application::Error>) -> async_graphql::Result<T> {
-    input.map_err(|e| ApiError::from(e).to_graphql())
+    input.map_err(graphql_error)
 }
 
 /// Turns a use case's answer into the mutation's.
 fn answer(result: Result<CommandResult, application::Error>) -> Answer {
     result
         .map(|result| CommandResultObject::from(&result))
-        .map_err(|e| ApiError::from(e).to_graphql())
+        .map_err(graphql_error)
 }
 
 // Merged into the schema's `Mutation` root (see `MutationRoot`), under a name of its own.

@@ -14,10 +14,9 @@ use std::sync::Arc;
 use super::context::state;
 use super::order_loader::order_loader;
 use super::reads::{
-    Order, OrderStatus, Payment, Product, Ticket, TicketStatus, bad_cursor, internal, page_size,
-    payment_loader, reader, uuid, wait,
+    Order, OrderStatus, Payment, Product, Ticket, TicketStatus, bad_cursor, graphql_error,
+    page_size, payment_loader, reader, uuid, wait,
 };
-use crate::error::ApiError;
 
 /// The root of the queries.
 #[derive(Debug, Default, Clone, Copy)]
@@ -47,7 +46,7 @@ impl Query {
             .queries
             .order(&caller.actor, id)
             .await
-            .map_err(internal)?;
+            .map_err(graphql_error)?;
         let loader = payment_loader(state);
         Ok(order.map(|o| Order::new(o, loader)))
     }
@@ -71,13 +70,13 @@ impl Query {
             status.map(OrderStatus::as_str),
             customer_id.as_deref(),
         )
-        .map_err(|e| ApiError::from(e).to_graphql())?;
+        .map_err(graphql_error)?;
         let state = state(ctx)?;
         let page = state
             .queries
             .orders(&caller.actor, &filter, after, first)
             .await
-            .map_err(internal)?;
+            .map_err(graphql_error)?;
         let loader = payment_loader(state);
         let mut connection = Connection::new(after.is_some(), page.has_next);
         connection.edges.extend(
@@ -105,7 +104,7 @@ impl Query {
             .queries
             .ticket(&caller.actor, id)
             .await
-            .map_err(internal)?;
+            .map_err(graphql_error)?;
         let (orders, payments) = (order_loader(state), payment_loader(state));
         Ok(ticket.map(|t| Ticket::new(t, orders, payments)))
     }
@@ -131,13 +130,13 @@ impl Query {
             customer_id.as_deref(),
             assignee.as_deref(),
         )
-        .map_err(|e| ApiError::from(e).to_graphql())?;
+        .map_err(graphql_error)?;
         let state = state(ctx)?;
         let page = state
             .queries
             .tickets(&caller.actor, &filter, after, first)
             .await
-            .map_err(internal)?;
+            .map_err(graphql_error)?;
         let (orders, payments) = (order_loader(state), payment_loader(state));
         let mut connection = Connection::new(after.is_some(), page.has_next);
         connection
@@ -157,10 +156,10 @@ impl Query {
         consistent_with: Option<String>,
     ) -> Result<Option<Product>, async_graphql::Error> {
         super::context::caller(ctx).await?;
-        let sku = queries::sku(&sku).map_err(|e| ApiError::from(e).to_graphql())?;
+        let sku = queries::sku(&sku).map_err(graphql_error)?;
         let state = state(ctx)?;
         wait(state, &["products"], consistent_with.as_deref()).await?;
-        let product = state.queries.product(&sku).await.map_err(internal)?;
+        let product = state.queries.product(&sku).await.map_err(graphql_error)?;
         Ok(product.map(Product))
     }
 
@@ -182,7 +181,7 @@ impl Query {
             .queries
             .products(low_stock_only.unwrap_or(false), after.as_ref(), first)
             .await
-            .map_err(internal)?;
+            .map_err(graphql_error)?;
         let mut connection = Connection::new(after.is_some(), page.has_next);
         connection.edges.extend(
             page.items
@@ -205,7 +204,7 @@ impl Query {
             .queries
             .payment(&caller.actor, id)
             .await
-            .map_err(internal)?;
+            .map_err(graphql_error)?;
         Ok(payment.map(Payment))
     }
 
@@ -220,7 +219,7 @@ impl Query {
             .operations
             .projections(&caller.actor)
             .await
-            .map_err(|e| ApiError::from(e).to_graphql())?;
+            .map_err(graphql_error)?;
         Ok(statuses.into_iter().map(Projection).collect())
     }
 }

@@ -476,12 +476,12 @@ pub async fn wait(
     let position = consistent_with
         .map(|token| parse_position("consistentWith", token))
         .transpose()
-        .map_err(|e| ApiError::from(e).to_graphql())?;
+        .map_err(graphql_error)?;
     state
         .queries
         .wait(projections, position)
         .await
-        .map_err(|e| ApiError::from(e).to_graphql())
+        .map_err(graphql_error)
 }
 
 /// A UUID argument.
@@ -489,7 +489,7 @@ pub async fn wait(
 /// # Errors
 /// `VALIDATION` when it is not one.
 pub fn uuid(name: &str, id: &ID) -> Result<Uuid, async_graphql::Error> {
-    application::input::parse_uuid(name, id).map_err(|e| ApiError::from(e).to_graphql())
+    application::input::parse_uuid(name, id).map_err(graphql_error)
 }
 
 /// The caller, refused unless its role reads `what` (orders, tickets, payments).
@@ -498,12 +498,12 @@ pub fn uuid(name: &str, id: &ID) -> Result<Uuid, async_graphql::Error> {
 /// `UNAUTHENTICATED`; `FORBIDDEN` for auditors.
 pub async fn reader(ctx: &Context<'_>, what: &str) -> Result<Caller, async_graphql::Error> {
     let caller = super::context::caller(ctx).await?;
-    Queries::may_read(&caller.actor, what).map_err(internal)?;
+    Queries::may_read(&caller.actor, what).map_err(graphql_error)?;
     Ok(caller)
 }
 
 /// A read that failed, as its GraphQL error.
 #[must_use]
-pub fn internal(e: application::Error) -> async_graphql::Error {
+pub fn graphql_error(e: application::Error) -> async_graphql::Error {
     ApiError::from(e).to_graphql()
 }

@@ -5,8 +5,8 @@ use async_graphql::{Context, InputObject, Object};
 
 use super::context::state;
 use super::query::Projection;
+use super::reads::graphql_error;
 use super::reads::time;
-use crate::error::ApiError;
 
 /// Which projection to rebuild.
 #[derive(Debug, Clone, InputObject)]
@@ -32,7 +32,7 @@ pub async fn rebuild_projection(
         .rebuild(&caller.actor, &input.name, state.shutdown.clone())
         .await
         .map(Projection)
-        .map_err(|e| ApiError::from(e).to_graphql())
+        .map_err(graphql_error)
 }
 
 /// How far a running rebuild has come.

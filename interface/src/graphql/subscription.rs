@@ -29,7 +29,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, watch};
 
 use super::context::state;
 use super::order_loader::order_loader;
-use super::reads::{Order, Ticket, internal, payment_loader, reader, uuid};
+use super::reads::{Order, Ticket, graphql_error, payment_loader, reader, uuid};
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -143,7 +143,7 @@ impl Subscription {
         let reads = Arc::clone(state.queries.reads());
         // Listening before the first read: a batch committed in between is not missed.
         let committed = state.announcer.listen();
-        let current = reads.order(id).await.map_err(internal)?;
+        let current = reads.order(id).await.map_err(graphql_error)?;
         if let Some(order) = &current {
             authorize(&caller, &order.customer_id, "order")?;
         }
@@ -179,7 +179,7 @@ impl Subscription {
         let state = state(ctx)?.clone();
         let reads = Arc::clone(state.queries.reads());
         let committed = state.announcer.listen();
-        let current = reads.ticket(id).await.map_err(internal)?;
+        let current = reads.ticket(id).await.map_err(graphql_error)?;
         if let Some(ticket) = &current {
             authorize(&caller, &ticket.customer_id, "ticket")?;
         }
@@ -212,16 +212,16 @@ impl Subscription {
         async_graphql::Error,
     > {
         let caller = super::context::caller(ctx).await?;
-        application::audit::Audit::may_read(&caller.actor).map_err(internal)?;
+        application::audit::Audit::may_read(&caller.actor).map_err(graphql_error)?;
         let state: &AppState = state(ctx)?;
-        let start = state.store.head().await.map_err(internal)?;
+        let start = state.store.head().await.map_err(graphql_error)?;
         let permit = slot(ctx)?;
         let (_, filter) = Selection {
             stream_type,
             ..Selection::default()
         }
         .parse()
-        .map_err(internal)?;
+        .map_err(graphql_error)?;
         let follower = Follower::new(
             Arc::clone(&state.store),
             Arc::clone(&state.commits),
@@ -304,7 +304,7 @@ where
                         Ok(row) => row,
                         Err(error) => {
                             watch.done = true;
-                            return Some((Err(internal(error)), (watch, allowed)));
+                            return Some((Err(graphql_error(error)), (watch, allowed)));
                         }
                     }
                 }
