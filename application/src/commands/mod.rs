@@ -1,6 +1,7 @@
 //! The use cases that change the world: one method per command, each authorised for the
 //! calling [`Actor`], each answering a [`CommandResult`].
 
+pub mod limits;
 mod orders;
 mod products;
 mod tickets;

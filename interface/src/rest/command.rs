@@ -2,8 +2,10 @@
 //! run the use case, answer with the command result.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use application::event_log::CommandMetadata;
+use application::{Actor, CommandResult, Commands};
 use axum::Json;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -11,6 +13,7 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::result::CommandResultBody;
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::idempotency;
@@ -31,11 +34,40 @@ pub struct IdempotencyKeyHeader {
     pub idempotency_key: Option<String>,
 }
 
-/// A request body that checks the limits the OpenAPI document states.
-pub trait Validate {
+/// A request body, checked against the limits the OpenAPI document states: it becomes what
+/// its use case takes, checked by `application` (`application::commands::limits`).
+pub trait Validate: Sized {
+    /// What the use case takes.
+    type Valid;
+
     /// # Errors
     /// [`application::Error::Validation`] naming the first field out of bounds.
-    fn validate(&self) -> Result<(), application::Error>;
+    fn validate(self) -> Result<Self::Valid, application::Error>;
+}
+
+/// A command route's whole answer: `call` runs the use case with the checked body, once per
+/// idempotency key, and a success answers `status` with the command result.
+pub async fn command<T, F, Fut>(
+    state: AppState,
+    caller: Caller,
+    headers: HeaderMap,
+    path: String,
+    body: Bytes,
+    status: StatusCode,
+    call: F,
+) -> Response
+where
+    T: DeserializeOwned + Validate,
+    F: FnOnce(Arc<Commands>, Actor, T::Valid, CommandMetadata) -> Fut,
+    Fut: Future<Output = Result<CommandResult, application::Error>>,
+{
+    let commands = state.commands.clone();
+    let actor = caller.actor.clone();
+    let call = |input: T::Valid, meta| async move {
+        let result = call(commands, actor, input, meta).await?;
+        Ok((status, CommandResultBody::json(&result)))
+    };
+    run::<T, _, _>(&state, &caller, &headers, &path, body, call).await
 }
 
 /// Parses the JSON body (an empty body or `null` reads as `{}`), checks it, and runs `run` once per
@@ -50,10 +82,10 @@ pub async fn run<T, F, Fut>(
 ) -> Response
 where
     T: DeserializeOwned + Validate,
-    F: FnOnce(T, CommandMetadata) -> Fut,
+    F: FnOnce(T::Valid, CommandMetadata) -> Fut,
     Fut: Future<Output = Result<(StatusCode, Value), ApiError>>,
 {
-    match execute(state, caller, headers, path, body, run).await {
+    match execute::<T, _, _>(state, caller, headers, path, body, run).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
     }
@@ -69,13 +101,12 @@ async fn execute<T, F, Fut>(
 ) -> Result<Response, ApiError>
 where
     T: DeserializeOwned + Validate,
-    F: FnOnce(T, CommandMetadata) -> Fut,
+    F: FnOnce(T::Valid, CommandMetadata) -> Fut,
     Fut: Future<Output = Result<(StatusCode, Value), ApiError>>,
 {
     // An auditor is refused whatever the body says.
     caller.actor.may_command()?;
-    let input: T = parse_body(headers, &body)?;
-    input.validate()?;
+    let input = parse_body::<T>(headers, &body)?.validate()?;
     let Some(key) = idempotency::key(headers)? else {
         let (status, body) = run(input, caller.metadata(None)).await?;
         return Ok((status, Json(body)).into_response());

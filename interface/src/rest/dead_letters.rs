@@ -205,7 +205,7 @@ pub async fn retry_dead_letter(
     let path = format!("POST /api/admin/dead-letters/{id}/retry");
     let operations = state.operations.clone();
     let actor = caller.actor.clone();
-    run(
+    run::<EmptyBody, _, _>(
         &state,
         &caller,
         &headers,

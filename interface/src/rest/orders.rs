@@ -11,17 +11,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::command::{IdempotencyKeyHeader, Validate, run};
+use super::command::{IdempotencyKeyHeader, Validate, command};
 use super::problems::{CommandProblems, PlaceOrderProblems};
 use super::result::CommandResultBody;
 use super::whole;
 use crate::caller::Caller;
-use crate::error::ApiError;
 use crate::state::AppState;
-use application::input::{
-    MAX_LINE_QUANTITY, check_currency, check_id, check_line_count, check_price, check_quantity,
-    check_text,
-};
 
 /// The order routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -84,20 +79,21 @@ pub struct PlaceOrderBody {
 }
 
 impl Validate for PlaceOrderBody {
-    fn validate(&self) -> Result<(), application::Error> {
-        if let Some(customer) = &self.customer_id {
-            check_id("customerId", customer)?;
+    type Valid = PlaceOrder;
+
+    fn validate(self) -> Result<PlaceOrder, application::Error> {
+        let lines = self.lines.into_iter().map(|line| OrderLineInput {
+            sku: line.sku,
+            quantity: line.quantity,
+            unit_price: line.unit_price,
+        });
+        PlaceOrder {
+            customer_id: self.customer_id,
+            currency: self.currency,
+            lines: lines.collect(),
+            payment_token: self.payment_token,
         }
-        check_currency(&self.currency)?;
-        check_line_count(self.lines.len())?;
-        for line in &self.lines {
-            application::queries::sku(&line.sku)?;
-            check_quantity("quantity", line.quantity.into(), 1, MAX_LINE_QUANTITY)?;
-            if let Some(price) = &line.unit_price {
-                check_price("unitPrice", price)?;
-            }
-        }
-        check_text("paymentToken", &self.payment_token, 128)
+        .check()
     }
 }
 
@@ -119,10 +115,12 @@ pub enum ClientCancellationReason {
 }
 
 impl Validate for CancelOrderBody {
-    fn validate(&self) -> Result<(), application::Error> {
+    type Valid = Self;
+
+    fn validate(self) -> Result<Self, application::Error> {
         // Deserialising already refused every reason but the customer's own.
         match self.reason {
-            None | Some(ClientCancellationReason::CustomerRequest) => Ok(()),
+            None | Some(ClientCancellationReason::CustomerRequest) => Ok(self),
         }
     }
 }
@@ -133,8 +131,10 @@ impl Validate for CancelOrderBody {
 pub struct EmptyBody {}
 
 impl Validate for EmptyBody {
-    fn validate(&self) -> Result<(), application::Error> {
-        Ok(())
+    type Valid = Self;
+
+    fn validate(self) -> Result<Self, application::Error> {
+        Ok(self)
     }
 }
 
@@ -156,31 +156,16 @@ pub async fn place_order(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let commands = state.commands.clone();
-    let actor = caller.actor.clone();
-    run(
-        &state,
-        &caller,
-        &headers,
-        "POST /api/orders",
+    let path = "POST /api/orders".to_owned();
+    command::<PlaceOrderBody, _, _>(
+        state,
+        caller,
+        headers,
+        path,
         body,
-        |input: PlaceOrderBody, meta| async move {
-            let order = PlaceOrder {
-                customer_id: input.customer_id,
-                currency: input.currency,
-                lines: input
-                    .lines
-                    .into_iter()
-                    .map(|l| OrderLineInput {
-                        sku: l.sku,
-                        quantity: l.quantity,
-                        unit_price: l.unit_price,
-                    })
-                    .collect(),
-                payment_token: input.payment_token,
-            };
-            let result = commands.place_order(&actor, order, &meta).await?;
-            Ok((StatusCode::ACCEPTED, CommandResultBody::json(&result)))
+        StatusCode::ACCEPTED,
+        |commands, actor, order, meta| async move {
+            commands.place_order(&actor, order, &meta).await
         },
     )
     .await
@@ -208,19 +193,17 @@ pub async fn cancel_order(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let commands = state.commands.clone();
-    let actor = caller.actor.clone();
     let path = format!("POST /api/orders/{id}/cancel");
-    run(
-        &state,
-        &caller,
-        &headers,
-        &path,
+    command::<CancelOrderBody, _, _>(
+        state,
+        caller,
+        headers,
+        path,
         body,
-        |_: CancelOrderBody, meta| async move {
+        StatusCode::ACCEPTED,
+        |commands, actor, _, meta| async move {
             let id = parse_id(&id, "order")?;
-            let result = commands.cancel_order(&actor, id, &meta).await?;
-            Ok((StatusCode::ACCEPTED, CommandResultBody::json(&result)))
+            commands.cancel_order(&actor, id, &meta).await
         },
     )
     .await
@@ -247,19 +230,17 @@ pub async fn ship_order(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let commands = state.commands.clone();
-    let actor = caller.actor.clone();
     let path = format!("POST /api/orders/{id}/ship");
-    run(
-        &state,
-        &caller,
-        &headers,
-        &path,
+    command::<EmptyBody, _, _>(
+        state,
+        caller,
+        headers,
+        path,
         body,
-        |_: EmptyBody, meta| async move {
+        StatusCode::OK,
+        |commands, actor, _, meta| async move {
             let id = parse_id(&id, "order")?;
-            let result = commands.ship_order(&actor, id, &meta).await?;
-            Ok((StatusCode::OK, CommandResultBody::json(&result)))
+            commands.ship_order(&actor, id, &meta).await
         },
     )
     .await
@@ -268,7 +249,7 @@ pub async fn ship_order(
 /// The UUID of the `what` (`order`, `ticket`) a path names.
 ///
 /// # Errors
-/// [`ApiError::Validation`] when it is not one.
-pub fn parse_id(raw: &str, what: &str) -> Result<Uuid, ApiError> {
-    Ok(application::input::parse_uuid(&format!("{what} id"), raw)?)
+/// [`application::Error::Validation`] when it is not one.
+pub fn parse_id(raw: &str, what: &str) -> Result<Uuid, application::Error> {
+    application::input::parse_uuid(&format!("{what} id"), raw)
 }

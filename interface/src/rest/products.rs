@@ -1,6 +1,6 @@
 //! `/api/products`: registering, repricing and restocking products.
 
-use application::commands::{RegisterProduct, RepriceProduct};
+use application::commands::{RegisterProduct, RepriceProduct, limits};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -10,15 +10,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::command::{IdempotencyKeyHeader, Validate, run};
+use super::command::{IdempotencyKeyHeader, Validate, command};
 use super::problems::CommandProblems;
 use super::result::CommandResultBody;
 use super::whole;
 use crate::caller::Caller;
 use crate::state::AppState;
-use application::input::{
-    MAX_STOCK_QUANTITY, check_currency, check_price, check_quantity, check_text,
-};
 
 /// The product routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -63,23 +60,18 @@ pub struct RegisterProductBody {
 }
 
 impl Validate for RegisterProductBody {
-    fn validate(&self) -> Result<(), application::Error> {
-        application::queries::sku(&self.sku)?;
-        check_text("name", &self.name, 200)?;
-        check_quantity(
-            "initialQuantity",
-            self.initial_quantity.into(),
-            0,
-            MAX_STOCK_QUANTITY,
-        )?;
-        check_quantity(
-            "lowStockThreshold",
-            self.low_stock_threshold.into(),
-            0,
-            MAX_STOCK_QUANTITY,
-        )?;
-        check_price("price", &self.price)?;
-        check_currency(&self.currency)
+    type Valid = RegisterProduct;
+
+    fn validate(self) -> Result<RegisterProduct, application::Error> {
+        RegisterProduct {
+            sku: self.sku,
+            name: self.name,
+            initial_quantity: self.initial_quantity,
+            low_stock_threshold: self.low_stock_threshold,
+            price: self.price,
+            currency: self.currency,
+        }
+        .check()
     }
 }
 
@@ -101,9 +93,11 @@ pub struct RepriceBody {
 }
 
 impl Validate for RepriceBody {
-    fn validate(&self) -> Result<(), application::Error> {
-        check_price("price", &self.price)?;
-        self.currency.as_deref().map_or(Ok(()), check_currency)
+    type Valid = Self;
+
+    fn validate(self) -> Result<Self, application::Error> {
+        RepriceProduct::check_price(&self.price, self.currency.as_deref())?;
+        Ok(self)
     }
 }
 
@@ -127,8 +121,10 @@ pub struct RestockBody {
 }
 
 impl Validate for RestockBody {
-    fn validate(&self) -> Result<(), application::Error> {
-        check_quantity("quantity", self.quantity.into(), 1, MAX_STOCK_QUANTITY).map(|_| ())
+    type Valid = u32;
+
+    fn validate(self) -> Result<u32, application::Error> {
+        limits::restock_quantity(self.quantity)
     }
 }
 
@@ -149,30 +145,16 @@ pub async fn register_product(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let commands = state.commands.clone();
-    let actor = caller.actor.clone();
-    run(
-        &state,
-        &caller,
-        &headers,
-        "POST /api/products",
+    let path = "POST /api/products".to_owned();
+    command::<RegisterProductBody, _, _>(
+        state,
+        caller,
+        headers,
+        path,
         body,
-        |input: RegisterProductBody, meta| async move {
-            let result = commands
-                .register_product(
-                    &actor,
-                    RegisterProduct {
-                        sku: input.sku,
-                        name: input.name,
-                        initial_quantity: input.initial_quantity,
-                        low_stock_threshold: input.low_stock_threshold,
-                        price: input.price,
-                        currency: input.currency,
-                    },
-                    &meta,
-                )
-                .await?;
-            Ok((StatusCode::CREATED, CommandResultBody::json(&result)))
+        StatusCode::CREATED,
+        |commands, actor, product, meta| async move {
+            commands.register_product(&actor, product, &meta).await
         },
     )
     .await
@@ -196,21 +178,17 @@ pub async fn restock(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let commands = state.commands.clone();
-    let actor = caller.actor.clone();
     let path = format!("POST /api/products/{sku}/restock");
-    run(
-        &state,
-        &caller,
-        &headers,
-        &path,
+    command::<RestockBody, _, _>(
+        state,
+        caller,
+        headers,
+        path,
         body,
-        |input: RestockBody, meta| async move {
+        StatusCode::OK,
+        |commands, actor, quantity, meta| async move {
             application::queries::sku(&sku)?;
-            let result = commands
-                .restock(&actor, &sku, input.quantity, &meta)
-                .await?;
-            Ok((StatusCode::OK, CommandResultBody::json(&result)))
+            commands.restock(&actor, &sku, quantity, &meta).await
         },
     )
     .await
@@ -235,29 +213,22 @@ pub async fn reprice_product(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let commands = state.commands.clone();
-    let actor = caller.actor.clone();
     let path = format!("POST /api/products/{sku}/price");
-    run(
-        &state,
-        &caller,
-        &headers,
-        &path,
+    command::<RepriceBody, _, _>(
+        state,
+        caller,
+        headers,
+        path,
         body,
-        |input: RepriceBody, meta| async move {
+        StatusCode::OK,
+        |commands, actor, input, meta| async move {
             application::queries::sku(&sku)?;
-            let result = commands
-                .reprice_product(
-                    &actor,
-                    RepriceProduct {
-                        sku,
-                        price: input.price,
-                        currency: input.currency,
-                    },
-                    &meta,
-                )
-                .await?;
-            Ok((StatusCode::OK, CommandResultBody::json(&result)))
+            let price = RepriceProduct {
+                sku,
+                price: input.price,
+                currency: input.currency,
+            };
+            commands.reprice_product(&actor, price, &meta).await
         },
     )
     .await

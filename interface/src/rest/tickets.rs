@@ -1,6 +1,12 @@
 //! `/api/tickets`: support tickets.
 
-use application::commands::OpenTicket;
+use std::future::Future;
+use std::sync::Arc;
+
+use application::commands::{OpenTicket, limits};
+use application::event_log::CommandMetadata;
+use application::{Actor, CommandResult, Commands};
+use serde::de::DeserializeOwned;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -11,13 +17,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::command::{IdempotencyKeyHeader, Validate, run};
+use super::command::{IdempotencyKeyHeader, Validate, command};
 use super::orders::{EmptyBody, parse_id};
 use super::problems::CommandProblems;
 use super::result::CommandResultBody;
 use crate::caller::Caller;
 use crate::state::AppState;
-use application::input::{check_id, check_text};
 
 /// The ticket routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -59,12 +64,16 @@ pub struct OpenTicketBody {
 }
 
 impl Validate for OpenTicketBody {
-    fn validate(&self) -> Result<(), application::Error> {
-        if let Some(customer) = &self.customer_id {
-            check_id("customerId", customer)?;
+    type Valid = OpenTicket;
+
+    fn validate(self) -> Result<OpenTicket, application::Error> {
+        OpenTicket {
+            customer_id: self.customer_id,
+            subject: self.subject,
+            message: self.message,
+            order_id: self.order_id,
         }
-        check_text("subject", &self.subject, 200)?;
-        check_text("message", &self.message, 4000)
+        .check()
     }
 }
 
@@ -82,8 +91,10 @@ pub struct PostMessageBody {
 }
 
 impl Validate for PostMessageBody {
-    fn validate(&self) -> Result<(), application::Error> {
-        check_text("body", &self.body, 4000)
+    type Valid = String;
+
+    fn validate(self) -> Result<String, application::Error> {
+        limits::ticket_message(self.body)
     }
 }
 
@@ -101,8 +112,10 @@ pub struct AssignTicketBody {
 }
 
 impl Validate for AssignTicketBody {
-    fn validate(&self) -> Result<(), application::Error> {
-        check_id("agentId", &self.agent_id)
+    type Valid = String;
+
+    fn validate(self) -> Result<String, application::Error> {
+        limits::agent(self.agent_id)
     }
 }
 
@@ -120,32 +133,42 @@ pub struct CloseTicketBody {
 }
 
 impl Validate for CloseTicketBody {
-    fn validate(&self) -> Result<(), application::Error> {
-        check_text("resolution", &self.resolution, 1000)
+    type Valid = String;
+
+    fn validate(self) -> Result<String, application::Error> {
+        limits::resolution(self.resolution)
     }
 }
 
-macro_rules! ticket_responses {
-    ($(#[$meta:meta])* $name:ident, $path:literal, $ok:literal, $body:ty, |$input:ident, $actor:ident, $commands:ident, $id:ident, $meta_:ident| $call:expr) => {
-        $(#[$meta])*
-        pub async fn $name(
-            State(state): State<AppState>,
-            caller: Caller,
-            Path(id): Path<String>,
-            headers: HeaderMap,
-            body: Bytes,
-        ) -> Response {
-            let $commands = state.commands.clone();
-            let $actor = caller.actor.clone();
-            let path = format!($path, id);
-            run(&state, &caller, &headers, &path, body, |$input: $body, $meta_| async move {
-                let $id = parse_id(&id, "ticket")?;
-                let result = $call.await?;
-                Ok((StatusCode::from_u16($ok).unwrap_or(StatusCode::OK), CommandResultBody::json(&result)))
-            })
-            .await
-        }
-    };
+/// A command on the ticket the path names, answering 200.
+async fn on_ticket<T, F, Fut>(
+    state: AppState,
+    caller: Caller,
+    id: String,
+    action: &str,
+    headers: HeaderMap,
+    body: Bytes,
+    call: F,
+) -> Response
+where
+    T: DeserializeOwned + Validate,
+    F: FnOnce(Arc<Commands>, Actor, Uuid, T::Valid, CommandMetadata) -> Fut,
+    Fut: Future<Output = Result<CommandResult, application::Error>>,
+{
+    let path = format!("POST /api/tickets/{id}/{action}");
+    command::<T, _, _>(
+        state,
+        caller,
+        headers,
+        path,
+        body,
+        StatusCode::OK,
+        |commands, actor, input, meta| async move {
+            let ticket = parse_id(&id, "ticket")?;
+            call(commands, actor, ticket, input, meta).await
+        },
+    )
+    .await
 }
 
 /// Open a ticket (customer, agent).
@@ -165,88 +188,113 @@ pub async fn open_ticket(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let commands = state.commands.clone();
-    let actor = caller.actor.clone();
-    run(
-        &state,
-        &caller,
-        &headers,
-        "POST /api/tickets",
+    let path = "POST /api/tickets".to_owned();
+    command::<OpenTicketBody, _, _>(
+        state,
+        caller,
+        headers,
+        path,
         body,
-        |input: OpenTicketBody, meta| async move {
-            let ticket = OpenTicket {
-                customer_id: input.customer_id,
-                subject: input.subject,
-                message: input.message,
-                order_id: input.order_id,
-            };
-            let result = commands.open_ticket(&actor, ticket, &meta).await?;
-            Ok((StatusCode::CREATED, CommandResultBody::json(&result)))
+        StatusCode::CREATED,
+        |commands, actor, ticket, meta| async move {
+            commands.open_ticket(&actor, ticket, &meta).await
         },
     )
     .await
 }
 
-ticket_responses!(
-    /// Post a message on a ticket (its customer, agent).
-    #[utoipa::path(
-        post, path = "/api/tickets/{id}/messages", tag = "tickets",
-        params(("id" = Uuid, Path, description = "The ticket's id"), IdempotencyKeyHeader),
-        request_body = PostMessageBody,
-        responses(
-            (status = 200, description = "Posted", body = CommandResultBody),
-            CommandProblems,
-        ),
-        security(("bearer" = []), ("apiKey" = []))
-    )]
-    post_message, "POST /api/tickets/{}/messages", 200, PostMessageBody,
-    |input, actor, commands, ticket, meta| commands.post_ticket_message(&actor, ticket, input.body, &meta)
-);
+/// Post a message on a ticket (its customer, agent).
+#[utoipa::path(
+    post, path = "/api/tickets/{id}/messages", tag = "tickets",
+    params(("id" = Uuid, Path, description = "The ticket's id"), IdempotencyKeyHeader),
+    request_body = PostMessageBody,
+    responses(
+        (status = 200, description = "Posted", body = CommandResultBody),
+        CommandProblems,
+    ),
+    security(("bearer" = []), ("apiKey" = []))
+)]
+pub async fn post_message(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let call = |commands: Arc<Commands>, actor: Actor, ticket, input: String, meta| async move {
+        commands.post_ticket_message(&actor, ticket, input, &meta).await
+    };
+    on_ticket::<PostMessageBody, _, _>(state, caller, id, "messages", headers, body, call).await
+}
 
-ticket_responses!(
-    /// Assign a ticket to an agent (agent).
-    #[utoipa::path(
-        post, path = "/api/tickets/{id}/assign", tag = "tickets",
-        params(("id" = Uuid, Path, description = "The ticket's id"), IdempotencyKeyHeader),
-        request_body = AssignTicketBody,
-        responses(
-            (status = 200, description = "Assigned", body = CommandResultBody),
-            CommandProblems,
-        ),
-        security(("bearer" = []), ("apiKey" = []))
-    )]
-    assign_ticket, "POST /api/tickets/{}/assign", 200, AssignTicketBody,
-    |input, actor, commands, ticket, meta| commands.assign_ticket(&actor, ticket, &input.agent_id, &meta)
-);
+/// Assign a ticket to an agent (agent).
+#[utoipa::path(
+    post, path = "/api/tickets/{id}/assign", tag = "tickets",
+    params(("id" = Uuid, Path, description = "The ticket's id"), IdempotencyKeyHeader),
+    request_body = AssignTicketBody,
+    responses(
+        (status = 200, description = "Assigned", body = CommandResultBody),
+        CommandProblems,
+    ),
+    security(("bearer" = []), ("apiKey" = []))
+)]
+pub async fn assign_ticket(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let call = |commands: Arc<Commands>, actor: Actor, ticket, input: String, meta| async move {
+        commands.assign_ticket(&actor, ticket, &input, &meta).await
+    };
+    on_ticket::<AssignTicketBody, _, _>(state, caller, id, "assign", headers, body, call).await
+}
 
-ticket_responses!(
-    /// Close a ticket (its customer, agent).
-    #[utoipa::path(
-        post, path = "/api/tickets/{id}/close", tag = "tickets",
-        params(("id" = Uuid, Path, description = "The ticket's id"), IdempotencyKeyHeader),
-        request_body = CloseTicketBody,
-        responses(
-            (status = 200, description = "Closed", body = CommandResultBody),
-            CommandProblems,
-        ),
-        security(("bearer" = []), ("apiKey" = []))
-    )]
-    close_ticket, "POST /api/tickets/{}/close", 200, CloseTicketBody,
-    |input, actor, commands, ticket, meta| commands.close_ticket(&actor, ticket, input.resolution, &meta)
-);
+/// Close a ticket (its customer, agent).
+#[utoipa::path(
+    post, path = "/api/tickets/{id}/close", tag = "tickets",
+    params(("id" = Uuid, Path, description = "The ticket's id"), IdempotencyKeyHeader),
+    request_body = CloseTicketBody,
+    responses(
+        (status = 200, description = "Closed", body = CommandResultBody),
+        CommandProblems,
+    ),
+    security(("bearer" = []), ("apiKey" = []))
+)]
+pub async fn close_ticket(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let call = |commands: Arc<Commands>, actor: Actor, ticket, input: String, meta| async move {
+        commands.close_ticket(&actor, ticket, input, &meta).await
+    };
+    on_ticket::<CloseTicketBody, _, _>(state, caller, id, "close", headers, body, call).await
+}
 
-ticket_responses!(
-    /// Reopen a closed ticket (its customer, agent).
-    #[utoipa::path(
-        post, path = "/api/tickets/{id}/reopen", tag = "tickets",
-        params(("id" = Uuid, Path, description = "The ticket's id"), IdempotencyKeyHeader),
-        request_body(content = Option<EmptyBody>),
-        responses(
-            (status = 200, description = "Reopened", body = CommandResultBody),
-            CommandProblems,
-        ),
-        security(("bearer" = []), ("apiKey" = []))
-    )]
-    reopen_ticket, "POST /api/tickets/{}/reopen", 200, EmptyBody,
-    |_input, actor, commands, ticket, meta| commands.reopen_ticket(&actor, ticket, &meta)
-);
+/// Reopen a closed ticket (its customer, agent).
+#[utoipa::path(
+    post, path = "/api/tickets/{id}/reopen", tag = "tickets",
+    params(("id" = Uuid, Path, description = "The ticket's id"), IdempotencyKeyHeader),
+    request_body(content = Option<EmptyBody>),
+    responses(
+        (status = 200, description = "Reopened", body = CommandResultBody),
+        CommandProblems,
+    ),
+    security(("bearer" = []), ("apiKey" = []))
+)]
+pub async fn reopen_ticket(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let call = |commands: Arc<Commands>, actor: Actor, ticket, _, meta| async move {
+        commands.reopen_ticket(&actor, ticket, &meta).await
+    };
+    on_ticket::<EmptyBody, _, _>(state, caller, id, "reopen", headers, body, call).await
+}
