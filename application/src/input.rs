@@ -11,7 +11,7 @@ pub const MAX_STOCK_QUANTITY: u32 = 1_000_000_000;
 /// The largest quantity of one order line.
 pub const MAX_LINE_QUANTITY: u32 = 1_000_000;
 /// The most lines an order may have.
-pub const MAX_ORDER_LINES: usize = 100;
+pub const MAX_ORDER_LINES: usize = domain::order::MAX_LINES;
 
 /// Checks a text field's length in characters.
 ///
@@ -162,9 +162,19 @@ mod tests {
         );
         assert!(is_validation(check_quantity("q", 0, 1, MAX_STOCK_QUANTITY)));
         let over = MAX_STOCK_QUANTITY + 1;
-        assert!(is_validation(check_quantity("q", over, 0, MAX_STOCK_QUANTITY)));
+        assert!(is_validation(check_quantity(
+            "q",
+            over,
+            0,
+            MAX_STOCK_QUANTITY
+        )));
         let over = MAX_LINE_QUANTITY + 1;
-        assert!(is_validation(check_quantity("q", over, 1, MAX_LINE_QUANTITY)));
+        assert!(is_validation(check_quantity(
+            "q",
+            over,
+            1,
+            MAX_LINE_QUANTITY
+        )));
     }
 
     #[test]

@@ -1,17 +1,24 @@
 //! Following the event log: the next batch after a position, in the global order and only
-//! below the oldest running transaction (the store's guarantee), waiting for one when the log
-//! is drained. Woken at once by a commit of this process, otherwise it looks again at an
-//! interval that doubles from `min_poll` to `max_poll` while nothing comes.
+//! below the oldest running transaction (the store's guarantee), and the wait for more when
+//! the log is drained. Woken at once by a commit of this process, otherwise it looks again at
+//! an interval that doubles from `min_poll` to `max_poll` while nothing comes.
+//!
+//! The projection workers and the `eventAppended` subscription take whole batches with
+//! [`Follower::next`]; the saga's runner, which also waits for its lanes, and the rebuild,
+//! which reads until it has caught up, use its two halves, [`Follower::read`] and
+//! [`Follower::wait`].
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use application::EventStore;
 use application::event_log::{Position, ReadFilter, RecordedEvent};
+use application::{Error, EventStore};
+use tokio::sync::futures::OwnedNotified;
 use tokio::sync::{Notify, watch};
 
 /// A reader of the log that waits for what comes next.
-#[derive(Clone)]
 pub struct Follower {
     store: Arc<dyn EventStore>,
     filter: ReadFilter,
@@ -19,6 +26,8 @@ pub struct Follower {
     min_poll: Duration,
     max_poll: Duration,
     idle: Duration,
+    /// Taken before each read, so that a commit between the read and the wait ends it.
+    armed: Option<Pin<Box<OwnedNotified>>>,
 }
 
 impl std::fmt::Debug for Follower {
@@ -47,7 +56,16 @@ impl Follower {
             min_poll,
             max_poll,
             idle: min_poll,
+            armed: None,
         }
+    }
+
+    /// Reads `store` without this process's commit signal, polling every second when it
+    /// waits: for readers that stop once they have caught up with the log (the rebuild).
+    #[must_use]
+    pub fn reader(store: Arc<dyn EventStore>) -> Self {
+        let second = Duration::from_secs(1);
+        Self::new(store, Arc::new(Notify::new()), second, second)
     }
 
     /// Only the events `filter` keeps.
@@ -69,24 +87,46 @@ impl Follower {
             if *shutdown.borrow() {
                 return None;
             }
-            // Registered before reading, so a commit between the read and the wait wakes it.
-            let notified = self.wake.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            match self.store.read_filtered(after, limit, &self.filter).await {
-                Ok(events) if !events.is_empty() => {
-                    self.idle = self.min_poll;
-                    return Some(events);
-                }
+            match self.read(after, limit).await {
+                Ok(events) if !events.is_empty() => return Some(events),
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "reading the event log"),
             }
-            tokio::select! {
-                () = &mut notified => {}
-                () = tokio::time::sleep(self.idle) => {}
-                _ = shutdown.changed() => {}
-            }
-            self.idle = (self.idle * 2).min(self.max_poll);
+            self.wait(std::future::pending(), shutdown).await;
+        }
+    }
+
+    /// One look at the log: the events after `after`, at most `limit`, or none yet.
+    ///
+    /// # Errors
+    /// When the store cannot be read.
+    pub async fn read(&mut self, after: Position, limit: i64) -> Result<Vec<RecordedEvent>, Error> {
+        let mut armed = Box::pin(Arc::clone(&self.wake).notified_owned());
+        armed.as_mut().enable();
+        self.armed = Some(armed);
+        let events = self.store.read_filtered(after, limit, &self.filter).await?;
+        if !events.is_empty() {
+            self.idle = self.min_poll;
+        }
+        Ok(events)
+    }
+
+    /// Waits for a commit of this process since the last [`Follower::read`], the idle
+    /// interval (which then doubles, up to `max_poll`), `also`, or shutdown.
+    pub async fn wait(
+        &mut self,
+        also: impl Future<Output = ()>,
+        shutdown: &mut watch::Receiver<bool>,
+    ) {
+        let armed = self
+            .armed
+            .take()
+            .unwrap_or_else(|| Box::pin(Arc::clone(&self.wake).notified_owned()));
+        tokio::select! {
+            () = armed => self.idle = self.min_poll,
+            () = tokio::time::sleep(self.idle) => self.idle = (self.idle * 2).min(self.max_poll),
+            () = also => {}
+            _ = shutdown.changed() => {}
         }
     }
 }

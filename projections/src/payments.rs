@@ -16,14 +16,7 @@ pub struct Payments;
 /// `FAILED`); `None` when the event leaves it as it was (a deadline passing).
 #[must_use]
 pub fn wire_status(event: &payment::Event) -> Option<&'static str> {
-    match event {
-        payment::Event::Requested { .. } => Some("REQUESTED"),
-        payment::Event::Authorized { .. } => Some("SUCCEEDED"),
-        payment::Event::Declined { .. } => Some("DECLINED"),
-        payment::Event::FailedTransiently { .. } | payment::Event::Expired => Some("FAILED"),
-        payment::Event::Refunded { .. } => Some("REFUNDED"),
-        payment::Event::DeadlinePassed => None,
-    }
+    payment::Status::after(event).map(payment::Status::as_str)
 }
 
 #[async_trait]

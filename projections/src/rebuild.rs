@@ -17,7 +17,7 @@ use sqlx::{Connection, Executor, PgConnection, PgPool};
 use tokio::sync::watch;
 
 use crate::projection::apply_all;
-use crate::{Error, Projection, checkpoint};
+use crate::{Error, Follower, Projection, checkpoint};
 
 /// The schema holding the shadow copies of the read-model tables.
 pub const SHADOW_SCHEMA: &str = "read_model_shadow";
@@ -63,7 +63,7 @@ pub struct Rebuilt {
 /// finishes or is dropped.
 pub struct Rebuild {
     projection: Arc<dyn Projection>,
-    store: Arc<dyn EventStore>,
+    log: Follower,
     conn: PgConnection,
     options: RebuildOptions,
     total: u64,
@@ -130,7 +130,7 @@ impl Rebuild {
         match started {
             Ok(total) => Ok(Self {
                 projection,
-                store,
+                log: Follower::reader(store),
                 conn,
                 options,
                 total,
@@ -196,10 +196,7 @@ impl Rebuild {
             if *shutdown.borrow() {
                 return Err(Error::RebuildStopped(name));
             }
-            let events = self
-                .store
-                .read_all(position, self.options.batch_size)
-                .await?;
+            let events = self.log.read(position, self.options.batch_size).await?;
             let caught_up = events.len() < usize::try_from(self.options.batch_size).unwrap_or(0);
             if !events.is_empty() {
                 position = self.apply(position, &events).await?;
@@ -271,10 +268,7 @@ impl Rebuild {
             .execute(&mut *tx)
             .await?;
         for _ in 0..self.options.final_batches {
-            let events = self
-                .store
-                .read_all(position, self.options.batch_size)
-                .await?;
+            let events = self.log.read(position, self.options.batch_size).await?;
             if events.is_empty() {
                 break;
             }

@@ -2,7 +2,7 @@
 
 use application::event_log::RecordedEvent;
 use async_trait::async_trait;
-use domain::ticket;
+use domain::ticket::{self, Status};
 use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -49,7 +49,7 @@ impl Projection for Tickets {
                 sqlx::query(
                     "INSERT INTO rm_tickets (id, customer_id, order_id, subject, status,
                          messages, opened_at, version)
-                     VALUES ($1, $2, $3, $4, 'OPEN', $5, $6, $7)
+                     VALUES ($1, $2, $3, $4, $8, $5, $6, $7)
                      ON CONFLICT (id) DO NOTHING",
                 )
                 .bind(id)
@@ -59,6 +59,7 @@ impl Projection for Tickets {
                 .bind(first)
                 .bind(at)
                 .bind(version)
+                .bind(Status::Open.as_str())
             }
             ticket::Event::MessagePosted { author, body, at } => {
                 let message = json!([{
@@ -83,21 +84,23 @@ impl Projection for Tickets {
             .bind(version)
             .bind(agent.as_str()),
             ticket::Event::Closed { resolution, at } => sqlx::query(
-                "UPDATE rm_tickets SET status = 'CLOSED', resolution = $3, closed_at = $4,
+                "UPDATE rm_tickets SET status = $5, resolution = $3, closed_at = $4,
                      version = $2
                  WHERE id = $1 AND version < $2",
             )
             .bind(id)
             .bind(version)
             .bind(resolution)
-            .bind(instant(*at)?),
+            .bind(instant(*at)?)
+            .bind(Status::Closed.as_str()),
             ticket::Event::Reopened { .. } => sqlx::query(
-                "UPDATE rm_tickets SET status = 'OPEN', resolution = NULL, closed_at = NULL,
+                "UPDATE rm_tickets SET status = $3, resolution = NULL, closed_at = NULL,
                      version = $2
                  WHERE id = $1 AND version < $2",
             )
             .bind(id)
-            .bind(version),
+            .bind(version)
+            .bind(Status::Open.as_str()),
         };
         query.execute(&mut *tx).await?;
         Ok(())

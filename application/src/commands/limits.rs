@@ -9,17 +9,9 @@ use crate::input::{
     check_quantity, check_text,
 };
 use crate::queries::sku;
-
-/// The longest product name.
-const MAX_NAME: usize = 200;
-/// The longest ticket subject.
-const MAX_SUBJECT: usize = 200;
-/// The longest ticket message.
-const MAX_MESSAGE: usize = 4000;
-/// The longest resolution of a ticket.
-const MAX_RESOLUTION: usize = 1000;
-/// The longest payment token.
-const MAX_PAYMENT_TOKEN: usize = 128;
+use domain::order::MAX_PAYMENT_TOKEN_LEN;
+use domain::stock::MAX_NAME_LEN;
+use domain::ticket::{MAX_MESSAGE_LEN, MAX_RESOLUTION_LEN, MAX_SUBJECT_LEN};
 
 impl RegisterProduct {
     /// Checks the SKU, name, quantities, price and currency.
@@ -28,7 +20,7 @@ impl RegisterProduct {
     /// [`Error::Validation`] naming the first field out of bounds.
     pub fn check(self) -> Result<Self, Error> {
         sku(&self.sku)?;
-        check_text("name", &self.name, MAX_NAME)?;
+        check_text("name", &self.name, MAX_NAME_LEN)?;
         stock_quantity("initialQuantity", self.initial_quantity, 0)?;
         stock_quantity("lowStockThreshold", self.low_stock_threshold, 0)?;
         check_price("price", &self.price)?;
@@ -85,7 +77,7 @@ impl PlaceOrder {
                 check_price("unitPrice", price)?;
             }
         }
-        check_text("paymentToken", &self.payment_token, MAX_PAYMENT_TOKEN)?;
+        check_text("paymentToken", &self.payment_token, MAX_PAYMENT_TOKEN_LEN)?;
         Ok(self)
     }
 }
@@ -99,8 +91,8 @@ impl OpenTicket {
         if let Some(customer) = &self.customer_id {
             check_id("customerId", customer)?;
         }
-        check_text("subject", &self.subject, MAX_SUBJECT)?;
-        check_text("message", &self.message, MAX_MESSAGE)?;
+        check_text("subject", &self.subject, MAX_SUBJECT_LEN)?;
+        check_text("message", &self.message, MAX_MESSAGE_LEN)?;
         Ok(self)
     }
 }
@@ -110,7 +102,7 @@ impl OpenTicket {
 /// # Errors
 /// [`Error::Validation`] for a blank, too long or control-laden text.
 pub fn ticket_message(body: String) -> Result<String, Error> {
-    check_text("body", &body, MAX_MESSAGE)?;
+    check_text("body", &body, MAX_MESSAGE_LEN)?;
     Ok(body)
 }
 
@@ -128,7 +120,7 @@ pub fn agent(agent: String) -> Result<String, Error> {
 /// # Errors
 /// [`Error::Validation`] for a blank, too long or control-laden text.
 pub fn resolution(resolution: String) -> Result<String, Error> {
-    check_text("resolution", &resolution, MAX_RESOLUTION)?;
+    check_text("resolution", &resolution, MAX_RESOLUTION_LEN)?;
     Ok(resolution)
 }
 
@@ -171,13 +163,22 @@ mod tests {
 
     #[test]
     fn an_order_within_its_limits_passes_unchanged() {
-        assert_eq!(order(100, 1_000_000).check().ok(), Some(order(100, 1_000_000)));
+        assert_eq!(
+            order(100, 1_000_000).check().ok(),
+            Some(order(100, 1_000_000))
+        );
     }
 
     #[test]
     fn an_order_out_of_its_limits_names_the_field() {
-        assert_eq!(message(order(0, 1).check()), "lines must hold 1 to 100 lines");
-        assert_eq!(message(order(101, 1).check()), "lines must hold 1 to 100 lines");
+        assert_eq!(
+            message(order(0, 1).check()),
+            "lines must hold 1 to 100 lines"
+        );
+        assert_eq!(
+            message(order(101, 1).check()),
+            "lines must hold 1 to 100 lines"
+        );
         let bounds = "quantity must be between 1 and 1000000";
         assert_eq!(message(order(1, 1_000_001).check()), bounds);
         assert_eq!(message(order(1, 0).check()), bounds);

@@ -25,6 +25,8 @@ use crate::{Aggregate, Currency, CustomerId, Money, OrderId, Sku};
 
 /// The most lines one order may have.
 pub const MAX_LINES: usize = 100;
+/// The longest payment token accepted, in characters.
+pub const MAX_PAYMENT_TOKEN_LEN: usize = 128;
 
 /// The state of one order, folded from its events.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -131,7 +133,7 @@ impl Order {
                 .and_then(|line_total| total.plus(line_total))
                 .ok_or(Error::AmountOverflow)?;
         }
-        let payment_token = bounded_text("payment token", payment_token, 128)
+        let payment_token = bounded_text("payment token", payment_token, MAX_PAYMENT_TOKEN_LEN)
             .map_err(Error::InvalidPaymentToken)?;
         Ok(vec![Event::Placed {
             order,

@@ -170,24 +170,14 @@ impl Aggregate for Payment {
                     amount: *amount,
                     token: token.clone(),
                 });
-                self.status = Status::Requested;
             }
-            Event::Authorized { attempt, .. } => {
-                self.attempts = *attempt;
-                self.status = Status::Succeeded;
-            }
-            Event::Declined { attempt, .. } => {
-                self.attempts = *attempt;
-                self.status = Status::Declined;
-            }
-            Event::FailedTransiently { attempt, .. } => {
-                self.attempts = *attempt;
-                self.status = Status::FailedTransiently;
-            }
-            // Still waiting for the provider: the status stays as it was.
-            Event::DeadlinePassed => {}
-            Event::Expired => self.status = Status::Expired,
-            Event::Refunded { .. } => self.status = Status::Refunded,
+            Event::Authorized { attempt, .. }
+            | Event::Declined { attempt, .. }
+            | Event::FailedTransiently { attempt, .. } => self.attempts = *attempt,
+            Event::DeadlinePassed | Event::Expired | Event::Refunded { .. } => {}
+        }
+        if let Some(status) = Status::after(event) {
+            self.status = status;
         }
     }
 }

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::Event;
+
 /// The lifecycle of a payment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Status {
@@ -23,6 +25,21 @@ pub enum Status {
 }
 
 impl Status {
+    /// The status a payment has after `event`; `None` when the event leaves it as it was
+    /// (a deadline passing while the provider is still asked).
+    #[must_use]
+    pub const fn after(event: &Event) -> Option<Self> {
+        match event {
+            Event::Requested { .. } => Some(Self::Requested),
+            Event::Authorized { .. } => Some(Self::Succeeded),
+            Event::Declined { .. } => Some(Self::Declined),
+            Event::FailedTransiently { .. } => Some(Self::FailedTransiently),
+            Event::Expired => Some(Self::Expired),
+            Event::Refunded { .. } => Some(Self::Refunded),
+            Event::DeadlinePassed => None,
+        }
+    }
+
     /// The status name used on the wire. A transient failure and an expiry both read
     /// `FAILED`; the first may still turn into `SUCCEEDED`.
     #[must_use]

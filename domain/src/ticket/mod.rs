@@ -5,6 +5,7 @@ mod command;
 mod error;
 mod event;
 mod parts;
+mod status;
 #[cfg(test)]
 mod tests;
 
@@ -13,6 +14,7 @@ pub use command::Command;
 pub use error::Error;
 pub use event::Event;
 pub use parts::{OpenedParts, Parts};
+pub use status::Status;
 
 use crate::values::bounded_text;
 use crate::{AgentId, Aggregate, CustomerId, OrderId, TicketId};
@@ -45,6 +47,16 @@ impl Ticket {
     #[must_use]
     pub fn is_closed(&self) -> bool {
         self.closed
+    }
+
+    /// Open or closed.
+    #[must_use]
+    pub fn status(&self) -> Status {
+        if self.closed {
+            Status::Closed
+        } else {
+            Status::Open
+        }
     }
 
     /// The ticket's id, `None` before it is opened.

@@ -126,11 +126,7 @@ impl TicketAsOf {
 
     /// Open or closed then.
     async fn status(&self) -> TicketStatus {
-        if self.0.state.0.is_closed() {
-            TicketStatus::Closed
-        } else {
-            TicketStatus::Open
-        }
+        self.0.state.0.status().into()
     }
 
     /// The agent working it then.

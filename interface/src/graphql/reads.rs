@@ -13,6 +13,7 @@ use application::queries::{
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, SecondsFormat, Utc};
+use domain::ticket;
 use uuid::Uuid;
 
 use super::order_loader::OrderLoader;
@@ -102,12 +103,25 @@ pub enum TicketStatus {
 }
 
 impl TicketStatus {
-    /// The stored name.
+    /// The stored name: the domain's.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
+        self.domain().as_str()
+    }
+
+    const fn domain(self) -> ticket::Status {
         match self {
-            Self::Open => "OPEN",
-            Self::Closed => "CLOSED",
+            Self::Open => ticket::Status::Open,
+            Self::Closed => ticket::Status::Closed,
+        }
+    }
+}
+
+impl From<ticket::Status> for TicketStatus {
+    fn from(status: ticket::Status) -> Self {
+        match status {
+            ticket::Status::Open => Self::Open,
+            ticket::Status::Closed => Self::Closed,
         }
     }
 }
@@ -359,7 +373,7 @@ impl Ticket {
 
     /// Its status.
     async fn status(&self) -> TicketStatus {
-        if self.view.status == "CLOSED" {
+        if self.view.status == TicketStatus::Closed.as_str() {
             TicketStatus::Closed
         } else {
             TicketStatus::Open

@@ -6,12 +6,12 @@ use std::sync::Arc;
 use application::commands::{OpenTicket, limits};
 use application::event_log::CommandMetadata;
 use application::{Actor, CommandResult, Commands};
-use serde::de::DeserializeOwned;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -222,7 +222,9 @@ pub async fn post_message(
     body: Bytes,
 ) -> Response {
     let call = |commands: Arc<Commands>, actor: Actor, ticket, input: String, meta| async move {
-        commands.post_ticket_message(&actor, ticket, input, &meta).await
+        commands
+            .post_ticket_message(&actor, ticket, input, &meta)
+            .await
     };
     on_ticket::<PostMessageBody, _, _>(state, caller, id, "messages", headers, body, call).await
 }

@@ -38,7 +38,7 @@ use super::act;
 use super::dead_letters::{self, Place};
 use super::fence;
 use super::state::{self, Saga};
-use crate::{Error, checkpoint};
+use crate::{Error, Follower, checkpoint};
 
 /// The saga's checkpoint row, lock name and fence name.
 pub const NAME: &str = "fulfilment";
@@ -375,7 +375,12 @@ impl Tenure {
         let mut stored = start.position;
         let mut read_up_to = start.position;
         let mut parked = start.parked.is_some();
-        let mut idle = options.min_poll;
+        let mut follower = Follower::new(
+            Arc::clone(&self.runner.store),
+            Arc::clone(&self.runner.wake),
+            options.min_poll,
+            options.max_poll,
+        );
         let mut deadlines_checked: Option<tokio::time::Instant> = None;
         loop {
             if *shutdown.borrow() {
@@ -389,9 +394,6 @@ impl Tenure {
                 self.fenced.store(true, Ordering::SeqCst);
                 return Err(error);
             }
-            let notified = self.runner.wake.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
             let progressed = self.progress.notified();
             tokio::pin!(progressed);
             progressed.as_mut().enable();
@@ -412,11 +414,7 @@ impl Tenure {
             if parked {
                 parked = checkpoint::is_parked(session, NAME).await?;
             } else if lock(&self.in_flight).len() < options.max_in_flight {
-                let events = self
-                    .runner
-                    .store
-                    .read_all(read_up_to, options.batch_size)
-                    .await?;
+                let events = follower.read(read_up_to, options.batch_size).await?;
                 read_a_full_batch =
                     i64::try_from(events.len()).unwrap_or(i64::MAX) >= options.batch_size;
                 match self.dispatch(&events, &mut read_up_to, lanes) {
@@ -440,15 +438,8 @@ impl Tenure {
                 deadlines_checked = Some(tokio::time::Instant::now());
             }
 
-            if read_a_full_batch {
-                idle = options.min_poll;
-                continue;
-            }
-            tokio::select! {
-                () = &mut notified => idle = options.min_poll,
-                () = &mut progressed => {}
-                () = tokio::time::sleep(idle) => idle = (idle * 2).min(options.max_poll),
-                _ = shutdown.changed() => {}
+            if !read_a_full_batch {
+                follower.wait(progressed.as_mut(), shutdown).await;
             }
         }
     }
