@@ -41,6 +41,9 @@ pub enum Error {
     /// started.
     #[error("{0}")]
     Busy(String),
+    /// The same idempotency key came with a different request.
+    #[error("this Idempotency-Key was used with a different request")]
+    IdempotencyMismatch,
     /// A read model did not reach the requested position in time (or the position names no
     /// event).
     #[error("the read model has not caught up with the requested position")]

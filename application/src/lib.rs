@@ -30,6 +30,7 @@ pub mod error;
 pub mod event_log;
 pub mod event_store;
 pub mod history;
+pub mod idempotency;
 pub mod input;
 pub mod locks;
 pub mod money;

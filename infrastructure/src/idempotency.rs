@@ -1,31 +1,13 @@
-//! Idempotency-Key bookkeeping for the HTTP API: the first request with a key runs, later
-//! ones with the same key and request get its response again.
+//! The `idempotency_keys` table: the records behind `application::idempotency`.
 
 use std::time::Duration;
 
 use serde_json::Value;
 use sqlx::{PgPool, Row};
 
-use crate::Error;
+use application::idempotency::{Claim, IdempotencyStore};
 
-/// What a request with an idempotency key should do.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Claim {
-    /// This request owns the key: run it, then [`IdempotencyKeys::complete`] or
-    /// [`IdempotencyKeys::release`].
-    Owner,
-    /// The key already answered this request: send that answer again.
-    Replay {
-        /// The HTTP status.
-        status: u16,
-        /// The JSON body.
-        body: Value,
-    },
-    /// The key belongs to a different request.
-    Mismatch,
-    /// The first request with this key is still running.
-    InProgress,
-}
+use crate::Error;
 
 /// The `idempotency_keys` table.
 #[derive(Debug, Clone)]
@@ -43,11 +25,7 @@ impl IdempotencyKeys {
         Self { pool, stale_after }
     }
 
-    /// Claims `key` of `caller` for a request whose content hashes to `request_hash`.
-    ///
-    /// # Errors
-    /// [`Error::Database`] when the table cannot be read or written.
-    pub async fn claim(
+    async fn claim_row(
         &self,
         caller: &str,
         key: &str,
@@ -78,7 +56,7 @@ impl IdempotencyKeys {
         .await?
         else {
             // Released between our insert and our read: try again from the start.
-            return Box::pin(self.claim(caller, key, request_hash)).await;
+            return Box::pin(self.claim_row(caller, key, request_hash)).await;
         };
         let stored_hash: Vec<u8> = row.try_get("request_hash")?;
         if stored_hash != request_hash {
@@ -114,11 +92,7 @@ impl IdempotencyKeys {
         Ok(taken == 1)
     }
 
-    /// Records the response of the request that owns `key`.
-    ///
-    /// # Errors
-    /// [`Error::Database`] when the table cannot be written.
-    pub async fn complete(
+    async fn complete_row(
         &self,
         caller: &str,
         key: &str,
@@ -139,11 +113,7 @@ impl IdempotencyKeys {
         Ok(())
     }
 
-    /// Gives `key` up after its request failed, so a retry runs again.
-    ///
-    /// # Errors
-    /// [`Error::Database`] when the table cannot be written.
-    pub async fn release(&self, caller: &str, key: &str) -> Result<(), Error> {
+    async fn release_row(&self, caller: &str, key: &str) -> Result<(), Error> {
         sqlx::query(
             "DELETE FROM idempotency_keys
              WHERE caller = $1 AND key = $2 AND response_status IS NULL",
@@ -153,5 +123,31 @@ impl IdempotencyKeys {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl IdempotencyStore for IdempotencyKeys {
+    async fn claim(
+        &self,
+        caller: &str,
+        key: &str,
+        request_hash: &[u8],
+    ) -> Result<Claim, application::Error> {
+        Ok(self.claim_row(caller, key, request_hash).await?)
+    }
+
+    async fn complete(
+        &self,
+        caller: &str,
+        key: &str,
+        status: u16,
+        body: &Value,
+    ) -> Result<(), application::Error> {
+        Ok(self.complete_row(caller, key, status, body).await?)
+    }
+
+    async fn release(&self, caller: &str, key: &str) -> Result<(), application::Error> {
+        Ok(self.release_row(caller, key).await?)
     }
 }

@@ -22,7 +22,7 @@ pub use database::{DatabaseOptions, MIGRATOR, connect, migrate};
 pub use embedded::{EmbeddedPostgres, find_binaries};
 pub use error::Error;
 pub use health::PgHealth;
-pub use idempotency::{Claim, IdempotencyKeys};
+pub use idempotency::IdempotencyKeys;
 pub use opened::Database;
 pub use payment::SimulatedProvider;
 pub use payment_http::{HttpProvider, HttpProviderError};

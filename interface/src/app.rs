@@ -3,10 +3,12 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use application::api_keys::ApiKeys;
 use application::audit::Audit;
 use application::auth::Authenticator;
+use application::idempotency::Idempotency;
 use application::operations::Operations;
 use application::queries::Queries;
 use application::saga::Fulfil;
@@ -142,7 +144,10 @@ impl Application {
                 Arc::new(jwt),
                 ApiKeys::new(Arc::new(PgApiKeys::new(pool.clone()))),
             )),
-            idempotency: IdempotencyKeys::new(pool.clone(), std::time::Duration::from_secs(60)),
+            idempotency: Idempotency::new(
+                Arc::new(IdempotencyKeys::new(pool.clone(), Duration::from_secs(60))),
+                config.limits.idempotency_wait,
+            ),
             pool,
             schema: graphql::schema(config.limits.graphql_introspection),
             limits: Arc::new(config.limits),
@@ -196,7 +201,7 @@ impl Application {
         // One shutdown for everything: the workers finish their batch and stop.
         let _ = self.stop_workers.send(true);
         for worker in self.workers {
-            match tokio::time::timeout(std::time::Duration::from_secs(10), worker).await {
+            match tokio::time::timeout(Duration::from_secs(10), worker).await {
                 Ok(Ok(Ok(()))) => {}
                 Ok(Ok(Err(error))) => {
                     tracing::warn!(%error, "projection worker stopped with an error");
@@ -206,7 +211,7 @@ impl Application {
             }
         }
         if let Some(runner) = self.saga_runner {
-            match tokio::time::timeout(std::time::Duration::from_secs(10), runner).await {
+            match tokio::time::timeout(Duration::from_secs(10), runner).await {
                 Ok(Ok(())) => {}
                 Ok(Err(error)) => tracing::warn!(%error, "saga runner panicked"),
                 Err(_) => tracing::warn!("saga runner did not stop in time"),

@@ -165,6 +165,7 @@ impl From<application::Error> for ApiError {
             E::Forbidden(message) => Self::Forbidden(message),
             E::Busy(message) => Self::Conflict(message),
             E::Stale => Self::Stale,
+            E::IdempotencyMismatch => Self::IdempotencyMismatch,
             E::Unauthenticated(why) => Self::Unauthenticated(why.to_string()),
             E::Schema(cause) | E::Infrastructure(cause) => Self::Internal(cause),
             E::Unavailable(cause) => Self::Unavailable(cause),

@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use application::audit::Audit;
 use application::auth::Authenticator;
+use application::idempotency::Idempotency;
 use application::operations::Operations;
 use application::queries::Queries;
 use application::{Commands, EventStore};
-use infrastructure::IdempotencyKeys;
 use projections::Announcer;
 use sqlx::PgPool;
 use tokio::sync::watch;
@@ -35,8 +35,8 @@ pub struct AppState {
     pub operations: Operations,
     /// Who is calling.
     pub auth: Arc<Authenticator>,
-    /// Idempotency-Key records.
-    pub idempotency: IdempotencyKeys,
+    /// Runs keyed commands once per Idempotency-Key.
+    pub idempotency: Idempotency,
     /// The database (health checks).
     pub pool: PgPool,
     /// The GraphQL schema.

@@ -66,27 +66,24 @@ async fn post_graphql(State(state): State<AppState>, headers: HeaderMap, body: B
         return answer(format, schema.execute(request).await);
     };
     let request = request.data(key.clone());
-    let once = crate::idempotency::once(
-        &state,
-        &caller,
-        &key.0,
-        &[b"POST /graphql", &bytes],
-        || async move {
+    let sent = [&b"POST /graphql"[..], &bytes[..]];
+    let once = state
+        .idempotency
+        .once(&caller.actor, &key.0, &sent, || async move {
             let response = schema.execute(request).await;
             if response.is_ok() {
                 let body = serde_json::to_value(&response)
                     .map_err(|e| Failed::Refused(ApiError::Internal(e.to_string())))?;
-                Ok((StatusCode::OK, body))
+                Ok((StatusCode::OK.as_u16(), body))
             } else {
                 Err(Failed::Executed(response))
             }
-        },
-    )
-    .await;
+        })
+        .await;
     match once {
         Ok(stored) => {
             let mut response = (
-                stored.status,
+                StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK),
                 [(header::CONTENT_TYPE, format.content_type())],
                 stored.body.to_string(),
             )
@@ -115,9 +112,9 @@ enum Failed {
     Refused(ApiError),
 }
 
-impl From<ApiError> for Failed {
-    fn from(error: ApiError) -> Self {
-        Self::Refused(error)
+impl From<application::Error> for Failed {
+    fn from(error: application::Error) -> Self {
+        Self::Refused(error.into())
     }
 }
 

@@ -111,11 +111,16 @@ where
         let (status, body) = run(input, caller.metadata(None)).await?;
         return Ok((status, Json(body)).into_response());
     };
-    let answer = idempotency::once(state, caller, key, &[path.as_bytes(), &body], || {
-        run(input, caller.metadata(Some(key)))
-    })
-    .await?;
-    let mut response = (answer.status, Json(answer.body)).into_response();
+    let request = [path.as_bytes(), &body[..]];
+    let answer = state
+        .idempotency
+        .once(&caller.actor, key, &request, || async {
+            let (status, body) = run(input, caller.metadata(Some(key))).await?;
+            Ok::<_, ApiError>((status.as_u16(), body))
+        })
+        .await?;
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+    let mut response = (status, Json(answer.body)).into_response();
     if answer.replayed {
         response
             .headers_mut()
