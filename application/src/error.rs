@@ -64,6 +64,23 @@ pub enum Error {
     Unavailable(String),
 }
 
+/// `error` with its causes, outermost first, for the logs: `a: b: c`. A cause whose text
+/// the message already holds is not repeated.
+#[must_use]
+pub fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let said = inner.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        cause = inner.source();
+    }
+    text
+}
+
 /// Why a caller is not authenticated: all verdicts on the caller, safe to show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Unauthenticated {
@@ -164,5 +181,26 @@ mod tests {
             field: "message",
         }));
         assert!(matches!(error, Error::Rejected(r) if r.rule() == "InvalidMessage"));
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("reading the log")]
+    struct Outer(#[source] Middle);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("database: {0}")]
+    struct Middle(#[source] Inner);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("connection reset")]
+    struct Inner;
+
+    #[test]
+    fn causes_follow_the_message_once_each() {
+        assert_eq!(
+            with_causes(&Outer(Middle(Inner))),
+            "reading the log: database: connection reset"
+        );
+        assert_eq!(with_causes(&Inner), "connection reset");
     }
 }

@@ -32,7 +32,7 @@ use tokio::task::JoinHandle;
 use crate::error::ApiError;
 use crate::saga::{Saga, SagaConfig};
 use crate::state::{AppState, HttpLimits};
-use crate::{graphql, health, request_id, rest};
+use crate::{failure_log, graphql, health, request_id, rest};
 
 /// Everything the HTTP server needs to start.
 #[derive(Clone)]
@@ -233,6 +233,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), limit_body))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn(failure_log::log))
         .layer(middleware::from_fn(request_id::assign))
         .with_state(state)
 }

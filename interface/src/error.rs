@@ -1,11 +1,12 @@
 //! The interface layer's one error type, and the one place errors become HTTP problem
 //! documents (RFC 9457) and GraphQL error codes.
 
+use application::error::with_causes;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::request_id;
+use crate::{failure_log, request_id};
 
 /// Why a request failed, in the terms API.md promises clients.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -133,8 +134,16 @@ impl ApiError {
         error
     }
 
-    /// Logs server-side failures once, with their cause; client errors are not logged as
-    /// errors.
+    /// What the logs should say of a server-side failure; `None` for a client error.
+    fn cause(&self) -> Option<&str> {
+        match self {
+            Self::Internal(cause) | Self::Unavailable(cause) => Some(cause),
+            _ => None,
+        }
+    }
+
+    /// Logs a server-side failure answered inside a GraphQL response (whose HTTP status
+    /// stays 200, so [`crate::failure_log`] does not see it).
     fn log(&self) {
         match self {
             Self::Internal(cause) => {
@@ -177,8 +186,8 @@ impl From<projections::Error> for ApiError {
     fn from(error: projections::Error) -> Self {
         match error {
             projections::Error::Application(error) => error.into(),
-            other if other.is_connection_lost() => Self::Unavailable(other.to_string()),
-            other => Self::Internal(other.to_string()),
+            other if other.is_connection_lost() => Self::Unavailable(with_causes(&other)),
+            other => Self::Internal(with_causes(&other)),
         }
     }
 }
@@ -186,9 +195,9 @@ impl From<projections::Error> for ApiError {
 impl From<infrastructure::Error> for ApiError {
     fn from(error: infrastructure::Error) -> Self {
         if error.is_unavailable() {
-            Self::Unavailable(error.to_string())
+            Self::Unavailable(with_causes(&error))
         } else {
-            Self::Internal(error.to_string())
+            Self::Internal(with_causes(&error))
         }
     }
 }
@@ -225,7 +234,6 @@ pub struct Problem {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        self.log();
         let status = self.status();
         let problem = Problem {
             kind: format!(
@@ -248,6 +256,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(cause) = self.cause() {
+            response
+                .extensions_mut()
+                .insert(failure_log::Cause(cause.to_owned()));
         }
         if matches!(self, Self::Unavailable(_)) {
             response

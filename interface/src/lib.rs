@@ -12,6 +12,7 @@ pub mod app;
 pub mod caller;
 pub mod cli;
 pub mod error;
+pub mod failure_log;
 pub mod graphql;
 pub mod health;
 pub mod history;

@@ -1,5 +1,6 @@
 //! [`PgEventStore`] as the application's event-store port.
 
+use application::error::with_causes;
 use application::event_log::{
     Append, Appended, Integrity, LoadedStream, Position, RecordedEvent, StreamRef,
 };
@@ -86,8 +87,8 @@ impl From<Error> for application::Error {
                 stream,
                 expected_version,
             },
-            other if other.is_unavailable() => Self::Unavailable(other.to_string()),
-            other => Self::Infrastructure(other.to_string()),
+            other if other.is_unavailable() => Self::Unavailable(with_causes(&other)),
+            other => Self::Infrastructure(with_causes(&other)),
         }
     }
 }

@@ -1,0 +1,105 @@
+//! Every failed answer (5xx) logged once, here, with its cause: an [`ApiError`] that turns
+//! into a 5xx response leaves its cause (with the causes below it) on the response, and this
+//! middleware, inside the request's span (so with its id, method and path), logs it.
+//!
+//! [`ApiError`]: crate::error::ApiError
+
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::Response;
+
+/// Why a response is a 5xx, as the logs should tell it.
+#[derive(Debug, Clone)]
+pub struct Cause(pub String);
+
+/// Middleware: logs a 5xx answer, an error for a failure inside, a warning for an
+/// unavailable database.
+pub async fn log(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let cause = response.extensions().get::<Cause>().map(|c| c.0.as_str());
+    match (status, cause) {
+        (StatusCode::SERVICE_UNAVAILABLE, Some(cause)) => {
+            tracing::warn!(status = status.as_u16(), %cause, "service unavailable");
+        }
+        (status, cause)
+            if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE =>
+        {
+            tracing::error!(
+                status = status.as_u16(),
+                cause = cause.unwrap_or("-"),
+                "request failed"
+            );
+        }
+        _ => {}
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex, PoisonError};
+
+    use axum::Router;
+    use axum::response::IntoResponse;
+    use axum::routing::get;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+    use crate::error::ApiError;
+
+    /// The log lines written while a test runs.
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Lines {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            let mut lines = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            lines.extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    async fn get_status(address: std::net::SocketAddr, path: &str) -> String {
+        let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        let request = format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        answer.lines().next().unwrap_or_default().to_owned()
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_failure_inside_is_logged_once_with_its_cause_and_a_client_error_is_not() {
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let internal = || async { ApiError::Internal("disk: full".into()).into_response() };
+        let invalid = || async { ApiError::Validation("no".into()).into_response() };
+        let router = Router::new()
+            .route("/boom", get(internal))
+            .route("/bad", get(invalid))
+            .layer(axum::middleware::from_fn(log));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+
+        assert!(get_status(address, "/boom").await.contains("500"));
+        assert!(get_status(address, "/bad").await.contains("422"));
+
+        let logged = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(logged.matches("request failed").count(), 1, "{logged}");
+        assert!(logged.contains("disk: full"), "{logged}");
+        assert!(!logged.contains("422"), "{logged}");
+    }
+}
