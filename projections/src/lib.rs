@@ -36,7 +36,7 @@ pub mod tickets;
 pub mod worker;
 
 pub use checkpoint::Checkpoint;
-pub use committed::{Announcer, Committed};
+pub use committed::{Announcer, Committed, Listener};
 pub use control::Control;
 pub use error::Error;
 pub use follow::Follower;

@@ -6,6 +6,7 @@
 mod cursor;
 mod filter;
 mod views;
+mod watch;
 
 use std::fmt;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ pub use views::{
     OrderLineView, OrderPaymentView, OrderView, PaymentView, ProductView, TicketMessageView,
     TicketView, TimelineEntryView,
 };
+pub use watch::Changes;
 
 use crate::event_log::Position;
 use crate::{Actor, Error, Role};

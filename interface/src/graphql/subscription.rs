@@ -1,20 +1,20 @@
 //! The subscriptions (served over graphql-transport-ws at `/graphql/ws`):
 //! `orderUpdated`, `ticketUpdated` and `eventAppended`.
 //!
-//! `orderUpdated` and `ticketUpdated` look at their read-model row again each time the
-//! projection behind it announces a committed batch ([`projections::Announcer`]; at least
-//! every [`FALLBACK`], for batches a worker in another process commits) and yield when the
-//! row's stream version grew. `eventAppended` follows the event log with a
+//! `orderUpdated` and `ticketUpdated` are `application::queries::Queries::watch_order` and
+//! `watch_ticket`: the row looked at again each time the projection behind it announces a
+//! committed batch ([`projections::Announcer::changes`]; at least every
+//! [`projections::committed::FALLBACK`], for batches a worker in another process commits),
+//! yielded when its stream version grew. `eventAppended` follows the event log with a
 //! [`projections::Follower`]: woken by every commit of this process, and looking again at
 //! least every [`POLL`] for commits of others.
 //!
 //! A stream ends when its connection closes or the server shuts down (the WebSocket handler
-//! drops it); at most `ws_max_subscriptions` run at once per connection ([`Slots`]). Authorization is the queries': a customer follows only their
-//! own orders and tickets (another's is `FORBIDDEN`), the log is for operators and
+//! drops it); at most `ws_max_subscriptions` run at once per connection ([`Slots`]).
+//! Authorization is the queries': a customer follows only their own orders and tickets (another's is `FORBIDDEN`), the log is for operators and
 //! auditors.
 
 use std::collections::VecDeque;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,14 +23,14 @@ use application::event_log::{Position, RecordedEvent};
 use async_graphql::{Context, ID, SimpleObject, Subscription as GraphQLSubscription};
 use chrono::SecondsFormat;
 use futures::Stream;
+use futures::StreamExt;
 use futures::stream;
-use projections::{Committed, Follower};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, watch};
+use projections::Follower;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use super::context::state;
 use super::order_loader::order_loader;
-use super::reads::{Order, Ticket, graphql_error, payment_loader, reader, uuid};
-use crate::caller::Caller;
+use super::reads::{Order, Ticket, graphql_error, payment_loader, uuid};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -39,10 +39,6 @@ pub const POLL: Duration = Duration::from_millis(250);
 
 /// How soon `eventAppended` looks again right after the log yielded events.
 const POLL_MIN: Duration = Duration::from_millis(10);
-
-/// The longest a row subscription goes without looking at its row: a worker in another
-/// process announces nothing here.
-pub const FALLBACK: Duration = Duration::from_secs(1);
 
 /// How many log events one poll of `eventAppended` reads at most.
 const LOG_BATCH: i64 = 100;
@@ -137,30 +133,18 @@ impl Subscription {
         id: ID,
     ) -> Result<impl Stream<Item = Result<Order, async_graphql::Error>> + use<>, async_graphql::Error>
     {
-        let caller = reader(ctx, "orders").await?;
+        let caller = super::context::caller(ctx).await?;
         let id = uuid("id", &id)?;
         let state = state(ctx)?.clone();
-        let reads = Arc::clone(state.queries.reads());
         // Listening before the first read: a batch committed in between is not missed.
-        let committed = state.announcer.listen();
-        let current = reads.order(id).await.map_err(graphql_error)?;
-        if let Some(order) = &current {
-            authorize(&caller, &order.customer_id, "order")?;
-        }
+        let changes = Box::new(state.announcer.changes());
+        let rows = state.queries.watch_order(&caller.actor, id, changes).await;
+        let rows = rows.map_err(graphql_error)?;
         let permit = slot(ctx)?;
-        let rows = watch_row(
-            ("orders", committed),
-            current,
-            move || {
-                let reads = Arc::clone(&reads);
-                async move { reads.order(id).await }
-            },
-            |order| order.version,
-            move |order| authorize(&caller, &order.customer_id, "order"),
-            permit,
-        );
-        Ok(futures::StreamExt::map(rows, move |row| {
+        Ok(rows.map(move |row| {
+            let _running = &permit;
             row.map(|order| Order::new(order, payment_loader(&state)))
+                .map_err(graphql_error)
         }))
     }
 
@@ -174,30 +158,18 @@ impl Subscription {
         impl Stream<Item = Result<Ticket, async_graphql::Error>> + use<>,
         async_graphql::Error,
     > {
-        let caller = reader(ctx, "tickets").await?;
+        let caller = super::context::caller(ctx).await?;
         let id = uuid("id", &id)?;
         let state = state(ctx)?.clone();
-        let reads = Arc::clone(state.queries.reads());
-        let committed = state.announcer.listen();
-        let current = reads.ticket(id).await.map_err(graphql_error)?;
-        if let Some(ticket) = &current {
-            authorize(&caller, &ticket.customer_id, "ticket")?;
-        }
+        let changes = Box::new(state.announcer.changes());
+        let rows = state.queries.watch_ticket(&caller.actor, id, changes).await;
+        let rows = rows.map_err(graphql_error)?;
         let permit = slot(ctx)?;
-        let rows = watch_row(
-            ("tickets", committed),
-            current,
-            move || {
-                let reads = Arc::clone(&reads);
-                async move { reads.ticket(id).await }
-            },
-            |ticket| ticket.version,
-            move |ticket| authorize(&caller, &ticket.customer_id, "ticket"),
-            permit,
-        );
         // Fresh loaders per update: a cached order would hide its later changes.
-        Ok(futures::StreamExt::map(rows, move |row| {
+        Ok(rows.map(move |row| {
+            let _running = &permit;
             row.map(|ticket| Ticket::new(ticket, order_loader(&state), payment_loader(&state)))
+                .map_err(graphql_error)
         }))
     }
 
@@ -241,108 +213,6 @@ impl Subscription {
             Some((next, tail))
         }))
     }
-}
-
-/// `FORBIDDEN` unless `caller` may read what `owner` owns.
-fn authorize(caller: &Caller, owner: &str, what: &str) -> Result<(), async_graphql::Error> {
-    if caller.actor.sees(owner) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(format!("this {what} is another customer's")).to_graphql())
-    }
-}
-
-/// What a row-watching subscription carries between polls.
-struct Watch<V, L> {
-    /// The row to yield first, when there was one at subscription time.
-    first: Option<V>,
-    load: L,
-    /// The projection behind the row, and its workers' announcements.
-    projection: &'static str,
-    committed: broadcast::Receiver<Committed>,
-    /// The version last yielded.
-    seen: Option<i64>,
-    /// Whether the stream has ended (after an error).
-    done: bool,
-    _permit: OwnedSemaphorePermit,
-}
-
-/// A row now (when `first` is one) and each time its version grows; ends after the first
-/// error (refused by `allowed`, or failing to load).
-fn watch_row<V, L, F>(
-    (projection, committed): (&'static str, broadcast::Receiver<Committed>),
-    first: Option<V>,
-    load: L,
-    version: fn(&V) -> i64,
-    allowed: impl Fn(&V) -> Result<(), async_graphql::Error> + Send + 'static,
-    permit: OwnedSemaphorePermit,
-) -> impl Stream<Item = Result<V, async_graphql::Error>>
-where
-    V: Send + 'static,
-    L: Fn() -> F + Send + 'static,
-    F: Future<Output = Result<Option<V>, application::Error>> + Send,
-{
-    let watch = Watch {
-        first,
-        load,
-        projection,
-        committed,
-        seen: None,
-        done: false,
-        _permit: permit,
-    };
-    stream::unfold((watch, allowed), move |(mut watch, allowed)| async move {
-        if watch.done {
-            return None;
-        }
-        loop {
-            let row = match watch.first.take() {
-                Some(row) => Some(row),
-                None => {
-                    changed(watch.projection, &mut watch.committed).await;
-                    match (watch.load)().await {
-                        Ok(row) => row,
-                        Err(error) => {
-                            watch.done = true;
-                            return Some((Err(graphql_error(error)), (watch, allowed)));
-                        }
-                    }
-                }
-            };
-            let Some(row) = row else { continue };
-            if watch.seen.is_some_and(|seen| version(&row) <= seen) {
-                continue;
-            }
-            if let Err(error) = allowed(&row) {
-                watch.done = true;
-                return Some((Err(error), (watch, allowed)));
-            }
-            watch.seen = Some(version(&row));
-            return Some((Ok(row), (watch, allowed)));
-        }
-    })
-}
-
-/// Waits until `projection` announces a committed batch, or [`FALLBACK`] has passed.
-async fn changed(projection: &'static str, committed: &mut broadcast::Receiver<Committed>) {
-    let announced = async {
-        loop {
-            match committed.recv().await {
-                Ok(batch) if batch.projection == projection => {
-                    // One look at the row serves every announcement already waiting.
-                    while committed.try_recv().is_ok() {}
-                    return;
-                }
-                Ok(_) => {}
-                // Announcements were missed: one of them may have been this projection's.
-                Err(broadcast::error::RecvError::Lagged(_)) => return,
-                Err(broadcast::error::RecvError::Closed) => {
-                    return std::future::pending().await;
-                }
-            }
-        }
-    };
-    let _ = tokio::time::timeout(FALLBACK, announced).await;
 }
 
 /// The log from a position on, read in batches by a [`Follower`].
