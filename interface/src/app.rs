@@ -30,7 +30,7 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use crate::error::ApiError;
-use crate::saga::{Saga, SagaConfig};
+use crate::saga::{SagaConfig, SagaRuntime};
 use crate::state::{AppState, HttpLimits};
 use crate::{failure_log, graphql, health, request_id, rest};
 
@@ -115,7 +115,7 @@ impl Application {
             JwtKeys::new(&config.jwt_secret).map_err(|e| ApiError::Internal(e.to_string()))?;
         let (shutting_down, shutdown) = watch::channel(false);
         let commands = Commands::new(Arc::clone(&store), &config.repository);
-        let saga = Saga::new(commands.clone(), &config.saga);
+        let saga = SagaRuntime::new(commands.clone(), &config.saga);
         let saga_runner = if config.saga.run {
             let runner = saga.start(
                 Arc::clone(&store),

@@ -69,14 +69,14 @@ impl SagaConfig {
 
 /// The saga's executor and its circuit breaker, shared by the runner, redrives and metrics.
 #[derive(Debug, Clone)]
-pub struct Saga {
+pub struct SagaRuntime {
     /// Carries out the policy's actions.
     pub fulfil: Fulfil,
     /// The breaker in front of the provider.
     pub breaker: Arc<CircuitBreaker>,
 }
 
-impl Saga {
+impl SagaRuntime {
     /// The saga over `commands` as `config` says.
     #[must_use]
     pub fn new(commands: Commands, config: &SagaConfig) -> Self {

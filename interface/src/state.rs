@@ -13,7 +13,7 @@ use sqlx::PgPool;
 use tokio::sync::watch;
 
 use crate::graphql::ApiSchema;
-use crate::saga::Saga;
+use crate::saga::SagaRuntime;
 
 /// The shared state of the HTTP server.
 #[derive(Clone)]
@@ -46,7 +46,7 @@ pub struct AppState {
     /// Turns `true` when the server shuts down: WebSocket connections close on it.
     pub shutdown: watch::Receiver<bool>,
     /// The order-fulfilment saga (redrives, metrics).
-    pub saga: Saga,
+    pub saga: SagaRuntime,
 }
 
 impl std::fmt::Debug for AppState {

@@ -8,7 +8,7 @@ use super::database::with_pool;
 use super::table::table;
 use super::{DeadLettersCommand, FileSettings, provider_settings};
 use crate::payment::ProviderSettings;
-use crate::saga::{Saga, SagaConfig};
+use crate::saga::{SagaConfig, SagaRuntime};
 
 /// Runs a `dead-letters` subcommand; its output.
 ///
@@ -82,6 +82,6 @@ pub async fn dead_letters(
 pub(super) fn operations(pool: &PgPool, provider: &ProviderSettings) -> Result<Operations, String> {
     let saga_config = SagaConfig::with_provider(provider, Some(pool))?;
     let commands = Commands::new(crate::app::event_store(pool), &RepositoryOptions::default());
-    let saga = Saga::new(commands, &saga_config);
+    let saga = SagaRuntime::new(commands, &saga_config);
     Ok(crate::app::operations(pool, saga.fulfil))
 }

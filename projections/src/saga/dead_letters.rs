@@ -1,7 +1,7 @@
 //! Actions the saga gave up on (`saga_dead_letters`): recorded, listed, and redriven by an
 //! operator.
 
-use application::saga::{Failure, Fulfil, Reconciled};
+use application::saga::{self, Carried, Failure, Fulfil, Reconciled};
 use domain::fulfilment::{Action, Phase};
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool, Row};
@@ -9,7 +9,6 @@ use uuid::Uuid;
 
 pub use application::operations::{DeadLetter, Redrive};
 
-use super::act::{self, Carried};
 use super::state;
 use crate::Error;
 
@@ -122,7 +121,7 @@ pub async fn redrive(pool: &PgPool, fulfil: &Fulfil, id: i64) -> Result<Redrive,
         .get("eventId")
         .and_then(Value::as_str)
         .and_then(|id| Uuid::parse_str(id).ok());
-    let act_cause = act::cause_of(&saga, &step, causation);
+    let act_cause = saga::cause_of(&saga, &step, causation);
     if matches!(
         actions.get(action_index),
         Some(Action::ChargePayment { .. })
@@ -151,7 +150,7 @@ pub async fn redrive(pool: &PgPool, fulfil: &Fulfil, id: i64) -> Result<Redrive,
         drop(conn);
     }
     // No connection is held while actions run: they need connections of their own.
-    let carried: Carried = act::carry_out(fulfil, &actions, action_index, &act_cause, true).await;
+    let carried: Carried = saga::carry_out(fulfil, &actions, action_index, &act_cause, true).await;
     let mut tx = pool.begin().await?;
     if carried.deadline {
         let due = state::due_in(fulfil.options().payment_timeout);
@@ -222,7 +221,7 @@ async fn record_failure(
     )
     .bind(id)
     .bind(index(at)?)
-    .bind(act::describe(action))
+    .bind(saga::describe(action))
     .bind(&failure.error)
     .bind(i32::try_from(failure.attempts).unwrap_or(i32::MAX))
     .fetch_optional(&mut *tx)

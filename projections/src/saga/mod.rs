@@ -1,9 +1,9 @@
-//! The order-fulfilment saga's runner and its PostgreSQL state: each order's steps
-//! ([`state`]), payment deadlines, and dead letters ([`dead_letters`]), with the runner
-//! itself ([`SagaRunner`]) reading the global order like a projection does; [`Desk`] is the
-//! application's dead-letter port.
+//! The order-fulfilment saga on PostgreSQL: the runner ([`SagaRunner`]) that reads the
+//! global order under a lock like a projection does and takes each step through
+//! `application::saga`, and the tables it keeps: each order's saga and payment deadline
+//! ([`state`]), its dead letters ([`dead_letters`]) and the runner's fence ([`fence`]).
+//! [`Desk`] is the application's dead-letter port.
 
-pub mod act;
 pub mod dead_letters;
 mod desk;
 pub mod fence;

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use application::event_log::{Position, RecordedEvent};
-use application::saga::{Failure, Fulfil};
+use application::saga::{self, Failure, Fulfil, Saga};
 use application::{EventStore, Upcasters};
 use domain::fulfilment::{Phase, Step};
 use serde_json::{Value, json};
@@ -35,10 +35,9 @@ mod tenure;
 
 use tenure::Tenure;
 
-use super::act;
 use super::dead_letters::{self, Place};
 use super::fence;
-use super::state::{self, Saga};
+use super::state;
 use crate::{Error, checkpoint};
 
 /// The saga's checkpoint row, lock name and fence name.
@@ -168,7 +167,7 @@ impl SagaRunner {
         let mut advanced = Advanced::default();
         let mut pending = vec![step];
         while let Some(step) = pending.pop() {
-            let cause = act::cause_of(saga, &step, causation);
+            let cause = saga::cause_of(saga, &step, causation);
             let actions = fulfilment.on(step.clone());
             let place = Place {
                 order: saga.order,
@@ -176,7 +175,7 @@ impl SagaRunner {
                 action: 0,
             };
             saga.steps.push(step);
-            let carried = act::carry_out(&self.fulfil, &actions, 0, &cause, false).await;
+            let carried = saga::carry_out(&self.fulfil, &actions, 0, &cause, false).await;
             advanced.deadline |= carried.deadline;
             if let Some((action_index, action, failure)) = carried.failed {
                 let place = Place {
@@ -185,7 +184,7 @@ impl SagaRunner {
                 };
                 advanced
                     .dead_letters
-                    .push((place, act::describe(&action), failure));
+                    .push((place, saga::describe(&action), failure));
             }
             pending.extend(carried.follow_ups.into_iter().rev());
         }
@@ -273,7 +272,7 @@ impl SagaRunner {
             && saga.current().phase() == Phase::Paying
             && self.fulfil.payment_unsettled(saga.order_id()).await
         {
-            let cause = act::cause_of(saga, &Step::PaymentDeadlinePassed, None);
+            let cause = saga::cause_of(saga, &Step::PaymentDeadlinePassed, None);
             let found = matches!(
                 self.fulfil.reconcile_charge(&cause).await,
                 Ok(application::saga::Reconciled::Recorded)

@@ -21,7 +21,9 @@ use application::saga::step_of;
 
 use super::{NAME, SagaRunner};
 use crate::saga::fence;
-use crate::saga::state::{self, Saga};
+use application::saga::Saga;
+
+use crate::saga::state;
 use crate::{Error, Follower, checkpoint};
 
 /// What a lane is given to take.

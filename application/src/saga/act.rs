@@ -1,12 +1,10 @@
 //! Taking one step: asking the policy what to do and carrying it out, in order, stopping at
 //! the first action that fails for good.
 
-use application::saga::{Cause, Failure, Fulfil, Outcome};
+use super::{Cause, Failure, Fulfil, Outcome, Saga};
 use domain::OrderId;
 use domain::fulfilment::{Action, Step};
 use uuid::Uuid;
-
-use super::state::Saga;
 
 /// What carrying out a step's actions came to.
 #[derive(Debug, Default)]
