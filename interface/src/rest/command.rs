@@ -7,6 +7,7 @@ use std::sync::Arc;
 use application::event_log::CommandMetadata;
 use application::{Actor, CommandResult, Commands};
 use axum::Json;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -45,88 +46,126 @@ pub trait Validate: Sized {
     fn validate(self) -> Result<Self::Valid, application::Error>;
 }
 
-/// A command route's whole answer: `call` runs the use case with the checked body, once per
-/// idempotency key, and a success answers `status` with the command result.
-pub async fn command<T, F, Fut>(
+/// A command request as every command route takes it: who calls, its headers and raw body,
+/// and its method and path (what an idempotency key is bound to, with the body).
+pub struct CommandRequest {
     state: AppState,
     caller: Caller,
     headers: HeaderMap,
-    path: String,
+    target: String,
     body: Bytes,
-    status: StatusCode,
-    call: F,
-) -> Response
-where
-    T: DeserializeOwned + Validate,
-    F: FnOnce(Arc<Commands>, Actor, T::Valid, CommandMetadata) -> Fut,
-    Fut: Future<Output = Result<CommandResult, application::Error>>,
-{
-    let commands = state.commands.clone();
-    let actor = caller.actor.clone();
-    let call = |input: T::Valid, meta| async move {
-        let result = call(commands, actor, input, meta).await?;
-        Ok((status, CommandResultBody::json(&result)))
-    };
-    run::<T, _, _>(&state, &caller, &headers, &path, body, call).await
 }
 
-/// Parses the JSON body (an empty body or `null` reads as `{}`), checks it, and runs `run` once per
-/// idempotency key: a repeat of the same request gets the first answer again.
-pub async fn run<T, F, Fut>(
-    state: &AppState,
-    caller: &Caller,
-    headers: &HeaderMap,
-    path: &str,
-    body: Bytes,
-    run: F,
-) -> Response
-where
-    T: DeserializeOwned + Validate,
-    F: FnOnce(T::Valid, CommandMetadata) -> Fut,
-    Fut: Future<Output = Result<(StatusCode, Value), ApiError>>,
-{
-    match execute::<T, _, _>(state, caller, headers, path, body, run).await {
-        Ok(response) => response,
-        Err(error) => error.into_response(),
+impl std::fmt::Debug for CommandRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommandRequest")
+            .field("caller", &self.caller.actor.subject)
+            .field("target", &self.target)
+            .finish_non_exhaustive()
     }
 }
 
-async fn execute<T, F, Fut>(
-    state: &AppState,
-    caller: &Caller,
-    headers: &HeaderMap,
-    path: &str,
-    body: Bytes,
-    run: F,
-) -> Result<Response, ApiError>
-where
-    T: DeserializeOwned + Validate,
-    F: FnOnce(T::Valid, CommandMetadata) -> Fut,
-    Fut: Future<Output = Result<(StatusCode, Value), ApiError>>,
-{
-    // An auditor is refused whatever the body says.
-    caller.actor.may_command()?;
-    let input = parse_body::<T>(headers, &body)?.validate()?;
-    let Some(key) = idempotency::key(headers)? else {
-        let (status, body) = run(input, caller.metadata(None)).await?;
-        return Ok((status, Json(body)).into_response());
-    };
-    let request = [path.as_bytes(), &body[..]];
-    let answer = state
-        .idempotency
-        .once(&caller.actor, key, &request, || async {
-            let (status, body) = run(input, caller.metadata(Some(key))).await?;
-            Ok::<_, ApiError>((status.as_u16(), body))
+impl FromRequest<AppState> for CommandRequest {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let caller = Caller::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let headers = parts.headers.clone();
+        let target = format!("{} {}", parts.method, parts.uri.path());
+        let body = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self {
+            state: state.clone(),
+            caller,
+            headers,
+            target,
+            body,
         })
-        .await?;
-    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
-    let mut response = (status, Json(answer.body)).into_response();
-    if answer.replayed {
-        response
-            .headers_mut()
-            .insert(idempotency::REPLAYED, HeaderValue::from_static("true"));
     }
-    Ok(response)
+}
+
+impl CommandRequest {
+    /// Who calls.
+    #[must_use]
+    pub fn actor(&self) -> Actor {
+        self.caller.actor.clone()
+    }
+
+    /// The operators' use cases.
+    #[must_use]
+    pub fn operations(&self) -> application::operations::Operations {
+        self.state.operations.clone()
+    }
+
+    /// A command route's whole answer: `call` runs the use case with the checked body (`T`,
+    /// made what the use case takes), once per idempotency key, and a success answers
+    /// `status` with the command result.
+    pub async fn command<T, F, Fut>(self, status: StatusCode, call: F) -> Response
+    where
+        T: DeserializeOwned + Validate,
+        F: FnOnce(Arc<Commands>, Actor, T::Valid, CommandMetadata) -> Fut,
+        Fut: Future<Output = Result<CommandResult, application::Error>>,
+    {
+        let commands = Arc::clone(&self.state.commands);
+        let actor = self.caller.actor.clone();
+        self.run::<T, _, _>(|input, meta| async move {
+            let result = call(commands, actor, input, meta).await?;
+            Ok((status, CommandResultBody::json(&result)))
+        })
+        .await
+    }
+
+    /// Parses the JSON body (an empty body or `null` reads as `{}`), checks it, and runs
+    /// `run` once per idempotency key: a repeat of the same request gets the first answer
+    /// again.
+    pub async fn run<T, F, Fut>(self, run: F) -> Response
+    where
+        T: DeserializeOwned + Validate,
+        F: FnOnce(T::Valid, CommandMetadata) -> Fut,
+        Fut: Future<Output = Result<(StatusCode, Value), ApiError>>,
+    {
+        match self.execute::<T, _, _>(run).await {
+            Ok(response) => response,
+            Err(error) => error.into_response(),
+        }
+    }
+
+    async fn execute<T, F, Fut>(&self, run: F) -> Result<Response, ApiError>
+    where
+        T: DeserializeOwned + Validate,
+        F: FnOnce(T::Valid, CommandMetadata) -> Fut,
+        Fut: Future<Output = Result<(StatusCode, Value), ApiError>>,
+    {
+        let caller = &self.caller;
+        // An auditor is refused whatever the body says.
+        caller.actor.may_command()?;
+        let input = parse_body::<T>(&self.headers, &self.body)?.validate()?;
+        let Some(key) = idempotency::key(&self.headers)? else {
+            let (status, body) = run(input, caller.metadata(None)).await?;
+            return Ok((status, Json(body)).into_response());
+        };
+        let request = [self.target.as_bytes(), &self.body[..]];
+        let answer = self
+            .state
+            .idempotency
+            .once(&caller.actor, key, &request, || async {
+                let (status, body) = run(input, caller.metadata(Some(key))).await?;
+                Ok::<_, ApiError>((status.as_u16(), body))
+            })
+            .await?;
+        let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+        let mut response = (status, Json(answer.body)).into_response();
+        if answer.replayed {
+            response
+                .headers_mut()
+                .insert(idempotency::REPLAYED, HeaderValue::from_static("true"));
+        }
+        Ok(response)
+    }
 }
 
 /// The JSON body as `T`; an empty body is `{}`.

@@ -3,9 +3,8 @@
 use application::operations::{DeadLetter, Operations, Redrive};
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
-use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -15,7 +14,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::admin::AdminProblems;
-use super::command::{IdempotencyKeyHeader, run};
+use super::command::{CommandRequest, IdempotencyKeyHeader};
 use super::orders::EmptyBody;
 use crate::caller::Caller;
 use crate::error::ApiError;
@@ -195,23 +194,11 @@ pub async fn list_dead_letters(
     ),
     security(("bearer" = []), ("apiKey" = []))
 )]
-pub async fn retry_dead_letter(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let path = format!("POST /api/admin/dead-letters/{id}/retry");
-    let operations = state.operations.clone();
-    let actor = caller.actor.clone();
-    run::<EmptyBody, _, _>(
-        &state,
-        &caller,
-        &headers,
-        &path,
-        body,
-        |_: EmptyBody, _| async move {
+pub async fn retry_dead_letter(Path(id): Path<String>, request: CommandRequest) -> Response {
+    let operations = request.operations();
+    let actor = request.actor();
+    request
+        .run::<EmptyBody, _, _>(|_, _| async move {
             Operations::may_operate(&actor)?;
             let id: i64 = id
                 .parse()
@@ -220,7 +207,6 @@ pub async fn retry_dead_letter(
             let body = serde_json::to_value(RedriveBody::new(id, outcome))
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
             Ok((StatusCode::ACCEPTED, body))
-        },
-    )
-    .await
+        })
+        .await
 }

@@ -1,21 +1,19 @@
 //! `/api/orders`: placing, cancelling and shipping orders.
 
 use application::commands::{OrderLineInput, PlaceOrder};
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::Path;
+use axum::http::StatusCode;
 use axum::response::Response;
-use bytes::Bytes;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::command::{IdempotencyKeyHeader, Validate, command};
+use super::command::{CommandRequest, IdempotencyKeyHeader, Validate};
 use super::problems::{CommandProblems, PlaceOrderProblems};
 use super::result::CommandResultBody;
 use super::whole;
-use crate::caller::Caller;
 use crate::state::AppState;
 
 /// The order routes.
@@ -150,25 +148,15 @@ impl Validate for EmptyBody {
     ),
     security(("bearer" = []), ("apiKey" = []))
 )]
-pub async fn place_order(
-    State(state): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let path = "POST /api/orders".to_owned();
-    command::<PlaceOrderBody, _, _>(
-        state,
-        caller,
-        headers,
-        path,
-        body,
-        StatusCode::ACCEPTED,
-        |commands, actor, order, meta| async move {
-            commands.place_order(&actor, order, &meta).await
-        },
-    )
-    .await
+pub async fn place_order(request: CommandRequest) -> Response {
+    request
+        .command::<PlaceOrderBody, _, _>(
+            StatusCode::ACCEPTED,
+            |commands, actor, order, meta| async move {
+                commands.place_order(&actor, order, &meta).await
+            },
+        )
+        .await
 }
 
 /// Cancel an order (its customer, operator). Compensation (release, refund) follows
@@ -186,27 +174,17 @@ pub async fn place_order(
     ),
     security(("bearer" = []), ("apiKey" = []))
 )]
-pub async fn cancel_order(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let path = format!("POST /api/orders/{id}/cancel");
-    command::<CancelOrderBody, _, _>(
-        state,
-        caller,
-        headers,
-        path,
-        body,
-        StatusCode::ACCEPTED,
-        |commands, actor, _, meta| async move {
-            let id = parse_id(&id, "order")?;
-            commands.cancel_order(&actor, id, &meta).await
-        },
-    )
-    .await
+pub async fn cancel_order(Path(id): Path<String>, request: CommandRequest) -> Response {
+    request
+        .command::<CancelOrderBody, _, _>(
+            StatusCode::ACCEPTED,
+            |commands, actor, _, meta| async move {
+                commands
+                    .cancel_order(&actor, parse_id(&id, "order")?, &meta)
+                    .await
+            },
+        )
+        .await
 }
 
 /// Ship a confirmed order (operator).
@@ -223,27 +201,14 @@ pub async fn cancel_order(
     ),
     security(("bearer" = []), ("apiKey" = []))
 )]
-pub async fn ship_order(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let path = format!("POST /api/orders/{id}/ship");
-    command::<EmptyBody, _, _>(
-        state,
-        caller,
-        headers,
-        path,
-        body,
-        StatusCode::OK,
-        |commands, actor, _, meta| async move {
-            let id = parse_id(&id, "order")?;
-            commands.ship_order(&actor, id, &meta).await
-        },
-    )
-    .await
+pub async fn ship_order(Path(id): Path<String>, request: CommandRequest) -> Response {
+    request
+        .command::<EmptyBody, _, _>(StatusCode::OK, |commands, actor, _, meta| async move {
+            commands
+                .ship_order(&actor, parse_id(&id, "order")?, &meta)
+                .await
+        })
+        .await
 }
 
 /// The UUID of the `what` (`order`, `ticket`) a path names.

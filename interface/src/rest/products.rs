@@ -1,20 +1,18 @@
 //! `/api/products`: registering, repricing and restocking products.
 
 use application::commands::{RegisterProduct, RepriceProduct, limits};
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::Path;
+use axum::http::StatusCode;
 use axum::response::Response;
-use bytes::Bytes;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::command::{IdempotencyKeyHeader, Validate, command};
+use super::command::{CommandRequest, IdempotencyKeyHeader, Validate};
 use super::problems::CommandProblems;
 use super::result::CommandResultBody;
 use super::whole;
-use crate::caller::Caller;
 use crate::state::AppState;
 
 /// The product routes.
@@ -139,25 +137,15 @@ impl Validate for RestockBody {
     ),
     security(("bearer" = []), ("apiKey" = []))
 )]
-pub async fn register_product(
-    State(state): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let path = "POST /api/products".to_owned();
-    command::<RegisterProductBody, _, _>(
-        state,
-        caller,
-        headers,
-        path,
-        body,
-        StatusCode::CREATED,
-        |commands, actor, product, meta| async move {
-            commands.register_product(&actor, product, &meta).await
-        },
-    )
-    .await
+pub async fn register_product(request: CommandRequest) -> Response {
+    request
+        .command::<RegisterProductBody, _, _>(
+            StatusCode::CREATED,
+            |commands, actor, product, meta| async move {
+                commands.register_product(&actor, product, &meta).await
+            },
+        )
+        .await
 }
 
 /// Restock a product (operator).
@@ -171,27 +159,16 @@ pub async fn register_product(
     ),
     security(("bearer" = []), ("apiKey" = []))
 )]
-pub async fn restock(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(SkuPath { sku }): Path<SkuPath>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let path = format!("POST /api/products/{sku}/restock");
-    command::<RestockBody, _, _>(
-        state,
-        caller,
-        headers,
-        path,
-        body,
-        StatusCode::OK,
-        |commands, actor, quantity, meta| async move {
-            application::queries::sku(&sku)?;
-            commands.restock(&actor, &sku, quantity, &meta).await
-        },
-    )
-    .await
+pub async fn restock(Path(SkuPath { sku }): Path<SkuPath>, request: CommandRequest) -> Response {
+    request
+        .command::<RestockBody, _, _>(
+            StatusCode::OK,
+            |commands, actor, quantity, meta| async move {
+                application::queries::sku(&sku)?;
+                commands.restock(&actor, &sku, quantity, &meta).await
+            },
+        )
+        .await
 }
 
 /// Change a product's price (operator). Orders placed from then on are charged it; orders
@@ -207,21 +184,11 @@ pub async fn restock(
     security(("bearer" = []), ("apiKey" = []))
 )]
 pub async fn reprice_product(
-    State(state): State<AppState>,
-    caller: Caller,
     Path(SkuPath { sku }): Path<SkuPath>,
-    headers: HeaderMap,
-    body: Bytes,
+    request: CommandRequest,
 ) -> Response {
-    let path = format!("POST /api/products/{sku}/price");
-    command::<RepriceBody, _, _>(
-        state,
-        caller,
-        headers,
-        path,
-        body,
-        StatusCode::OK,
-        |commands, actor, input, meta| async move {
+    request
+        .command::<RepriceBody, _, _>(StatusCode::OK, |commands, actor, input, meta| async move {
             application::queries::sku(&sku)?;
             let price = RepriceProduct {
                 sku,
@@ -229,7 +196,6 @@ pub async fn reprice_product(
                 currency: input.currency,
             };
             commands.reprice_product(&actor, price, &meta).await
-        },
-    )
-    .await
+        })
+        .await
 }

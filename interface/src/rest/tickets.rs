@@ -1,27 +1,19 @@
 //! `/api/tickets`: support tickets.
 
-use std::future::Future;
-use std::sync::Arc;
-
 use application::commands::{OpenTicket, limits};
-use application::event_log::CommandMetadata;
-use application::{Actor, CommandResult, Commands};
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::Path;
+use axum::http::StatusCode;
 use axum::response::Response;
-use bytes::Bytes;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::command::{IdempotencyKeyHeader, Validate, command};
+use super::command::{CommandRequest, IdempotencyKeyHeader, Validate};
 use super::orders::{EmptyBody, parse_id};
 use super::problems::CommandProblems;
 use super::result::CommandResultBody;
-use crate::caller::Caller;
 use crate::state::AppState;
 
 /// The ticket routes.
@@ -140,37 +132,6 @@ impl Validate for CloseTicketBody {
     }
 }
 
-/// A command on the ticket the path names, answering 200.
-async fn on_ticket<T, F, Fut>(
-    state: AppState,
-    caller: Caller,
-    id: String,
-    action: &str,
-    headers: HeaderMap,
-    body: Bytes,
-    call: F,
-) -> Response
-where
-    T: DeserializeOwned + Validate,
-    F: FnOnce(Arc<Commands>, Actor, Uuid, T::Valid, CommandMetadata) -> Fut,
-    Fut: Future<Output = Result<CommandResult, application::Error>>,
-{
-    let path = format!("POST /api/tickets/{id}/{action}");
-    command::<T, _, _>(
-        state,
-        caller,
-        headers,
-        path,
-        body,
-        StatusCode::OK,
-        |commands, actor, input, meta| async move {
-            let ticket = parse_id(&id, "ticket")?;
-            call(commands, actor, ticket, input, meta).await
-        },
-    )
-    .await
-}
-
 /// Open a ticket (customer, agent).
 #[utoipa::path(
     post, path = "/api/tickets", tag = "tickets",
@@ -182,25 +143,15 @@ where
     ),
     security(("bearer" = []), ("apiKey" = []))
 )]
-pub async fn open_ticket(
-    State(state): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let path = "POST /api/tickets".to_owned();
-    command::<OpenTicketBody, _, _>(
-        state,
-        caller,
-        headers,
-        path,
-        body,
-        StatusCode::CREATED,
-        |commands, actor, ticket, meta| async move {
-            commands.open_ticket(&actor, ticket, &meta).await
-        },
-    )
-    .await
+pub async fn open_ticket(request: CommandRequest) -> Response {
+    request
+        .command::<OpenTicketBody, _, _>(
+            StatusCode::CREATED,
+            |commands, actor, ticket, meta| async move {
+                commands.open_ticket(&actor, ticket, &meta).await
+            },
+        )
+        .await
 }
 
 /// Post a message on a ticket (its customer, agent).
@@ -214,19 +165,18 @@ pub async fn open_ticket(
     ),
     security(("bearer" = []), ("apiKey" = []))
 )]
-pub async fn post_message(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let call = |commands: Arc<Commands>, actor: Actor, ticket, input: String, meta| async move {
-        commands
-            .post_ticket_message(&actor, ticket, input, &meta)
-            .await
-    };
-    on_ticket::<PostMessageBody, _, _>(state, caller, id, "messages", headers, body, call).await
+pub async fn post_message(Path(id): Path<String>, request: CommandRequest) -> Response {
+    request
+        .command::<PostMessageBody, _, _>(
+            StatusCode::OK,
+            |commands, actor, input, meta| async move {
+                let ticket = parse_id(&id, "ticket")?;
+                commands
+                    .post_ticket_message(&actor, ticket, input, &meta)
+                    .await
+            },
+        )
+        .await
 }
 
 /// Assign a ticket to an agent (agent).
@@ -240,17 +190,16 @@ pub async fn post_message(
     ),
     security(("bearer" = []), ("apiKey" = []))
 )]
-pub async fn assign_ticket(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let call = |commands: Arc<Commands>, actor: Actor, ticket, input: String, meta| async move {
-        commands.assign_ticket(&actor, ticket, &input, &meta).await
-    };
-    on_ticket::<AssignTicketBody, _, _>(state, caller, id, "assign", headers, body, call).await
+pub async fn assign_ticket(Path(id): Path<String>, request: CommandRequest) -> Response {
+    request
+        .command::<AssignTicketBody, _, _>(
+            StatusCode::OK,
+            |commands, actor, input, meta| async move {
+                let ticket = parse_id(&id, "ticket")?;
+                commands.assign_ticket(&actor, ticket, &input, &meta).await
+            },
+        )
+        .await
 }
 
 /// Close a ticket (its customer, agent).
@@ -264,17 +213,16 @@ pub async fn assign_ticket(
     ),
     security(("bearer" = []), ("apiKey" = []))
 )]
-pub async fn close_ticket(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let call = |commands: Arc<Commands>, actor: Actor, ticket, input: String, meta| async move {
-        commands.close_ticket(&actor, ticket, input, &meta).await
-    };
-    on_ticket::<CloseTicketBody, _, _>(state, caller, id, "close", headers, body, call).await
+pub async fn close_ticket(Path(id): Path<String>, request: CommandRequest) -> Response {
+    request
+        .command::<CloseTicketBody, _, _>(
+            StatusCode::OK,
+            |commands, actor, input, meta| async move {
+                let ticket = parse_id(&id, "ticket")?;
+                commands.close_ticket(&actor, ticket, input, &meta).await
+            },
+        )
+        .await
 }
 
 /// Reopen a closed ticket (its customer, agent).
@@ -288,15 +236,11 @@ pub async fn close_ticket(
     ),
     security(("bearer" = []), ("apiKey" = []))
 )]
-pub async fn reopen_ticket(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let call = |commands: Arc<Commands>, actor: Actor, ticket, _, meta| async move {
-        commands.reopen_ticket(&actor, ticket, &meta).await
-    };
-    on_ticket::<EmptyBody, _, _>(state, caller, id, "reopen", headers, body, call).await
+pub async fn reopen_ticket(Path(id): Path<String>, request: CommandRequest) -> Response {
+    request
+        .command::<EmptyBody, _, _>(StatusCode::OK, |commands, actor, _, meta| async move {
+            let ticket = parse_id(&id, "ticket")?;
+            commands.reopen_ticket(&actor, ticket, &meta).await
+        })
+        .await
 }
