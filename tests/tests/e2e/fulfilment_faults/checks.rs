@@ -1,0 +1,238 @@
+//! What a fault case checks once everything has settled: money and stock whole, no order
+//! pending, every command and every effect applied once; and the history a failure shows.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use application::Commands;
+use application::saga::Fulfil;
+use domain::order::Status;
+use domain::payment;
+use infrastructure::SimulatedProvider;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{Placed, redrive_all};
+
+/// Waits (bounded) until every order is final, no deadline is running, no dead letter is
+/// left and the saga has taken in the whole log, redriving dead letters meanwhile.
+pub(super) async fn settle(
+    checker: &PgPool,
+    saga_pool: &PgPool,
+    fulfil: &Fulfil,
+    client: &Commands,
+    placed: &[Placed],
+) -> Result<(), String> {
+    let mut why = String::new();
+    for _ in 0..600 {
+        redrive_all(saga_pool, fulfil).await;
+        why = match unsettled(checker, client, placed).await {
+            Ok(None) => return Ok(()),
+            Ok(Some(why)) => why,
+            Err(error) => error,
+        };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!("did not settle in 60 s: {why}"))
+}
+
+async fn order_of(client: &Commands, id: Uuid) -> Result<domain::order::Order, String> {
+    let (order, _) = client
+        .orders()
+        .load(&id.to_string())
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(order.0)
+}
+
+async fn payment_of(client: &Commands, id: Uuid) -> Result<payment::Payment, String> {
+    let (payment, _) = client
+        .payments()
+        .load(&id.to_string())
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(payment.0)
+}
+
+async fn unsettled(
+    checker: &PgPool,
+    client: &Commands,
+    placed: &[Placed],
+) -> Result<Option<String>, String> {
+    for order in placed {
+        let state = order_of(client, order.id).await?;
+        if state.status() == Some(Status::Pending) {
+            let saga: Option<(String, i64, bool)> = sqlx::query_as(
+                "SELECT phase, jsonb_array_length(steps)::bigint,
+                        EXISTS (SELECT 1 FROM saga_deadlines d WHERE d.order_id = f.order_id)
+                 FROM saga_fulfilments f WHERE order_id = $1",
+            )
+            .bind(order.id)
+            .fetch_optional(checker)
+            .await
+            .map_err(|e| e.to_string())?;
+            let runner: Option<(String, Option<String>)> = sqlx::query_as(
+                "SELECT state, error FROM projection_checkpoints WHERE name = 'fulfilment'",
+            )
+            .fetch_optional(checker)
+            .await
+            .map_err(|e| e.to_string())?;
+            let (letters, lag) = backlog(checker).await?;
+            return Ok(Some(format!(
+                "order {} is pending; its saga (phase, steps, deadline): {saga:?}; runner: {runner:?}; \
+                 {letters} dead letters, {lag} events not taken in{}",
+                order.id,
+                history(checker, order.id).await
+            )));
+        }
+        let payment = payment_of(client, order.id).await?;
+        if matches!(
+            payment.status(),
+            payment::Status::Requested | payment::Status::FailedTransiently
+        ) {
+            return Ok(Some(format!("the payment of {} is unsettled", order.id)));
+        }
+    }
+    let (letters, lag) = backlog(checker).await?;
+    let deadlines: i64 = sqlx::query_scalar("SELECT count(*) FROM saga_deadlines")
+        .fetch_one(checker)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(match (letters, deadlines, lag) {
+        (0, 0, 0) => None,
+        _ => Some(format!(
+            "{letters} dead letters, {deadlines} deadlines, {lag} events not taken in"
+        )),
+    })
+}
+
+/// The dead letters left, and the events the saga has not taken in yet.
+async fn backlog(checker: &PgPool) -> Result<(i64, i64), String> {
+    sqlx::query_as(
+        "SELECT (SELECT count(*) FROM saga_dead_letters),
+                (SELECT count(*) FROM events e, projection_checkpoints c
+                 WHERE c.name = 'fulfilment'
+                   AND (e.transaction_id, e.position) > (c.transaction_id, c.position))",
+    )
+    .fetch_one(checker)
+    .await
+    .map_err(|e| e.to_string())
+}
+
+pub(super) async fn check(
+    checker: &PgPool,
+    client: &Commands,
+    provider: &SimulatedProvider,
+    placed: &[Placed],
+    registered: &BTreeMap<&'static str, u32>,
+) -> Result<(), String> {
+    let mut sold: BTreeMap<&str, u32> = BTreeMap::new();
+    for order in placed {
+        let state = order_of(client, order.id).await?;
+        let status = state.status();
+        let kept = matches!(status, Some(Status::Confirmed | Status::Shipped));
+        let captured = provider.captured(order.id);
+        let refunded = provider.refunded(order.id).is_some();
+        let paid = captured && !refunded;
+        if kept != paid {
+            return Err(format!(
+                "order {} is {status:?} but captured={captured} refunded={refunded}",
+                order.id
+            ));
+        }
+        if kept {
+            for (sku, quantity) in &order.lines {
+                *sold.entry(sku).or_default() += quantity;
+            }
+        }
+        let payment = payment_of(client, order.id).await?;
+        let recorded_paid = payment.status() == payment::Status::Succeeded;
+        if recorded_paid != paid {
+            return Err(format!(
+                "order {} ({status:?}): the payment says {:?}, the provider captured={captured} refunded={refunded}",
+                order.id,
+                payment.status()
+            ));
+        }
+    }
+    for (sku, units) in registered {
+        let (stock, _) = client.stock().load(sku).await.map_err(|e| e.to_string())?;
+        let expected = units - sold.get(sku).copied().unwrap_or(0);
+        if stock.0.on_hand() != expected || stock.0.reserved() != 0 {
+            let mut holders = String::new();
+            for order in placed {
+                let id = domain::OrderId::from_u128(order.id.as_u128());
+                if stock.0.reservation(id).is_some() {
+                    holders.push_str(&history(checker, order.id).await);
+                }
+            }
+            return Err(format!(
+                "{sku}: on hand {} reserved {} but {units} registered and {} sold{holders}",
+                stock.0.on_hand(),
+                stock.0.reserved(),
+                sold.get(sku).copied().unwrap_or(0)
+            ));
+        }
+    }
+    let repeated: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT metadata->>'commandId', count(DISTINCT transaction_id)
+         FROM events GROUP BY 1 HAVING count(DISTINCT transaction_id) > 1",
+    )
+    .fetch_all(checker)
+    .await
+    .map_err(|e| e.to_string())?;
+    if !repeated.is_empty() {
+        return Err(format!("commands applied more than once: {repeated:?}"));
+    }
+    let twice: Vec<(String, String, Option<String>, i64)> = sqlx::query_as(
+        "SELECT stream_id, event_type, payload->>'orderId', count(*) FROM events
+         WHERE event_type IN ('StockReserved', 'StockCommitted', 'StockReleased',
+                              'StockReturned', 'PaymentAuthorized', 'PaymentRefunded')
+         GROUP BY 1, 2, 3 HAVING count(*) > 1",
+    )
+    .fetch_all(checker)
+    .await
+    .map_err(|e| e.to_string())?;
+    if !twice.is_empty() {
+        return Err(format!("effects applied twice: {twice:?}"));
+    }
+    Ok(())
+}
+
+/// An event as a failure's message shows it: position, stream, type, command id, actor.
+type LoggedEvent = (String, String, String, Option<String>, Option<String>);
+
+/// What the log, the saga and the dead letters say of `order`, for a failure's message.
+async fn history(checker: &PgPool, order: Uuid) -> String {
+    let events: Vec<LoggedEvent> = sqlx::query_as(
+        "SELECT transaction_id::text || '/' || position, stream_id, event_type,
+                metadata->>'commandId', metadata->>'actor'
+         FROM events
+         WHERE stream_id = $1 OR payload->>'orderId' = $1 OR payload->>'order' = $1
+         ORDER BY transaction_id, position",
+    )
+    .bind(order.to_string())
+    .fetch_all(checker)
+    .await
+    .unwrap_or_default();
+    let saga: Option<(String, serde_json::Value)> =
+        sqlx::query_as("SELECT phase, steps FROM saga_fulfilments WHERE order_id = $1")
+            .bind(order)
+            .fetch_optional(checker)
+            .await
+            .unwrap_or_default();
+    let letters: Vec<(String, String)> =
+        sqlx::query_as("SELECT action, error FROM saga_dead_letters WHERE order_id = $1")
+            .bind(order)
+            .fetch_all(checker)
+            .await
+            .unwrap_or_default();
+    let mut out = format!("\n  order {order}:");
+    for event in events {
+        out.push_str(&format!("\n    {event:?}"));
+    }
+    out.push_str(&format!(
+        "\n    saga: {saga:?}\n    dead letters: {letters:?}"
+    ));
+    out
+}

@@ -1,0 +1,107 @@
+//! The saga runner on its own: a runner that lost its lock stores nothing, and an event that
+//! does not decode parks the saga until an operator resumes it.
+
+use std::time::Duration;
+
+use application::Role;
+
+use infrastructure::PgEventStore;
+use uuid::Uuid;
+
+#[tokio::test]
+async fn a_runner_that_lost_its_lock_can_store_nothing() {
+    use projections::saga::fence;
+    let db = tests::test_database().await;
+    let mut old = db.pool.acquire().await.unwrap();
+    let mut new = db.pool.acquire().await.unwrap();
+    let old_epoch = fence::take(&mut old, "fulfilment").await.unwrap();
+    let mut tx = sqlx::Connection::begin(&mut *old).await.unwrap();
+    fence::hold(&mut tx, "fulfilment", old_epoch).await.unwrap();
+    // The new runner's take waits for the old one's write in flight, then wins.
+    let taking = tokio::spawn(async move {
+        let epoch = fence::take(&mut new, "fulfilment").await.unwrap();
+        (new, epoch)
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!taking.is_finished(), "take waits for the write in flight");
+    tx.commit().await.unwrap();
+    let (mut new, new_epoch) = taking.await.unwrap();
+    assert!(new_epoch > old_epoch);
+    let mut tx = sqlx::Connection::begin(&mut *old).await.unwrap();
+    assert!(matches!(
+        fence::hold(&mut tx, "fulfilment", old_epoch).await,
+        Err(projections::Error::Fenced("fulfilment"))
+    ));
+    let mut tx = sqlx::Connection::begin(&mut *new).await.unwrap();
+    fence::hold(&mut tx, "fulfilment", new_epoch).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_event_that_does_not_decode_parks_the_saga_until_an_operator_resumes_it() {
+    let app = tests::spawn_app().await;
+    let operator = app.token("ops", Role::Operator);
+    app.register_product("MUG-1", 10).await;
+    // An event the saga cannot read (its payload lacks the order), on a stream of its own.
+    let mut poison = tests::restocks("POISON-1", 0, 1);
+    poison.events[0].event_type = "StockReserved".into();
+    poison.events[0].payload = serde_json::json!({ "quantity": 1 });
+    PgEventStore::new(app.db.pool.clone())
+        .append(&poison)
+        .await
+        .unwrap();
+    let order = app.place_order("alice", "MUG-1", 1).await;
+
+    let mut row = serde_json::Value::Null;
+    for _ in 0..200 {
+        let statuses = tests::expect(
+            app.get("/api/admin/projections", Some(&operator), &[])
+                .await,
+            200,
+        )
+        .await;
+        row = statuses
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "fulfilment")
+            .cloned()
+            .expect("the saga is a row of the projections status");
+        if row["state"] == "PARKED" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(row["state"], "PARKED", "{row}");
+    assert!(
+        row["error"].as_str().unwrap().contains("stock/POISON-1"),
+        "{row}"
+    );
+    assert!(row["lagEvents"].as_i64().unwrap() >= 2, "{row}");
+    let ready = app.get("/health/ready", None, &[]).await;
+    assert_eq!(ready.status(), 503);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["parked"][0]["name"], "fulfilment", "{body}");
+    assert_eq!(
+        app.event_types("order", &order).await,
+        ["OrderPlaced"],
+        "the parked saga does not act"
+    );
+
+    // The operator mends the event (here, by hand in the database) and resumes the saga.
+    app.db
+        .break_glass(&format!(
+            "UPDATE events SET payload = '{{\"orderId\": \"{}\", \"quantity\": 1}}'
+             WHERE stream_type = 'stock' AND stream_id = 'POISON-1'",
+            Uuid::nil()
+        ))
+        .await;
+    let mut conn = app.db.pool.acquire().await.unwrap();
+    assert!(
+        projections::checkpoint::resume(&mut conn, "fulfilment")
+            .await
+            .unwrap()
+    );
+    let settled = app.settled_order(&order, Duration::from_secs(30)).await;
+    assert_eq!(settled["status"], "CONFIRMED");
+    assert_eq!(app.get("/health/ready", None, &[]).await.status(), 200);
+}

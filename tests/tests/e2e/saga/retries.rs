@@ -1,0 +1,122 @@
+//! A failing payment provider: retried until it answers, or a dead letter that an operator's
+//! redrive completes.
+
+use std::time::Duration;
+
+use application::Role;
+use serde_json::json;
+use tests::{expect, graphql_data, graphql_error};
+
+use super::{SETTLE, levels, quick_app};
+
+#[tokio::test]
+async fn a_flaky_provider_is_retried_until_the_order_is_confirmed() {
+    let app = quick_app(Duration::from_secs(30)).await;
+    app.register_product("MUG-1", 5).await;
+    let order = app
+        .place_order_paid_with("erin", &[("MUG-1", 1)], "tok_flaky")
+        .await;
+
+    let settled = app.settled_order(&order, SETTLE).await;
+    assert_eq!(settled["status"], "CONFIRMED");
+    let payment = app.event_types("payment", &order).await;
+    assert_eq!(
+        payment,
+        [
+            "PaymentRequested",
+            "PaymentFailedTransiently",
+            "PaymentFailedTransiently",
+            "PaymentAuthorized"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_provider_that_keeps_failing_ends_in_a_dead_letter_that_a_redrive_completes() {
+    let app = quick_app(Duration::from_secs(120)).await;
+    app.register_product("MUG-1", 5).await;
+    app.provider.set_outage(true);
+    let order = app
+        .place_order_paid_with("fay", &[("MUG-1", 2)], "tok_visa")
+        .await;
+    let operator = app.token("operator-1", Role::Operator);
+
+    // The charge is tried, recorded as failed each time, and finally dead-lettered.
+    let letter = loop {
+        let page = expect(
+            app.get("/api/admin/dead-letters", Some(&operator), &[])
+                .await,
+            200,
+        )
+        .await;
+        if let Some(letter) = page["items"].as_array().unwrap().first() {
+            break letter.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(letter["orderId"], order);
+    assert_eq!(letter["action"], "ChargePayment");
+    assert!(letter["attempts"].as_i64().unwrap() >= 5, "{letter}");
+    assert!(
+        letter["error"]
+            .as_str()
+            .unwrap()
+            .contains("charge attempts"),
+        "{letter}"
+    );
+    assert_eq!(app.order(&order).await["status"], "PENDING");
+
+    // GraphQL lists the same letter, to operators only.
+    let listed = graphql_data(
+        app.graphql(
+            "{ deadLetters(first: 10) { edges { node { id orderId action attempts } } } }",
+            json!({}),
+            Some(&operator),
+        )
+        .await,
+    )
+    .await;
+    let node = &listed["deadLetters"]["edges"][0]["node"];
+    assert_eq!(node["id"], letter["id"].to_string());
+    assert_eq!(node["orderId"], order);
+    let customer = app.token("fay", Role::Customer);
+    graphql_error(
+        app.graphql(
+            "{ deadLetters { edges { cursor } } }",
+            json!({}),
+            Some(&customer),
+        )
+        .await,
+        "FORBIDDEN",
+    )
+    .await;
+
+    // While the provider is still down, a redrive fails and the letter stays.
+    let again = graphql_data(
+        app.graphql(
+            "mutation($id: ID!) { retryDeadLetter(input: { id: $id }) { status error attempts } }",
+            json!({ "id": letter["id"].to_string() }),
+            Some(&operator),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(again["retryDeadLetter"]["status"], "FAILED", "{again}");
+    let retry = format!("/api/admin/dead-letters/{}/retry", letter["id"]);
+
+    app.provider.set_outage(false);
+    tokio::time::sleep(Duration::from_millis(300)).await; // the circuit's cooldown
+    let done = expect(app.post(&retry, Some(&operator), json!({})).await, 202).await;
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+
+    let settled = app.settled_order(&order, SETTLE).await;
+    assert_eq!(settled["status"], "CONFIRMED");
+    assert_eq!(levels(&app.product("MUG-1").await), (3, 0, 3));
+    let page = expect(
+        app.get("/api/admin/dead-letters", Some(&operator), &[])
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(page["items"], json!([]));
+}
