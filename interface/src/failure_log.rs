@@ -1,6 +1,8 @@
-//! Every failed answer (5xx) logged once, here, with its cause: an [`ApiError`] that turns
-//! into a 5xx response leaves its cause (with the causes below it) on the response, and this
-//! middleware, inside the request's span (so with its id, method and path), logs it.
+//! Every failure answered over HTTP logged once, here, with its cause and the request id: an
+//! [`ApiError`] that turns into a 500 or an unavailable database's 503 leaves its cause (with
+//! the causes below it) on the response, and this middleware logs it, as an error `request
+//! failed` or a warning `database unavailable` (the texts GraphQL logs its own with). A 503
+//! that is no failure (a read model not caught up yet) is not logged.
 //!
 //! [`ApiError`]: crate::error::ApiError
 
@@ -9,28 +11,26 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
 
+use crate::request_id;
+
 /// Why a response is a 5xx, as the logs should tell it.
 #[derive(Debug, Clone)]
 pub struct Cause(pub String);
 
-/// Middleware: logs a 5xx answer, an error for a failure inside, a warning for an
-/// unavailable database.
+/// Middleware: logs a failure inside as an error, an unavailable database as a warning.
 pub async fn log(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
     let cause = response.extensions().get::<Cause>().map(|c| c.0.as_str());
+    let request_id = request_id::current();
     match (status, cause) {
         (StatusCode::SERVICE_UNAVAILABLE, Some(cause)) => {
-            tracing::warn!(status = status.as_u16(), %cause, "service unavailable");
+            tracing::warn!(%request_id, %cause, "database unavailable");
         }
-        (status, cause)
-            if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE =>
-        {
-            tracing::error!(
-                status = status.as_u16(),
-                cause = cause.unwrap_or("-"),
-                "request failed"
-            );
+        (StatusCode::SERVICE_UNAVAILABLE, None) => {}
+        (status, cause) if status.is_server_error() => {
+            let cause = cause.unwrap_or("-");
+            tracing::error!(%request_id, status = status.as_u16(), %cause, "request failed");
         }
         _ => {}
     }
@@ -100,6 +100,7 @@ mod tests {
         let logged = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
         assert_eq!(logged.matches("request failed").count(), 1, "{logged}");
         assert!(logged.contains("disk: full"), "{logged}");
+        assert!(logged.contains("request_id"), "{logged}");
         assert!(!logged.contains("422"), "{logged}");
     }
 }

@@ -112,7 +112,8 @@ impl Follower {
     }
 
     /// Waits for a commit of this process since the last [`Follower::read`], the idle
-    /// interval (which then doubles, up to `max_poll`), `also`, or shutdown.
+    /// interval, `also`, or shutdown; the interval then doubles, up to `max_poll`, unless
+    /// `also` ended the wait.
     pub async fn wait(
         &mut self,
         also: impl Future<Output = ()>,
@@ -122,11 +123,15 @@ impl Follower {
             .armed
             .take()
             .unwrap_or_else(|| Box::pin(Arc::clone(&self.wake).notified_owned()));
+        let idle = self.idle;
         tokio::select! {
-            () = armed => self.idle = self.min_poll,
-            () = tokio::time::sleep(self.idle) => self.idle = (self.idle * 2).min(self.max_poll),
-            () = also => {}
+            () = armed => {}
+            () = tokio::time::sleep(idle) => {}
+            () = also => return,
             _ = shutdown.changed() => {}
         }
+        // A read that finds events sets it back (a commit that brought none of the events
+        // followed is no reason to look sooner next time).
+        self.idle = (idle * 2).min(self.max_poll);
     }
 }

@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use application::audit::Selection;
 use application::event_log::{Position, RecordedEvent};
+use application::queries::Queries;
 use async_graphql::{Context, ID, SimpleObject, Subscription as GraphQLSubscription};
 use chrono::SecondsFormat;
 use futures::Stream;
@@ -134,6 +135,7 @@ impl Subscription {
     ) -> Result<impl Stream<Item = Result<Order, async_graphql::Error>> + use<>, async_graphql::Error>
     {
         let caller = super::context::caller(ctx).await?;
+        Queries::may_read(&caller.actor, "orders").map_err(graphql_error)?;
         let id = uuid("id", &id)?;
         let state = state(ctx)?.clone();
         // Listening before the first read: a batch committed in between is not missed.
@@ -159,6 +161,7 @@ impl Subscription {
         async_graphql::Error,
     > {
         let caller = super::context::caller(ctx).await?;
+        Queries::may_read(&caller.actor, "tickets").map_err(graphql_error)?;
         let id = uuid("id", &id)?;
         let state = state(ctx)?.clone();
         let changes = Box::new(state.announcer.changes());

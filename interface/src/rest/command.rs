@@ -74,7 +74,7 @@ impl FromRequest<AppState> for CommandRequest {
             .await
             .map_err(IntoResponse::into_response)?;
         let headers = parts.headers.clone();
-        let target = format!("{} {}", parts.method, parts.uri.path());
+        let target = format!("{} {}", parts.method, percent_decoded(parts.uri.path()));
         let body = Bytes::from_request(Request::from_parts(parts, body), state)
             .await
             .map_err(IntoResponse::into_response)?;
@@ -168,6 +168,29 @@ impl CommandRequest {
     }
 }
 
+/// `path` with its `%XX` escapes decoded, so that a retry whose path is escaped differently
+/// (`SKU%2D1`, `SKU-1`) is the same request to its idempotency key.
+fn percent_decoded(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let escaped = bytes
+            .get(at + 1..at + 3)
+            .filter(|_| bytes[at] == b'%')
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        if let Some(byte) = escaped {
+            decoded.push(byte);
+            at += 3;
+        } else {
+            decoded.push(bytes[at]);
+            at += 1;
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
+}
+
 /// The JSON body as `T`; an empty body is `{}`.
 ///
 /// # Errors
@@ -192,4 +215,23 @@ pub fn parse_body<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Resu
         ));
     }
     serde_json::from_slice(body).map_err(|e| ApiError::Validation(format!("invalid body: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_in_a_path_are_decoded_once() {
+        assert_eq!(
+            percent_decoded("/api/products/SKU%2D1/restock"),
+            "/api/products/SKU-1/restock"
+        );
+        assert_eq!(
+            percent_decoded("/api/products/SKU-1/restock"),
+            "/api/products/SKU-1/restock"
+        );
+        assert_eq!(percent_decoded("/a%25b"), "/a%b");
+        assert_eq!(percent_decoded("/a%zz%4"), "/a%zz%4");
+    }
 }

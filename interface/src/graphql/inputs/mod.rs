@@ -210,18 +210,19 @@ impl OpenTicketInput {
     /// # Errors
     /// [`application::Error::Validation`] naming the first field out of bounds.
     pub fn into_command(self) -> Result<OpenTicket, application::Error> {
-        let order_id = self
-            .order_id
-            .as_ref()
-            .map(|id| parse_uuid("orderId", id))
-            .transpose()?;
-        OpenTicket {
+        let raw_order = self.order_id;
+        let mut ticket = OpenTicket {
             customer_id: self.customer_id.map(|id| id.0),
             subject: self.subject,
             message: self.message,
-            order_id,
+            order_id: None,
         }
-        .check()
+        .check()?;
+        ticket.order_id = raw_order
+            .as_ref()
+            .map(|id| parse_uuid("orderId", id))
+            .transpose()?;
+        Ok(ticket)
     }
 }
 
