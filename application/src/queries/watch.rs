@@ -2,11 +2,13 @@
 //! version grows, for as long as the caller may see it. The read side tells when to look
 //! again through [`Changes`] rather than each follower polling its row.
 
-use futures::Stream;
-use futures::stream;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use futures::{Stream, stream};
 use uuid::Uuid;
 
-use super::{OrderView, Queries, TicketView};
+use super::{OrderView, Queries, ReadModels, TicketView};
 use crate::{Actor, Error};
 
 /// Tells a follower when a read model may have changed.
@@ -28,6 +30,13 @@ trait Row: Send + 'static {
     fn version(&self) -> i64;
     /// Whose it is.
     fn owner(&self) -> &str;
+    /// The row `id`, if it is projected.
+    fn load(
+        reads: Arc<dyn ReadModels>,
+        id: Uuid,
+    ) -> BoxFuture<'static, Result<Option<Self>, Error>>
+    where
+        Self: Sized;
 }
 
 impl Row for OrderView {
@@ -41,6 +50,13 @@ impl Row for OrderView {
     fn owner(&self) -> &str {
         &self.customer_id
     }
+
+    fn load(
+        reads: Arc<dyn ReadModels>,
+        id: Uuid,
+    ) -> BoxFuture<'static, Result<Option<Self>, Error>> {
+        Box::pin(async move { reads.order(id).await })
+    }
 }
 
 impl Row for TicketView {
@@ -53,6 +69,13 @@ impl Row for TicketView {
 
     fn owner(&self) -> &str {
         &self.customer_id
+    }
+
+    fn load(
+        reads: Arc<dyn ReadModels>,
+        id: Uuid,
+    ) -> BoxFuture<'static, Result<Option<Self>, Error>> {
+        Box::pin(async move { reads.ticket(id).await })
     }
 }
 
@@ -70,14 +93,7 @@ impl Queries {
         id: Uuid,
         changes: Box<dyn Changes>,
     ) -> Result<impl Stream<Item = Result<OrderView, Error>> + Send + use<>, Error> {
-        Self::may_read(actor, "orders")?;
-        let reads = std::sync::Arc::clone(&self.reads);
-        let first = reads.order(id).await?;
-        let load = move || {
-            let reads = std::sync::Arc::clone(&reads);
-            async move { reads.order(id).await }
-        };
-        watch(actor.clone(), first, load, changes)
+        self.watch(actor, id, changes).await
     }
 
     /// The ticket `id` now (once it is projected) and each time it changes, as
@@ -92,14 +108,7 @@ impl Queries {
         id: Uuid,
         changes: Box<dyn Changes>,
     ) -> Result<impl Stream<Item = Result<TicketView, Error>> + Send + use<>, Error> {
-        Self::may_read(actor, "tickets")?;
-        let reads = std::sync::Arc::clone(&self.reads);
-        let first = reads.ticket(id).await?;
-        let load = move || {
-            let reads = std::sync::Arc::clone(&reads);
-            async move { reads.ticket(id).await }
-        };
-        watch(actor.clone(), first, load, changes)
+        self.watch(actor, id, changes).await
     }
 }
 
@@ -116,11 +125,12 @@ fn allowed<V: Row>(actor: &Actor, row: &V) -> Result<(), Error> {
 }
 
 /// What a follower carries from one look to the next.
-struct Follow<V, L> {
+struct Follow<V> {
     actor: Actor,
+    reads: Arc<dyn ReadModels>,
+    id: Uuid,
     /// The row to yield first, when there was one at the start.
     first: Option<V>,
-    load: L,
     changes: Box<dyn Changes>,
     /// The version last yielded.
     seen: Option<i64>,
@@ -128,58 +138,58 @@ struct Follow<V, L> {
     done: bool,
 }
 
-/// `first` (when it is a row) and then the row each time its version grows; ends after the
-/// first error (refused, or failing to load).
-fn watch<V, L, F>(
-    actor: Actor,
-    first: Option<V>,
-    load: L,
-    changes: Box<dyn Changes>,
-) -> Result<impl Stream<Item = Result<V, Error>> + Send + use<V, L, F>, Error>
-where
-    V: Row,
-    L: Fn() -> F + Send + 'static,
-    F: Future<Output = Result<Option<V>, Error>> + Send,
-{
-    if let Some(row) = &first {
-        allowed(&actor, row)?;
-    }
-    let follow = Follow {
-        actor,
-        first,
-        load,
-        changes,
-        seen: None,
-        done: false,
-    };
-    Ok(stream::unfold(follow, |mut follow| async move {
-        if follow.done {
-            return None;
+impl Queries {
+    /// The row `id` now (when it is one) and then each time its version grows; ends after
+    /// the first error (refused, or failing to load).
+    async fn watch<V: Row>(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        changes: Box<dyn Changes>,
+    ) -> Result<impl Stream<Item = Result<V, Error>> + Send + use<V>, Error> {
+        Self::may_read(actor, V::READ_MODEL)?;
+        let first = V::load(Arc::clone(&self.reads), id).await?;
+        if let Some(row) = &first {
+            allowed(actor, row)?;
         }
-        loop {
-            let row = match follow.first.take() {
-                Some(row) => Some(row),
-                None => {
-                    follow.changes.changed(V::READ_MODEL).await;
-                    match (follow.load)().await {
-                        Ok(row) => row,
-                        Err(error) => {
-                            follow.done = true;
-                            return Some((Err(error), follow));
+        let follow = Follow {
+            actor: actor.clone(),
+            reads: Arc::clone(&self.reads),
+            id,
+            first,
+            changes,
+            seen: None,
+            done: false,
+        };
+        Ok(stream::unfold(follow, |mut follow| async move {
+            if follow.done {
+                return None;
+            }
+            loop {
+                let row = match follow.first.take() {
+                    Some(row) => Some(row),
+                    None => {
+                        follow.changes.changed(V::READ_MODEL).await;
+                        match V::load(Arc::clone(&follow.reads), follow.id).await {
+                            Ok(row) => row,
+                            Err(error) => {
+                                follow.done = true;
+                                return Some((Err(error), follow));
+                            }
                         }
                     }
+                };
+                let Some(row) = row else { continue };
+                if follow.seen.is_some_and(|seen| row.version() <= seen) {
+                    continue;
                 }
-            };
-            let Some(row) = row else { continue };
-            if follow.seen.is_some_and(|seen| row.version() <= seen) {
-                continue;
+                if let Err(error) = allowed(&follow.actor, &row) {
+                    follow.done = true;
+                    return Some((Err(error), follow));
+                }
+                follow.seen = Some(row.version());
+                return Some((Ok(row), follow));
             }
-            if let Err(error) = allowed(&follow.actor, &row) {
-                follow.done = true;
-                return Some((Err(error), follow));
-            }
-            follow.seen = Some(row.version());
-            return Some((Ok(row), follow));
-        }
-    }))
+        }))
+    }
 }
