@@ -170,3 +170,20 @@ fn tickets_refuse_what_rest_refuses() {
     };
     assert!(is_validation(reopen.into_command()));
 }
+
+/// A ticket's fields are checked in REST's order: subject and message before the order id.
+#[test]
+fn a_ticket_names_its_first_bad_field_as_rest_does() {
+    let input = OpenTicketInput {
+        customer_id: None,
+        subject: " ".into(),
+        message: "m".into(),
+        order_id: Some(ID("nope".into())),
+    };
+    match input.into_command() {
+        Err(application::Error::Validation(message)) => {
+            assert!(message.starts_with("subject"), "{message}");
+        }
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}
