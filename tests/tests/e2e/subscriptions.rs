@@ -350,3 +350,17 @@ async fn stopping_the_server_closes_every_connection() {
     };
     assert_eq!(closed, Some(CloseCode::Away));
 }
+
+/// A role that does not read orders or tickets is refused before its id is looked at, as
+/// the queries refuse it.
+#[tokio::test]
+async fn an_auditor_is_refused_row_subscriptions_whatever_the_id() {
+    let app = spawn_app().await;
+    let mut auditor = connect(&app, &app.token("audrey", Role::Auditor)).await;
+    let ticket_updated = "subscription($id: ID!) { ticketUpdated(id: $id) { id } }";
+    for (id, query) in [("o", ORDER_UPDATED), ("t", ticket_updated)] {
+        subscribe(&mut auditor, id, query, json!({"id": "not-a-uuid"})).await;
+        let refused = next_of(&mut auditor, id).await;
+        assert_eq!(error_code(&refused), "FORBIDDEN", "{refused}");
+    }
+}
