@@ -22,14 +22,14 @@ pub async fn log(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
     let cause = response.extensions().get::<Cause>().map(|c| c.0.as_str());
-    let request_id = request_id::current();
     match (status, cause) {
         (StatusCode::SERVICE_UNAVAILABLE, Some(cause)) => {
+            let request_id = request_id::current();
             tracing::warn!(%request_id, %cause, "database unavailable");
         }
         (StatusCode::SERVICE_UNAVAILABLE, None) => {}
         (status, cause) if status.is_server_error() => {
-            let cause = cause.unwrap_or("-");
+            let (request_id, cause) = (request_id::current(), cause.unwrap_or("-"));
             tracing::error!(%request_id, status = status.as_u16(), %cause, "request failed");
         }
         _ => {}

@@ -180,7 +180,7 @@ fn percent_decoded(path: &str) -> String {
 ///
 /// # Errors
 /// [`ApiError::Validation`] for a body that is not JSON of the expected shape.
-pub fn parse_body<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, ApiError> {
+fn parse_body<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) || body.trim_ascii() == b"null" {
         return serde_json::from_slice(b"{}")
             .map_err(|_| ApiError::Validation("a JSON request body is required".into()));
