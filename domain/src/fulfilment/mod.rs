@@ -28,6 +28,8 @@ pub struct Fulfilment {
     lines: BTreeMap<Sku, Line>,
     phase: Phase,
     payment: PaymentState,
+    /// Whether the payment's request is in the log (its step was taken).
+    request_seen: bool,
     last_payment_attempt: u32,
 }
 
@@ -201,11 +203,22 @@ impl Fulfilment {
     }
 
     fn on_payment_requested(&mut self, order: OrderId) -> Vec<Action> {
-        if self.phase != Phase::Paying || self.payment != PaymentState::Requested {
+        if std::mem::replace(&mut self.request_seen, true) {
             return vec![];
         }
-        self.payment = PaymentState::Charging;
-        self.charge(order)
+        match (self.phase, self.payment) {
+            (Phase::Paying, PaymentState::Requested) => {
+                self.payment = PaymentState::Charging;
+                self.charge(order)
+            }
+            // The request landed after the order was given up (it was held up, and the
+            // expiry found nothing to give up): give it up now, so that no payment is
+            // left waiting for a charge nobody will make.
+            (Phase::Cancelled(_), PaymentState::Expired) => {
+                vec![Action::ExpirePayment { order }]
+            }
+            _ => vec![],
+        }
     }
 
     fn on_payment_failed(&mut self, order: OrderId, attempt: u32) -> Vec<Action> {

@@ -324,6 +324,24 @@ fn money_captured_after_the_order_was_given_up_is_refunded() {
 }
 
 #[test]
+fn a_payment_request_landing_after_the_cancel_is_given_up_once() {
+    // The request was held up (its action failed and waited for a redrive) while the
+    // customer cancelled; the expiry then found no payment to give up.
+    let mut steps = vec![placed(), reserved("A"), reserved("B")];
+    steps.push(cancelled_by_customer());
+    let mut saga = given(steps);
+    assert_eq!(
+        saga.on(Step::PaymentRequested),
+        vec![Action::ExpirePayment { order: ORDER }]
+    );
+    assert_eq!(saga.on(Step::PaymentRequested), vec![]);
+    // A request taken in before the cancel is given up by the cancel alone.
+    let mut steps = paying();
+    steps.push(cancelled_by_customer());
+    assert_eq!(given(steps).on(Step::PaymentRequested), vec![]);
+}
+
+#[test]
 fn duplicate_or_late_steps_produce_no_duplicate_actions() {
     let history = {
         let mut steps = paying();

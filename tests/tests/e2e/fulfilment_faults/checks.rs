@@ -90,7 +90,12 @@ async fn unsettled(
             payment.status(),
             payment::Status::Requested | payment::Status::FailedTransiently
         ) {
-            return Ok(Some(format!("the payment of {} is unsettled", order.id)));
+            return Ok(Some(format!(
+                "the payment of {} is unsettled ({:?}){}",
+                order.id,
+                payment.status(),
+                history(checker, order.id).await
+            )));
         }
     }
     let (letters, lag) = backlog(checker).await?;

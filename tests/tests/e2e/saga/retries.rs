@@ -120,3 +120,75 @@ async fn a_provider_that_keeps_failing_ends_in_a_dead_letter_that_a_redrive_comp
     .await;
     assert_eq!(page["items"], json!([]));
 }
+
+#[tokio::test]
+async fn a_payment_request_redriven_after_the_customer_cancelled_is_given_up() {
+    let app = quick_app(Duration::from_secs(120)).await;
+    app.register_product("MUG-1", 5).await;
+    // Payments cannot be written for a while: the saga's request is dead-lettered.
+    let owner = app.db.owner_pool().await;
+    sqlx::raw_sql(
+        "CREATE FUNCTION refuse_payments() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN RAISE EXCEPTION 'payments are refused for this test'; END $$;
+         CREATE TRIGGER refuse_payments BEFORE INSERT ON events FOR EACH ROW
+         WHEN (NEW.stream_type = 'payment') EXECUTE FUNCTION refuse_payments();",
+    )
+    .execute(&owner)
+    .await
+    .unwrap();
+    let order = app
+        .place_order_paid_with("gus", &[("MUG-1", 2)], "tok_visa")
+        .await;
+    let operator = app.token("operator-1", Role::Operator);
+    let letter = loop {
+        let page = expect(
+            app.get("/api/admin/dead-letters", Some(&operator), &[])
+                .await,
+            200,
+        )
+        .await;
+        if let Some(letter) = page["items"].as_array().unwrap().first() {
+            break letter.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(letter["action"], "RequestPayment", "{letter}");
+
+    // The customer cancels meanwhile: the stock goes back, and there is no payment to give up.
+    let gus = app.token("gus", Role::Customer);
+    let cancel = format!("/api/orders/{order}/cancel");
+    expect(
+        app.post(&cancel, Some(&gus), json!({ "reason": "CUSTOMER_REQUEST" }))
+            .await,
+        202,
+    )
+    .await;
+    assert_eq!(
+        app.settled_order(&order, SETTLE).await["status"],
+        "CANCELLED"
+    );
+
+    // The operator redrives the request once payments can be written again: the request
+    // lands after the cancel, and the saga gives it up rather than leave it waiting.
+    sqlx::raw_sql("DROP TRIGGER refuse_payments ON events")
+        .execute(&owner)
+        .await
+        .unwrap();
+    let retry = format!("/api/admin/dead-letters/{}/retry", letter["id"]);
+    let done = expect(app.post(&retry, Some(&operator), json!({})).await, 202).await;
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    let deadline = tokio::time::Instant::now() + SETTLE;
+    loop {
+        let payment = app.event_types("payment", &order).await;
+        if payment == ["PaymentRequested", "PaymentExpired"] {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the payment is left waiting: {payment:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(levels(&app.product("MUG-1").await), (5, 0, 5));
+    assert_eq!(app.order(&order).await["payment"]["status"], "FAILED");
+}
