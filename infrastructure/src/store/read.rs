@@ -20,28 +20,49 @@ impl PgEventStore {
         stream: &StreamRef,
         snapshot_schema: i32,
     ) -> Result<LoadedStream, Error> {
-        let row = sqlx::query(
-            "SELECT version, schema_version, state, head_hash FROM snapshots
-             WHERE stream_type = $1 AND stream_id = $2 AND schema_version = $3",
-        )
-        .bind(&stream.stream_type)
-        .bind(&stream.stream_id)
-        .bind(snapshot_schema)
-        .fetch_optional(&self.pool)
-        .await?;
-        let (snapshot, snapshot_hash) = match row {
-            Some(row) => (
-                Some(Snapshot {
-                    version: row.try_get("version")?,
-                    schema_version: row.try_get("schema_version")?,
-                    state: row.try_get("state")?,
-                }),
-                row.try_get::<Option<Vec<u8>>, _>("head_hash")?,
-            ),
+        // One statement (one round trip, one view of the data): the snapshot's columns on
+        // every row, then the events after it; a single row of NULL events when there are
+        // none.
+        let sql = format!(
+            "SELECT s.version AS snapshot_version, s.schema_version AS snapshot_schema,
+                    s.state AS snapshot_state, s.head_hash AS snapshot_hash, e.*
+             FROM (SELECT $1::text AS stream_type, $2::text AS stream_id) k
+             LEFT JOIN snapshots s
+               ON s.stream_type = k.stream_type AND s.stream_id = k.stream_id
+              AND s.schema_version = $3
+             LEFT JOIN LATERAL (
+               SELECT {EVENT_COLUMNS} FROM events
+               WHERE events.stream_type = k.stream_type AND events.stream_id = k.stream_id
+                 AND events.version > coalesce(s.version, 0)
+             ) e ON true
+             ORDER BY e.version"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(&stream.stream_type)
+            .bind(&stream.stream_id)
+            .bind(snapshot_schema)
+            .fetch_all(&self.pool)
+            .await?;
+        let (snapshot, snapshot_hash) = match rows.first() {
+            Some(row) => match row.try_get::<Option<i64>, _>("snapshot_version")? {
+                Some(version) => (
+                    Some(Snapshot {
+                        version,
+                        schema_version: row.try_get("snapshot_schema")?,
+                        state: row.try_get("snapshot_state")?,
+                    }),
+                    row.try_get::<Option<Vec<u8>>, _>("snapshot_hash")?,
+                ),
+                None => (None, Some(Vec::new())),
+            },
             None => (None, Some(Vec::new())),
         };
-        let after = snapshot.as_ref().map_or(0, |s| s.version);
-        let events = self.read_stream(stream, after).await?;
+        let mut events = Vec::with_capacity(rows.len());
+        for row in &rows {
+            if row.try_get::<Option<i64>, _>("position")?.is_some() {
+                events.push(recorded_event(row)?);
+            }
+        }
         let head_hash = match events.last() {
             Some(last) => Some(last.hash.clone()),
             None => snapshot_hash,
