@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Executor, Row};
+use sqlx::Executor;
 
 use crate::Error;
 
@@ -47,30 +47,10 @@ pub async fn connect(url: &str, options: &DatabaseOptions) -> Result<PgPool, Err
     let pool = PgPoolOptions::new()
         .max_connections(options.max_connections)
         .acquire_timeout(options.acquire_timeout)
-        // sqlx 0.8 hands a connection back to the pool inside a transaction when a future is
-        // dropped while its BEGIN is in flight (an aborted task, a client that hung up, a
-        // timeout; sqlx issue 4393): the next borrower's statements would run in that
-        // transaction, hold their locks and never commit. So each idle connection is checked
-        // as it is handed out, in the one round trip sqlx's own liveness ping would take: in
-        // a transaction, a statement starts later than its transaction (asked as a simple
-        // query: the extended protocol's messages each restart the statement's clock). Such a
-        // connection is closed, which rolls it back, and another is handed out.
+        // No liveness ping as a connection is handed out: sqlx already pings each one as it
+        // comes back. Transactions begin through `projections::transaction`, which a cancel
+        // cannot leave open (sqlx issue 4393).
         .test_before_acquire(false)
-        .before_acquire(|conn, _meta| {
-            Box::pin(async move {
-                let clean: bool = conn
-                    .fetch_one(
-                        "SELECT pg_catalog.statement_timestamp() \
-                         = pg_catalog.transaction_timestamp()",
-                    )
-                    .await?
-                    .try_get(0)?;
-                if !clean {
-                    tracing::warn!("closing a pooled connection left inside a transaction");
-                }
-                Ok(clean)
-            })
-        })
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 if assume {

@@ -14,6 +14,7 @@
 //!   reads the log like a projection and sends commands instead of writing read models.
 //! - [`Rebuild`]: rebuilds a projection into shadow tables from the start of the log while
 //!   the live tables serve, then swaps them in with the live worker's checkpoint.
+//! - [`transaction`]: transactions on pooled connections that a cancel cannot leave open.
 //! - [`Error`]: the crate's one error type.
 
 pub mod checkpoint;
@@ -33,6 +34,7 @@ pub mod registry;
 pub mod saga;
 pub mod status;
 pub mod tickets;
+pub mod transaction;
 pub mod worker;
 
 pub use checkpoint::Checkpoint;

@@ -103,8 +103,7 @@ impl TestDatabase {
     /// When a statement fails.
     pub async fn break_glass(&self, sql: &str) {
         let owner = self.owner_pool().await;
-        let mut tx = owner
-            .begin()
+        let mut tx = projections::transaction::begin(&owner)
             .await
             .unwrap_or_else(|e| panic!("break glass: {e}"));
         for statement in [

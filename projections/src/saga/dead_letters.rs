@@ -151,7 +151,7 @@ pub async fn redrive(pool: &PgPool, fulfil: &Fulfil, id: i64) -> Result<Redrive,
     }
     // No connection is held while actions run: they need connections of their own.
     let carried: Carried = saga::carry_out(fulfil, &actions, action_index, &act_cause, true).await;
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::transaction::begin(pool).await?;
     if carried.deadline {
         let due = state::due_in(fulfil.options().payment_timeout);
         state::schedule_deadline(&mut tx, order, due).await?;
@@ -200,7 +200,7 @@ async fn failed_again(
         .get(at)
         .cloned()
         .ok_or_else(|| Error::Unexpected(format!("dead letter {id} names no action")))?;
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::transaction::begin(pool).await?;
     let outcome = record_failure(&mut tx, id, at, &action, failure).await?;
     tx.commit().await?;
     Ok(outcome)

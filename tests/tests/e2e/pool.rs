@@ -1,7 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The connection pool hands out only connections outside any transaction, even after a
 //! future was dropped while its `BEGIN` was in flight (a task aborted, a client that hung
-//! up, a timeout), and hands a clean connection out again rather than opening a new one.
+//! up, a timeout): transactions begin through `projections::transaction`. It hands a clean
+//! connection out again rather than opening a new one.
 
 use std::time::Duration;
 
@@ -25,7 +26,7 @@ async fn a_write_after_a_cancelled_begin_is_committed() {
     // A BEGIN whose answer takes a while, given up while it is on its way.
     let given_up = tokio::time::timeout(
         Duration::from_millis(100),
-        pool.begin_with("BEGIN; SELECT pg_sleep(0.5)"),
+        projections::transaction::begin_with(&pool, "BEGIN; SELECT pg_sleep(0.5)"),
     )
     .await;
     assert!(

@@ -200,7 +200,7 @@ impl SagaRunner {
         advanced: &Advanced,
         cause: &Value,
     ) -> Result<(), Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = crate::transaction::begin(&self.pool).await?;
         fence::hold(&mut tx, NAME, epoch).await?;
         state::save(&mut tx, saga, advanced.phase).await?;
         if advanced.phase.is_final() {
@@ -287,7 +287,7 @@ impl SagaRunner {
                     .map_err(|failure| Error::Unexpected(failure.error))?;
             }
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = crate::transaction::begin(&self.pool).await?;
         fence::hold(&mut tx, NAME, epoch).await?;
         state::clear_deadline(&mut tx, order).await?;
         tx.commit().await?;

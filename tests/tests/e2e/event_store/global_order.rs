@@ -17,7 +17,7 @@ async fn open_transaction_with_event(
     pool: &PgPool,
     stream_id: &str,
 ) -> sqlx::Transaction<'static, sqlx::Postgres> {
-    let mut tx = pool.begin().await.unwrap();
+    let mut tx = projections::transaction::begin(pool).await.unwrap();
     sqlx::query(
         "INSERT INTO events (stream_type, stream_id, version, event_id, event_type,
                              event_version, payload, metadata, prev_hash, hash)
@@ -93,7 +93,7 @@ async fn under_concurrent_writers_the_reader_delivers_every_committed_event_exac
                 let stream_id = format!("w{w}-{i}");
                 if next(4) == 0 {
                     // A transaction that takes its time to commit after taking a position.
-                    let mut tx = store.pool().begin().await.unwrap();
+                    let mut tx = projections::transaction::begin(store.pool()).await.unwrap();
                     let id = Uuid::now_v7();
                     sqlx::query(
                         "INSERT INTO events (stream_type, stream_id, version, event_id, event_type,
