@@ -23,40 +23,8 @@ pub struct Place {
     pub action: usize,
 }
 
-/// Records that the action at `place` failed with `error` after `attempts` attempts (adding
-/// to a letter already there).
-///
-/// # Errors
-/// [`Error::Database`].
-pub async fn record(
-    conn: &mut PgConnection,
-    place: Place,
-    action: &str,
-    cause: &Value,
-    error: &str,
-    attempts: u32,
-) -> Result<(), Error> {
-    sqlx::query(
-        "INSERT INTO saga_dead_letters
-             (order_id, step_index, action_index, action, cause, error, attempts)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (order_id, step_index, action_index) DO UPDATE
-         SET error = EXCLUDED.error, action = EXCLUDED.action,
-             attempts = saga_dead_letters.attempts + EXCLUDED.attempts, last_failed_at = now()",
-    )
-    .bind(place.order)
-    .bind(index(place.step)?)
-    .bind(index(place.action)?)
-    .bind(action)
-    .bind(cause)
-    .bind(error)
-    .bind(i32::try_from(attempts).unwrap_or(i32::MAX))
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-fn index(value: usize) -> Result<i32, Error> {
+/// A saga index as stored.
+pub(super) fn index(value: usize) -> Result<i32, Error> {
     i32::try_from(value).map_err(|_| Error::Unexpected(format!("saga index {value}")))
 }
 

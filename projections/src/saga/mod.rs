@@ -1,12 +1,14 @@
 //! The order-fulfilment saga on PostgreSQL: the runner ([`SagaRunner`]) that reads the
 //! global order under a lock like a projection does and takes each step through
 //! `application::saga`, and the tables it keeps: each order's saga and payment deadline
-//! ([`state`]), its dead letters ([`dead_letters`]) and the runner's fence ([`fence`]).
+//! ([`state`]), its dead letters ([`dead_letters`]) and the runner's fence ([`fence`]);
+//! what taking a step leaves behind is stored in one fenced statement ([`outcome`]).
 //! [`Desk`] is the application's dead-letter port.
 
 pub mod dead_letters;
 mod desk;
 pub mod fence;
+pub mod outcome;
 pub mod runner;
 pub mod state;
 mod summary;

@@ -57,32 +57,6 @@ pub async fn load(conn: &mut PgConnection, order: Uuid) -> Result<Option<Saga>, 
     }))
 }
 
-/// Stores `saga` with its current phase.
-///
-/// # Errors
-/// [`Error::Database`].
-pub async fn save(conn: &mut PgConnection, saga: &Saga, phase: Phase) -> Result<(), Error> {
-    let records: Vec<StepRecord> = saga.steps.iter().map(StepRecord::from).collect();
-    sqlx::query(
-        "INSERT INTO saga_fulfilments
-             (order_id, correlation_id, phase, steps, last_transaction_id, last_position)
-         VALUES ($1, $2, $3, $4, $5::text::xid8, $6)
-         ON CONFLICT (order_id) DO UPDATE
-         SET phase = EXCLUDED.phase, steps = EXCLUDED.steps,
-             last_transaction_id = EXCLUDED.last_transaction_id,
-             last_position = EXCLUDED.last_position, updated_at = now()",
-    )
-    .bind(saga.order)
-    .bind(saga.correlation_id)
-    .bind(phase_name(phase))
-    .bind(Json(records))
-    .bind(saga.position.transaction_id.to_string())
-    .bind(saga.position.position)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
 /// When a deadline of `timeout` from now falls due (the far future for a timeout too long
 /// to represent).
 #[must_use]

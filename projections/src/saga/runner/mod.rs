@@ -8,8 +8,8 @@
 //!
 //! The reader never waits for an order's work: each order has a lane (a task taking that
 //! order's steps strictly in log order), so a slow or hanging payment holds up only its own
-//! order. For each step a lane carries out the policy's actions first and then, in one short
-//! transaction, stores the saga's new state (with the step's position), its deadline and any
+//! order. For each step a lane carries out the policy's actions first and then, in one fenced
+//! statement, stores the saga's new state (with the step's position), its deadline and any
 //! dead letter. The checkpoint follows the oldest step not yet done; a crash takes the log
 //! again from there: each saga skips the steps it has already stored, and a step whose
 //! actions ran but whose state was not stored gets the same actions again, whose commands
@@ -35,8 +35,9 @@ mod tenure;
 
 use tenure::Tenure;
 
-use super::dead_letters::{self, Place};
+use super::dead_letters::Place;
 use super::fence;
+use super::outcome::{self, Deadline, Outcome};
 use super::state;
 use crate::{Error, checkpoint};
 
@@ -200,28 +201,21 @@ impl SagaRunner {
         advanced: &Advanced,
         cause: &Value,
     ) -> Result<(), Error> {
-        let mut tx = crate::transaction::begin(&self.pool).await?;
-        fence::hold(&mut tx, NAME, epoch).await?;
-        state::save(&mut tx, saga, advanced.phase).await?;
-        if advanced.phase.is_final() {
-            state::clear_deadline(&mut tx, saga.order).await?;
+        let deadline = if advanced.phase.is_final() {
+            Deadline::Clear
         } else if advanced.deadline {
-            let due = state::due_in(self.fulfil.options().payment_timeout);
-            state::schedule_deadline(&mut tx, saga.order, due).await?;
-        }
-        for (place, action, failure) in &advanced.dead_letters {
-            dead_letters::record(
-                &mut tx,
-                *place,
-                action,
-                cause,
-                &failure.error,
-                failure.attempts,
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+            Deadline::Start(state::due_in(self.fulfil.options().payment_timeout))
+        } else {
+            Deadline::Keep
+        };
+        let outcome = Outcome {
+            saga,
+            phase: advanced.phase,
+            deadline,
+            dead_letters: &advanced.dead_letters,
+            cause,
+        };
+        outcome::store(&self.pool, NAME, epoch, &outcome).await
     }
 
     /// Takes one step read from the log into the order's saga (loaded on first use), unless

@@ -36,6 +36,74 @@ async fn a_runner_that_lost_its_lock_can_store_nothing() {
     fence::hold(&mut tx, "fulfilment", new_epoch).await.unwrap();
 }
 
+/// A step's outcome stored under an old epoch writes nothing at all: neither the saga, nor
+/// its deadline, nor its dead letters; under the current epoch all three land.
+#[tokio::test]
+async fn a_step_stored_under_an_old_epoch_writes_nothing() {
+    use application::saga::{Failure, Saga};
+    use projections::saga::dead_letters::Place;
+    use projections::saga::fence;
+    use projections::saga::outcome::{self, Deadline, Outcome};
+    let db = tests::test_database().await;
+    let mut conn = db.pool.acquire().await.unwrap();
+    let old_epoch = fence::take(&mut conn, "fulfilment").await.unwrap();
+    let new_epoch = fence::take(&mut conn, "fulfilment").await.unwrap();
+    let order = Uuid::now_v7();
+    let saga = Saga {
+        order,
+        correlation_id: Uuid::now_v7(),
+        steps: Vec::new(),
+        position: application::event_log::Position::START,
+    };
+    let letters = vec![(
+        Place {
+            order,
+            step: 0,
+            action: 1,
+        },
+        "ChargePayment".to_owned(),
+        Failure {
+            error: "down".into(),
+            attempts: 3,
+        },
+    )];
+    let cause = serde_json::json!({});
+    let outcome = Outcome {
+        saga: &saga,
+        phase: domain::fulfilment::Phase::Paying,
+        deadline: Deadline::Start(chrono::Utc::now()),
+        dead_letters: &letters,
+        cause: &cause,
+    };
+    let counts = || async {
+        sqlx::query_as::<_, (i64, i64, i64)>(
+            "SELECT (SELECT count(*) FROM saga_fulfilments), (SELECT count(*) FROM saga_deadlines),
+                    (SELECT count(*) FROM saga_dead_letters)",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+    };
+    assert!(matches!(
+        outcome::store(&db.pool, "fulfilment", old_epoch, &outcome).await,
+        Err(projections::Error::Fenced("fulfilment"))
+    ));
+    assert_eq!(counts().await, (0, 0, 0));
+    outcome::store(&db.pool, "fulfilment", new_epoch, &outcome)
+        .await
+        .unwrap();
+    assert_eq!(counts().await, (1, 1, 1));
+    let cleared = Outcome {
+        deadline: Deadline::Clear,
+        dead_letters: &[],
+        ..outcome
+    };
+    outcome::store(&db.pool, "fulfilment", new_epoch, &cleared)
+        .await
+        .unwrap();
+    assert_eq!(counts().await, (1, 0, 1));
+}
+
 #[tokio::test]
 async fn an_event_that_does_not_decode_parks_the_saga_until_an_operator_resumes_it() {
     let app = tests::spawn_app().await;
