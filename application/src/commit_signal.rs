@@ -12,7 +12,7 @@ use crate::Error;
 use crate::event_log::{
     Append, Appended, Integrity, LoadedStream, Position, ReadFilter, RecordedEvent, StreamRef,
 };
-use crate::event_store::{AppendOutcome, EventStore};
+use crate::event_store::{AppendOutcome, EventStore, ForCommand};
 
 /// An event store that signals `commits` after each append that committed events.
 pub struct SignallingStore {
@@ -38,6 +38,17 @@ impl SignallingStore {
 impl EventStore for SignallingStore {
     async fn load(&self, stream: &StreamRef, snapshot_schema: i32) -> Result<LoadedStream, Error> {
         self.inner.load(stream, snapshot_schema).await
+    }
+
+    async fn load_for_command(
+        &self,
+        stream: &StreamRef,
+        snapshot_schema: i32,
+        command_id: Uuid,
+    ) -> Result<ForCommand, Error> {
+        self.inner
+            .load_for_command(stream, snapshot_schema, command_id)
+            .await
     }
 
     async fn append(&self, append: &Append) -> Result<AppendOutcome, Error> {

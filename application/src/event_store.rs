@@ -17,6 +17,15 @@ pub enum AppendOutcome {
     AlreadyApplied,
 }
 
+/// A stream loaded to decide a command on, unless that command was applied already.
+#[derive(Debug, Clone)]
+pub enum ForCommand {
+    /// The command was applied before: the stream it went to, and where its events landed.
+    Applied(StreamRef, Appended),
+    /// The stream, to decide the command on.
+    Loaded(LoadedStream),
+}
+
 /// Stores and loads event streams.
 #[async_trait]
 pub trait EventStore: Send + Sync {
@@ -25,6 +34,18 @@ pub trait EventStore: Send + Sync {
     /// # Errors
     /// [`Error::Infrastructure`] when the store cannot be read.
     async fn load(&self, stream: &StreamRef, snapshot_schema: i32) -> Result<LoadedStream, Error>;
+
+    /// [`EventStore::load`] for deciding command `command_id`, or that command's result
+    /// when it was applied already ([`EventStore::command_outcome`]), in one look.
+    ///
+    /// # Errors
+    /// [`Error::Infrastructure`] when the store cannot be read.
+    async fn load_for_command(
+        &self,
+        stream: &StreamRef,
+        snapshot_schema: i32,
+        command_id: Uuid,
+    ) -> Result<ForCommand, Error>;
 
     /// Appends one command's events atomically with its command record and snapshot.
     ///

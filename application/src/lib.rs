@@ -49,6 +49,6 @@ pub use aggregates::{
 pub use commands::Commands;
 pub use commit_signal::SignallingStore;
 pub use error::{Error, Rejection, Unauthenticated};
-pub use event_store::{AppendOutcome, EventStore};
+pub use event_store::{AppendOutcome, EventStore, ForCommand};
 pub use repository::{CommandResult, Repository, RepositoryOptions};
 pub use schema::{DomainEvent, EncodedEvent, EventSchema, Upcasters, decode_recorded, upcast};

@@ -12,7 +12,7 @@ use crate::backoff::Backoff;
 use crate::event_log::{
     Append, CommandMetadata, LoadedStream, NewEvent, Position, Snapshot, StreamRef,
 };
-use crate::event_store::{AppendOutcome, EventStore};
+use crate::event_store::{AppendOutcome, EventStore, ForCommand};
 use crate::locks::StreamLocks;
 use crate::{Error, EventSourced, Upcasters};
 
@@ -149,9 +149,6 @@ where
         metadata: &CommandMetadata,
         guard: impl Fn(&A, i64) -> Result<(), Error> + Send + Sync,
     ) -> Result<CommandResult, Error> {
-        if let Some(result) = self.previous_result(metadata.command_id).await? {
-            return Ok(result);
-        }
         let _queued = self.locks.lock(&format!("{}/{id}", A::TYPE)).await;
         let mut attempt = 1;
         loop {
@@ -186,7 +183,21 @@ where
         guard: &(impl Fn(&A, i64) -> Result<(), Error> + Send + Sync),
     ) -> Result<CommandResult, Error> {
         let stream = stream::<A>(id);
-        let loaded = self.store.load(&stream, A::SNAPSHOT_SCHEMA).await?;
+        let loaded = match self
+            .store
+            .load_for_command(&stream, A::SNAPSHOT_SCHEMA, metadata.command_id)
+            .await?
+        {
+            // Applied before (a resend, a retry after a lost answer): answer what it answered.
+            ForCommand::Applied(stream, appended) => {
+                return Ok(CommandResult {
+                    stream,
+                    version: appended.version,
+                    position: appended.position,
+                });
+            }
+            ForCommand::Loaded(loaded) => loaded,
+        };
         let version = loaded.version();
         let last_position = loaded.events.last().map_or(Position::START, |e| e.position);
         let mut aggregate = rehydrate::<A>(&loaded, &self.upcasters)?;

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::PgEventStore;
 use super::hash::{Content, event_hash};
+use super::row::applied;
 use crate::Error;
 
 const APPEND: &str = include_str!("../sql/append.sql");
@@ -146,29 +147,15 @@ impl PgEventStore {
         command_id: Uuid,
     ) -> Result<Option<(StreamRef, Appended)>, Error> {
         let row = sqlx::query(
-            "SELECT stream_type, stream_id, version, position,
-                    transaction_id::text::bigint AS transaction_id
+            "SELECT stream_type AS applied_stream_type, stream_id AS applied_stream_id,
+                    version AS applied_version, position AS applied_position,
+                    transaction_id::text::bigint AS applied_transaction_id
              FROM commands WHERE command_id = $1",
         )
         .bind(command_id)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|row| {
-            Ok((
-                StreamRef::new(
-                    row.try_get::<String, _>("stream_type")?,
-                    row.try_get::<String, _>("stream_id")?,
-                ),
-                Appended {
-                    version: row.try_get("version")?,
-                    position: Position {
-                        transaction_id: transaction_id(row.try_get("transaction_id")?),
-                        position: row.try_get("position")?,
-                    },
-                },
-            ))
-        })
-        .transpose()
+        Ok(row.as_ref().map(applied).transpose()?.flatten())
     }
 }
 

@@ -4,7 +4,7 @@ use application::error::with_causes;
 use application::event_log::{
     Append, Appended, Integrity, LoadedStream, Position, RecordedEvent, StreamRef,
 };
-use application::{AppendOutcome, EventStore};
+use application::{AppendOutcome, EventStore, ForCommand};
 use async_trait::async_trait;
 use uuid::Uuid;
 
@@ -19,6 +19,15 @@ impl EventStore for PgEventStore {
         snapshot_schema: i32,
     ) -> Result<LoadedStream, application::Error> {
         Ok(PgEventStore::load(self, stream, snapshot_schema).await?)
+    }
+
+    async fn load_for_command(
+        &self,
+        stream: &StreamRef,
+        snapshot_schema: i32,
+        command_id: Uuid,
+    ) -> Result<ForCommand, application::Error> {
+        Ok(PgEventStore::load_for_command(self, stream, snapshot_schema, command_id).await?)
     }
 
     async fn append(&self, append: &Append) -> Result<AppendOutcome, application::Error> {

@@ -1,13 +1,15 @@
 //! Reading events back: one stream, the global order, and filtered selections.
 
+use application::ForCommand;
 use application::event_log::{
-    LoadedStream, Position, ReadFilter, RecordedEvent, Snapshot, StreamRef,
+    Appended, LoadedStream, Position, ReadFilter, RecordedEvent, Snapshot, StreamRef,
 };
 use sqlx::{QueryBuilder, Row};
 
 use super::PgEventStore;
-use super::row::{EVENT_COLUMNS, recorded_event};
+use super::row::{EVENT_COLUMNS, applied, recorded_event};
 use crate::Error;
+use uuid::Uuid;
 
 impl PgEventStore {
     /// The stream's latest snapshot with `snapshot_schema` (an older schema is ignored:
@@ -20,16 +22,52 @@ impl PgEventStore {
         stream: &StreamRef,
         snapshot_schema: i32,
     ) -> Result<LoadedStream, Error> {
-        // One statement (one round trip, one view of the data): the snapshot's columns on
-        // every row, then the events after it; a single row of NULL events when there are
-        // none.
+        let (loaded, _) = self.load_with(stream, snapshot_schema, None).await?;
+        Ok(loaded)
+    }
+
+    /// [`PgEventStore::load`], or the result of command `command_id` when it was applied
+    /// already, in one statement.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the store cannot be read.
+    pub async fn load_for_command(
+        &self,
+        stream: &StreamRef,
+        snapshot_schema: i32,
+        command_id: Uuid,
+    ) -> Result<ForCommand, Error> {
+        Ok(
+            match self
+                .load_with(stream, snapshot_schema, Some(command_id))
+                .await?
+            {
+                (_, Some((stream, appended))) => ForCommand::Applied(stream, appended),
+                (loaded, None) => ForCommand::Loaded(loaded),
+            },
+        )
+    }
+
+    async fn load_with(
+        &self,
+        stream: &StreamRef,
+        snapshot_schema: i32,
+        command_id: Option<Uuid>,
+    ) -> Result<(LoadedStream, Option<(StreamRef, Appended)>), Error> {
+        // One statement (one round trip, one view of the data): the snapshot's columns and
+        // the command's record on every row, then the events after the snapshot; a single
+        // row of NULL events when there are none.
         let sql = format!(
             "SELECT s.version AS snapshot_version, s.schema_version AS snapshot_schema,
-                    s.state AS snapshot_state, s.head_hash AS snapshot_hash, e.*
+                    s.state AS snapshot_state, s.head_hash AS snapshot_hash,
+                    c.stream_type AS applied_stream_type, c.stream_id AS applied_stream_id,
+                    c.version AS applied_version, c.position AS applied_position,
+                    c.transaction_id::text::bigint AS applied_transaction_id, e.*
              FROM (SELECT $1::text AS stream_type, $2::text AS stream_id) k
              LEFT JOIN snapshots s
                ON s.stream_type = k.stream_type AND s.stream_id = k.stream_id
               AND s.schema_version = $3
+             LEFT JOIN commands c ON c.command_id = $4
              LEFT JOIN LATERAL (
                SELECT {EVENT_COLUMNS} FROM events
                WHERE events.stream_type = k.stream_type AND events.stream_id = k.stream_id
@@ -41,8 +79,10 @@ impl PgEventStore {
             .bind(&stream.stream_type)
             .bind(&stream.stream_id)
             .bind(snapshot_schema)
+            .bind(command_id)
             .fetch_all(&self.pool)
             .await?;
+        let applied = rows.first().map(applied).transpose()?.flatten();
         let (snapshot, snapshot_hash) = match rows.first() {
             Some(row) => match row.try_get::<Option<i64>, _>("snapshot_version")? {
                 Some(version) => (
@@ -67,11 +107,12 @@ impl PgEventStore {
             Some(last) => Some(last.hash.clone()),
             None => snapshot_hash,
         };
-        Ok(LoadedStream {
+        let loaded = LoadedStream {
             snapshot,
             events,
             head_hash,
-        })
+        };
+        Ok((loaded, applied))
     }
 
     /// The stream's events after `after_version`, in version order.

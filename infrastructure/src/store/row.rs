@@ -1,6 +1,6 @@
 //! Mapping stored rows to [`RecordedEvent`]s.
 
-use application::event_log::{Position, RecordedEvent, StreamRef};
+use application::event_log::{Appended, Position, RecordedEvent, StreamRef};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
@@ -32,4 +32,21 @@ pub(super) fn recorded_event(row: &PgRow) -> Result<RecordedEvent, Error> {
         prev_hash: row.try_get("prev_hash")?,
         hash: row.try_get("hash")?,
     })
+}
+
+/// The record of an applied command in `row` (columns `applied_*`), if the row has one.
+pub(super) fn applied(row: &PgRow) -> Result<Option<(StreamRef, Appended)>, Error> {
+    let Some(stream_type) = row.try_get::<Option<String>, _>("applied_stream_type")? else {
+        return Ok(None);
+    };
+    Ok(Some((
+        StreamRef::new(stream_type, row.try_get::<String, _>("applied_stream_id")?),
+        Appended {
+            version: row.try_get("applied_version")?,
+            position: Position {
+                transaction_id: transaction_id(row.try_get("applied_transaction_id")?),
+                position: row.try_get("applied_position")?,
+            },
+        },
+    )))
 }
