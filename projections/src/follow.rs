@@ -1,7 +1,9 @@
 //! Following the event log: the next batch after a position, in the global order and only
 //! below the oldest running transaction (the store's guarantee), and the wait for more when
-//! the log is drained. Woken at once by a commit of this process, otherwise it looks again at
-//! an interval that doubles from `min_poll` to `max_poll` while nothing comes.
+//! the log is drained. Woken by a commit of this process, otherwise it looks again at an
+//! interval that doubles from `min_poll` to `max_poll` while nothing comes. Looks start at
+//! least `min_poll` apart: under load, the commits of that interval are read in one batch
+//! rather than one look (and one round trip) per commit for every follower.
 //!
 //! The projection workers and the `eventAppended` subscription take whole batches with
 //! [`Follower::next`]; the saga's runner, which also waits for its lanes, and the rebuild,
@@ -26,6 +28,8 @@ pub struct Follower {
     min_poll: Duration,
     max_poll: Duration,
     idle: Duration,
+    /// When the last look started.
+    looked_at: Option<tokio::time::Instant>,
     /// Taken before each read, so that a commit between the read and the wait ends it.
     armed: Option<Pin<Box<OwnedNotified>>>,
 }
@@ -56,6 +60,7 @@ impl Follower {
             min_poll,
             max_poll,
             idle: min_poll,
+            looked_at: None,
             armed: None,
         }
     }
@@ -104,6 +109,7 @@ impl Follower {
         let mut armed = Box::pin(Arc::clone(&self.wake).notified_owned());
         armed.as_mut().enable();
         self.armed = Some(armed);
+        self.looked_at = Some(tokio::time::Instant::now());
         let events = self.store.read_filtered(after, limit, &self.filter).await?;
         if !events.is_empty() {
             self.idle = self.min_poll;
@@ -112,8 +118,8 @@ impl Follower {
     }
 
     /// Waits for a commit of this process since the last [`Follower::read`], the idle
-    /// interval, `also`, or shutdown; the interval then doubles, up to `max_poll`, unless
-    /// `also` ended the wait.
+    /// interval, `also`, or shutdown, and then until `min_poll` has passed since that read;
+    /// the idle interval then doubles, up to `max_poll`, unless `also` ended the wait.
     pub async fn wait(
         &mut self,
         also: impl Future<Output = ()>,
@@ -124,14 +130,22 @@ impl Follower {
             .take()
             .unwrap_or_else(|| Box::pin(Arc::clone(&self.wake).notified_owned()));
         let idle = self.idle;
-        tokio::select! {
-            () = armed => {}
-            () = tokio::time::sleep(idle) => {}
-            () = also => return,
-            _ = shutdown.changed() => {}
+        let by_also = tokio::select! {
+            () = armed => false,
+            () = tokio::time::sleep(idle) => false,
+            () = also => true,
+            _ = shutdown.changed() => return,
+        };
+        if let Some(looked_at) = self.looked_at {
+            tokio::select! {
+                () = tokio::time::sleep_until(looked_at + self.min_poll) => {}
+                _ = shutdown.changed() => return,
+            }
         }
         // A read that finds events sets it back (a commit that brought none of the events
         // followed is no reason to look sooner next time).
-        self.idle = (idle * 2).min(self.max_poll);
+        if !by_also {
+            self.idle = (idle * 2).min(self.max_poll);
+        }
     }
 }

@@ -56,10 +56,13 @@ impl PgEventStore {
     ) -> Result<(LoadedStream, Option<(StreamRef, Appended)>), Error> {
         // One statement (one round trip, one view of the data): the snapshot's columns and
         // the command's record on every row, then the events after the snapshot; a single
-        // row of NULL events when there are none.
+        // row of NULL events when there are none. The snapshot's state (kilobytes for a
+        // SKU with many open reservations) only on the first row: versions are contiguous.
         let sql = format!(
             "SELECT s.version AS snapshot_version, s.schema_version AS snapshot_schema,
-                    s.state AS snapshot_state, s.head_hash AS snapshot_hash,
+                    CASE WHEN e.version IS NULL OR e.version = s.version + 1 THEN s.state END
+                        AS snapshot_state,
+                    s.head_hash AS snapshot_hash,
                     c.stream_type AS applied_stream_type, c.stream_id AS applied_stream_id,
                     c.version AS applied_version, c.position AS applied_position,
                     c.transaction_id::text::bigint AS applied_transaction_id, e.*
@@ -71,7 +74,11 @@ impl PgEventStore {
              LEFT JOIN LATERAL (
                SELECT {EVENT_COLUMNS} FROM events
                WHERE events.stream_type = k.stream_type AND events.stream_id = k.stream_id
-                 AND events.version > coalesce(s.version, 0)
+                 -- A scalar bound, so that it is the index's: joined to the snapshot row,
+                 -- the planner scans the whole stream and filters.
+                 AND events.version > coalesce(
+                     (SELECT version FROM snapshots
+                      WHERE stream_type = $1 AND stream_id = $2 AND schema_version = $3), 0)
              ) e ON true
              ORDER BY e.version"
         );

@@ -163,8 +163,7 @@ impl Tenure {
                 }
             }
 
-            let due = deadlines_checked.is_none_or(|at| at.elapsed() >= options.max_poll);
-            if due || !read_a_full_batch {
+            if deadlines_checked.is_none_or(|at| at.elapsed() >= options.max_poll) {
                 self.queue_deadlines(lanes).await?;
                 deadlines_checked = Some(tokio::time::Instant::now());
             }
