@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Compares server builds on the same PostgreSQL cluster in one run, with the cluster's raw
+# single-row commit rate (pgbench) as the baseline:
+#
+#   benches/scripts/drive-compare.sh OLD_BINARY NEW_BINARY [drive options...]
+#
+# Each binary serves a fresh database (created and dropped here) and is driven by
+# `target/release/drive` with the given options, twice, interleaved (old, new, old, new).
+# Each row adds the CPU time per accepted order of the server process and of every
+# process named postgres (every cluster on the machine: keep others idle) (utime + stime from /proc), and the server's peak RSS. The cluster is
+# PGHOST/PGPORT/PGUSER (default 127.0.0.1:5432, postgres), trust auth; build `drive` first
+# with `cargo build --release -p benches --bin drive`.
+set -euo pipefail
+
+old=$1 new=$2
+shift 2
+export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
+drive=${DRIVE:-$(dirname "$0")/../../target/release/drive}
+port=${DRIVE_PORT:-8090}
+work=$(mktemp -d)
+chmod 755 "$work"
+trap 'rm -rf "$work"' EXIT
+
+ticks() { # utime + stime of the given processes, in clock ticks
+  local total=0 pid
+  for pid in "$@"; do
+    if [ -r "/proc/$pid/stat" ]; then
+      total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+    fi
+  done
+  echo "$total"
+}
+per_order() { # ticks -> milliseconds per order, one decimal
+  awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t * 1000 / hz / n }'
+}
+
+baseline() {
+  local db=drive_raw_$$
+  psql -qc "CREATE DATABASE $db"
+  psql -qd "$db" -c "CREATE TABLE raw_events (position bigint GENERATED ALWAYS AS IDENTITY,
+    stream_id text, version bigint, payload jsonb, PRIMARY KEY (stream_id, version))"
+  echo "INSERT INTO raw_events (stream_id, version, payload) VALUES (md5(random()::text), 1, '{\"sku\": \"A-1\", \"quantity\": 1}');" >"$work/raw.sql"
+  local tps
+  tps=$(pgbench -n -M prepared -f "$work/raw.sql" -c 16 -j 2 -T 5 "$db" 2>/dev/null |
+    awk '/^tps/ {print int($3)}')
+  psql -qc "DROP DATABASE $db"
+  echo "| pgbench raw single-row INSERT, 16 clients | $tps commits/s |"
+}
+
+run() {
+  local binary=$1 label=$2
+  shift 2
+  local db=drive_$$_$RANDOM
+  psql -qc "CREATE DATABASE $db"
+  (
+    cd "$work"
+    export DOMAINFLOW_JWT_SECRET=drive-compare-secret-0123456789abcdef
+    export DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$db"
+    export DOMAINFLOW_LISTEN=127.0.0.1:$port RUST_LOG=warn
+    "$binary" serve >"$work/server.log" 2>&1 &
+    local server=$!
+    for _ in $(seq 1 150); do
+      curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && break
+      sleep 0.2
+    done
+    local operator customer
+    operator=$("$binary" token --sub drive-ops --role operator)
+    customer=$("$binary" token --sub "drive-$RANDOM" --role customer)
+    local s0 p0 s1 p1
+    s0=$(ticks "$server")
+    p0=$(ticks $(pgrep -x postgres))
+    "$drive" --url "http://127.0.0.1:$port" --operator "$operator" --customer "$customer" "$@" >"$work/drive.out"
+    s1=$(ticks "$server")
+    p1=$(ticks $(pgrep -x postgres))
+    local accepted rss
+    accepted=$(grep -o '"accepted":[0-9]*' "$work/drive.out" | cut -d: -f2)
+    rss=$(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$server/status")
+    row=$(grep '^| [0-9]' "$work/drive.out")
+    echo "| $label $row $(per_order $((s1 - s0)) "$accepted") | $(per_order $((p1 - p0)) "$accepted") | $rss |"
+    kill "$server"
+    wait "$server" 2>/dev/null || true
+  )
+  psql -qc "DROP DATABASE $db WITH (FORCE)"
+}
+
+baseline
+echo
+echo "| build | clients | SKUs | accepted/s | fulfilled/s | p50 ms | p95 ms | p99 ms | answers | server CPU ms/order | PostgreSQL CPU ms/order | server peak RSS MB |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|"
+for _ in 1 2; do
+  run "$old" old "$@"
+  run "$new" new "$@"
+done
