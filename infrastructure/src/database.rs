@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
+use sqlx::Executor;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::Executor;
 
 use crate::Error;
 

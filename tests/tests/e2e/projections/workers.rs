@@ -231,3 +231,26 @@ async fn a_worker_announces_each_committed_batch_with_its_checkpoint() {
     );
     stop(&shutdown, handle).await;
 }
+
+/// A follower woken by commits right after it looked waits until `min_poll` has passed
+/// since that look: a burst of commits is one read, not one per commit.
+#[tokio::test]
+async fn a_follower_looks_at_most_once_per_min_poll_under_load() {
+    let db = test_database().await;
+    let store: Arc<dyn EventStore> = Arc::new(PgEventStore::new(db.pool.clone()));
+    let wake = Arc::new(Notify::new());
+    let min_poll = Duration::from_millis(300);
+    let mut follower =
+        projections::Follower::new(store, Arc::clone(&wake), min_poll, Duration::from_secs(5));
+    let (_stop, mut shutdown) = watch::channel(false);
+
+    let looked = tokio::time::Instant::now();
+    follower.read(Position::START, 10).await.unwrap();
+    wake.notify_waiters();
+    follower.wait(std::future::pending(), &mut shutdown).await;
+    assert!(
+        looked.elapsed() >= min_poll,
+        "looked again after {:?}",
+        looked.elapsed()
+    );
+}
