@@ -4,12 +4,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use application::{Actor, Role};
+use application::event_log::Position;
+use application::{Actor, EventStore, Role};
 use domain::stock;
 use projections::{Announcer, Error, Products, Projection, Projections, Tickets, WorkerOptions};
 use serde_json::Value;
 use sqlx::Connection;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use uuid::Uuid;
 
 use super::{fast, shop, stop, units, world};
@@ -236,8 +237,8 @@ async fn a_worker_announces_each_committed_batch_with_its_checkpoint() {
 /// since that look: a burst of commits is one read, not one per commit.
 #[tokio::test]
 async fn a_follower_looks_at_most_once_per_min_poll_under_load() {
-    let db = test_database().await;
-    let store: Arc<dyn EventStore> = Arc::new(PgEventStore::new(db.pool.clone()));
+    let db = tests::test_database().await;
+    let store: Arc<dyn EventStore> = Arc::new(infrastructure::PgEventStore::new(db.pool.clone()));
     let wake = Arc::new(Notify::new());
     let min_poll = Duration::from_millis(300);
     let mut follower =
