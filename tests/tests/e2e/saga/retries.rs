@@ -4,10 +4,26 @@
 use std::time::Duration;
 
 use application::Role;
-use serde_json::json;
-use tests::{expect, graphql_data, graphql_error};
+use serde_json::{Value, json};
+use tests::{TestApp, expect, graphql_data, graphql_error};
 
 use super::{SETTLE, levels, quick_app};
+
+/// The first dead letter listed, once there is one.
+async fn first_dead_letter(app: &TestApp, operator: &str) -> Value {
+    loop {
+        let page = expect(
+            app.get("/api/admin/dead-letters", Some(operator), &[])
+                .await,
+            200,
+        )
+        .await;
+        if let Some(letter) = page["items"].as_array().unwrap().first() {
+            return letter.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
 
 #[tokio::test]
 async fn a_flaky_provider_is_retried_until_the_order_is_confirmed() {
@@ -42,18 +58,7 @@ async fn a_provider_that_keeps_failing_ends_in_a_dead_letter_that_a_redrive_comp
     let operator = app.token("operator-1", Role::Operator);
 
     // The charge is tried, recorded as failed each time, and finally dead-lettered.
-    let letter = loop {
-        let page = expect(
-            app.get("/api/admin/dead-letters", Some(&operator), &[])
-                .await,
-            200,
-        )
-        .await;
-        if let Some(letter) = page["items"].as_array().unwrap().first() {
-            break letter.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let letter = first_dead_letter(&app, &operator).await;
     assert_eq!(letter["orderId"], order);
     assert_eq!(letter["action"], "ChargePayment");
     assert!(letter["attempts"].as_i64().unwrap() >= 5, "{letter}");
@@ -140,18 +145,7 @@ async fn a_payment_request_redriven_after_the_customer_cancelled_is_given_up() {
         .place_order_paid_with("gus", &[("MUG-1", 2)], "tok_visa")
         .await;
     let operator = app.token("operator-1", Role::Operator);
-    let letter = loop {
-        let page = expect(
-            app.get("/api/admin/dead-letters", Some(&operator), &[])
-                .await,
-            200,
-        )
-        .await;
-        if let Some(letter) = page["items"].as_array().unwrap().first() {
-            break letter.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let letter = first_dead_letter(&app, &operator).await;
     assert_eq!(letter["action"], "RequestPayment", "{letter}");
 
     // The customer cancels meanwhile: the stock goes back, and there is no payment to give up.
