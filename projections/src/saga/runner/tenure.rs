@@ -46,6 +46,10 @@ pub(super) struct Tenure {
     in_flight: Mutex<BTreeMap<Position, Position>>,
     /// Orders whose deadline is queued in their lane.
     deadlines: Mutex<HashSet<Uuid>>,
+    /// The sagas of orders not yet final whose lane ended, as this tenure stored them: the
+    /// next lane of the order starts from it instead of loading it again. Only this tenure
+    /// writes sagas while it holds the fence, and a failed store ends the tenure.
+    sagas: Mutex<HashMap<Uuid, Saga>>,
     /// The first failure of a lane; the tenure ends with it.
     failure: Mutex<Option<Error>>,
     /// Set once another runner took over: lanes stop before their next action.
@@ -62,6 +66,7 @@ impl Tenure {
             lanes: Mutex::default(),
             in_flight: Mutex::default(),
             deadlines: Mutex::default(),
+            sagas: Mutex::default(),
             failure: Mutex::default(),
             fenced: AtomicBool::new(false),
             progress: Notify::new(),
@@ -251,7 +256,7 @@ impl Tenure {
     /// One order's lane: takes its items in turn, and ends when none is left (removing
     /// itself under the same lock [`Tenure::send`] holds, so no item is left behind).
     async fn lane(self: Arc<Self>, order: Uuid, mut items: mpsc::UnboundedReceiver<Item>) {
-        let mut saga: Option<Option<Saga>> = None;
+        let mut saga: Option<Option<Saga>> = lock(&self.sagas).remove(&order).map(Some);
         loop {
             let item = match items.try_recv() {
                 Ok(item) => item,
@@ -261,6 +266,11 @@ impl Tenure {
                         Ok(item) => item,
                         Err(_) => {
                             running.remove(&order);
+                            if let Some(Some(saga)) = saga
+                                && !saga.current().phase().is_final()
+                            {
+                                lock(&self.sagas).insert(order, saga);
+                            }
                             return;
                         }
                     }
