@@ -1,1 +1,4 @@
-//! Benchmarks of domainflow; the criterion benches live in `benches/`.
+//! Benchmarks of domainflow; the criterion benches live in `benches/`, the load generator
+//! that drives a running server in [`drive`].
+
+pub mod drive;
