@@ -53,7 +53,7 @@ impl EventStore for SignallingStore {
 
     async fn append(&self, append: &Append) -> Result<AppendOutcome, Error> {
         let outcome = self.inner.append(append).await?;
-        if matches!(outcome, AppendOutcome::Appended(_)) {
+        if matches!(outcome, AppendOutcome::Appended { .. }) {
             self.commits.notify_waiters();
         }
         Ok(outcome)

@@ -9,10 +9,15 @@ use crate::event_log::{
 };
 
 /// What became of an append.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AppendOutcome {
     /// The events were appended.
-    Appended(Appended),
+    Appended {
+        /// Where they landed.
+        appended: Appended,
+        /// The hash of the stream's last event now (the next append's head hash).
+        head_hash: Vec<u8>,
+    },
     /// The command id was already applied; nothing was appended.
     AlreadyApplied,
 }

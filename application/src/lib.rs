@@ -19,6 +19,7 @@
 //! - [`Error`]: the layer's one error type.
 
 pub mod actor;
+mod aggregate_cache;
 pub mod aggregates;
 pub mod api_keys;
 pub mod audit;

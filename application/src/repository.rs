@@ -1,5 +1,7 @@
 //! Running a command against one aggregate: load, decide, append, with snapshots,
-//! idempotent command ids and bounded retries on concurrency conflicts.
+//! idempotent command ids and bounded retries on concurrency conflicts. The aggregates this
+//! process wrote last are kept ([`AggregateCache`]), so a command on one of them skips the
+//! load; the append's head check stands guard over that shortcut.
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -8,6 +10,7 @@ use std::time::Duration;
 use cqrs_es::event_sink::EventSink;
 use uuid::Uuid;
 
+use crate::aggregate_cache::{AggregateCache, Kept};
 use crate::backoff::Backoff;
 use crate::event_log::{
     Append, CommandMetadata, LoadedStream, NewEvent, Position, Snapshot, StreamRef,
@@ -38,6 +41,9 @@ pub struct RepositoryOptions {
     /// How many times a command that lost a concurrency race is decided again against
     /// fresh state before [`Error::Conflict`] reaches the caller.
     pub max_attempts: u32,
+    /// How many aggregates of each type this process keeps after writing them, to decide
+    /// the next command on them without a load (0: none).
+    pub keep: usize,
 }
 
 impl Default for RepositoryOptions {
@@ -45,6 +51,7 @@ impl Default for RepositoryOptions {
         Self {
             snapshot_every: 100,
             max_attempts: 8,
+            keep: 4096,
         }
     }
 }
@@ -55,6 +62,7 @@ pub struct Repository<A> {
     upcasters: Arc<Upcasters>,
     options: RepositoryOptions,
     locks: Arc<StreamLocks>,
+    kept: Arc<AggregateCache<A>>,
     aggregate: PhantomData<fn() -> A>,
 }
 
@@ -65,6 +73,7 @@ impl<A> Clone for Repository<A> {
             upcasters: Arc::clone(&self.upcasters),
             options: self.options.clone(),
             locks: Arc::clone(&self.locks),
+            kept: Arc::clone(&self.kept),
             aggregate: PhantomData,
         }
     }
@@ -93,6 +102,7 @@ where
         Self {
             store,
             upcasters,
+            kept: Arc::new(AggregateCache::new(options.keep)),
             options,
             locks: Arc::default(),
             aggregate: PhantomData,
@@ -150,6 +160,13 @@ where
         guard: impl Fn(&A, i64) -> Result<(), Error> + Send + Sync,
     ) -> Result<CommandResult, Error> {
         let _queued = self.locks.lock(&format!("{}/{id}", A::TYPE)).await;
+        if let Some(kept) = self.kept.take(id)
+            && let Some(done) = self
+                .on_kept(id, kept, command.clone(), metadata, &guard)
+                .await
+        {
+            return Ok(done);
+        }
         let mut attempt = 1;
         loop {
             match self.attempt(id, command.clone(), metadata, &guard).await {
@@ -199,8 +216,64 @@ where
             ForCommand::Loaded(loaded) => loaded,
         };
         let version = loaded.version();
-        let last_position = loaded.events.last().map_or(Position::START, |e| e.position);
-        let mut aggregate = rehydrate::<A>(&loaded, &self.upcasters)?;
+        let aggregate = rehydrate::<A>(&loaded, &self.upcasters)?;
+        let kept = Kept {
+            aggregate,
+            version,
+            head_hash: loaded.head_hash.clone().unwrap_or_default(),
+            position: loaded.events.last().map_or(Position::START, |e| e.position),
+        };
+        // Without a hash kept with an old snapshot, the store reads the head itself.
+        let head_hash = loaded.head_hash.is_some();
+        match self
+            .decide(id, kept, head_hash, command, metadata, guard)
+            .await?
+        {
+            Decided::Appended(result) | Decided::Unchanged(result) => Ok(result),
+        }
+    }
+
+    /// Decides `command` on the aggregate kept from this process's last append to it: the
+    /// result when that settled the command (its events appended, or it was applied
+    /// before); `None` when the command must be decided on the stream as stored (the kept
+    /// aggregate was stale, or refused the command or changed nothing, either of which it
+    /// may be wrong about).
+    async fn on_kept(
+        &self,
+        id: &str,
+        kept: Kept<A>,
+        command: A::Command,
+        metadata: &CommandMetadata,
+        guard: &(impl Fn(&A, i64) -> Result<(), Error> + Send + Sync),
+    ) -> Option<CommandResult> {
+        match self.decide(id, kept, true, command, metadata, guard).await {
+            Ok(Decided::Appended(result)) => Some(result),
+            Ok(Decided::Unchanged(_)) => None,
+            Err(error) => {
+                tracing::debug!(%error, "decided on the kept aggregate in vain; loading it");
+                None
+            }
+        }
+    }
+
+    /// Decides `command` on `kept` and appends its events at `kept.version`; keeps the
+    /// aggregate as it stands after the append.
+    async fn decide(
+        &self,
+        id: &str,
+        kept: Kept<A>,
+        head_hash: bool,
+        command: A::Command,
+        metadata: &CommandMetadata,
+        guard: &(impl Fn(&A, i64) -> Result<(), Error> + Send + Sync),
+    ) -> Result<Decided, Error> {
+        let stream = stream::<A>(id);
+        let Kept {
+            mut aggregate,
+            version,
+            head_hash: hash,
+            position,
+        } = kept;
         guard(&aggregate, version)?;
 
         let sink = EventSink::default();
@@ -210,11 +283,11 @@ where
             .map_err(Into::into)?;
         let events = sink.collect().await;
         if events.is_empty() {
-            return Ok(CommandResult {
+            return Ok(Decided::Unchanged(CommandResult {
                 stream,
                 version,
-                position: last_position,
-            });
+                position,
+            }));
         }
         let new_version = version + i64::try_from(events.len()).unwrap_or(i64::MAX);
         let snapshot =
@@ -226,24 +299,47 @@ where
         let append = Append {
             stream: stream.clone(),
             expected_version: version,
-            head_hash: loaded.head_hash.clone(),
+            head_hash: head_hash.then_some(hash),
             events: events.iter().map(|e| new_event::<A>(e)).collect(),
             metadata: metadata.clone(),
             snapshot,
         };
         match self.store.append(&append).await? {
-            AppendOutcome::Appended(appended) => Ok(CommandResult {
-                stream,
-                version: appended.version,
-                position: appended.position,
-            }),
+            AppendOutcome::Appended {
+                appended,
+                head_hash,
+            } => {
+                self.kept.put(
+                    id,
+                    Kept {
+                        aggregate,
+                        version: appended.version,
+                        head_hash,
+                        position: appended.position,
+                    },
+                );
+                Ok(Decided::Appended(CommandResult {
+                    stream,
+                    version: appended.version,
+                    position: appended.position,
+                }))
+            }
             // A concurrent twin of this command got there first: answer what it answered.
-            AppendOutcome::AlreadyApplied => self
-                .previous_result(metadata.command_id)
-                .await?
-                .ok_or_else(|| Error::Infrastructure("a recorded command vanished".into())),
+            AppendOutcome::AlreadyApplied => Ok(Decided::Appended(
+                self.previous_result(metadata.command_id)
+                    .await?
+                    .ok_or_else(|| Error::Infrastructure("a recorded command vanished".into()))?,
+            )),
         }
     }
+}
+
+/// What deciding a command came to.
+enum Decided {
+    /// Its events were appended (or it had been applied before).
+    Appended(CommandResult),
+    /// It changed nothing.
+    Unchanged(CommandResult),
 }
 
 /// The stream of aggregate `id` of type `A`.

@@ -116,8 +116,10 @@ fn main() {
         let repository = Repository::<StockAggregate>::new(
             Arc::new(store.clone()),
             Arc::new(Upcasters::current()),
+            // Nothing kept: each command loads the stream, which is what is measured.
             RepositoryOptions {
                 snapshot_every: 1,
+                keep: 0,
                 ..RepositoryOptions::default()
             },
         );

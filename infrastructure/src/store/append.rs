@@ -28,6 +28,14 @@ impl PgEventStore {
     ///   appended, and [`PgEventStore::command_outcome`] has the first result.
     /// - [`Error::Database`] for anything else.
     pub async fn append(&self, append: &Append) -> Result<Appended, Error> {
+        Ok(self.append_with_head(append).await?.0)
+    }
+
+    /// [`PgEventStore::append`], answering also the hash of the stream's new last event.
+    ///
+    /// # Errors
+    /// Those of [`PgEventStore::append`].
+    pub async fn append_with_head(&self, append: &Append) -> Result<(Appended, Vec<u8>), Error> {
         let conflict = || Error::Conflict {
             stream: append.stream.to_string(),
             expected_version: append.expected_version,
@@ -113,13 +121,14 @@ impl PgEventStore {
             }
             Err(other) => return Err(other.into()),
         };
-        Ok(Appended {
+        let appended = Appended {
             version: row.try_get("version")?,
             position: Position {
                 transaction_id: transaction_id(row.try_get("transaction_id")?),
                 position: row.try_get("position")?,
             },
-        })
+        };
+        Ok((appended, prev))
     }
 
     /// The stream's version and the hash of its last event (`0` and empty for a new one).

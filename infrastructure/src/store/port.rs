@@ -31,8 +31,11 @@ impl EventStore for PgEventStore {
     }
 
     async fn append(&self, append: &Append) -> Result<AppendOutcome, application::Error> {
-        match PgEventStore::append(self, append).await {
-            Ok(appended) => Ok(AppendOutcome::Appended(appended)),
+        match PgEventStore::append_with_head(self, append).await {
+            Ok((appended, head_hash)) => Ok(AppendOutcome::Appended {
+                appended,
+                head_hash,
+            }),
             Err(Error::DuplicateCommand { .. }) => Ok(AppendOutcome::AlreadyApplied),
             Err(other) => Err(other.into()),
         }

@@ -398,3 +398,212 @@ async fn cqrs_es_framework_runs_our_aggregates_over_our_store() {
         .unwrap();
     assert_eq!((stock.state().available(), version), (0, 4));
 }
+
+fn register(id: &str, quantity: u32) -> stock::Command {
+    stock::Command::Register {
+        sku: sku(id),
+        name: id.into(),
+        low_stock_threshold: 0,
+        initial_quantity: quantity,
+        price: brl(1250),
+    }
+}
+
+fn reserve(order: u128, quantity: u32) -> stock::Command {
+    stock::Command::Reserve {
+        order: OrderId::from_u128(order),
+        quantity: qty(quantity),
+    }
+}
+
+async fn event_types(db: &TestDatabase, stream: &StreamRef) -> Vec<String> {
+    PgEventStore::new(db.pool.clone())
+        .read_stream(stream, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event_type)
+        .collect()
+}
+
+/// Two repositories on one database stand for two server processes: each keeps the
+/// aggregates it wrote, and the other's writes make what it keeps stale.
+#[tokio::test]
+async fn a_kept_aggregate_another_process_moved_past_is_decided_again_on_the_stored_stream() {
+    let db = test_database().await;
+    let here = repository::<StockAggregate>(&db, 100);
+    let there = repository::<StockAggregate>(&db, 100);
+    here.execute("ONE", register("ONE", 1), &metadata())
+        .await
+        .unwrap();
+    there
+        .execute("ONE", reserve(1, 1), &metadata())
+        .await
+        .unwrap();
+    // Kept here: one unit available. Stored: none. Deciding on what is kept would sell the
+    // unit twice; the append's head check refuses that, and the stored stream decides.
+    here.execute("ONE", reserve(2, 1), &metadata())
+        .await
+        .unwrap();
+    let (stock, version) = here.load("ONE").await.unwrap();
+    assert_eq!(
+        (stock.state().reserved(), stock.state().available(), version),
+        (1, 0, 4)
+    );
+    assert!(stock.state().reservation(OrderId::from_u128(2)).is_none());
+    let stream = StreamRef::new("stock", "ONE");
+    assert_eq!(
+        event_types(&db, &stream).await,
+        [
+            "ProductRegistered",
+            "StockRestocked",
+            "StockReserved",
+            "StockReservationRejected"
+        ]
+    );
+
+    // A refusal decided on a stale kept aggregate is not trusted either: kept here, order 3
+    // holds nothing; stored, it holds a unit after a restock elsewhere.
+    there
+        .execute(
+            "ONE",
+            stock::Command::Restock { quantity: qty(1) },
+            &metadata(),
+        )
+        .await
+        .unwrap();
+    there
+        .execute("ONE", reserve(3, 1), &metadata())
+        .await
+        .unwrap();
+    let commit = stock::Command::Commit {
+        order: OrderId::from_u128(3),
+    };
+    here.execute("ONE", commit, &metadata()).await.unwrap();
+    let types = event_types(&db, &stream).await;
+    assert_eq!(types.last().map(String::as_str), Some("StockCommitted"));
+}
+
+/// The event store, counting the streams loaded to decide a command on.
+struct CountingLoads {
+    inner: PgEventStore,
+    loads: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl application::EventStore for CountingLoads {
+    async fn load(&self, stream: &StreamRef, schema: i32) -> Result<LoadedStream, Error> {
+        application::EventStore::load(&self.inner, stream, schema).await
+    }
+
+    async fn load_for_command(
+        &self,
+        stream: &StreamRef,
+        schema: i32,
+        command_id: Uuid,
+    ) -> Result<application::ForCommand, Error> {
+        self.loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        application::EventStore::load_for_command(&self.inner, stream, schema, command_id).await
+    }
+
+    async fn append(
+        &self,
+        append: &application::event_log::Append,
+    ) -> Result<application::AppendOutcome, Error> {
+        application::EventStore::append(&self.inner, append).await
+    }
+
+    async fn command_outcome(
+        &self,
+        command_id: Uuid,
+    ) -> Result<Option<(StreamRef, application::event_log::Appended)>, Error> {
+        application::EventStore::command_outcome(&self.inner, command_id).await
+    }
+
+    async fn read_filtered(
+        &self,
+        after: application::event_log::Position,
+        limit: i64,
+        filter: &application::event_log::ReadFilter,
+    ) -> Result<Vec<application::event_log::RecordedEvent>, Error> {
+        application::EventStore::read_filtered(&self.inner, after, limit, filter).await
+    }
+
+    async fn head(&self) -> Result<application::event_log::Position, Error> {
+        application::EventStore::head(&self.inner).await
+    }
+
+    async fn count(
+        &self,
+        after: application::event_log::Position,
+        filter: &application::event_log::ReadFilter,
+    ) -> Result<i64, Error> {
+        application::EventStore::count(&self.inner, after, filter).await
+    }
+
+    async fn read_stream(
+        &self,
+        stream: &StreamRef,
+        after_version: i64,
+    ) -> Result<Vec<application::event_log::RecordedEvent>, Error> {
+        application::EventStore::read_stream(&self.inner, stream, after_version).await
+    }
+
+    async fn verify(
+        &self,
+        stream: Option<&StreamRef>,
+    ) -> Result<application::event_log::Integrity, Error> {
+        application::EventStore::verify(&self.inner, stream).await
+    }
+}
+
+#[tokio::test]
+async fn a_command_on_an_aggregate_this_process_wrote_last_loads_nothing() {
+    let db = test_database().await;
+    let counting = Arc::new(CountingLoads {
+        inner: PgEventStore::new(db.pool.clone()),
+        loads: std::sync::atomic::AtomicUsize::new(0),
+    });
+    let loads = || counting.loads.load(std::sync::atomic::Ordering::SeqCst);
+    let options = |keep| RepositoryOptions {
+        keep,
+        ..RepositoryOptions::default()
+    };
+    let kept = Repository::<StockAggregate>::new(
+        Arc::clone(&counting) as Arc<dyn application::EventStore>,
+        Arc::new(Upcasters::current()),
+        options(16),
+    );
+    kept.execute("TWO", register("TWO", 5), &metadata())
+        .await
+        .unwrap();
+    for order in 1..=3 {
+        kept.execute("TWO", reserve(order, 1), &metadata())
+            .await
+            .unwrap();
+    }
+    assert_eq!(loads(), 1, "only the first command loads the stream");
+
+    // Resending an applied command on the kept aggregate still answers its first result.
+    let again = metadata();
+    let first = kept.execute("TWO", reserve(4, 1), &again).await.unwrap();
+    let resent = kept.execute("TWO", reserve(4, 1), &again).await.unwrap();
+    assert_eq!(resent, first);
+    let (stock, _) = kept.load("TWO").await.unwrap();
+    assert_eq!(stock.state().reserved(), 4, "the resend reserved nothing");
+
+    // Keeping nothing loads for every command.
+    let unkept = Repository::<StockAggregate>::new(
+        Arc::clone(&counting) as Arc<dyn application::EventStore>,
+        Arc::new(Upcasters::current()),
+        options(0),
+    );
+    let before = loads();
+    for order in 5..=6 {
+        unkept
+            .execute("TWO", reserve(order, 1), &metadata())
+            .await
+            .unwrap();
+    }
+    assert_eq!(loads() - before, 2);
+}

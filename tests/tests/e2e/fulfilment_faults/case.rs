@@ -62,11 +62,12 @@ async fn case_database(cluster: &EmbeddedPostgres) -> Result<(String, PgPool), S
     infrastructure::migrate(&url)
         .await
         .map_err(|e| e.to_string())?;
-    let owner = DatabaseOptions {
-        assume_app_role: false,
-        ..DatabaseOptions::default()
-    };
-    let pool = infrastructure::connect(&url, &owner)
+    // The checker observes the faults without suffering them: it tests each connection
+    // before use, so one a restart killed while idle is replaced instead of failing a check.
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(4)
+        .test_before_acquire(true)
+        .connect(&url)
         .await
         .map_err(|e| e.to_string())?;
     Ok((url, pool))
@@ -341,7 +342,7 @@ pub(super) async fn run_case(seed: u64, cluster: Cluster) -> Result<(), String> 
 
 /// Retries `attempt` (a client whose connection was killed tries again, with the same
 /// command id) until it goes through.
-async fn retry<T, F, Fut>(attempt: F) -> Result<T, String>
+pub(super) async fn retry<T, F, Fut>(attempt: F) -> Result<T, String>
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<T, application::Error>>,

@@ -12,6 +12,7 @@ use infrastructure::SimulatedProvider;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::case::retry;
 use super::{Placed, redrive_all};
 
 /// Waits (bounded) until every order is final, no deadline is running, no dead letter is
@@ -36,21 +37,18 @@ pub(super) async fn settle(
     Err(format!("did not settle in 60 s: {why}"))
 }
 
+// Reads retry: the client's pool hands out each connection a fault killed while it sat
+// idle once, and that read fails for a reason that says nothing about fulfilment.
+
 async fn order_of(client: &Commands, id: Uuid) -> Result<domain::order::Order, String> {
-    let (order, _) = client
-        .orders()
-        .load(&id.to_string())
-        .await
-        .map_err(|e| e.to_string())?;
+    let id = id.to_string();
+    let (order, _) = retry(|| client.orders().load(&id)).await?;
     Ok(order.0)
 }
 
 async fn payment_of(client: &Commands, id: Uuid) -> Result<payment::Payment, String> {
-    let (payment, _) = client
-        .payments()
-        .load(&id.to_string())
-        .await
-        .map_err(|e| e.to_string())?;
+    let id = id.to_string();
+    let (payment, _) = retry(|| client.payments().load(&id)).await?;
     Ok(payment.0)
 }
 
@@ -161,7 +159,7 @@ pub(super) async fn check(
         }
     }
     for (sku, units) in registered {
-        let (stock, _) = client.stock().load(sku).await.map_err(|e| e.to_string())?;
+        let (stock, _) = retry(|| client.stock().load(sku)).await?;
         let expected = units - sold.get(sku).copied().unwrap_or(0);
         if stock.0.on_hand() != expected || stock.0.reserved() != 0 {
             let mut holders = String::new();
