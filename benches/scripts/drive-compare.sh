@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Compares server builds on the same PostgreSQL cluster in one run, with the cluster's raw
-# single-row commit rate (pgbench) as the baseline:
+# single-row commit rate and raw primary-key SELECT rate (pgbench) as the baselines:
 #
 #   benches/scripts/drive-compare.sh OLD_BINARY NEW_BINARY [drive options...]
 #
@@ -12,10 +12,10 @@
 # with `cargo build --release -p benches --bin drive`.
 set -euo pipefail
 
-old=$1 new=$2
+old=$(realpath "$1") new=$(realpath "$2")
 shift 2
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
-drive=${DRIVE:-$(dirname "$0")/../../target/release/drive}
+drive=$(realpath "${DRIVE:-$(dirname "$0")/../../target/release/drive}")
 port=${DRIVE_PORT:-8090}
 work=$(mktemp -d)
 chmod 755 "$work"
@@ -38,13 +38,20 @@ baseline() {
   local db=drive_raw_$$
   psql -qc "CREATE DATABASE $db"
   psql -qd "$db" -c "CREATE TABLE raw_events (position bigint GENERATED ALWAYS AS IDENTITY,
-    stream_id text, version bigint, payload jsonb, PRIMARY KEY (stream_id, version))"
+    stream_id text, version bigint, payload jsonb, PRIMARY KEY (stream_id, version))" \
+    -c "CREATE TABLE raw_orders (id bigint PRIMARY KEY, payload jsonb)" \
+    -c "INSERT INTO raw_orders SELECT n, jsonb_build_object('status', 'CONFIRMED', 'total', '1.00')
+        FROM generate_series(1, 100000) n" -c "VACUUM ANALYZE raw_orders"
   echo "INSERT INTO raw_events (stream_id, version, payload) VALUES (md5(random()::text), 1, '{\"sku\": \"A-1\", \"quantity\": 1}');" >"$work/raw.sql"
-  local tps
+  printf '%s\n' '\set id random(1, 100000)' 'SELECT payload FROM raw_orders WHERE id = :id;' >"$work/select.sql"
+  local tps select
   tps=$(pgbench -n -M prepared -f "$work/raw.sql" -c 16 -j 2 -T 5 "$db" 2>/dev/null |
+    awk '/^tps/ {print int($3)}')
+  select=$(pgbench -n -M prepared -f "$work/select.sql" -c 16 -j 2 -T 5 "$db" 2>/dev/null |
     awk '/^tps/ {print int($3)}')
   psql -qc "DROP DATABASE $db"
   echo "| pgbench raw single-row INSERT, 16 clients | $tps commits/s |"
+  echo "| pgbench raw primary-key SELECT, 16 clients | $select selects/s |"
 }
 
 run() {
@@ -75,7 +82,7 @@ run() {
     local accepted rss
     accepted=$(grep -o '"accepted":[0-9]*' "$work/drive.out" | cut -d: -f2)
     rss=$(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$server/status")
-    row=$(grep '^| [0-9]' "$work/drive.out")
+    row=$(grep -E '^\| (place|read|mixed) \|' "$work/drive.out")
     echo "| $label $row $(per_order $((s1 - s0)) "$accepted") | $(per_order $((p1 - p0)) "$accepted") | $rss |"
     kill "$server"
     wait "$server" 2>/dev/null || true
@@ -85,8 +92,8 @@ run() {
 
 baseline
 echo
-echo "| build | clients | SKUs | accepted/s | fulfilled/s | p50 ms | p95 ms | p99 ms | answers | server CPU ms/order | PostgreSQL CPU ms/order | server peak RSS MB |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|"
+echo "| build | scenario | clients | SKUs | accepted/s | fulfilled/s | place p50/p95/p99 ms | reads/s | read p50/p95/p99 ms | max lag s | violations | server CPU ms/order | PostgreSQL CPU ms/order | server peak RSS MB |"
+echo "|---|---|---:|---:|---:|---:|---|---:|---|---:|---:|---:|---:|---:|"
 for _ in 1 2; do
   run "$old" old "$@"
   run "$new" new "$@"
