@@ -10,7 +10,7 @@
 //! order's steps strictly in log order), so a slow or hanging payment holds up only its own
 //! order. For each step a lane carries out the policy's actions first and then, in one fenced
 //! statement, stores the saga's new state (with the step's position), its deadline and any
-//! dead letter. The checkpoint follows the oldest step not yet done; a crash takes the log
+//! dead letter; steps of several orders done at the same time share that statement. The checkpoint follows the oldest step not yet done; a crash takes the log
 //! again from there: each saga skips the steps it has already stored, and a step whose
 //! actions ran but whose state was not stored gets the same actions again, whose commands
 //! carry the same ids and append nothing the second time.
@@ -32,8 +32,10 @@ use tokio::sync::{Notify, watch};
 use uuid::Uuid;
 
 mod tenure;
+mod writer;
 
 use tenure::Tenure;
+use writer::Writer;
 
 use super::dead_letters::Place;
 use super::fence;
@@ -193,10 +195,11 @@ impl SagaRunner {
         advanced
     }
 
-    /// Stores the saga's state, its deadline and its dead letters, fenced by `epoch`.
+    /// Stores the saga's state, its deadline and its dead letters through `writer` (fenced
+    /// by its tenure's epoch).
     async fn store_saga(
         &self,
-        epoch: i64,
+        writer: &Writer,
         saga: &Saga,
         advanced: &Advanced,
         cause: &Value,
@@ -215,14 +218,14 @@ impl SagaRunner {
             dead_letters: &advanced.dead_letters,
             cause,
         };
-        outcome::store(&self.pool, NAME, epoch, &outcome).await
+        writer.store(outcome::Row::of(&outcome)?).await
     }
 
     /// Takes one step read from the log into the order's saga (loaded on first use), unless
     /// the saga has taken it before.
     async fn take_step(
         &self,
-        epoch: i64,
+        writer: &Writer,
         order: Uuid,
         saga: &mut Option<Saga>,
         event: &RecordedEvent,
@@ -249,7 +252,7 @@ impl SagaRunner {
             "version": event.version,
             "eventType": event.event_type,
         });
-        self.store_saga(epoch, saga, &advanced, &cause).await
+        self.store_saga(writer, saga, &advanced, &cause).await
     }
 
     /// The payment deadline of the order of `saga` has passed. If the payment still waits

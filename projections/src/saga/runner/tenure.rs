@@ -19,7 +19,7 @@ use uuid::Uuid;
 use application::decode_recorded;
 use application::saga::step_of;
 
-use super::{NAME, SagaRunner};
+use super::{NAME, SagaRunner, Writer};
 use crate::saga::fence;
 use application::saga::Saga;
 
@@ -39,6 +39,8 @@ pub(super) enum Item {
 pub(super) struct Tenure {
     runner: SagaRunner,
     epoch: i64,
+    /// Stores the lanes' outcomes under `epoch`.
+    writer: Writer,
     /// The lanes running, by order.
     lanes: Mutex<HashMap<Uuid, mpsc::UnboundedSender<Item>>>,
     /// Steps read but not done, by position, each with the position read just before it:
@@ -61,6 +63,7 @@ pub(super) struct Tenure {
 impl Tenure {
     pub(super) fn new(runner: SagaRunner, epoch: i64) -> Self {
         Self {
+            writer: Writer::start(runner.pool.clone(), epoch),
             runner,
             epoch,
             lanes: Mutex::default(),
@@ -313,7 +316,7 @@ impl Tenure {
         match item {
             Item::Step(event, step) => {
                 self.runner
-                    .take_step(self.epoch, order, saga, event, step.clone())
+                    .take_step(&self.writer, order, saga, event, step.clone())
                     .await
             }
             Item::Deadline => self.runner.take_deadline(self.epoch, order, saga).await,

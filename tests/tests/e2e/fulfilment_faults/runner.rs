@@ -104,6 +104,97 @@ async fn a_step_stored_under_an_old_epoch_writes_nothing() {
     assert_eq!(counts().await, (1, 0, 1));
 }
 
+/// Steps of several orders done at the same time are stored in one statement: each
+/// order's saga, deadline and dead letters land as they would alone, or, under an old
+/// epoch, nothing of any of them.
+#[tokio::test]
+async fn outcomes_of_several_orders_are_stored_together_or_not_at_all() {
+    use application::saga::{Failure, Saga};
+    use projections::saga::dead_letters::Place;
+    use projections::saga::fence;
+    use projections::saga::outcome::{Deadline, Outcome, Row, store_all};
+    let db = tests::test_database().await;
+    let mut conn = db.pool.acquire().await.unwrap();
+    let old_epoch = fence::take(&mut conn, "fulfilment").await.unwrap();
+    let new_epoch = fence::take(&mut conn, "fulfilment").await.unwrap();
+    let sagas: Vec<Saga> = (0..3)
+        .map(|_| Saga {
+            order: Uuid::now_v7(),
+            correlation_id: Uuid::now_v7(),
+            steps: Vec::new(),
+            position: application::event_log::Position::START,
+        })
+        .collect();
+    let letter = |order| {
+        (
+            Place {
+                order,
+                step: 0,
+                action: 0,
+            },
+            "ReserveStock A".to_owned(),
+            Failure {
+                error: "down".into(),
+                attempts: 5,
+            },
+        )
+    };
+    let letters = [
+        vec![letter(sagas[0].order)],
+        vec![],
+        vec![letter(sagas[2].order)],
+    ];
+    let cause = serde_json::json!({ "eventType": "OrderPlaced" });
+    let deadlines = [
+        Deadline::Start(chrono::Utc::now()),
+        Deadline::Keep,
+        Deadline::Start(chrono::Utc::now()),
+    ];
+    let rows = || {
+        sagas
+            .iter()
+            .zip(&letters)
+            .zip(deadlines)
+            .map(|((saga, letters), deadline)| {
+                Row::of(&Outcome {
+                    saga,
+                    phase: domain::fulfilment::Phase::Reserving,
+                    deadline,
+                    dead_letters: letters,
+                    cause: &cause,
+                })
+                .unwrap()
+            })
+            .collect::<Vec<_>>()
+    };
+    let stored = || async {
+        sqlx::query_as::<_, (Uuid, bool, i64)>(
+            "SELECT f.order_id,
+                    EXISTS (SELECT 1 FROM saga_deadlines d WHERE d.order_id = f.order_id),
+                    (SELECT count(*) FROM saga_dead_letters l
+                     WHERE l.order_id = f.order_id AND l.cause->>'eventType' = 'OrderPlaced')
+             FROM saga_fulfilments f ORDER BY f.order_id",
+        )
+        .fetch_all(&db.pool)
+        .await
+        .unwrap()
+    };
+    assert!(matches!(
+        store_all(&db.pool, "fulfilment", old_epoch, &rows()).await,
+        Err(projections::Error::Fenced("fulfilment"))
+    ));
+    assert_eq!(stored().await, []);
+    store_all(&db.pool, "fulfilment", new_epoch, &rows())
+        .await
+        .unwrap();
+    let expected: Vec<(Uuid, bool, i64)> = sagas
+        .iter()
+        .zip([(true, 1), (false, 0), (true, 1)])
+        .map(|(saga, (deadline, letters))| (saga.order, deadline, letters))
+        .collect();
+    assert_eq!(stored().await, expected);
+}
+
 #[tokio::test]
 async fn an_event_that_does_not_decode_parks_the_saga_until_an_operator_resumes_it() {
     let app = tests::spawn_app().await;
