@@ -2,7 +2,7 @@
 
 use application::event_log::{Append, Appended, Position, StreamRef};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
 use super::PgEventStore;
@@ -36,10 +36,6 @@ impl PgEventStore {
     /// # Errors
     /// Those of [`PgEventStore::append`].
     pub async fn append_with_head(&self, append: &Append) -> Result<(Appended, Vec<u8>), Error> {
-        let conflict = || Error::Conflict {
-            stream: append.stream.to_string(),
-            expected_version: append.expected_version,
-        };
         if append.events.is_empty() {
             return Err(Error::NothingToAppend);
         }
@@ -47,88 +43,11 @@ impl PgEventStore {
             Some(hash) => hash.clone(),
             None => match self.head(&append.stream).await? {
                 (version, hash) if version == append.expected_version => hash,
-                _ => return Err(conflict()),
+                _ => return Err(conflict(append)),
             },
         };
-        let metadata =
-            serde_json::to_value(&append.metadata).map_err(|e| Error::Encode(e.to_string()))?;
-        // Stored with microsecond precision, and hashed as stored.
-        let now = Utc::now();
-        let recorded_at =
-            DateTime::<Utc>::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
-        let count = append.events.len();
-        let (mut ids, mut types, mut versions, mut payloads) = (
-            Vec::with_capacity(count),
-            Vec::with_capacity(count),
-            Vec::with_capacity(count),
-            Vec::with_capacity(count),
-        );
-        let (mut prev_hashes, mut hashes) = (Vec::with_capacity(count), Vec::with_capacity(count));
-        let mut prev = head_hash.clone();
-        for (event, version) in append.events.iter().zip(append.expected_version + 1..) {
-            let hash = event_hash(
-                &prev,
-                &Content {
-                    stream_type: &append.stream.stream_type,
-                    stream_id: &append.stream.stream_id,
-                    version,
-                    event_id: event.event_id,
-                    event_type: &event.event_type,
-                    event_version: event.event_version,
-                    recorded_at,
-                    metadata: &metadata,
-                    payload: &event.payload,
-                },
-            );
-            ids.push(event.event_id);
-            types.push(event.event_type.as_str());
-            versions.push(event.event_version);
-            payloads.push(&event.payload);
-            prev_hashes.push(std::mem::replace(&mut prev, hash.clone()));
-            hashes.push(hash);
-        }
-        let snapshot = append.snapshot.as_ref();
-        let result = sqlx::query(APPEND)
-            .bind(&append.stream.stream_type)
-            .bind(&append.stream.stream_id)
-            .bind(append.expected_version)
-            .bind(&head_hash)
-            .bind(&ids)
-            .bind(&types)
-            .bind(&versions)
-            .bind(&payloads)
-            .bind(&prev_hashes)
-            .bind(&hashes)
-            .bind(&metadata)
-            .bind(recorded_at)
-            .bind(append.metadata.command_id)
-            .bind(snapshot.map(|s| s.schema_version))
-            .bind(snapshot.map(|s| &s.state))
-            .bind(snapshot.map(|s| s.version))
-            .fetch_optional(&self.pool)
-            .await;
-        let row = match result {
-            Ok(Some(row)) => row,
-            // The head guard let nothing through: the stream moved on.
-            Ok(None) => return Err(conflict()),
-            Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some(UNIQUE_VIOLATION) => {
-                return Err(match db.constraint() {
-                    Some("commands_pkey") => Error::DuplicateCommand {
-                        command_id: append.metadata.command_id,
-                    },
-                    _ => conflict(),
-                });
-            }
-            Err(other) => return Err(other.into()),
-        };
-        let appended = Appended {
-            version: row.try_get("version")?,
-            position: Position {
-                transaction_id: transaction_id(row.try_get("transaction_id")?),
-                position: row.try_get("position")?,
-            },
-        };
-        Ok((appended, prev))
+        let prepared = Prepared::new(append.clone(), head_hash)?;
+        self.group.append(&self.pool, prepared).await
     }
 
     /// The stream's version and the hash of its last event (`0` and empty for a new one).
@@ -166,6 +85,129 @@ impl PgEventStore {
         .await?;
         Ok(row.as_ref().map(applied).transpose()?.flatten())
     }
+}
+
+/// One command's append, ready to be written: its events hashed onto the head they expect.
+#[derive(Debug)]
+pub(super) struct Prepared {
+    pub(super) append: Append,
+    pub(super) head_hash: Vec<u8>,
+    pub(super) metadata: serde_json::Value,
+    pub(super) recorded_at: DateTime<Utc>,
+    /// The hash each event links to, and its own.
+    pub(super) prev_hashes: Vec<Vec<u8>>,
+    pub(super) hashes: Vec<Vec<u8>>,
+}
+
+impl Prepared {
+    fn new(append: Append, head_hash: Vec<u8>) -> Result<Self, Error> {
+        let metadata =
+            serde_json::to_value(&append.metadata).map_err(|e| Error::Encode(e.to_string()))?;
+        // Stored with microsecond precision, and hashed as stored.
+        let now = Utc::now();
+        let recorded_at =
+            DateTime::<Utc>::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
+        let count = append.events.len();
+        let (mut prev_hashes, mut hashes) = (Vec::with_capacity(count), Vec::with_capacity(count));
+        let mut prev = head_hash.clone();
+        for (event, version) in append.events.iter().zip(append.expected_version + 1..) {
+            let hash = event_hash(
+                &prev,
+                &Content {
+                    stream_type: &append.stream.stream_type,
+                    stream_id: &append.stream.stream_id,
+                    version,
+                    event_id: event.event_id,
+                    event_type: &event.event_type,
+                    event_version: event.event_version,
+                    recorded_at,
+                    metadata: &metadata,
+                    payload: &event.payload,
+                },
+            );
+            prev_hashes.push(std::mem::replace(&mut prev, hash.clone()));
+            hashes.push(hash);
+        }
+        Ok(Self {
+            append,
+            head_hash,
+            metadata,
+            recorded_at,
+            prev_hashes,
+            hashes,
+        })
+    }
+
+    /// The hash of the stream's last event once this is appended.
+    pub(super) fn new_head(&self) -> Vec<u8> {
+        self.hashes.last().cloned().unwrap_or_default()
+    }
+}
+
+/// The error of an append whose stream is no longer at its expected version.
+pub(super) fn conflict(append: &Append) -> Error {
+    Error::Conflict {
+        stream: append.stream.to_string(),
+        expected_version: append.expected_version,
+    }
+}
+
+/// Writes one prepared append in one statement.
+pub(super) async fn append_one(
+    pool: &PgPool,
+    prepared: &Prepared,
+) -> Result<(Appended, Vec<u8>), Error> {
+    let append = &prepared.append;
+    let ids: Vec<Uuid> = append.events.iter().map(|e| e.event_id).collect();
+    let types: Vec<&str> = append
+        .events
+        .iter()
+        .map(|e| e.event_type.as_str())
+        .collect();
+    let versions: Vec<i32> = append.events.iter().map(|e| e.event_version).collect();
+    let payloads: Vec<&serde_json::Value> = append.events.iter().map(|e| &e.payload).collect();
+    let snapshot = append.snapshot.as_ref();
+    let result = sqlx::query(APPEND)
+        .bind(&append.stream.stream_type)
+        .bind(&append.stream.stream_id)
+        .bind(append.expected_version)
+        .bind(&prepared.head_hash)
+        .bind(&ids)
+        .bind(&types)
+        .bind(&versions)
+        .bind(&payloads)
+        .bind(&prepared.prev_hashes)
+        .bind(&prepared.hashes)
+        .bind(&prepared.metadata)
+        .bind(prepared.recorded_at)
+        .bind(append.metadata.command_id)
+        .bind(snapshot.map(|s| s.schema_version))
+        .bind(snapshot.map(|s| &s.state))
+        .bind(snapshot.map(|s| s.version))
+        .fetch_optional(pool)
+        .await;
+    let row = match result {
+        Ok(Some(row)) => row,
+        // The head guard let nothing through: the stream moved on.
+        Ok(None) => return Err(conflict(append)),
+        Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some(UNIQUE_VIOLATION) => {
+            return Err(match db.constraint() {
+                Some("commands_pkey") => Error::DuplicateCommand {
+                    command_id: append.metadata.command_id,
+                },
+                _ => conflict(append),
+            });
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let appended = Appended {
+        version: row.try_get("version")?,
+        position: Position {
+            transaction_id: transaction_id(row.try_get("transaction_id")?),
+            position: row.try_get("position")?,
+        },
+    };
+    Ok((appended, prepared.new_head()))
 }
 
 /// xid8 values are read as bigint: they stay below 2^63 for the life of any cluster

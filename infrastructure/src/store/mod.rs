@@ -3,13 +3,18 @@
 
 mod append;
 mod cqrs;
+mod group;
 pub mod hash;
 mod port;
 mod read;
 mod row;
 mod verify;
 
+use std::sync::Arc;
+
 use sqlx::PgPool;
+
+use group::Group;
 
 pub use application::event_log::ReadFilter;
 pub use cqrs::{CqrsEventStore, Loaded};
@@ -18,13 +23,18 @@ pub use cqrs::{CqrsEventStore, Loaded};
 #[derive(Debug, Clone)]
 pub struct PgEventStore {
     pool: PgPool,
+    /// Appends waiting to be written together.
+    group: Arc<Group>,
 }
 
 impl PgEventStore {
     /// A store over `pool` (migrations already applied).
     #[must_use]
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            group: Arc::default(),
+        }
     }
 
     /// The pool the store uses.

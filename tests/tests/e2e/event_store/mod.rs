@@ -7,6 +7,7 @@
 mod commands;
 mod concurrency;
 mod global_order;
+mod groups;
 mod tampering;
 
 use std::time::Duration;
