@@ -1,7 +1,8 @@
 //! Running a command against one aggregate: load, decide, append, with snapshots,
 //! idempotent command ids and bounded retries on concurrency conflicts. The aggregates this
 //! process wrote last are kept ([`AggregateCache`]), so a command on one of them skips the
-//! load; the append's head check stands guard over that shortcut.
+//! load, and so does a command that starts its stream; the append's head check stands guard
+//! over both shortcuts.
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -160,7 +161,16 @@ where
         guard: impl Fn(&A, i64) -> Result<(), Error> + Send + Sync,
     ) -> Result<CommandResult, Error> {
         let _queued = self.locks.lock(&format!("{}/{id}", A::TYPE)).await;
-        if let Some(kept) = self.kept.take(id)
+        // What this process wrote last; for a command that starts its stream, nothing yet.
+        let kept = self.kept.take(id).or_else(|| {
+            A::starts_stream(&command).then(|| Kept {
+                aggregate: A::default(),
+                version: 0,
+                head_hash: Vec::new(),
+                position: Position::START,
+            })
+        });
+        if let Some(kept) = kept
             && let Some(done) = self
                 .on_kept(id, kept, command.clone(), metadata, &guard)
                 .await

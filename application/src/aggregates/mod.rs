@@ -53,12 +53,17 @@ pub trait EventSourced: cqrs_es::Aggregate<Services = (), Error: Into<Error>> + 
 
     /// The domain state.
     fn state(&self) -> &Self::Domain;
+
+    /// Whether `command` starts its stream (placing an order, registering a product): the
+    /// repository first decides it on an empty aggregate without loading the stream, and
+    /// the append's head check sends it the loading way when the stream exists after all.
+    fn starts_stream(command: &Self::Command) -> bool;
 }
 
 /// Writes the adapter pair of one aggregate: the event newtype with its schema-backed serde
 /// and `DomainEvent`, and the state newtype with its snapshot-backed serde,
 /// `cqrs_es::Aggregate` and [`EventSourced`]. The invoking module supplies the snapshot
-/// functions and version.
+/// functions and version, and the command that starts a stream.
 macro_rules! adapter {
     (
         $(#[$aggregate_doc:meta])*
@@ -68,6 +73,7 @@ macro_rules! adapter {
         command $command:ty;
         error $error:ty;
         snapshot $snapshot_schema:expr, $snapshot:path, $restore:path;
+        starts $starts:path;
     ) => {
         $(#[$event_doc])*
         ///
@@ -192,6 +198,10 @@ macro_rules! adapter {
 
             fn state(&self) -> &$state {
                 &self.0
+            }
+
+            fn starts_stream(command: &$command) -> bool {
+                matches!(command, $starts { .. })
             }
         }
     };

@@ -150,6 +150,7 @@ adapter! {
     command order::Command;
     error order::Error;
     snapshot SNAPSHOT_SCHEMA, snapshot, restore;
+    starts order::Command::Place;
 }
 
 #[cfg(test)]

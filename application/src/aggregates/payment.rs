@@ -111,6 +111,7 @@ adapter! {
     command payment::Command;
     error payment::Error;
     snapshot SNAPSHOT_SCHEMA, snapshot, restore;
+    starts payment::Command::Request;
 }
 
 #[cfg(test)]

@@ -112,6 +112,7 @@ adapter! {
     command stock::Command;
     error stock::Error;
     snapshot SNAPSHOT_SCHEMA, snapshot, restore;
+    starts stock::Command::Register;
 }
 
 #[cfg(test)]

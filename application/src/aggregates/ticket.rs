@@ -72,6 +72,7 @@ adapter! {
     command ticket::Command;
     error ticket::Error;
     snapshot SNAPSHOT_SCHEMA, snapshot, restore;
+    starts ticket::Command::Open;
 }
 
 #[cfg(test)]

@@ -558,7 +558,7 @@ impl application::EventStore for CountingLoads {
 }
 
 #[tokio::test]
-async fn a_command_on_an_aggregate_this_process_wrote_last_loads_nothing() {
+async fn a_command_on_an_aggregate_this_process_wrote_last_or_on_a_new_stream_loads_nothing() {
     let db = test_database().await;
     let counting = Arc::new(CountingLoads {
         inner: PgEventStore::new(db.pool.clone()),
@@ -582,7 +582,25 @@ async fn a_command_on_an_aggregate_this_process_wrote_last_loads_nothing() {
             .await
             .unwrap();
     }
-    assert_eq!(loads(), 1, "only the first command loads the stream");
+    assert_eq!(
+        loads(),
+        0,
+        "a new stream and the aggregate written last load nothing"
+    );
+
+    // A command that starts a stream that exists after all is decided on the stored stream.
+    let elsewhere = Repository::<StockAggregate>::new(
+        Arc::clone(&counting) as Arc<dyn application::EventStore>,
+        Arc::new(Upcasters::current()),
+        options(16),
+    );
+    match elsewhere
+        .execute("TWO", register("TWO", 5), &metadata())
+        .await
+    {
+        Err(Error::Rejected(rejection)) => assert_eq!(rejection.rule(), "AlreadyRegistered"),
+        other => panic!("registered twice: {other:?}"),
+    }
 
     // Resending an applied command on the kept aggregate still answers its first result.
     let again = metadata();
