@@ -62,6 +62,10 @@ pub enum Error {
     /// busy): nothing was done, and the same request may succeed shortly.
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    /// The server sheds load: new orders wait while fulfilment is too far behind. Nothing
+    /// was done; the message is for the client, who may try again shortly.
+    #[error("{0}")]
+    Overloaded(String),
 }
 
 /// `error` with its causes, outermost first, for the logs: `a: b: c`. A cause whose text

@@ -19,6 +19,7 @@
 //! - [`Error`]: the layer's one error type.
 
 pub mod actor;
+pub mod admission;
 mod aggregate_cache;
 pub mod aggregates;
 pub mod api_keys;
@@ -43,6 +44,7 @@ pub mod saga;
 pub mod schema;
 
 pub use actor::{Actor, Role};
+pub use admission::Admission;
 pub use aggregates::{
     EventSourced, OrderAggregate, OrderEvent, PaymentAggregate, PaymentEvent, StockAggregate,
     StockEvent, TicketAggregate, TicketEvent,

@@ -12,7 +12,7 @@ use application::idempotency::Idempotency;
 use application::operations::Operations;
 use application::queries::Queries;
 use application::saga::Fulfil;
-use application::{Commands, EventStore, RepositoryOptions, SignallingStore};
+use application::{Admission, Commands, EventStore, RepositoryOptions, SignallingStore};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::header;
@@ -114,7 +114,17 @@ impl Application {
         let jwt =
             JwtKeys::new(&config.jwt_secret).map_err(|e| ApiError::Internal(e.to_string()))?;
         let (shutting_down, shutdown) = watch::channel(false);
-        let commands = Commands::new(Arc::clone(&store), &config.repository);
+        let admission = Arc::new(Admission::new(config.saga.max_lag));
+        if admission.limit().is_some() {
+            tokio::spawn(projections::saga::backlog::watch(
+                pool.clone(),
+                Arc::clone(&admission),
+                config.saga.lag_check,
+                stopped.clone(),
+            ));
+        }
+        let commands =
+            Commands::new(Arc::clone(&store), &config.repository).with_admission(admission);
         let saga = SagaRuntime::new(commands.clone(), &config.saga);
         let saga_runner = if config.saga.run {
             let runner = saga.start(

@@ -54,6 +54,10 @@ pub enum ApiError {
     /// retried shortly.
     #[error("the service is temporarily unavailable; retry shortly")]
     Unavailable(String),
+    /// The server sheds load (new orders while fulfilment is too far behind); the request
+    /// did nothing and may be retried shortly.
+    #[error("{0}")]
+    Overloaded(String),
     /// Something failed inside; the details are in the logs under the request id.
     #[error("internal error")]
     Internal(String),
@@ -73,7 +77,7 @@ impl ApiError {
             Self::PriceMismatch(_) => "PRICE_MISMATCH",
             Self::IdempotencyMismatch => "IDEMPOTENCY_MISMATCH",
             Self::Stale => "STALE",
-            Self::Unavailable(_) => "UNAVAILABLE",
+            Self::Unavailable(_) | Self::Overloaded(_) => "UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -92,7 +96,9 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::Stale | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Stale | Self::Unavailable(_) | Self::Overloaded(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -178,6 +184,7 @@ impl From<application::Error> for ApiError {
             E::Unauthenticated(why) => Self::Unauthenticated(why.to_string()),
             E::Schema(cause) | E::Infrastructure(cause) => Self::Internal(cause),
             E::Unavailable(cause) => Self::Unavailable(cause),
+            E::Overloaded(message) => Self::Overloaded(message),
         }
     }
 }
@@ -262,7 +269,7 @@ impl IntoResponse for ApiError {
                 .extensions_mut()
                 .insert(failure_log::Cause(cause.to_owned()));
         }
-        if matches!(self, Self::Unavailable(_)) {
+        if matches!(self, Self::Unavailable(_) | Self::Overloaded(_)) {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));

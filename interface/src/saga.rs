@@ -30,6 +30,12 @@ pub struct SagaConfig {
     pub breaker_cooldown: Duration,
     /// The payment provider (by default the built-in simulation).
     pub provider: Arc<dyn PaymentProvider>,
+    /// New orders wait (503 `UNAVAILABLE`, `Retry-After`) while the oldest event the saga
+    /// has not taken is older than this (`None`: never), so that a sustained overload
+    /// cannot grow the backlog without bound.
+    pub max_lag: Option<Duration>,
+    /// How often this process looks how far behind the saga is (with `max_lag`).
+    pub lag_check: Duration,
 }
 
 impl Default for SagaConfig {
@@ -41,6 +47,8 @@ impl Default for SagaConfig {
             breaker_threshold: 5,
             breaker_cooldown: Duration::from_secs(2),
             provider: Arc::new(SimulatedProvider::new(Duration::from_secs(2))),
+            max_lag: Some(Duration::from_secs(30)),
+            lag_check: Duration::from_millis(500),
         }
     }
 }

@@ -15,6 +15,7 @@ pub use orders::{OrderLineInput, PlaceOrder};
 pub use products::{RegisterProduct, RepriceProduct};
 pub use tickets::OpenTicket;
 
+use crate::admission::Admission;
 use crate::event_store::EventStore;
 use crate::{
     OrderAggregate, PaymentAggregate, Repository, RepositoryOptions, StockAggregate,
@@ -28,6 +29,8 @@ pub struct Commands {
     stock: Repository<StockAggregate>,
     payments: Repository<PaymentAggregate>,
     tickets: Repository<TicketAggregate>,
+    /// Whether new orders are admitted (fulfilment keeping up).
+    admission: Arc<Admission>,
 }
 
 impl Commands {
@@ -42,7 +45,14 @@ impl Commands {
             stock: Repository::new(Arc::clone(&store), Arc::clone(&upcasters), options.clone()),
             payments: Repository::new(Arc::clone(&store), Arc::clone(&upcasters), options.clone()),
             tickets: Repository::new(store, upcasters, options.clone()),
+            admission: Arc::new(Admission::unlimited()),
         }
+    }
+
+    /// These use cases, placing orders only as `admission` admits them.
+    #[must_use]
+    pub fn with_admission(self, admission: Arc<Admission>) -> Self {
+        Self { admission, ..self }
     }
 
     /// The order repository, for the saga and the read side.

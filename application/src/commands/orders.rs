@@ -79,6 +79,8 @@ impl Commands {
                 ))
             })
             .collect::<Result<Vec<_>, Error>>()?;
+        // Well-formed orders wait while fulfilment is too far behind.
+        self.admission.admit()?;
         let catalog = self
             .catalog_prices(asked.iter().map(|(sku, ..)| sku))
             .await?;

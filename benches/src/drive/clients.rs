@@ -102,7 +102,9 @@ pub fn cancels(plan: &Plan, n: usize) -> bool {
     plan.faults && n % 7 == 5
 }
 
-/// One writer: orders placed back to back until `deadline` or `limit` orders.
+/// One writer: orders placed back to back until `deadline` or `limit` orders. An order the
+/// server asks to place later (503: fulfilment is too far behind) is placed again after a
+/// pause.
 pub async fn write(
     api: &Api,
     plan: &Plan,
@@ -123,10 +125,15 @@ pub async fn write(
         let sent = Instant::now();
         let answer = api.post("/api/orders", &plan.customer, &body).await;
         let took = sent.elapsed();
-        let accepted = record(seen, "place", &[202], answer, |seen| {
+        let answered = record(seen, "place", &[202, 503], answer, |seen| {
             seen.place_latencies.push(took);
         });
-        if let Some(answer) = accepted {
+        if answered.as_ref().is_some_and(|a| a.status == 503) {
+            // Fulfilment is too far behind: the server asks to come back later.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            continue;
+        }
+        if let Some(answer) = answered {
             let id = answer.body["orderId"]
                 .as_str()
                 .unwrap_or_default()

@@ -24,9 +24,27 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(seconds))
 }
 
+/// A limit: a duration as [`parse_duration`] reads it, or `off` (zero: no limit).
+///
+/// # Errors
+/// A message naming the accepted forms.
+pub fn parse_limit(text: &str) -> Result<Duration, String> {
+    if text == "off" {
+        return Ok(Duration::ZERO);
+    }
+    parse_duration(text).map_err(|e| format!("{e}, or off"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_limit_is_a_duration_or_off() {
+        assert_eq!(parse_limit("off"), Ok(Duration::ZERO));
+        assert_eq!(parse_limit("45s"), Ok(Duration::from_secs(45)));
+        assert!(parse_limit("0s").is_err());
+    }
 
     #[test]
     fn durations_read_with_their_unit() {

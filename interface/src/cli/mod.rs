@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 pub use database::open;
-pub use duration::parse_duration;
+pub use duration::{parse_duration, parse_limit};
 pub use settings::FileSettings;
 
 /// domainflow: an event-sourced CQRS server with its own PostgreSQL event store.
@@ -223,6 +223,11 @@ pub struct ServeArgs {
     /// PAYMENT_TIMEOUT, e.g. 30s, 2m [default: 30s].
     #[arg(long, env = "DOMAINFLOW_PAYMENT_TIMEOUT", value_parser = parse_duration, value_name = "DURATION")]
     pub payment_timeout: Option<std::time::Duration>,
+    /// New orders wait (503 with Retry-After) while order fulfilment is further behind than
+    /// this (the age of the oldest event the saga has not taken), e.g. 30s, or off
+    /// [default: 30s].
+    #[arg(long, env = "DOMAINFLOW_MAX_FULFILMENT_LAG", value_parser = parse_limit, value_name = "DURATION")]
+    pub max_fulfilment_lag: Option<std::time::Duration>,
     /// The payment provider.
     #[command(flatten)]
     pub provider: ProviderArgs,

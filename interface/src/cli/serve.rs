@@ -81,7 +81,10 @@ pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
         ),
         ProviderKind::Http => None,
     };
-    let saga = saga_config(args.payment_timeout, &provider, ledger.as_ref())?;
+    let mut saga = saga_config(args.payment_timeout, &provider, ledger.as_ref())?;
+    if let Some(lag) = args.max_fulfilment_lag {
+        saga.max_lag = (!lag.is_zero()).then_some(lag);
+    }
     let app = Application::build(ServerConfig {
         listen,
         database_url: database.url.clone(),

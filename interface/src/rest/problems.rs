@@ -42,13 +42,18 @@ impl IntoResponses for CommandProblems {
     }
 }
 
-/// The problem+json answers of placing an order: those of every command, and a line whose
-/// price is not the catalog price.
+/// The problem+json answers of placing an order: those of every command, a line whose
+/// price is not the catalog price, and new orders waiting while fulfilment is behind.
 #[derive(Debug)]
 pub struct PlaceOrderProblems;
 
 impl IntoResponses for PlaceOrderProblems {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let waiting = (
+            503,
+            "UNAVAILABLE: order fulfilment is further behind than the server's limit (or the \
+             database cannot be reached); nothing was done: try again after Retry-After",
+        );
         let answers = ANSWERS.map(|(status, description)| match status {
             422 => (
                 422,
@@ -59,6 +64,8 @@ impl IntoResponses for PlaceOrderProblems {
             ),
             _ => (status, description),
         });
+        let mut answers = answers.to_vec();
+        answers.push(waiting);
         problem_responses(&answers)
     }
 }

@@ -3,8 +3,10 @@
 //! `application::saga`, and the tables it keeps: each order's saga and payment deadline
 //! ([`state`]), its dead letters ([`dead_letters`]) and the runner's fence ([`fence`]);
 //! what taking a step leaves behind is stored in one fenced statement ([`outcome`]).
-//! [`Desk`] is the application's dead-letter port.
+//! [`Desk`] is the application's dead-letter port; [`backlog`] tells how far behind the saga
+//! is, for the admission of new orders.
 
+pub mod backlog;
 pub mod dead_letters;
 mod desk;
 pub mod fence;
