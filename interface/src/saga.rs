@@ -47,7 +47,7 @@ impl Default for SagaConfig {
             breaker_threshold: 5,
             breaker_cooldown: Duration::from_secs(2),
             provider: Arc::new(SimulatedProvider::new(Duration::from_secs(2))),
-            max_lag: Some(Duration::from_secs(30)),
+            max_lag: Some(Duration::from_secs(120)),
             lag_check: Duration::from_millis(500),
         }
     }
@@ -69,9 +69,16 @@ impl SagaConfig {
             provider: settings.build(ledger)?,
             ..Self::default()
         };
-        let bound = settings.timeout.saturating_add(Duration::from_secs(1));
-        config.options.provider_call_timeout = config.options.provider_call_timeout.max(bound);
+        config.options.provider_call_timeout = Self::provider_call_bound(settings);
         Ok(config)
+    }
+
+    /// The saga's bound on one call to the provider `settings` describe: the default, or
+    /// just above the provider's own per-call timeout when that is longer.
+    #[must_use]
+    pub fn provider_call_bound(settings: &ProviderSettings) -> Duration {
+        let bound = settings.timeout.saturating_add(Duration::from_secs(1));
+        SagaOptions::default().provider_call_timeout.max(bound)
     }
 }
 

@@ -38,6 +38,8 @@ impl Api {
     pub fn new(url: &str, connections: usize) -> Result<Self, String> {
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(connections)
+            // A server that stops answering fails the run instead of hanging it.
+            .timeout(std::time::Duration::from_secs(30))
             .build()
             .map_err(|e| e.to_string())?;
         Ok(Self {

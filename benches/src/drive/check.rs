@@ -19,12 +19,17 @@ pub struct Expected<'a> {
     /// The run injected faults: a plentiful order may also time out its payment, because
     /// the circuit breaker opens on other orders' failing payments.
     pub faults: bool,
+    /// The SKU with too little stock: only its orders may end `OUT_OF_STOCK`.
+    pub scarce: &'a str,
 }
 
 /// Every broken promise, in words; empty when the books add up.
 #[must_use]
 pub fn violations(expected: &Expected<'_>, books: &Books) -> Vec<String> {
     let mut found = Vec::new();
+    if expected.placed.is_empty() {
+        found.push("no order was accepted".to_owned());
+    }
     let placed: HashMap<&str, &Placed> =
         expected.placed.iter().map(|p| (p.id.as_str(), p)).collect();
     let mut seen = HashMap::new();
@@ -42,7 +47,7 @@ pub fn violations(expected: &Expected<'_>, books: &Books) -> Vec<String> {
             found.push(format!("{why} is {}, not final", order.status));
             continue;
         }
-        if !allowed(placed, &order.status, reason, expected.faults) {
+        if !allowed(placed, &order.status, reason, expected) {
             found.push(format!(
                 "{why} ended {} {reason} (cancel answered {:?})",
                 order.status, placed.cancel
@@ -110,7 +115,7 @@ pub fn violations(expected: &Expected<'_>, books: &Books) -> Vec<String> {
 
 /// Whether an order that ended `status` `reason` ended as the contract allows for what its
 /// client did.
-fn allowed(placed: &Placed, status: &str, reason: &str, faults: bool) -> bool {
+fn allowed(placed: &Placed, status: &str, reason: &str, expected: &Expected<'_>) -> bool {
     match placed.cancel {
         // The customer's cancel was accepted: nothing else may have ended the order.
         Some(202) => return status == "CANCELLED" && reason == "CUSTOMER_REQUEST",
@@ -123,8 +128,10 @@ fn allowed(placed: &Placed, status: &str, reason: &str, faults: bool) -> bool {
         TIMEOUT => status == "CANCELLED" && reason == "PAYMENT_TIMEOUT",
         _ => status == "CONFIRMED",
     };
+    let cancelled = status == "CANCELLED";
     by_payment
-        || (faults && status == "CANCELLED" && matches!(reason, "OUT_OF_STOCK" | "PAYMENT_TIMEOUT"))
+        || (cancelled && reason == "OUT_OF_STOCK" && placed.sku == expected.scarce)
+        || (cancelled && reason == "PAYMENT_TIMEOUT" && expected.faults)
 }
 
 #[cfg(test)]
@@ -172,6 +179,7 @@ mod tests {
                 placed,
                 opening: &opening,
                 faults: false,
+                scarce: "SCARCE",
             },
             books,
         )
@@ -256,6 +264,19 @@ mod tests {
             0,
         );
         assert_eq!(check(&placed, &books).len(), 2);
+    }
+
+    #[test]
+    fn a_run_that_accepted_nothing_or_sold_out_a_plentiful_sku_is_a_violation() {
+        let found = check(&[], &books(vec![], 10, 0));
+        assert!(found.iter().any(|v| v.contains("no order")), "{found:?}");
+        let placed = [placed("a", VISA, None)];
+        let out = order("a", "CANCELLED", Some("OUT_OF_STOCK"), None);
+        let found = check(&placed, &books(vec![out], 10, 0));
+        assert!(
+            found.iter().any(|v| v.contains("OUT_OF_STOCK")),
+            "{found:?}"
+        );
     }
 
     #[test]

@@ -125,7 +125,12 @@ pub async fn write(
         let sent = Instant::now();
         let answer = api.post("/api/orders", &plan.customer, &body).await;
         let took = sent.elapsed();
-        let answered = record(seen, "place", &[202, 503], answer, |seen| {
+        let expected: &[u16] = if plan.tolerate_busy {
+            &[202, 503]
+        } else {
+            &[202]
+        };
+        let answered = record(seen, "place", expected, answer, |seen| {
             seen.place_latencies.push(took);
         });
         if answered.as_ref().is_some_and(|a| a.status == 503) {

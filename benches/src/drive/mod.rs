@@ -93,14 +93,16 @@ pub async fn run(plan: &Plan) -> Result<Report, String> {
         placed: &placed,
         opening: &opening,
         faults: plan.faults,
+        scarce: &catalogue.scarce,
     };
     let skus: Vec<String> = opening.keys().cloned().collect();
     // Compensation may still be under way for an order already final (a refund after a
     // cancel): the books must add up within the wait, not at once.
+    let checking = Instant::now();
     let (books, found) = loop {
         let books = books::read(&api, &plan.customer, &skus).await?;
         let found = violations(&expected, &books);
-        if found.is_empty() || started.elapsed() > plan.wait {
+        if found.is_empty() || checking.elapsed() > plan.wait {
             break (books, found);
         }
         tokio::time::sleep(Duration::from_millis(200)).await;

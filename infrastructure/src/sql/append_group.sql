@@ -7,7 +7,7 @@
 --   $13 command index, $14 event ids, $15 event types, $16 event versions, $17 payloads,
 --   $18 prev hashes, $19 hashes, $20 index within the command   (one per event)
 -- A command whose stream's head is not exactly (expected version, head hash) appends nothing
--- and returns no row; the others are appended. Any error (a repeated command id, a
+-- and returns no row; the others are appended. A collision (a repeated command id, a
 -- concurrent append at the same version, two commands of the batch on one stream) fails the
 -- whole statement, and the caller appends each command alone to learn which one it was.
 WITH
@@ -40,7 +40,8 @@ inserted AS (
                 $18::bytea[], $19::bytea[], $20::bigint[])
              AS ev (i, event_id, event_type, event_version, payload, prev_hash, hash, n)
     JOIN ready r ON r.i = ev.i
-    ORDER BY ev.i, ev.n
+    -- Stream order: concurrent groups take their index entries in one order.
+    ORDER BY r.stream_type, r.stream_id, ev.n
     RETURNING stream_type, stream_id, version, position, transaction_id
 ),
 outcome AS (
@@ -54,6 +55,7 @@ command AS (
     INSERT INTO commands (command_id, stream_type, stream_id, version, position, transaction_id)
     SELECT r.command_id, r.stream_type, r.stream_id, o.version, o.position, o.transaction_id
     FROM outcome o JOIN ready r ON r.i = o.i
+    ORDER BY r.command_id
 ),
 snapshot AS (
     INSERT INTO snapshots (stream_type, stream_id, version, schema_version, state, head_hash)
@@ -61,6 +63,7 @@ snapshot AS (
            r.new_head
     FROM outcome o JOIN ready r ON r.i = o.i
     WHERE r.snapshot_version IS NOT NULL
+    ORDER BY r.stream_type, r.stream_id
     ON CONFLICT (stream_type, stream_id) DO UPDATE
         SET version = excluded.version, schema_version = excluded.schema_version,
             state = excluded.state, head_hash = excluded.head_hash, taken_at = excluded.taken_at

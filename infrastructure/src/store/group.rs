@@ -3,9 +3,13 @@
 //! still checked against its own stream's head. A lone append goes out at once, alone.
 //!
 //! The result of each append is what it would have been alone: appended, or a conflict when
-//! its stream moved on. When the group's statement fails as a whole (a repeated command id, a
-//! race with another process at the same version, a lost connection), every append of the
-//! group is written again alone, and each learns its own outcome.
+//! its stream moved on. When the group's statement fails on one member's collision (a
+//! repeated command id, a race with another process at the same version), nothing was
+//! written, and every append of the group is written again alone to learn its own outcome;
+//! any other failure (a lost connection) is every member's, outcome unknown.
+//!
+//! Events are inserted in stream order, so two processes' groups lock index entries in the
+//! same order and cannot deadlock each other.
 
 use std::sync::OnceLock;
 
@@ -76,8 +80,11 @@ fn start(pool: PgPool) -> mpsc::UnboundedSender<Waiting> {
                         let _ = reply.send(outcome);
                     }
                 }
-                Err(error) => {
-                    tracing::debug!(%error, appends = group.len(), "group append failed; appending each alone");
+                // One member's collision (a repeated command id, another process at the
+                // same version, two members on one stream) failed the whole group, and
+                // nothing of it was written: each member alone learns its own outcome.
+                Err(error) if collided(&error) => {
+                    tracing::debug!(%error, appends = group.len(), "group append collided; appending each alone");
                     let alone = group.drain(..).map(|(prepared, reply)| {
                         let pool = &pool;
                         async move {
@@ -86,10 +93,44 @@ fn start(pool: PgPool) -> mpsc::UnboundedSender<Waiting> {
                     });
                     futures::future::join_all(alone).await;
                 }
+                // Anything else (a lost connection) leaves the outcome unknown, as it would
+                // for each append alone: every member is told so, and the command ids settle
+                // it when the commands are sent again.
+                Err(error) => {
+                    let mut replies = group.drain(..).map(|(_, reply)| reply);
+                    let first = replies.next();
+                    for reply in replies {
+                        let _ = reply.send(Err(again(&error)));
+                    }
+                    if let Some(first) = first {
+                        let _ = first.send(Err(error));
+                    }
+                }
             }
         }
     });
     queue
+}
+
+/// Whether a group's statement failed on a collision of one member (a unique violation, a
+/// deadlock, a serialization failure), having written nothing.
+fn collided(error: &Error) -> bool {
+    matches!(
+        error,
+        Error::Database(sqlx::Error::Database(db))
+            if matches!(db.code().as_deref(), Some("23505" | "40P01" | "40001"))
+    )
+}
+
+/// The failure of a group's statement, for a member other than the first: of the same kind
+/// (unreachable database or not), with the same message.
+fn again(error: &Error) -> Error {
+    let message = format!("a group append failed: {error}");
+    if error.is_unavailable() {
+        Error::Database(sqlx::Error::Io(std::io::Error::other(message)))
+    } else {
+        Error::Database(sqlx::Error::Protocol(message))
+    }
 }
 
 /// Writes `group` in one statement: each append's outcome, in order.

@@ -224,8 +224,8 @@ pub struct ServeArgs {
     #[arg(long, env = "DOMAINFLOW_PAYMENT_TIMEOUT", value_parser = parse_duration, value_name = "DURATION")]
     pub payment_timeout: Option<std::time::Duration>,
     /// New orders wait (503 with Retry-After) while order fulfilment is further behind than
-    /// this (the age of the oldest event the saga has not taken), e.g. 30s, or off
-    /// [default: 30s].
+    /// this (the age of the oldest event the saga has not taken), e.g. 5m, or off; longer
+    /// than --payment-timeout plus the provider call timeout [default: 120s].
     #[arg(long, env = "DOMAINFLOW_MAX_FULFILMENT_LAG", value_parser = parse_limit, value_name = "DURATION")]
     pub max_fulfilment_lag: Option<std::time::Duration>,
     /// The payment provider.

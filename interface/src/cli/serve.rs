@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 
 use application::RepositoryOptions;
+use application::saga::SagaOptions;
 use infrastructure::{Database, DatabaseOptions, load_or_create_secret};
 
 use super::settings::default_data_dir;
@@ -61,6 +62,8 @@ pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
         ..RepositoryOptions::default()
     };
 
+    let max_lag = max_fulfilment_lag(args.max_fulfilment_lag, args.payment_timeout, &provider)?;
+
     let database = Database::open(database_url, &data_dir)
         .await
         .map_err(|e| e.to_string())?;
@@ -82,9 +85,7 @@ pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
         ProviderKind::Http => None,
     };
     let mut saga = saga_config(args.payment_timeout, &provider, ledger.as_ref())?;
-    if let Some(lag) = args.max_fulfilment_lag {
-        saga.max_lag = (!lag.is_zero()).then_some(lag);
-    }
+    saga.max_lag = max_lag;
     let app = Application::build(ServerConfig {
         listen,
         database_url: database.url.clone(),
@@ -123,6 +124,33 @@ pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
     database.close().await;
     tracing::info!("domainflow stopped");
     served.map_err(|e| e.to_string())
+}
+
+/// The limit on how far behind fulfilment may be for new orders (`None`: off). The saga's
+/// checkpoint waits for its oldest step, and a payment step may take the payment deadline
+/// plus one provider call: a limit no longer than that would refuse orders during a
+/// provider outage while fulfilment itself keeps up, so it is refused at start.
+fn max_fulfilment_lag(
+    given: Option<std::time::Duration>,
+    payment_timeout: Option<std::time::Duration>,
+    provider: &ProviderSettings,
+) -> Result<Option<std::time::Duration>, String> {
+    let max_lag = match given {
+        Some(lag) if lag.is_zero() => None,
+        Some(lag) => Some(lag),
+        None => SagaConfig::default().max_lag,
+    };
+    let payment_timeout = payment_timeout.unwrap_or(SagaOptions::default().payment_timeout);
+    let longest_step = payment_timeout + SagaConfig::provider_call_bound(provider);
+    match max_lag {
+        Some(lag) if lag <= longest_step => Err(format!(
+            "--max-fulfilment-lag ({}s) must be longer than --payment-timeout plus the \
+             provider call timeout ({}s), or off",
+            lag.as_secs(),
+            longest_step.as_secs()
+        )),
+        _ => Ok(max_lag),
+    }
 }
 
 /// The saga's settings: the defaults, with the payment deadline and the provider given.

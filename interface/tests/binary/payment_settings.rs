@@ -35,6 +35,17 @@ async fn refused(args: &[&str]) -> String {
 }
 
 #[tokio::test]
+async fn serve_refuses_a_fulfilment_lag_limit_a_payment_step_can_outlast() {
+    // The payment deadline (30 s) plus a provider call (10 s) is 40 s.
+    for limit in ["30s", "40s"] {
+        let stderr = refused(&["--max-fulfilment-lag", limit]).await;
+        assert!(stderr.contains("--max-fulfilment-lag"), "{limit}: {stderr}");
+    }
+    let stderr = refused(&["--max-fulfilment-lag", "0s"]).await;
+    assert!(stderr.contains("or off"), "{stderr}");
+}
+
+#[tokio::test]
 async fn serve_refuses_bad_payment_provider_settings_naming_the_setting() {
     let cases: [(&[&str], &str); 5] = [
         (

@@ -1,6 +1,11 @@
 //! How far behind the saga is, for [`Admission`]: the age of the oldest event after the
-//! saga's checkpoint (zero when it has taken everything, or has never run on this
-//! database). One indexed lookup, every `every`.
+//! saga's checkpoint (zero when it has taken everything, has never run on this database, or
+//! is parked on an event it cannot read: an operator's matter, not a reason to stop taking
+//! orders). One indexed lookup, every `every`.
+//!
+//! The checkpoint stays behind the oldest step still being taken, and a payment step may
+//! take as long as the payment deadline plus one provider call: the limit must be longer
+//! than that (the server checks it at start).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,7 +31,7 @@ pub async fn behind(pool: &PgPool) -> Result<Duration, Error> {
              ORDER BY transaction_id, position
              LIMIT 1
          ) e
-         WHERE c.name = $1",
+         WHERE c.name = $1 AND c.state IS DISTINCT FROM 'parked'",
     )
     .bind(NAME)
     .fetch_optional(pool)
