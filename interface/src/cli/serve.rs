@@ -68,14 +68,16 @@ pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     // The simulation keeps its ledger in the database, so a restart or a redrive from the
-    // CLI sees the charges already made; it gets a small pool of its own because the
-    // provider is chosen before the server opens its pool.
+    // CLI sees the charges already made; it gets a pool of its own because the provider is
+    // chosen before the server opens its pool. Four connections starved under a sustained
+    // overload (charges timed out waiting for one, the breaker opened, 3.4 % of orders ran
+    // past their payment deadline); twelve carried it (BENCHMARKS.md, "Sustained overload").
     let ledger = match provider.kind {
         ProviderKind::Simulated => Some(
             infrastructure::connect(
                 &database.url,
                 &DatabaseOptions {
-                    max_connections: 4,
+                    max_connections: 12,
                     ..DatabaseOptions::default()
                 },
             )
