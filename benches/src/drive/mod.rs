@@ -64,7 +64,6 @@ pub async fn run(plan: &Plan) -> Result<Report, String> {
         writers.join_all().await;
         wait_until_final(&api, plan, &seen).await?;
     }
-    let fulfilment_started = started;
     let reading_started = Instant::now();
     let until = reading_started + Duration::from_secs_f64(plan.seconds);
     let mut tasks = tokio::task::JoinSet::new();
@@ -85,7 +84,7 @@ pub async fn run(plan: &Plan) -> Result<Report, String> {
     }
     tasks.join_all().await;
     let ran = reading_started.elapsed();
-    let fulfilled_in = wait_until_final(&api, plan, &seen).await? - fulfilment_started;
+    let fulfilled_in = wait_until_final(&api, plan, &seen).await? - started;
     sampler.abort();
 
     let placed = lock(&seen).placed.clone();
