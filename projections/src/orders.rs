@@ -1,22 +1,31 @@
 //! The order read model: status, lines, payment and timeline of every order, and through
 //! its customer index, each customer's order history.
 
+use std::collections::HashMap;
+
 use application::event_log::RecordedEvent;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{order, payment};
 use serde_json::{Value, json};
-use sqlx::PgConnection;
+use sqlx::{PgConnection, Row as _};
 use uuid::Uuid;
 
-use crate::decode::{DomainEvent, decode, instant, stream_uuid};
+use crate::decode::{DomainEvent, instant, stream_uuid};
 use crate::payments::wire_status;
+use crate::projection::{caused_by, decoded};
 use crate::{Error, Projection};
 
 /// Builds `rm_orders` from order events, and the order's payment fields from the events
 /// of the payment stream with the same id.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Orders;
+
+/// An event the order read model follows.
+enum Followed {
+    Order(order::Event),
+    Payment(payment::Event),
+}
 
 #[async_trait]
 impl Projection for Orders {
@@ -28,21 +37,100 @@ impl Projection for Orders {
         &["rm_orders"]
     }
 
-    async fn apply(&self, tx: &mut PgConnection, event: &RecordedEvent) -> Result<(), Error> {
-        match decode(event)? {
-            Some(DomainEvent::Order(e)) => apply_order(tx, event, &e).await,
-            Some(DomainEvent::Payment(e)) => apply_payment(tx, event, &e).await,
-            _ => Ok(()),
+    async fn apply(&self, tx: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), Error> {
+        let events = decoded(
+            self.name(),
+            events,
+            &["order", "payment"],
+            |event| match event {
+                DomainEvent::Order(event) => Some(Followed::Order(event)),
+                DomainEvent::Payment(event) => Some(Followed::Payment(event)),
+                _ => None,
+            },
+        )?;
+        if events.is_empty() {
+            return Ok(());
         }
+        let mut ids = Vec::with_capacity(events.len());
+        for (event, _) in &events {
+            ids.push(stream_uuid(event).map_err(|e| caused_by(self.name(), event, e))?);
+        }
+        let mut rows = load(tx, &ids).await?;
+        for ((event, followed), id) in events.iter().zip(ids) {
+            let folded = match followed {
+                Followed::Order(e) => fold_order(&mut rows, id, event, e),
+                Followed::Payment(e) => {
+                    fold_payment(&mut rows, id, event, e);
+                    Ok(())
+                }
+            };
+            folded.map_err(|e| caused_by(self.name(), event, e))?;
+        }
+        store(tx, rows).await
     }
 }
 
-async fn apply_order(
-    tx: &mut PgConnection,
+/// An order's row as the batch leaves it.
+#[derive(Debug)]
+struct Row {
+    customer_id: String,
+    status: String,
+    cancellation_reason: Option<String>,
+    currency: String,
+    total_minor: i64,
+    lines: Value,
+    payment_status: Option<String>,
+    payment_amount_minor: Option<i64>,
+    timeline: Value,
+    version: i64,
+    payment_version: i64,
+    placed_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    changed: bool,
+}
+
+/// The rows of `ids` that exist, locked (see [`Projection`] on the order of locks).
+async fn load(tx: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Row>, Error> {
+    let rows = sqlx::query(
+        "SELECT id, customer_id, status, cancellation_reason, currency, total_minor, lines,
+             payment_status, payment_amount_minor, timeline, version, payment_version,
+             placed_at, updated_at
+         FROM rm_orders WHERE id = ANY($1) FOR UPDATE",
+    )
+    .bind(ids)
+    .fetch_all(&mut *tx)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            let order = Row {
+                customer_id: row.try_get("customer_id")?,
+                status: row.try_get("status")?,
+                cancellation_reason: row.try_get("cancellation_reason")?,
+                currency: row.try_get("currency")?,
+                total_minor: row.try_get("total_minor")?,
+                lines: row.try_get("lines")?,
+                payment_status: row.try_get("payment_status")?,
+                payment_amount_minor: row.try_get("payment_amount_minor")?,
+                timeline: row.try_get("timeline")?,
+                version: row.try_get("version")?,
+                payment_version: row.try_get("payment_version")?,
+                placed_at: row.try_get("placed_at")?,
+                updated_at: row.try_get("updated_at")?,
+                changed: false,
+            };
+            Ok((row.try_get("id")?, order))
+        })
+        .collect()
+}
+
+/// `rows` after an order event: placing adds the row; any later event appends to its
+/// timeline and may set its status, unless the row already reflects its version.
+fn fold_order(
+    rows: &mut HashMap<Uuid, Row>,
+    id: Uuid,
     event: &RecordedEvent,
     order_event: &order::Event,
 ) -> Result<(), Error> {
-    let id = stream_uuid(event)?;
     let at = match order_event {
         order::Event::Placed { at, .. }
         | order::Event::Confirmed { at }
@@ -50,132 +138,178 @@ async fn apply_order(
         | order::Event::Shipped { at } => instant(*at)?,
         order::Event::LineReserved { .. } | order::Event::Paid => event.recorded_at,
     };
-    let entry = json!([{ "at": at, "event": event.event_type }]);
-    match order_event {
-        order::Event::Placed {
-            customer,
-            currency,
-            lines,
-            total,
-            ..
-        } => {
-            let lines = lines
-                .iter()
-                .map(|line| {
-                    let total = line.total().ok_or_else(|| {
-                        Error::Unexpected(format!("line total of {} overflows", line.sku))
-                    })?;
-                    Ok(json!({
-                        "sku": line.sku.as_str(),
-                        "quantity": line.quantity.get(),
-                        "unitPriceMinor": line.unit_price.minor(),
-                        "lineTotalMinor": total.minor(),
-                    }))
-                })
-                .collect::<Result<Vec<Value>, Error>>()?;
-            sqlx::query(
-                "INSERT INTO rm_orders (id, customer_id, status, currency, total_minor, lines,
-                     timeline, version, placed_at, updated_at)
-                 VALUES ($1, $2, 'PENDING', $3, $4, $5, $6, $7, $8, $8)
-                 ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(id)
-            .bind(customer.as_str())
-            .bind(currency.as_str())
-            .bind(total.minor())
-            .bind(Value::Array(lines))
-            .bind(entry)
-            .bind(event.version)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
-            Ok(())
+    let entry = json!({ "at": at, "event": event.event_type });
+    if let order::Event::Placed {
+        customer,
+        currency,
+        lines,
+        total,
+        ..
+    } = order_event
+    {
+        if rows.contains_key(&id) {
+            return Ok(());
         }
-        order::Event::LineReserved { .. } | order::Event::Paid => {
-            advance(tx, id, event.version, at, entry, None, None).await
-        }
-        order::Event::Confirmed { .. } => {
-            let status = order::Status::Confirmed.as_str();
-            advance(tx, id, event.version, at, entry, Some(status), None).await
-        }
-        order::Event::Cancelled { reason, .. } => {
-            let status = order::Status::Cancelled(*reason).as_str();
-            advance(
-                tx,
-                id,
-                event.version,
-                at,
-                entry,
-                Some(status),
-                Some(reason.as_str()),
-            )
-            .await
-        }
-        order::Event::Shipped { .. } => {
-            let status = order::Status::Shipped.as_str();
-            advance(tx, id, event.version, at, entry, Some(status), None).await
-        }
+        let lines = lines
+            .iter()
+            .map(|line| {
+                let total = line.total().ok_or_else(|| {
+                    Error::Unexpected(format!("line total of {} overflows", line.sku))
+                })?;
+                Ok(json!({
+                    "sku": line.sku.as_str(),
+                    "quantity": line.quantity.get(),
+                    "unitPriceMinor": line.unit_price.minor(),
+                    "lineTotalMinor": total.minor(),
+                }))
+            })
+            .collect::<Result<Vec<Value>, Error>>()?;
+        let row = Row {
+            customer_id: customer.as_str().to_owned(),
+            status: order::Status::Pending.as_str().to_owned(),
+            cancellation_reason: None,
+            currency: currency.as_str().to_owned(),
+            total_minor: total.minor(),
+            lines: Value::Array(lines),
+            payment_status: None,
+            payment_amount_minor: None,
+            timeline: Value::Array(vec![entry]),
+            version: event.version,
+            payment_version: 0,
+            placed_at: at,
+            updated_at: at,
+            changed: true,
+        };
+        rows.insert(id, row);
+        return Ok(());
     }
-}
-
-/// Appends `entry` to the timeline and sets the status (and reason) when given, unless the
-/// row already reflects `version`.
-async fn advance(
-    tx: &mut PgConnection,
-    id: Uuid,
-    version: i64,
-    at: DateTime<Utc>,
-    entry: Value,
-    status: Option<&str>,
-    reason: Option<&str>,
-) -> Result<(), Error> {
-    sqlx::query(
-        "UPDATE rm_orders SET
-             timeline = timeline || $3,
-             status = coalesce($4, status),
-             cancellation_reason = coalesce($5, cancellation_reason),
-             version = $2,
-             updated_at = greatest(updated_at, $6)
-         WHERE id = $1 AND version < $2",
-    )
-    .bind(id)
-    .bind(version)
-    .bind(entry)
-    .bind(status)
-    .bind(reason)
-    .bind(at)
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
-}
-
-/// The order's payment fields. A payment stream shares its order's id and starts after
-/// the order is placed, so the row exists; its own version is kept in `payment_version`.
-async fn apply_payment(
-    tx: &mut PgConnection,
-    event: &RecordedEvent,
-    payment_event: &payment::Event,
-) -> Result<(), Error> {
-    let amount = match payment_event {
-        payment::Event::Requested { amount, .. }
-        | payment::Event::Authorized { amount, .. }
-        | payment::Event::Refunded { amount } => Some(amount.minor()),
+    let Some(row) = rows.get_mut(&id) else {
+        return Ok(());
+    };
+    if event.version <= row.version {
+        return Ok(());
+    }
+    let status = match order_event {
+        order::Event::Confirmed { .. } => Some(order::Status::Confirmed),
+        order::Event::Cancelled { reason, .. } => {
+            row.cancellation_reason = Some(reason.as_str().to_owned());
+            Some(order::Status::Cancelled(*reason))
+        }
+        order::Event::Shipped { .. } => Some(order::Status::Shipped),
         _ => None,
     };
+    if let Some(status) = status {
+        status.as_str().clone_into(&mut row.status);
+    }
+    match &mut row.timeline {
+        Value::Array(entries) => entries.push(entry),
+        other => *other = Value::Array(vec![entry]),
+    }
+    row.version = event.version;
+    row.updated_at = row.updated_at.max(at);
+    row.changed = true;
+    Ok(())
+}
+
+/// `rows` after a payment event: the order's payment fields. A payment stream shares its
+/// order's id and starts after the order is placed, so the row exists; its own version is
+/// kept in `payment_version`.
+fn fold_payment(
+    rows: &mut HashMap<Uuid, Row>,
+    id: Uuid,
+    event: &RecordedEvent,
+    payment_event: &payment::Event,
+) {
+    let Some(row) = rows.get_mut(&id) else {
+        return;
+    };
+    if event.version <= row.payment_version {
+        return;
+    }
+    if let Some(status) = wire_status(payment_event) {
+        row.payment_status = Some(status.to_owned());
+    }
+    if let payment::Event::Requested { amount, .. }
+    | payment::Event::Authorized { amount, .. }
+    | payment::Event::Refunded { amount } = payment_event
+    {
+        row.payment_amount_minor = Some(amount.minor());
+    }
+    row.payment_version = event.version;
+    row.updated_at = row.updated_at.max(event.recorded_at);
+    row.changed = true;
+}
+
+/// Writes the rows the batch changed, in one statement.
+async fn store(tx: &mut PgConnection, rows: HashMap<Uuid, Row>) -> Result<(), Error> {
+    let mut c = Columns::default();
+    for (id, row) in rows.into_iter().filter(|(_, row)| row.changed) {
+        c.id.push(id);
+        c.customer_id.push(row.customer_id);
+        c.status.push(row.status);
+        c.cancellation_reason.push(row.cancellation_reason);
+        c.currency.push(row.currency);
+        c.total_minor.push(row.total_minor);
+        c.lines.push(row.lines);
+        c.payment_status.push(row.payment_status);
+        c.payment_amount_minor.push(row.payment_amount_minor);
+        c.timeline.push(row.timeline);
+        c.version.push(row.version);
+        c.payment_version.push(row.payment_version);
+        c.placed_at.push(row.placed_at);
+        c.updated_at.push(row.updated_at);
+    }
+    if c.id.is_empty() {
+        return Ok(());
+    }
     sqlx::query(
-        "UPDATE rm_orders SET
-             payment_status = coalesce($3, payment_status),
-             payment_amount_minor = coalesce($4, payment_amount_minor),
-             payment_version = $2,
-             updated_at = greatest(updated_at, $5)
-         WHERE id = $1 AND payment_version < $2",
+        "INSERT INTO rm_orders (id, customer_id, status, cancellation_reason, currency,
+             total_minor, lines, payment_status, payment_amount_minor, timeline, version,
+             payment_version, placed_at, updated_at)
+         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
+             $6::int8[], $7::jsonb[], $8::text[], $9::int8[], $10::jsonb[], $11::int8[],
+             $12::int8[], $13::timestamptz[], $14::timestamptz[])
+         ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status,
+             cancellation_reason = EXCLUDED.cancellation_reason,
+             payment_status = EXCLUDED.payment_status,
+             payment_amount_minor = EXCLUDED.payment_amount_minor,
+             timeline = EXCLUDED.timeline, version = EXCLUDED.version,
+             payment_version = EXCLUDED.payment_version, updated_at = EXCLUDED.updated_at",
     )
-    .bind(stream_uuid(event)?)
-    .bind(event.version)
-    .bind(wire_status(payment_event))
-    .bind(amount)
-    .bind(event.recorded_at)
+    .bind(c.id)
+    .bind(c.customer_id)
+    .bind(c.status)
+    .bind(c.cancellation_reason)
+    .bind(c.currency)
+    .bind(c.total_minor)
+    .bind(c.lines)
+    .bind(c.payment_status)
+    .bind(c.payment_amount_minor)
+    .bind(c.timeline)
+    .bind(c.version)
+    .bind(c.payment_version)
+    .bind(c.placed_at)
+    .bind(c.updated_at)
     .execute(&mut *tx)
     .await?;
     Ok(())
+}
+
+/// The changed rows, column by column, as `UNNEST` takes them.
+#[derive(Default)]
+struct Columns {
+    id: Vec<Uuid>,
+    customer_id: Vec<String>,
+    status: Vec<String>,
+    cancellation_reason: Vec<Option<String>>,
+    currency: Vec<String>,
+    total_minor: Vec<i64>,
+    lines: Vec<Value>,
+    payment_status: Vec<Option<String>>,
+    payment_amount_minor: Vec<Option<i64>>,
+    timeline: Vec<Value>,
+    version: Vec<i64>,
+    payment_version: Vec<i64>,
+    placed_at: Vec<DateTime<Utc>>,
+    updated_at: Vec<DateTime<Utc>>,
 }

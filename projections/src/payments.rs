@@ -1,11 +1,16 @@
 //! The payment read model: where each order's payment stands.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
 use application::event_log::RecordedEvent;
 use async_trait::async_trait;
 use domain::payment;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, Row as _};
+use uuid::Uuid;
 
-use crate::decode::{DomainEvent, decode, stream_uuid};
+use crate::decode::{DomainEvent, stream_uuid};
+use crate::projection::{caused_by, decoded};
 use crate::{Error, Projection};
 
 /// Builds `rm_payments` from payment events.
@@ -29,49 +34,138 @@ impl Projection for Payments {
         &["rm_payments"]
     }
 
-    async fn apply(&self, tx: &mut PgConnection, event: &RecordedEvent) -> Result<(), Error> {
-        let Some(DomainEvent::Payment(payment_event)) = decode(event)? else {
-            return Ok(());
-        };
-        let order = stream_uuid(event)?;
-        let status = wire_status(&payment_event);
-        if let payment::Event::Requested { amount, .. } = &payment_event {
-            sqlx::query(
-                "INSERT INTO rm_payments (order_id, status, amount_minor, currency, attempts, version)
-                 VALUES ($1, $2, $3, $4, 0, $5)
-                 ON CONFLICT (order_id) DO NOTHING",
-            )
-            .bind(order)
-            .bind(status)
-            .bind(amount.minor())
-            .bind(amount.currency().as_str())
-            .bind(event.version)
-            .execute(&mut *tx)
-            .await?;
+    async fn apply(&self, tx: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), Error> {
+        let events = decoded(self.name(), events, &["payment"], |event| match event {
+            DomainEvent::Payment(event) => Some(event),
+            _ => None,
+        })?;
+        if events.is_empty() {
             return Ok(());
         }
-        let attempt = match &payment_event {
-            payment::Event::Authorized { attempt, .. }
-            | payment::Event::Declined { attempt, .. }
-            | payment::Event::FailedTransiently { attempt, .. } => Some(
-                i32::try_from(*attempt)
-                    .map_err(|_| Error::Unexpected(format!("attempt {attempt} overflows")))?,
-            ),
-            _ => None,
-        };
-        sqlx::query(
-            "UPDATE rm_payments SET
-                 status = coalesce($3, status),
-                 attempts = greatest(attempts, coalesce($4, attempts)),
-                 version = $2
-             WHERE order_id = $1 AND version < $2",
-        )
-        .bind(order)
-        .bind(event.version)
-        .bind(status)
-        .bind(attempt)
-        .execute(&mut *tx)
-        .await?;
-        Ok(())
+        let mut ids = Vec::with_capacity(events.len());
+        for (event, _) in &events {
+            ids.push(stream_uuid(event).map_err(|e| caused_by(self.name(), event, e))?);
+        }
+        let mut rows = load(tx, &ids).await?;
+        for ((event, payment_event), id) in events.iter().zip(ids) {
+            fold(&mut rows, id, event, payment_event)
+                .map_err(|e| caused_by(self.name(), event, e))?;
+        }
+        store(tx, rows).await
     }
+}
+
+/// An order's payment row as the batch leaves it.
+#[derive(Debug)]
+struct Row {
+    status: String,
+    amount_minor: i64,
+    currency: String,
+    attempts: i32,
+    version: i64,
+    changed: bool,
+}
+
+/// The rows of `ids` that exist, locked (see [`Projection`] on the order of locks).
+async fn load(tx: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Row>, Error> {
+    let rows = sqlx::query(
+        "SELECT order_id, status, amount_minor, currency, attempts, version
+         FROM rm_payments WHERE order_id = ANY($1) FOR UPDATE",
+    )
+    .bind(ids)
+    .fetch_all(&mut *tx)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            let payment = Row {
+                status: row.try_get("status")?,
+                amount_minor: row.try_get("amount_minor")?,
+                currency: row.try_get("currency")?,
+                attempts: row.try_get("attempts")?,
+                version: row.try_get("version")?,
+                changed: false,
+            };
+            Ok((row.try_get("order_id")?, payment))
+        })
+        .collect()
+}
+
+/// `rows` after `event`: a request adds the row; any later event changes it unless the row
+/// already reflects its version.
+fn fold(
+    rows: &mut HashMap<Uuid, Row>,
+    id: Uuid,
+    event: &RecordedEvent,
+    payment_event: &payment::Event,
+) -> Result<(), Error> {
+    let status = wire_status(payment_event);
+    if let payment::Event::Requested { amount, .. } = payment_event {
+        if let Entry::Vacant(slot) = rows.entry(id) {
+            let status =
+                status.ok_or_else(|| Error::Unexpected("a request without a status".into()))?;
+            slot.insert(Row {
+                status: status.to_owned(),
+                amount_minor: amount.minor(),
+                currency: amount.currency().as_str().to_owned(),
+                attempts: 0,
+                version: event.version,
+                changed: true,
+            });
+        }
+        return Ok(());
+    }
+    let Some(row) = rows.get_mut(&id) else {
+        return Ok(());
+    };
+    if event.version <= row.version {
+        return Ok(());
+    }
+    if let payment::Event::Authorized { attempt, .. }
+    | payment::Event::Declined { attempt, .. }
+    | payment::Event::FailedTransiently { attempt, .. } = payment_event
+    {
+        let attempt = i32::try_from(*attempt)
+            .map_err(|_| Error::Unexpected(format!("attempt {attempt} overflows")))?;
+        row.attempts = row.attempts.max(attempt);
+    }
+    if let Some(status) = status {
+        status.clone_into(&mut row.status);
+    }
+    row.version = event.version;
+    row.changed = true;
+    Ok(())
+}
+
+/// Writes the rows the batch changed, in one statement.
+async fn store(tx: &mut PgConnection, rows: HashMap<Uuid, Row>) -> Result<(), Error> {
+    let (mut ids, mut statuses, mut amounts, mut currencies, mut attempts, mut versions) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    for (id, row) in rows.into_iter().filter(|(_, row)| row.changed) {
+        ids.push(id);
+        statuses.push(row.status);
+        amounts.push(row.amount_minor);
+        currencies.push(row.currency);
+        attempts.push(row.attempts);
+        versions.push(row.version);
+    }
+    if ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO rm_payments (order_id, status, amount_minor, currency, attempts, version)
+         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::int8[], $4::text[], $5::int4[],
+             $6::int8[])
+         ON CONFLICT (order_id) DO UPDATE SET status = EXCLUDED.status,
+             amount_minor = EXCLUDED.amount_minor, currency = EXCLUDED.currency,
+             attempts = EXCLUDED.attempts, version = EXCLUDED.version",
+    )
+    .bind(ids)
+    .bind(statuses)
+    .bind(amounts)
+    .bind(currencies)
+    .bind(attempts)
+    .bind(versions)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }

@@ -1,12 +1,15 @@
 //! The product read model: the price and the stock levels per SKU as the stock rules leave
 //! them.
 
+use std::collections::{BTreeSet, HashMap};
+
 use application::event_log::RecordedEvent;
 use async_trait::async_trait;
 use domain::stock;
-use sqlx::{PgConnection, Row};
+use sqlx::{PgConnection, Row as _};
 
-use crate::decode::{DomainEvent, decode};
+use crate::decode::DomainEvent;
+use crate::projection::decoded;
 use crate::{Error, Projection};
 
 /// Builds `rm_products` from stock events.
@@ -79,82 +82,167 @@ impl Projection for Products {
         &["rm_products"]
     }
 
-    async fn apply(&self, tx: &mut PgConnection, event: &RecordedEvent) -> Result<(), Error> {
-        let Some(DomainEvent::Stock(stock_event)) = decode(event)? else {
-            return Ok(());
-        };
-        let sku = event.stream.stream_id.as_str();
-        if let stock::Event::Registered { name, price, .. } = &stock_event {
-            let levels = Levels::default().after(&stock_event);
-            sqlx::query(
-                "INSERT INTO rm_products (sku, name, on_hand, reserved, available,
-                     low_stock_threshold, low_stock, price_minor, currency, version)
-                 VALUES ($1, $2, 0, 0, 0, $3, false, $4, $5, $6)
-                 ON CONFLICT (sku) DO NOTHING",
-            )
-            .bind(sku)
-            .bind(name)
-            .bind(i64::from(levels.low_stock_threshold))
-            .bind(price.map(|p| p.minor()))
-            .bind(price.map(|p| p.currency().to_string()))
-            .bind(event.version)
-            .execute(&mut *tx)
-            .await?;
+    async fn apply(&self, tx: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), Error> {
+        let events = decoded(self.name(), events, &["stock"], |event| match event {
+            DomainEvent::Stock(event) => Some(event),
+            _ => None,
+        })?;
+        if events.is_empty() {
             return Ok(());
         }
-        if let stock::Event::Repriced { price } = &stock_event {
-            // `version < $2`: a redelivered event changes nothing.
-            sqlx::query(
-                "UPDATE rm_products SET price_minor = $3, currency = $4, version = $2
-                 WHERE sku = $1 AND version < $2",
-            )
-            .bind(sku)
-            .bind(event.version)
-            .bind(price.minor())
-            .bind(price.currency().to_string())
-            .execute(&mut *tx)
-            .await?;
-            return Ok(());
+        let skus: BTreeSet<&str> = events
+            .iter()
+            .map(|(event, _)| event.stream.stream_id.as_str())
+            .collect();
+        let mut rows = load(tx, &skus.into_iter().collect::<Vec<_>>()).await?;
+        for (event, stock_event) in &events {
+            fold(&mut rows, event, stock_event);
         }
-        let row = sqlx::query(
-            "SELECT on_hand, reserved, low_stock_threshold, low_stock FROM rm_products
-             WHERE sku = $1 AND version < $2 FOR UPDATE",
-        )
-        .bind(sku)
-        .bind(event.version)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            // Already applied (or the product is unknown, which the stock rules prevent).
-            return Ok(());
-        };
-        let count = |column: &str| -> Result<u32, Error> {
-            let value: i64 = row.try_get(column)?;
-            u32::try_from(value)
-                .map_err(|_| Error::Unexpected(format!("{column} {value} of {sku}")))
-        };
-        let levels = Levels {
-            on_hand: count("on_hand")?,
-            reserved: count("reserved")?,
-            low_stock_threshold: count("low_stock_threshold")?,
-            low_stock: row.try_get("low_stock")?,
-        }
-        .after(&stock_event);
-        sqlx::query(
-            "UPDATE rm_products SET on_hand = $3, reserved = $4, available = $5,
-                 low_stock = $6, version = $2
-             WHERE sku = $1",
-        )
-        .bind(sku)
-        .bind(event.version)
-        .bind(i64::from(levels.on_hand))
-        .bind(i64::from(levels.reserved))
-        .bind(i64::from(levels.available()))
-        .bind(levels.low_stock)
-        .execute(&mut *tx)
-        .await?;
-        Ok(())
+        store(tx, rows).await
     }
+}
+
+/// A product's row as the batch leaves it.
+#[derive(Debug)]
+struct Row {
+    name: String,
+    levels: Levels,
+    price_minor: Option<i64>,
+    currency: Option<String>,
+    version: i64,
+    changed: bool,
+}
+
+/// The rows of `skus` that exist, locked (see [`Projection`] on the order of locks).
+async fn load(tx: &mut PgConnection, skus: &[&str]) -> Result<HashMap<String, Row>, Error> {
+    let rows = sqlx::query(
+        "SELECT sku, name, on_hand, reserved, low_stock_threshold, low_stock, price_minor,
+             currency, version
+         FROM rm_products WHERE sku = ANY($1) FOR UPDATE",
+    )
+    .bind(skus)
+    .fetch_all(&mut *tx)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            let sku: String = row.try_get("sku")?;
+            let count = |column: &str| -> Result<u32, Error> {
+                let value: i64 = row.try_get(column)?;
+                u32::try_from(value)
+                    .map_err(|_| Error::Unexpected(format!("{column} {value} of {sku}")))
+            };
+            let levels = Levels {
+                on_hand: count("on_hand")?,
+                reserved: count("reserved")?,
+                low_stock_threshold: count("low_stock_threshold")?,
+                low_stock: row.try_get("low_stock")?,
+            };
+            let product = Row {
+                name: row.try_get("name")?,
+                levels,
+                price_minor: row.try_get("price_minor")?,
+                currency: row.try_get("currency")?,
+                version: row.try_get("version")?,
+                changed: false,
+            };
+            Ok((sku, product))
+        })
+        .collect()
+}
+
+/// `rows` after `event`: registering adds the row; any later event changes it unless the row
+/// already reflects its version (or the product is unknown, which the stock rules prevent).
+fn fold(rows: &mut HashMap<String, Row>, event: &RecordedEvent, stock_event: &stock::Event) {
+    let sku = event.stream.stream_id.as_str();
+    if let stock::Event::Registered { name, price, .. } = stock_event {
+        if !rows.contains_key(sku) {
+            let row = Row {
+                name: name.clone(),
+                levels: Levels::default().after(stock_event),
+                price_minor: price.map(|p| p.minor()),
+                currency: price.map(|p| p.currency().to_string()),
+                version: event.version,
+                changed: true,
+            };
+            rows.insert(sku.to_owned(), row);
+        }
+        return;
+    }
+    let Some(row) = rows.get_mut(sku) else {
+        return;
+    };
+    if event.version <= row.version {
+        return;
+    }
+    if let stock::Event::Repriced { price } = stock_event {
+        row.price_minor = Some(price.minor());
+        row.currency = Some(price.currency().to_string());
+    } else {
+        row.levels = row.levels.after(stock_event);
+    }
+    row.version = event.version;
+    row.changed = true;
+}
+
+/// Writes the rows the batch changed, in one statement.
+async fn store(tx: &mut PgConnection, rows: HashMap<String, Row>) -> Result<(), Error> {
+    let mut columns = Columns::default();
+    for (sku, row) in rows.into_iter().filter(|(_, row)| row.changed) {
+        columns.sku.push(sku);
+        columns.name.push(row.name);
+        columns.on_hand.push(i64::from(row.levels.on_hand));
+        columns.reserved.push(i64::from(row.levels.reserved));
+        columns.available.push(i64::from(row.levels.available()));
+        columns
+            .threshold
+            .push(i64::from(row.levels.low_stock_threshold));
+        columns.low_stock.push(row.levels.low_stock);
+        columns.price_minor.push(row.price_minor);
+        columns.currency.push(row.currency);
+        columns.version.push(row.version);
+    }
+    if columns.sku.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO rm_products (sku, name, on_hand, reserved, available, low_stock_threshold,
+             low_stock, price_minor, currency, version)
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::int8[], $5::int8[],
+             $6::int8[], $7::bool[], $8::int8[], $9::text[], $10::int8[])
+         ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, on_hand = EXCLUDED.on_hand,
+             reserved = EXCLUDED.reserved, available = EXCLUDED.available,
+             low_stock_threshold = EXCLUDED.low_stock_threshold,
+             low_stock = EXCLUDED.low_stock, price_minor = EXCLUDED.price_minor,
+             currency = EXCLUDED.currency, version = EXCLUDED.version",
+    )
+    .bind(columns.sku)
+    .bind(columns.name)
+    .bind(columns.on_hand)
+    .bind(columns.reserved)
+    .bind(columns.available)
+    .bind(columns.threshold)
+    .bind(columns.low_stock)
+    .bind(columns.price_minor)
+    .bind(columns.currency)
+    .bind(columns.version)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// The changed rows, column by column, as `UNNEST` takes them.
+#[derive(Default)]
+struct Columns {
+    sku: Vec<String>,
+    name: Vec<String>,
+    on_hand: Vec<i64>,
+    reserved: Vec<i64>,
+    available: Vec<i64>,
+    threshold: Vec<i64>,
+    low_stock: Vec<bool>,
+    price_minor: Vec<Option<i64>>,
+    currency: Vec<Option<String>>,
+    version: Vec<i64>,
 }
 
 #[cfg(test)]

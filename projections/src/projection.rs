@@ -1,17 +1,25 @@
-//! What every projection is: a named, idempotent handler of events.
+//! What every projection is: a named, idempotent handler of batches of events.
 
 use application::event_log::RecordedEvent;
 use async_trait::async_trait;
 use sqlx::PgConnection;
 
 use crate::Error;
+use crate::decode::{DomainEvent, decode};
 
 /// Turns events of the global order into rows of read-model tables.
 ///
-/// A worker calls [`Projection::apply`] for every event of the log, in order, inside the
-/// transaction that also advances the projection's checkpoint. Delivery is at least once:
-/// every row records the stream version it has applied, and an event at or below it
-/// changes nothing.
+/// A worker calls [`Projection::apply`] with each batch of the log, in order, inside the
+/// transaction that also advances the projection's checkpoint. A projection reads the rows
+/// the batch touches once, folds the batch into them in memory and writes each table once,
+/// so a batch costs a few statements whatever its length. Delivery is at least once: every
+/// row records the stream version it has applied, and an event at or below it changes
+/// nothing.
+///
+/// The first statement on each table locks the rows it reads (`SELECT ... FOR UPDATE`),
+/// which takes the table's ROW SHARE lock before any write: a rebuild's swap locks the
+/// tables in EXCLUSIVE mode and then renames them, and a worker that only read a table
+/// (ACCESS SHARE) before writing to it would deadlock with it.
 #[async_trait]
 pub trait Projection: Send + Sync + std::fmt::Debug {
     /// The projection's name: its checkpoint row and its advisory lock.
@@ -21,35 +29,60 @@ pub trait Projection: Send + Sync + std::fmt::Debug {
     /// shadow schema and swaps in.
     fn tables(&self) -> &'static [&'static str];
 
-    /// Applies one event (ignoring those of streams it does not follow).
+    /// Applies `events` in order (ignoring those of streams it does not follow).
     ///
     /// # Errors
-    /// [`Error::Application`] when the event does not decode; [`Error::Database`] when a
-    /// statement fails; [`Error::Unexpected`] for a stored value the read model cannot hold.
-    async fn apply(&self, tx: &mut PgConnection, event: &RecordedEvent) -> Result<(), Error>;
+    /// [`Error::Handler`] naming the event when one event is at fault (it does not decode,
+    /// or holds a value the read model cannot); the error of a statement otherwise, which
+    /// belongs to the batch as a whole.
+    async fn apply(&self, tx: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), Error>;
 }
 
-/// Applies `events` in order through `projection` on `tx`; on failure, the index of the
-/// failing event and an [`Error::Handler`] naming it.
-pub(crate) async fn apply_all(
-    projection: &dyn Projection,
-    tx: &mut PgConnection,
-    events: &[RecordedEvent],
-) -> Result<(), (usize, Error)> {
-    for (at, event) in events.iter().enumerate() {
-        if let Err(cause) = projection.apply(tx, event).await {
-            return Err((
-                at,
-                Error::Handler {
-                    projection: projection.name(),
-                    position: event.position,
-                    stream: event.stream.to_string(),
-                    version: event.version,
-                    event_type: event.event_type.clone(),
-                    cause: Box::new(cause),
-                },
-            ));
+/// `cause`, which `event` caused in `projection`, as the error naming that event.
+pub(crate) fn caused_by(projection: &'static str, event: &RecordedEvent, cause: Error) -> Error {
+    Error::Handler {
+        projection,
+        position: event.position,
+        stream: event.stream.to_string(),
+        version: event.version,
+        event_type: event.event_type.clone(),
+        cause: Box::new(cause),
+    }
+}
+
+/// The events of `events` on streams of the types `follows` that `pick` keeps, decoded,
+/// beside their records. Events of other streams are not decoded at all.
+///
+/// # Errors
+/// [`Error::Handler`] naming the first event that does not decode.
+pub(crate) fn decoded<'a, T>(
+    projection: &'static str,
+    events: &'a [RecordedEvent],
+    follows: &[&str],
+    pick: impl Fn(DomainEvent) -> Option<T>,
+) -> Result<Vec<(&'a RecordedEvent, T)>, Error> {
+    let mut kept = Vec::new();
+    for event in events {
+        if !follows.contains(&event.stream.stream_type.as_str()) {
+            continue;
+        }
+        match decode(event) {
+            Ok(Some(domain_event)) => {
+                if let Some(picked) = pick(domain_event) {
+                    kept.push((event, picked));
+                }
+            }
+            Ok(None) => {}
+            Err(cause) => return Err(caused_by(projection, event, cause)),
         }
     }
-    Ok(())
+    Ok(kept)
+}
+
+/// Where in `events` the event an error names sits; `None` when the error is the batch's.
+pub(crate) fn failed_at(events: &[RecordedEvent], error: &Error) -> Option<usize> {
+    let Error::Handler { position, .. } = error else {
+        return None;
+    };
+    events.iter().position(|event| event.position == *position)
 }

@@ -1,13 +1,17 @@
 //! The ticket read model: status, assignee and message thread of every ticket.
 
+use std::collections::HashMap;
+
 use application::event_log::RecordedEvent;
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use domain::ticket::{self, Status};
-use serde_json::json;
-use sqlx::PgConnection;
+use serde_json::{Value, json};
+use sqlx::{PgConnection, Row as _};
 use uuid::Uuid;
 
-use crate::decode::{DomainEvent, decode, instant, stream_uuid};
+use crate::decode::{DomainEvent, instant, stream_uuid};
+use crate::projection::{caused_by, decoded};
 use crate::{Error, Projection};
 
 /// Builds `rm_tickets` from ticket events.
@@ -24,85 +28,217 @@ impl Projection for Tickets {
         &["rm_tickets"]
     }
 
-    async fn apply(&self, tx: &mut PgConnection, event: &RecordedEvent) -> Result<(), Error> {
-        let Some(DomainEvent::Ticket(ticket_event)) = decode(event)? else {
+    async fn apply(&self, tx: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), Error> {
+        let events = decoded(self.name(), events, &["ticket"], |event| match event {
+            DomainEvent::Ticket(event) => Some(event),
+            _ => None,
+        })?;
+        if events.is_empty() {
             return Ok(());
-        };
-        let id = stream_uuid(event)?;
-        let version = event.version;
-        let query = match &ticket_event {
-            ticket::Event::Opened {
-                customer,
-                subject,
-                message,
-                order,
-                at,
-                ..
-            } => {
-                let at = instant(*at)?;
-                let first = json!([{
-                    "author": customer.as_str(),
-                    "role": ticket::Role::Customer.as_str(),
-                    "body": message,
-                    "at": at,
-                }]);
-                sqlx::query(
-                    "INSERT INTO rm_tickets (id, customer_id, order_id, subject, status,
-                         messages, opened_at, version)
-                     VALUES ($1, $2, $3, $4, $8, $5, $6, $7)
-                     ON CONFLICT (id) DO NOTHING",
-                )
-                .bind(id)
-                .bind(customer.as_str())
-                .bind(order.map(|o| Uuid::from_u128(o.as_u128())))
-                .bind(subject)
-                .bind(first)
-                .bind(at)
-                .bind(version)
-                .bind(Status::Open.as_str())
-            }
-            ticket::Event::MessagePosted { author, body, at } => {
-                let message = json!([{
-                    "author": author.id,
-                    "role": author.role.as_str(),
-                    "body": body,
-                    "at": instant(*at)?,
-                }]);
-                sqlx::query(
-                    "UPDATE rm_tickets SET messages = messages || $3, version = $2
-                     WHERE id = $1 AND version < $2",
-                )
-                .bind(id)
-                .bind(version)
-                .bind(message)
-            }
-            ticket::Event::Assigned { agent, .. } => sqlx::query(
-                "UPDATE rm_tickets SET assignee = $3, version = $2
-                 WHERE id = $1 AND version < $2",
-            )
-            .bind(id)
-            .bind(version)
-            .bind(agent.as_str()),
-            ticket::Event::Closed { resolution, at } => sqlx::query(
-                "UPDATE rm_tickets SET status = $5, resolution = $3, closed_at = $4,
-                     version = $2
-                 WHERE id = $1 AND version < $2",
-            )
-            .bind(id)
-            .bind(version)
-            .bind(resolution)
-            .bind(instant(*at)?)
-            .bind(Status::Closed.as_str()),
-            ticket::Event::Reopened { .. } => sqlx::query(
-                "UPDATE rm_tickets SET status = $3, resolution = NULL, closed_at = NULL,
-                     version = $2
-                 WHERE id = $1 AND version < $2",
-            )
-            .bind(id)
-            .bind(version)
-            .bind(Status::Open.as_str()),
-        };
-        query.execute(&mut *tx).await?;
-        Ok(())
+        }
+        let mut ids = Vec::with_capacity(events.len());
+        for (event, _) in &events {
+            ids.push(stream_uuid(event).map_err(|e| caused_by(self.name(), event, e))?);
+        }
+        let mut rows = load(tx, &ids).await?;
+        for ((event, ticket_event), id) in events.iter().zip(ids) {
+            fold(&mut rows, id, event, ticket_event)
+                .map_err(|e| caused_by(self.name(), event, e))?;
+        }
+        store(tx, rows).await
     }
+}
+
+/// A ticket's row as the batch leaves it.
+#[derive(Debug)]
+struct Row {
+    customer_id: String,
+    order_id: Option<Uuid>,
+    subject: String,
+    status: &'static str,
+    assignee: Option<String>,
+    messages: Value,
+    opened_at: DateTime<Utc>,
+    closed_at: Option<DateTime<Utc>>,
+    resolution: Option<String>,
+    version: i64,
+    changed: bool,
+}
+
+/// The rows of `ids` that exist, locked (see [`Projection`] on the order of locks).
+async fn load(tx: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Row>, Error> {
+    let rows = sqlx::query(
+        "SELECT id, customer_id, order_id, subject, status, assignee, messages, opened_at,
+             closed_at, resolution, version
+         FROM rm_tickets WHERE id = ANY($1) FOR UPDATE",
+    )
+    .bind(ids)
+    .fetch_all(&mut *tx)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            let status: String = row.try_get("status")?;
+            let status = [Status::Open, Status::Closed]
+                .into_iter()
+                .map(Status::as_str)
+                .find(|known| *known == status)
+                .ok_or_else(|| Error::Unexpected(format!("ticket status {status}")))?;
+            let ticket = Row {
+                customer_id: row.try_get("customer_id")?,
+                order_id: row.try_get("order_id")?,
+                subject: row.try_get("subject")?,
+                status,
+                assignee: row.try_get("assignee")?,
+                messages: row.try_get("messages")?,
+                opened_at: row.try_get("opened_at")?,
+                closed_at: row.try_get("closed_at")?,
+                resolution: row.try_get("resolution")?,
+                version: row.try_get("version")?,
+                changed: false,
+            };
+            Ok((row.try_get("id")?, ticket))
+        })
+        .collect()
+}
+
+/// `rows` after `event`: opening adds the row; any later event changes it unless the row
+/// already reflects its version.
+fn fold(
+    rows: &mut HashMap<Uuid, Row>,
+    id: Uuid,
+    event: &RecordedEvent,
+    ticket_event: &ticket::Event,
+) -> Result<(), Error> {
+    if let ticket::Event::Opened {
+        customer,
+        subject,
+        message,
+        order,
+        at,
+        ..
+    } = ticket_event
+    {
+        if rows.contains_key(&id) {
+            return Ok(());
+        }
+        let at = instant(*at)?;
+        let first = json!({
+            "author": customer.as_str(),
+            "role": ticket::Role::Customer.as_str(),
+            "body": message,
+            "at": at,
+        });
+        let row = Row {
+            customer_id: customer.as_str().to_owned(),
+            order_id: order.map(|o| Uuid::from_u128(o.as_u128())),
+            subject: subject.clone(),
+            status: Status::Open.as_str(),
+            assignee: None,
+            messages: Value::Array(vec![first]),
+            opened_at: at,
+            closed_at: None,
+            resolution: None,
+            version: event.version,
+            changed: true,
+        };
+        rows.insert(id, row);
+        return Ok(());
+    }
+    let Some(row) = rows.get_mut(&id) else {
+        return Ok(());
+    };
+    if event.version <= row.version {
+        return Ok(());
+    }
+    match ticket_event {
+        ticket::Event::Opened { .. } => {}
+        ticket::Event::MessagePosted { author, body, at } => {
+            let message = json!({
+                "author": author.id,
+                "role": author.role.as_str(),
+                "body": body,
+                "at": instant(*at)?,
+            });
+            match &mut row.messages {
+                Value::Array(messages) => messages.push(message),
+                other => *other = Value::Array(vec![message]),
+            }
+        }
+        ticket::Event::Assigned { agent, .. } => row.assignee = Some(agent.as_str().to_owned()),
+        ticket::Event::Closed { resolution, at } => {
+            row.status = Status::Closed.as_str();
+            row.resolution = Some(resolution.clone());
+            row.closed_at = Some(instant(*at)?);
+        }
+        ticket::Event::Reopened { .. } => {
+            row.status = Status::Open.as_str();
+            row.resolution = None;
+            row.closed_at = None;
+        }
+    }
+    row.version = event.version;
+    row.changed = true;
+    Ok(())
+}
+
+/// Writes the rows the batch changed, in one statement.
+async fn store(tx: &mut PgConnection, rows: HashMap<Uuid, Row>) -> Result<(), Error> {
+    let mut c = Columns::default();
+    for (id, row) in rows.into_iter().filter(|(_, row)| row.changed) {
+        c.id.push(id);
+        c.customer_id.push(row.customer_id);
+        c.order_id.push(row.order_id);
+        c.subject.push(row.subject);
+        c.status.push(row.status);
+        c.assignee.push(row.assignee);
+        c.messages.push(row.messages);
+        c.opened_at.push(row.opened_at);
+        c.closed_at.push(row.closed_at);
+        c.resolution.push(row.resolution);
+        c.version.push(row.version);
+    }
+    if c.id.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO rm_tickets (id, customer_id, order_id, subject, status, assignee,
+             messages, opened_at, closed_at, resolution, version)
+         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[],
+             $6::text[], $7::jsonb[], $8::timestamptz[], $9::timestamptz[], $10::text[],
+             $11::int8[])
+         ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status,
+             assignee = EXCLUDED.assignee, messages = EXCLUDED.messages,
+             closed_at = EXCLUDED.closed_at, resolution = EXCLUDED.resolution,
+             version = EXCLUDED.version",
+    )
+    .bind(c.id)
+    .bind(c.customer_id)
+    .bind(c.order_id)
+    .bind(c.subject)
+    .bind(c.status)
+    .bind(c.assignee)
+    .bind(c.messages)
+    .bind(c.opened_at)
+    .bind(c.closed_at)
+    .bind(c.resolution)
+    .bind(c.version)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// The changed rows, column by column, as `UNNEST` takes them.
+#[derive(Default)]
+struct Columns {
+    id: Vec<Uuid>,
+    customer_id: Vec<String>,
+    order_id: Vec<Option<Uuid>>,
+    subject: Vec<String>,
+    status: Vec<&'static str>,
+    assignee: Vec<Option<String>>,
+    messages: Vec<Value>,
+    opened_at: Vec<DateTime<Utc>>,
+    closed_at: Vec<Option<DateTime<Utc>>>,
+    resolution: Vec<Option<String>>,
+    version: Vec<i64>,
 }

@@ -94,7 +94,10 @@ async fn the_products_read_model_keeps_levels_and_prices_and_takes_events_twice(
     let mut conn = w.db.pool.acquire().await.unwrap();
     let mut tx = conn.begin().await.unwrap();
     for event in w.all_events().await {
-        Products.apply(&mut tx, &event).await.unwrap();
+        Products
+            .apply(&mut tx, std::slice::from_ref(&event))
+            .await
+            .unwrap();
     }
     tx.commit().await.unwrap();
     assert_eq!(w.product_row("PEN-1").await, pen);

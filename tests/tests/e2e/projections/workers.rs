@@ -92,7 +92,10 @@ async fn a_worker_whose_connection_is_dropped_resumes_from_its_checkpoint_withou
     let mut conn = w.db.pool.acquire().await.unwrap();
     let mut tx = conn.begin().await.unwrap();
     for event in w.all_events().await {
-        Tickets.apply(&mut tx, &event).await.unwrap();
+        Tickets
+            .apply(&mut tx, std::slice::from_ref(&event))
+            .await
+            .unwrap();
     }
     tx.commit().await.unwrap();
     assert_eq!(bodies(&w.ticket_row(ticket).await), expected);
@@ -195,6 +198,48 @@ async fn a_failing_event_is_retried_then_parks_the_projection_before_it() {
     let (_shutdown, stopped) = watch::channel(false);
     let again = w.worker(Arc::new(Products), fast()).run(stopped).await;
     assert!(matches!(again, Err(Error::Parked { .. })), "{again:?}");
+}
+
+/// A projection writes each table once per batch, so a statement that fails fails the whole
+/// batch: the worker then goes one event at a time, commits those before the culprit and
+/// parks naming it.
+#[tokio::test]
+async fn a_batch_whose_write_fails_is_retried_event_by_event_and_parks_at_the_culprit() {
+    let w = world().await;
+    let owner = w.db.owner_pool().await;
+    // The read model refuses one row: its insert fails inside a batch of many.
+    sqlx::query("ALTER TABLE rm_products ADD CONSTRAINT no_poison CHECK (sku <> 'POISON-1')")
+        .execute(&owner)
+        .await
+        .unwrap();
+    for sku in ["MUG-1", "CUP-1", "POISON-1", "PEN-1"] {
+        w.register(sku, 5, 0).await;
+    }
+    let events = w.all_events().await;
+    let poison = events
+        .iter()
+        .position(|e| e.stream.stream_id == "POISON-1")
+        .unwrap();
+    let before_poison = events[poison - 1].position;
+
+    let (_shutdown, stopped) = watch::channel(false);
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(10),
+        w.worker(Arc::new(Products), fast()).run(stopped),
+    )
+    .await
+    .expect("the worker gives up and parks");
+    let Err(Error::Parked { error, .. }) = outcome else {
+        panic!("expected a parked projection, got {outcome:?}");
+    };
+    assert!(error.contains("stock/POISON-1"), "{error}");
+    assert!(error.contains("no_poison"), "{error}");
+    let checkpoint = w.checkpoint("products").await;
+    assert_eq!(checkpoint["position"], before_poison.position);
+    for sku in ["MUG-1", "CUP-1"] {
+        assert_eq!(w.product_row(sku).await["on_hand"], 5, "{sku}");
+    }
+    assert_eq!(w.product_row("PEN-1").await, Value::Null);
 }
 
 /// After each committed batch a worker announces its projection and new checkpoint, which
