@@ -7,6 +7,7 @@ mod status;
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use tokio::sync::watch;
@@ -202,18 +203,21 @@ impl Operations {
             })
     }
 
-    /// Rebuilds `names` (every projection without one) one after the other, in the
-    /// foreground, reporting progress: the operator command line.
+    /// Rebuilds `name` (every projection without one, all at once), in the foreground,
+    /// reporting each one's progress as `progress(projection, applied, total)`: the operator
+    /// command line. Every rebuild is claimed before any starts. Each returns what it did
+    /// and how long it took.
     ///
     /// # Errors
-    /// [`Error::NotFound`] naming the projections there are; the first rebuild's failure.
+    /// [`Error::NotFound`] naming the projections there are; [`Error::Busy`] when one is
+    /// being rebuilt already (nothing starts then); the first failed rebuild's error, once
+    /// the others have ended (those swap in).
     pub async fn rebuild_now(
         &self,
         name: Option<&str>,
-        mut started: impl FnMut(&'static str) + Send,
-        progress: Progress<'_>,
+        progress: &(dyn Fn(&'static str, u64, u64) + Sync),
         stop: &watch::Receiver<bool>,
-    ) -> Result<Vec<(&'static str, Rebuilt)>, Error> {
+    ) -> Result<Vec<(&'static str, Rebuilt, Duration)>, Error> {
         let names = match name {
             Some(name) => {
                 let known = self.projections.names();
@@ -226,13 +230,18 @@ impl Operations {
             }
             None => self.projections.names(),
         };
-        let mut rebuilt = Vec::new();
+        let mut claimed = Vec::with_capacity(names.len());
         for name in names {
-            let rebuild = self.projections.start_rebuild(name).await?;
-            started(name);
-            rebuilt.push((name, rebuild.run(progress, stop.clone()).await?));
+            claimed.push(self.projections.start_rebuild(name).await?);
         }
-        Ok(rebuilt)
+        let runs = claimed.into_iter().map(|rebuild| async move {
+            let name = rebuild.name();
+            let started = Instant::now();
+            let mut report = |applied, total| progress(name, applied, total);
+            let rebuilt = rebuild.run(&mut report, stop.clone()).await?;
+            Ok((name, rebuilt, started.elapsed()))
+        });
+        futures::future::join_all(runs).await.into_iter().collect()
     }
 
     /// Un-parks the follower `name` (operators): its worker goes on from its checkpoint.

@@ -52,6 +52,11 @@ impl Progress {
         }
     }
 
+    /// The total changes to `total` (a count that grows while it is worked through).
+    pub fn set_total(&mut self, total: u64) {
+        self.total = total;
+    }
+
     /// How many items are done.
     #[must_use]
     pub const fn done(&self) -> u64 {

@@ -4,5 +4,6 @@
 mod dead_letters_cli;
 mod export;
 mod payment_settings;
+mod rebuild_cli;
 mod saga_crash;
 mod verify;

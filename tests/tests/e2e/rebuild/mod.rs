@@ -82,10 +82,12 @@ async fn settled(app: &TestApp) {
     );
 }
 
-/// Rebuilds every projection through the library, as `projections rebuild --all` does.
+/// Rebuilds every projection through the library, all at once, as `projections rebuild
+/// --all` does.
 async fn rebuild_all(pool: &PgPool) {
     let store: Arc<dyn EventStore> = Arc::new(PgEventStore::new(pool.clone()));
     let (_keep, stop) = watch::channel(false);
+    let mut claimed = Vec::new();
     for projection in Projections::all() {
         let name = projection.name();
         let rebuild = Rebuild::start(
@@ -99,12 +101,19 @@ async fn rebuild_all(pool: &PgPool) {
         )
         .await
         .unwrap_or_else(|e| panic!("starting the rebuild of {name}: {e}"));
-        let mut seen = Vec::new();
-        rebuild
-            .run(|p| seen.push(p), stop.clone())
-            .await
-            .unwrap_or_else(|e| panic!("rebuilding {name}: {e}"));
-        let last = seen.last().unwrap();
-        assert!(last.applied >= last.total.min(1), "{name}: {seen:?}");
+        claimed.push((name, rebuild));
     }
+    let runs = claimed.into_iter().map(|(name, rebuild)| {
+        let stop = stop.clone();
+        async move {
+            let mut seen = Vec::new();
+            rebuild
+                .run(|p| seen.push(p), stop)
+                .await
+                .unwrap_or_else(|e| panic!("rebuilding {name}: {e}"));
+            let last = seen.last().unwrap();
+            assert!(last.applied >= last.total.min(1), "{name}: {seen:?}");
+        }
+    });
+    futures::future::join_all(runs).await;
 }
