@@ -49,7 +49,8 @@ impl Options {
                         .collect::<Result<_, _>>()?;
                 }
                 "--seconds" => {
-                    options.duration = Duration::from_secs_f64(number(&flag, &value()?)?)
+                    options.duration = Duration::try_from_secs_f64(number(&flag, &value()?)?)
+                        .map_err(|e| format!("--seconds: {e}"))?;
                 }
                 "--skus" => options.skus = number(&flag, &value()?)?,
                 "--rounds" => options.rounds = number(&flag, &value()?)?,
