@@ -31,6 +31,7 @@ pub mod projection;
 pub mod read;
 pub mod rebuild;
 pub mod registry;
+mod rows;
 pub mod saga;
 pub mod status;
 pub mod tickets;

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::decode::{DomainEvent, instant, stream_uuid};
 use crate::payments::wire_status;
-use crate::projection::{caused_by, decoded};
+use crate::rows::{self, Rows};
 use crate::{Error, Projection};
 
 /// Builds `rm_orders` from order events, and the order's payment fields from the events
@@ -22,7 +22,7 @@ use crate::{Error, Projection};
 pub struct Orders;
 
 /// An event the order read model follows.
-enum Followed {
+pub(crate) enum Followed {
     Order(order::Event),
     Payment(payment::Event),
 }
@@ -38,41 +38,59 @@ impl Projection for Orders {
     }
 
     async fn apply(&self, tx: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), Error> {
-        let events = decoded(
-            self.name(),
-            events,
-            &["order", "payment"],
-            |event| match event {
-                DomainEvent::Order(event) => Some(Followed::Order(event)),
-                DomainEvent::Payment(event) => Some(Followed::Payment(event)),
-                _ => None,
-            },
-        )?;
-        if events.is_empty() {
-            return Ok(());
+        rows::apply::<Self>(self.name(), tx, events).await
+    }
+}
+
+impl Rows for Orders {
+    type Key = Uuid;
+    type Row = Row;
+    type Event = Followed;
+
+    const FOLLOWS: &'static [&'static str] = &["order", "payment"];
+
+    fn pick(event: DomainEvent) -> Option<Followed> {
+        match event {
+            DomainEvent::Order(event) => Some(Followed::Order(event)),
+            DomainEvent::Payment(event) => Some(Followed::Payment(event)),
+            _ => None,
         }
-        let mut ids = Vec::with_capacity(events.len());
-        for (event, _) in &events {
-            ids.push(stream_uuid(event).map_err(|e| caused_by(self.name(), event, e))?);
+    }
+
+    fn key(event: &RecordedEvent) -> Result<Uuid, Error> {
+        stream_uuid(event)
+    }
+
+    fn load(
+        tx: &mut PgConnection,
+        keys: &[Uuid],
+    ) -> impl Future<Output = Result<HashMap<Uuid, Row>, Error>> + Send {
+        load(tx, keys)
+    }
+
+    fn fold(
+        rows: &mut HashMap<Uuid, Row>,
+        key: &Uuid,
+        record: &RecordedEvent,
+        event: &Followed,
+    ) -> Result<bool, Error> {
+        match event {
+            Followed::Order(event) => fold_order(rows, key, record, event),
+            Followed::Payment(event) => Ok(fold_payment(rows, key, record, event)),
         }
-        let mut rows = load(tx, &ids).await?;
-        for ((event, followed), id) in events.iter().zip(ids) {
-            let folded = match followed {
-                Followed::Order(e) => fold_order(&mut rows, id, event, e),
-                Followed::Payment(e) => {
-                    fold_payment(&mut rows, id, event, e);
-                    Ok(())
-                }
-            };
-            folded.map_err(|e| caused_by(self.name(), event, e))?;
-        }
-        store(tx, rows).await
+    }
+
+    fn store(
+        tx: &mut PgConnection,
+        rows: Vec<(Uuid, Row)>,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        store(tx, rows)
     }
 }
 
 /// An order's row as the batch leaves it.
 #[derive(Debug)]
-struct Row {
+pub(crate) struct Row {
     customer_id: String,
     status: String,
     cancellation_reason: Option<String>,
@@ -86,10 +104,9 @@ struct Row {
     payment_version: i64,
     placed_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
-    changed: bool,
 }
 
-/// The rows of `ids` that exist, locked (see [`Projection`] on the order of locks).
+/// See [`Rows::load`].
 async fn load(tx: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Row>, Error> {
     let rows = sqlx::query(
         "SELECT id, customer_id, status, cancellation_reason, currency, total_minor, lines,
@@ -116,7 +133,6 @@ async fn load(tx: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Row>,
                 payment_version: row.try_get("payment_version")?,
                 placed_at: row.try_get("placed_at")?,
                 updated_at: row.try_get("updated_at")?,
-                changed: false,
             };
             Ok((row.try_get("id")?, order))
         })
@@ -127,10 +143,10 @@ async fn load(tx: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Row>,
 /// timeline and may set its status, unless the row already reflects its version.
 fn fold_order(
     rows: &mut HashMap<Uuid, Row>,
-    id: Uuid,
+    id: &Uuid,
     event: &RecordedEvent,
     order_event: &order::Event,
-) -> Result<(), Error> {
+) -> Result<bool, Error> {
     let at = match order_event {
         order::Event::Placed { at, .. }
         | order::Event::Confirmed { at }
@@ -147,8 +163,8 @@ fn fold_order(
         ..
     } = order_event
     {
-        if rows.contains_key(&id) {
-            return Ok(());
+        if rows.contains_key(id) {
+            return Ok(false);
         }
         let lines = lines
             .iter()
@@ -178,16 +194,15 @@ fn fold_order(
             payment_version: 0,
             placed_at: at,
             updated_at: at,
-            changed: true,
         };
-        rows.insert(id, row);
-        return Ok(());
+        rows.insert(*id, row);
+        return Ok(true);
     }
-    let Some(row) = rows.get_mut(&id) else {
-        return Ok(());
+    let Some(row) = rows.get_mut(id) else {
+        return Ok(false);
     };
     if event.version <= row.version {
-        return Ok(());
+        return Ok(false);
     }
     let status = match order_event {
         order::Event::Confirmed { .. } => Some(order::Status::Confirmed),
@@ -207,8 +222,7 @@ fn fold_order(
     }
     row.version = event.version;
     row.updated_at = row.updated_at.max(at);
-    row.changed = true;
-    Ok(())
+    Ok(true)
 }
 
 /// `rows` after a payment event: the order's payment fields. A payment stream shares its
@@ -216,15 +230,15 @@ fn fold_order(
 /// kept in `payment_version`.
 fn fold_payment(
     rows: &mut HashMap<Uuid, Row>,
-    id: Uuid,
+    id: &Uuid,
     event: &RecordedEvent,
     payment_event: &payment::Event,
-) {
-    let Some(row) = rows.get_mut(&id) else {
-        return;
+) -> bool {
+    let Some(row) = rows.get_mut(id) else {
+        return false;
     };
     if event.version <= row.payment_version {
-        return;
+        return false;
     }
     if let Some(status) = wire_status(payment_event) {
         row.payment_status = Some(status.to_owned());
@@ -237,13 +251,13 @@ fn fold_payment(
     }
     row.payment_version = event.version;
     row.updated_at = row.updated_at.max(event.recorded_at);
-    row.changed = true;
+    true
 }
 
-/// Writes the rows the batch changed, in one statement.
-async fn store(tx: &mut PgConnection, rows: HashMap<Uuid, Row>) -> Result<(), Error> {
+/// Writes `rows`, in one statement.
+async fn store(tx: &mut PgConnection, rows: Vec<(Uuid, Row)>) -> Result<(), Error> {
     let mut c = Columns::default();
-    for (id, row) in rows.into_iter().filter(|(_, row)| row.changed) {
+    for (id, row) in rows {
         c.id.push(id);
         c.customer_id.push(row.customer_id);
         c.status.push(row.status);
@@ -258,9 +272,6 @@ async fn store(tx: &mut PgConnection, rows: HashMap<Uuid, Row>) -> Result<(), Er
         c.payment_version.push(row.payment_version);
         c.placed_at.push(row.placed_at);
         c.updated_at.push(row.updated_at);
-    }
-    if c.id.is_empty() {
-        return Ok(());
     }
     sqlx::query(
         "INSERT INTO rm_orders (id, customer_id, status, cancellation_reason, currency,

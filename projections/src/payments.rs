@@ -10,7 +10,7 @@ use sqlx::{PgConnection, Row as _};
 use uuid::Uuid;
 
 use crate::decode::{DomainEvent, stream_uuid};
-use crate::projection::{caused_by, decoded};
+use crate::rows::{self, Rows};
 use crate::{Error, Projection};
 
 /// Builds `rm_payments` from payment events.
@@ -35,38 +35,63 @@ impl Projection for Payments {
     }
 
     async fn apply(&self, tx: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), Error> {
-        let events = decoded(self.name(), events, &["payment"], |event| match event {
+        rows::apply::<Self>(self.name(), tx, events).await
+    }
+}
+
+impl Rows for Payments {
+    type Key = Uuid;
+    type Row = Row;
+    type Event = payment::Event;
+
+    const FOLLOWS: &'static [&'static str] = &["payment"];
+
+    fn pick(event: DomainEvent) -> Option<payment::Event> {
+        match event {
             DomainEvent::Payment(event) => Some(event),
             _ => None,
-        })?;
-        if events.is_empty() {
-            return Ok(());
         }
-        let mut ids = Vec::with_capacity(events.len());
-        for (event, _) in &events {
-            ids.push(stream_uuid(event).map_err(|e| caused_by(self.name(), event, e))?);
-        }
-        let mut rows = load(tx, &ids).await?;
-        for ((event, payment_event), id) in events.iter().zip(ids) {
-            fold(&mut rows, id, event, payment_event)
-                .map_err(|e| caused_by(self.name(), event, e))?;
-        }
-        store(tx, rows).await
+    }
+
+    fn key(event: &RecordedEvent) -> Result<Uuid, Error> {
+        stream_uuid(event)
+    }
+
+    fn load(
+        tx: &mut PgConnection,
+        keys: &[Uuid],
+    ) -> impl Future<Output = Result<HashMap<Uuid, Row>, Error>> + Send {
+        load(tx, keys)
+    }
+
+    fn fold(
+        rows: &mut HashMap<Uuid, Row>,
+        key: &Uuid,
+        record: &RecordedEvent,
+        event: &payment::Event,
+    ) -> Result<bool, Error> {
+        fold(rows, key, record, event)
+    }
+
+    fn store(
+        tx: &mut PgConnection,
+        rows: Vec<(Uuid, Row)>,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        store(tx, rows)
     }
 }
 
 /// An order's payment row as the batch leaves it.
 #[derive(Debug)]
-struct Row {
+pub(crate) struct Row {
     status: String,
     amount_minor: i64,
     currency: String,
     attempts: i32,
     version: i64,
-    changed: bool,
 }
 
-/// The rows of `ids` that exist, locked (see [`Projection`] on the order of locks).
+/// See [`Rows::load`].
 async fn load(tx: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Row>, Error> {
     let rows = sqlx::query(
         "SELECT order_id, status, amount_minor, currency, attempts, version
@@ -83,7 +108,6 @@ async fn load(tx: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Row>,
                 currency: row.try_get("currency")?,
                 attempts: row.try_get("attempts")?,
                 version: row.try_get("version")?,
-                changed: false,
             };
             Ok((row.try_get("order_id")?, payment))
         })
@@ -94,13 +118,13 @@ async fn load(tx: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Row>,
 /// already reflects its version.
 fn fold(
     rows: &mut HashMap<Uuid, Row>,
-    id: Uuid,
+    id: &Uuid,
     event: &RecordedEvent,
     payment_event: &payment::Event,
-) -> Result<(), Error> {
+) -> Result<bool, Error> {
     let status = wire_status(payment_event);
     if let payment::Event::Requested { amount, .. } = payment_event {
-        if let Entry::Vacant(slot) = rows.entry(id) {
+        if let Entry::Vacant(slot) = rows.entry(*id) {
             let status =
                 status.ok_or_else(|| Error::Unexpected("a request without a status".into()))?;
             slot.insert(Row {
@@ -109,16 +133,16 @@ fn fold(
                 currency: amount.currency().as_str().to_owned(),
                 attempts: 0,
                 version: event.version,
-                changed: true,
             });
+            return Ok(true);
         }
-        return Ok(());
+        return Ok(false);
     }
-    let Some(row) = rows.get_mut(&id) else {
-        return Ok(());
+    let Some(row) = rows.get_mut(id) else {
+        return Ok(false);
     };
     if event.version <= row.version {
-        return Ok(());
+        return Ok(false);
     }
     if let payment::Event::Authorized { attempt, .. }
     | payment::Event::Declined { attempt, .. }
@@ -132,24 +156,20 @@ fn fold(
         status.clone_into(&mut row.status);
     }
     row.version = event.version;
-    row.changed = true;
-    Ok(())
+    Ok(true)
 }
 
-/// Writes the rows the batch changed, in one statement.
-async fn store(tx: &mut PgConnection, rows: HashMap<Uuid, Row>) -> Result<(), Error> {
+/// Writes `rows`, in one statement.
+async fn store(tx: &mut PgConnection, rows: Vec<(Uuid, Row)>) -> Result<(), Error> {
     let (mut ids, mut statuses, mut amounts, mut currencies, mut attempts, mut versions) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
-    for (id, row) in rows.into_iter().filter(|(_, row)| row.changed) {
+    for (id, row) in rows {
         ids.push(id);
         statuses.push(row.status);
         amounts.push(row.amount_minor);
         currencies.push(row.currency);
         attempts.push(row.attempts);
         versions.push(row.version);
-    }
-    if ids.is_empty() {
-        return Ok(());
     }
     sqlx::query(
         "INSERT INTO rm_payments (order_id, status, amount_minor, currency, attempts, version)

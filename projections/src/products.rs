@@ -1,7 +1,7 @@
 //! The product read model: the price and the stock levels per SKU as the stock rules leave
 //! them.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use application::event_log::RecordedEvent;
 use async_trait::async_trait;
@@ -9,7 +9,7 @@ use domain::stock;
 use sqlx::{PgConnection, Row as _};
 
 use crate::decode::DomainEvent;
-use crate::projection::decoded;
+use crate::rows::{self, Rows};
 use crate::{Error, Projection};
 
 /// Builds `rm_products` from stock events.
@@ -83,38 +83,64 @@ impl Projection for Products {
     }
 
     async fn apply(&self, tx: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), Error> {
-        let events = decoded(self.name(), events, &["stock"], |event| match event {
+        rows::apply::<Self>(self.name(), tx, events).await
+    }
+}
+
+impl Rows for Products {
+    type Key = String;
+    type Row = Row;
+    type Event = stock::Event;
+
+    const FOLLOWS: &'static [&'static str] = &["stock"];
+
+    fn pick(event: DomainEvent) -> Option<stock::Event> {
+        match event {
             DomainEvent::Stock(event) => Some(event),
             _ => None,
-        })?;
-        if events.is_empty() {
-            return Ok(());
         }
-        let skus: BTreeSet<&str> = events
-            .iter()
-            .map(|(event, _)| event.stream.stream_id.as_str())
-            .collect();
-        let mut rows = load(tx, &skus.into_iter().collect::<Vec<_>>()).await?;
-        for (event, stock_event) in &events {
-            fold(&mut rows, event, stock_event);
-        }
-        store(tx, rows).await
+    }
+
+    fn key(event: &RecordedEvent) -> Result<String, Error> {
+        Ok(event.stream.stream_id.clone())
+    }
+
+    fn load(
+        tx: &mut PgConnection,
+        keys: &[String],
+    ) -> impl Future<Output = Result<HashMap<String, Row>, Error>> + Send {
+        load(tx, keys)
+    }
+
+    fn fold(
+        rows: &mut HashMap<String, Row>,
+        key: &String,
+        record: &RecordedEvent,
+        event: &stock::Event,
+    ) -> Result<bool, Error> {
+        Ok(fold(rows, key, record, event))
+    }
+
+    fn store(
+        tx: &mut PgConnection,
+        rows: Vec<(String, Row)>,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        store(tx, rows)
     }
 }
 
 /// A product's row as the batch leaves it.
 #[derive(Debug)]
-struct Row {
+pub(crate) struct Row {
     name: String,
     levels: Levels,
     price_minor: Option<i64>,
     currency: Option<String>,
     version: i64,
-    changed: bool,
 }
 
-/// The rows of `skus` that exist, locked (see [`Projection`] on the order of locks).
-async fn load(tx: &mut PgConnection, skus: &[&str]) -> Result<HashMap<String, Row>, Error> {
+/// See [`Rows::load`].
+async fn load(tx: &mut PgConnection, skus: &[String]) -> Result<HashMap<String, Row>, Error> {
     let rows = sqlx::query(
         "SELECT sku, name, on_hand, reserved, low_stock_threshold, low_stock, price_minor,
              currency, version
@@ -143,7 +169,6 @@ async fn load(tx: &mut PgConnection, skus: &[&str]) -> Result<HashMap<String, Ro
                 price_minor: row.try_get("price_minor")?,
                 currency: row.try_get("currency")?,
                 version: row.try_get("version")?,
-                changed: false,
             };
             Ok((sku, product))
         })
@@ -152,8 +177,12 @@ async fn load(tx: &mut PgConnection, skus: &[&str]) -> Result<HashMap<String, Ro
 
 /// `rows` after `event`: registering adds the row; any later event changes it unless the row
 /// already reflects its version (or the product is unknown, which the stock rules prevent).
-fn fold(rows: &mut HashMap<String, Row>, event: &RecordedEvent, stock_event: &stock::Event) {
-    let sku = event.stream.stream_id.as_str();
+fn fold(
+    rows: &mut HashMap<String, Row>,
+    sku: &str,
+    event: &RecordedEvent,
+    stock_event: &stock::Event,
+) -> bool {
     if let stock::Event::Registered { name, price, .. } = stock_event {
         if !rows.contains_key(sku) {
             let row = Row {
@@ -162,17 +191,17 @@ fn fold(rows: &mut HashMap<String, Row>, event: &RecordedEvent, stock_event: &st
                 price_minor: price.map(|p| p.minor()),
                 currency: price.map(|p| p.currency().to_string()),
                 version: event.version,
-                changed: true,
             };
             rows.insert(sku.to_owned(), row);
+            return true;
         }
-        return;
+        return false;
     }
     let Some(row) = rows.get_mut(sku) else {
-        return;
+        return false;
     };
     if event.version <= row.version {
-        return;
+        return false;
     }
     if let stock::Event::Repriced { price } = stock_event {
         row.price_minor = Some(price.minor());
@@ -181,13 +210,13 @@ fn fold(rows: &mut HashMap<String, Row>, event: &RecordedEvent, stock_event: &st
         row.levels = row.levels.after(stock_event);
     }
     row.version = event.version;
-    row.changed = true;
+    true
 }
 
-/// Writes the rows the batch changed, in one statement.
-async fn store(tx: &mut PgConnection, rows: HashMap<String, Row>) -> Result<(), Error> {
+/// Writes `rows`, in one statement.
+async fn store(tx: &mut PgConnection, rows: Vec<(String, Row)>) -> Result<(), Error> {
     let mut columns = Columns::default();
-    for (sku, row) in rows.into_iter().filter(|(_, row)| row.changed) {
+    for (sku, row) in rows {
         columns.sku.push(sku);
         columns.name.push(row.name);
         columns.on_hand.push(i64::from(row.levels.on_hand));
@@ -200,9 +229,6 @@ async fn store(tx: &mut PgConnection, rows: HashMap<String, Row>) -> Result<(), 
         columns.price_minor.push(row.price_minor);
         columns.currency.push(row.currency);
         columns.version.push(row.version);
-    }
-    if columns.sku.is_empty() {
-        return Ok(());
     }
     sqlx::query(
         "INSERT INTO rm_products (sku, name, on_hand, reserved, available, low_stock_threshold,

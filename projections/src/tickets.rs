@@ -11,7 +11,7 @@ use sqlx::{PgConnection, Row as _};
 use uuid::Uuid;
 
 use crate::decode::{DomainEvent, instant, stream_uuid};
-use crate::projection::{caused_by, decoded};
+use crate::rows::{self, Rows};
 use crate::{Error, Projection};
 
 /// Builds `rm_tickets` from ticket events.
@@ -29,29 +29,55 @@ impl Projection for Tickets {
     }
 
     async fn apply(&self, tx: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), Error> {
-        let events = decoded(self.name(), events, &["ticket"], |event| match event {
+        rows::apply::<Self>(self.name(), tx, events).await
+    }
+}
+
+impl Rows for Tickets {
+    type Key = Uuid;
+    type Row = Row;
+    type Event = ticket::Event;
+
+    const FOLLOWS: &'static [&'static str] = &["ticket"];
+
+    fn pick(event: DomainEvent) -> Option<ticket::Event> {
+        match event {
             DomainEvent::Ticket(event) => Some(event),
             _ => None,
-        })?;
-        if events.is_empty() {
-            return Ok(());
         }
-        let mut ids = Vec::with_capacity(events.len());
-        for (event, _) in &events {
-            ids.push(stream_uuid(event).map_err(|e| caused_by(self.name(), event, e))?);
-        }
-        let mut rows = load(tx, &ids).await?;
-        for ((event, ticket_event), id) in events.iter().zip(ids) {
-            fold(&mut rows, id, event, ticket_event)
-                .map_err(|e| caused_by(self.name(), event, e))?;
-        }
-        store(tx, rows).await
+    }
+
+    fn key(event: &RecordedEvent) -> Result<Uuid, Error> {
+        stream_uuid(event)
+    }
+
+    fn load(
+        tx: &mut PgConnection,
+        keys: &[Uuid],
+    ) -> impl Future<Output = Result<HashMap<Uuid, Row>, Error>> + Send {
+        load(tx, keys)
+    }
+
+    fn fold(
+        rows: &mut HashMap<Uuid, Row>,
+        key: &Uuid,
+        record: &RecordedEvent,
+        event: &ticket::Event,
+    ) -> Result<bool, Error> {
+        fold(rows, key, record, event)
+    }
+
+    fn store(
+        tx: &mut PgConnection,
+        rows: Vec<(Uuid, Row)>,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        store(tx, rows)
     }
 }
 
 /// A ticket's row as the batch leaves it.
 #[derive(Debug)]
-struct Row {
+pub(crate) struct Row {
     customer_id: String,
     order_id: Option<Uuid>,
     subject: String,
@@ -62,10 +88,9 @@ struct Row {
     closed_at: Option<DateTime<Utc>>,
     resolution: Option<String>,
     version: i64,
-    changed: bool,
 }
 
-/// The rows of `ids` that exist, locked (see [`Projection`] on the order of locks).
+/// See [`Rows::load`].
 async fn load(tx: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Row>, Error> {
     let rows = sqlx::query(
         "SELECT id, customer_id, order_id, subject, status, assignee, messages, opened_at,
@@ -94,7 +119,6 @@ async fn load(tx: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Row>,
                 closed_at: row.try_get("closed_at")?,
                 resolution: row.try_get("resolution")?,
                 version: row.try_get("version")?,
-                changed: false,
             };
             Ok((row.try_get("id")?, ticket))
         })
@@ -105,10 +129,10 @@ async fn load(tx: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Row>,
 /// already reflects its version.
 fn fold(
     rows: &mut HashMap<Uuid, Row>,
-    id: Uuid,
+    id: &Uuid,
     event: &RecordedEvent,
     ticket_event: &ticket::Event,
-) -> Result<(), Error> {
+) -> Result<bool, Error> {
     if let ticket::Event::Opened {
         customer,
         subject,
@@ -118,8 +142,8 @@ fn fold(
         ..
     } = ticket_event
     {
-        if rows.contains_key(&id) {
-            return Ok(());
+        if rows.contains_key(id) {
+            return Ok(false);
         }
         let at = instant(*at)?;
         let first = json!({
@@ -139,16 +163,15 @@ fn fold(
             closed_at: None,
             resolution: None,
             version: event.version,
-            changed: true,
         };
-        rows.insert(id, row);
-        return Ok(());
+        rows.insert(*id, row);
+        return Ok(true);
     }
-    let Some(row) = rows.get_mut(&id) else {
-        return Ok(());
+    let Some(row) = rows.get_mut(id) else {
+        return Ok(false);
     };
     if event.version <= row.version {
-        return Ok(());
+        return Ok(false);
     }
     match ticket_event {
         ticket::Event::Opened { .. } => {}
@@ -177,14 +200,13 @@ fn fold(
         }
     }
     row.version = event.version;
-    row.changed = true;
-    Ok(())
+    Ok(true)
 }
 
-/// Writes the rows the batch changed, in one statement.
-async fn store(tx: &mut PgConnection, rows: HashMap<Uuid, Row>) -> Result<(), Error> {
+/// Writes `rows`, in one statement.
+async fn store(tx: &mut PgConnection, rows: Vec<(Uuid, Row)>) -> Result<(), Error> {
     let mut c = Columns::default();
-    for (id, row) in rows.into_iter().filter(|(_, row)| row.changed) {
+    for (id, row) in rows {
         c.id.push(id);
         c.customer_id.push(row.customer_id);
         c.order_id.push(row.order_id);
@@ -196,9 +218,6 @@ async fn store(tx: &mut PgConnection, rows: HashMap<Uuid, Row>) -> Result<(), Er
         c.closed_at.push(row.closed_at);
         c.resolution.push(row.resolution);
         c.version.push(row.version);
-    }
-    if c.id.is_empty() {
-        return Ok(());
     }
     sqlx::query(
         "INSERT INTO rm_tickets (id, customer_id, order_id, subject, status, assignee,
