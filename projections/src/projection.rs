@@ -2,7 +2,7 @@
 
 use application::event_log::RecordedEvent;
 use async_trait::async_trait;
-use sqlx::PgConnection;
+use sqlx::{Executor as _, PgConnection};
 
 use crate::Error;
 use crate::decode::{DomainEvent, decode};
@@ -85,4 +85,48 @@ pub(crate) fn failed_at(events: &[RecordedEvent], error: &Error) -> Option<usize
         return None;
     };
     events.iter().position(|event| event.position == *position)
+}
+
+/// Applies `events` through `projection` in `tx`. When they fail as a whole (a statement over
+/// all their rows names no event), they are applied again one at a time in the same
+/// transaction, so the error names the event at fault; a failure that passes (a deadlock,
+/// say) then goes through.
+///
+/// # Errors
+/// [`Error::Handler`] naming the event at fault; a lost connection's error as it is.
+pub(crate) async fn apply_naming(
+    projection: &dyn Projection,
+    tx: &mut PgConnection,
+    events: &[RecordedEvent],
+) -> Result<(), Error> {
+    let name = projection.name();
+    let lone = |event: &RecordedEvent, error: Error| match error {
+        Error::Handler { .. } => error,
+        other if other.is_connection_lost() => other,
+        other => caused_by(name, event, other),
+    };
+    if let [event] = events {
+        return projection
+            .apply(tx, events)
+            .await
+            .map_err(|e| lone(event, e));
+    }
+    tx.execute("SAVEPOINT batch").await?;
+    match projection.apply(tx, events).await {
+        Ok(()) => Ok(()),
+        Err(error) if failed_at(events, &error).is_some() || error.is_connection_lost() => {
+            Err(error)
+        }
+        Err(error) => {
+            tracing::debug!(%error, "batch failed as a whole; applying its events one at a time");
+            tx.execute("ROLLBACK TO SAVEPOINT batch").await?;
+            for event in events {
+                projection
+                    .apply(tx, std::slice::from_ref(event))
+                    .await
+                    .map_err(|e| lone(event, e))?;
+            }
+            Ok(())
+        }
+    }
 }

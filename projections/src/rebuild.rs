@@ -16,6 +16,7 @@ use application::event_log::{Position, RecordedEvent};
 use sqlx::{Connection, Executor, PgConnection, PgPool};
 use tokio::sync::watch;
 
+use crate::projection::apply_naming;
 use crate::{Error, Follower, Projection, checkpoint};
 
 /// The schema holding the shadow copies of the read-model tables.
@@ -224,7 +225,7 @@ impl Rebuild {
     async fn apply(&mut self, from: Position, events: &[RecordedEvent]) -> Result<Position, Error> {
         let name = self.projection.name();
         let mut tx = self.conn.begin().await?;
-        self.projection.apply(&mut tx, events).await?;
+        apply_naming(self.projection.as_ref(), &mut tx, events).await?;
         let to = events.last().map_or(from, |e| e.position);
         sqlx::query(
             "UPDATE public.projection_rebuilds
@@ -269,7 +270,7 @@ impl Rebuild {
             if events.is_empty() {
                 break;
             }
-            self.projection.apply(&mut tx, &events).await?;
+            apply_naming(self.projection.as_ref(), &mut tx, &events).await?;
             position = events.last().map_or(position, |e| e.position);
             applied += events.len() as u64;
         }

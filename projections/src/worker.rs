@@ -11,7 +11,7 @@ use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::{Notify, watch};
 
 use crate::lock::pause;
-use crate::projection::{caused_by, failed_at};
+use crate::projection::{apply_naming, failed_at};
 use crate::{Announcer, Error, Follower, Projection, checkpoint};
 
 /// How a worker paces itself.
@@ -65,7 +65,7 @@ impl std::fmt::Debug for Worker {
 }
 
 /// A batch that did not commit, and the index of the event that failed (`None` when the
-/// failure is the batch's as a whole: a statement over all its rows, or the transaction).
+/// failure is not an event's: the connection, the transaction or the checkpoint).
 struct Failure {
     at: Option<usize>,
     error: Error,
@@ -200,9 +200,6 @@ impl Worker {
         );
         let mut limit = self.options.batch_size;
         let mut failures = 0;
-        // After a batch failed as a whole, its events are retried one at a time, so the one
-        // at fault (if any) is found and named: how many single events are left to go.
-        let mut singles = 0_usize;
         loop {
             let Some(events) = follower.next(position, limit, shutdown).await else {
                 return Ok(());
@@ -210,12 +207,7 @@ impl Worker {
             match self.apply_batch(conn, position, &events).await {
                 Ok(last) => {
                     position = last;
-                    singles = singles.saturating_sub(events.len());
-                    limit = if singles > 0 {
-                        1
-                    } else {
-                        self.options.batch_size
-                    };
+                    limit = self.options.batch_size;
                     failures = 0;
                 }
                 // Commit the events before the failing one first, so the failure is retried
@@ -228,7 +220,7 @@ impl Worker {
                 {
                     return Err(error);
                 }
-                Err(Failure { error, at }) => {
+                Err(Failure { error, .. }) => {
                     failures += 1;
                     if conn.ping().await.is_err() {
                         return Err(error);
@@ -243,9 +235,6 @@ impl Worker {
                     let delay = self.options.retry_base * 2_u32.saturating_pow(failures - 1);
                     if pause(shutdown, delay).await {
                         return Ok(());
-                    }
-                    if at.is_none() {
-                        singles = singles.max(events.len());
                     }
                     limit = 1;
                 }
@@ -263,20 +252,10 @@ impl Worker {
     ) -> Result<Position, Failure> {
         let whole = |error: Error| Failure { at: None, error };
         let mut tx = conn.begin().await.map_err(|e| whole(e.into()))?;
-        if let Err(error) = self.projection.apply(&mut tx, events).await {
+        if let Err(error) = apply_naming(self.projection.as_ref(), &mut tx, events).await {
             let _ = tx.rollback().await;
-            return Err(match (failed_at(events, &error), events) {
-                (Some(at), _) => Failure {
-                    at: Some(at),
-                    error,
-                },
-                // A batch of one that failed as a whole failed on its one event.
-                (None, [event]) => Failure {
-                    at: Some(0),
-                    error: caused_by(self.name(), event, error),
-                },
-                (None, _) => Failure { at: None, error },
-            });
+            let at = failed_at(events, &error);
+            return Err(Failure { at, error });
         }
         let to = events.last().map_or(from, |e| e.position);
         checkpoint::advance(&mut tx, self.name(), from, to)

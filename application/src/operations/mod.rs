@@ -203,21 +203,22 @@ impl Operations {
             })
     }
 
-    /// Rebuilds `name` (every projection without one, all at once), in the foreground,
-    /// reporting each one's progress as `progress(projection, applied, total)`: the operator
-    /// command line. Every rebuild is claimed before any starts. Each returns what it did
-    /// and how long it took.
+    /// Rebuilds `name` (every projection without one, all at once, each on a task of its
+    /// own), in the foreground, reporting each one's progress as
+    /// `progress(projection, applied, total)`: the operator command line. Every rebuild is
+    /// claimed before any starts. Each one's outcome comes back on its own: what it did and
+    /// how long it took, or why it failed (a failed or stopped rebuild leaves that
+    /// projection's live tables as they were; the others swap in).
     ///
     /// # Errors
     /// [`Error::NotFound`] naming the projections there are; [`Error::Busy`] when one is
-    /// being rebuilt already (nothing starts then); the first failed rebuild's error, once
-    /// the others have ended (those swap in).
+    /// being rebuilt already (nothing starts then).
     pub async fn rebuild_now(
         &self,
         name: Option<&str>,
-        progress: &(dyn Fn(&'static str, u64, u64) + Sync),
+        progress: Arc<dyn Fn(&'static str, u64, u64) + Send + Sync>,
         stop: &watch::Receiver<bool>,
-    ) -> Result<Vec<(&'static str, Rebuilt, Duration)>, Error> {
+    ) -> Result<Vec<(&'static str, Result<(Rebuilt, Duration), Error>)>, Error> {
         let names = match name {
             Some(name) => {
                 let known = self.projections.names();
@@ -234,14 +235,27 @@ impl Operations {
         for name in names {
             claimed.push(self.projections.start_rebuild(name).await?);
         }
-        let runs = claimed.into_iter().map(|rebuild| async move {
-            let name = rebuild.name();
-            let started = Instant::now();
-            let mut report = |applied, total| progress(name, applied, total);
-            let rebuilt = rebuild.run(&mut report, stop.clone()).await?;
-            Ok((name, rebuilt, started.elapsed()))
-        });
-        futures::future::join_all(runs).await.into_iter().collect()
+        let runs: Vec<_> = claimed
+            .into_iter()
+            .map(|rebuild| {
+                let (name, progress, stop) = (rebuild.name(), Arc::clone(&progress), stop.clone());
+                let run = tokio::spawn(async move {
+                    let started = Instant::now();
+                    let mut report = |applied, total| progress(name, applied, total);
+                    let rebuilt = rebuild.run(&mut report, stop).await?;
+                    Ok((rebuilt, started.elapsed()))
+                });
+                (name, run)
+            })
+            .collect();
+        let mut outcomes = Vec::with_capacity(runs.len());
+        for (name, run) in runs {
+            let outcome = run
+                .await
+                .unwrap_or_else(|e| Err(Error::Infrastructure(format!("rebuild of {name}: {e}"))));
+            outcomes.push((name, outcome));
+        }
+        Ok(outcomes)
     }
 
     /// Un-parks the follower `name` (operators): its worker goes on from its checkpoint.

@@ -58,3 +58,46 @@ async fn rebuild_all_builds_every_read_model_from_the_whole_log() {
     .unwrap();
     assert_eq!(at_head, 4, "every checkpoint stands at the head of the log");
 }
+
+#[tokio::test]
+async fn a_failed_rebuild_is_named_and_the_others_still_swap_in() {
+    let db = tests::test_database().await;
+    let commands = commands(&db.pool);
+    register_catalogue(&commands).await.unwrap();
+    rounds(&commands, 0, 10, 1).await.unwrap();
+    let poison = tests::workload::sku(3);
+    sqlx::query(&format!(
+        "ALTER TABLE read_model_shadow.rm_products
+         ADD CONSTRAINT no_poison CHECK (sku <> '{poison}')"
+    ))
+    .execute(&db.owner_pool().await)
+    .await
+    .unwrap();
+
+    let rebuilt = tests::run(
+        env!("CARGO_BIN_EXE_domainflow"),
+        &["projections", "rebuild", "--all", "--database-url", &db.url],
+    );
+    assert!(!rebuilt.status.success());
+    let (stdout, stderr) = (text(&rebuilt.stdout), text(&rebuilt.stderr));
+    assert!(stderr.contains("products: not rebuilt"), "{stderr}");
+    assert!(stderr.contains(&format!("stock/{poison}")), "{stderr}");
+    for name in ["orders", "tickets", "payments"] {
+        assert!(
+            stdout.contains(&format!("{name}: rebuilt from ")),
+            "{stdout}"
+        );
+    }
+    let count = async |table: &str| -> i64 {
+        sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(&db.pool)
+            .await
+            .unwrap()
+    };
+    assert!(count("rm_orders").await > 0, "orders swapped in");
+    assert_eq!(
+        count("rm_products").await,
+        0,
+        "products' live table as it was"
+    );
+}

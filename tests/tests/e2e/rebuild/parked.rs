@@ -1,4 +1,4 @@
-//! A parked projection goes on once it is resumed or rebuilt.
+//! A parked projection goes on once it is resumed or rebuilt; a failed rebuild names its event.
 
 use application::Role;
 use serde_json::{Value, json};
@@ -73,4 +73,46 @@ async fn a_parked_projection_goes_on_once_resumed_or_rebuilt() {
     rebuild_all(&app.db.pool).await;
     settled(&app).await;
     assert_eq!(status_of(&app, "orders").await["error"], Value::Null);
+}
+
+/// A rebuild writes each shadow table once per batch; when that write fails, the batch is
+/// applied again one event at a time, so the error names the event at fault, and the live
+/// tables keep serving as they were.
+#[tokio::test]
+async fn a_rebuild_that_fails_on_an_event_names_it_and_leaves_the_live_tables_serving() {
+    let app = spawn_app_without_saga().await;
+    for sku in ["MUG-1", "POISON-1", "PEN-1"] {
+        app.register_product(sku, 5).await;
+    }
+    settled(&app).await;
+    let owner = app.db.owner_pool().await;
+    sqlx::query(
+        "ALTER TABLE read_model_shadow.rm_products
+         ADD CONSTRAINT no_poison CHECK (sku <> 'POISON-1')",
+    )
+    .execute(&owner)
+    .await
+    .unwrap();
+
+    let store: std::sync::Arc<dyn application::EventStore> =
+        std::sync::Arc::new(infrastructure::PgEventStore::new(app.db.pool.clone()));
+    let rebuild = projections::Rebuild::start(
+        &app.db.pool,
+        store,
+        std::sync::Arc::new(projections::Products),
+        projections::RebuildOptions::default(),
+    )
+    .await
+    .unwrap();
+    let (_keep, stop) = tokio::sync::watch::channel(false);
+    let error = rebuild.run(|_| {}, stop).await.unwrap_err().to_string();
+    assert!(error.contains("stock/POISON-1"), "{error}");
+    assert!(error.contains("no_poison"), "{error}");
+
+    let skus: Vec<String> = sqlx::query_scalar("SELECT sku FROM rm_products ORDER BY sku")
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(skus, ["MUG-1", "PEN-1", "POISON-1"]);
+    assert_eq!(status_of(&app, "products").await["state"], "RUNNING");
 }
