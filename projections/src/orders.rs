@@ -61,11 +61,36 @@ impl Rows for Orders {
         stream_uuid(event)
     }
 
-    fn load(
-        tx: &mut PgConnection,
-        keys: &[Uuid],
-    ) -> impl Future<Output = Result<HashMap<Uuid, Row>, Error>> + Send {
-        load(tx, keys)
+    async fn load(tx: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Row>, Error> {
+        let rows = sqlx::query(
+            "SELECT id, customer_id, status, cancellation_reason, currency, total_minor, lines,
+                 payment_status, payment_amount_minor, timeline, version, payment_version,
+                 placed_at, updated_at
+             FROM rm_orders WHERE id = ANY($1) FOR UPDATE",
+        )
+        .bind(ids)
+        .fetch_all(&mut *tx)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                let order = Row {
+                    customer_id: row.try_get("customer_id")?,
+                    status: row.try_get("status")?,
+                    cancellation_reason: row.try_get("cancellation_reason")?,
+                    currency: row.try_get("currency")?,
+                    total_minor: row.try_get("total_minor")?,
+                    lines: row.try_get("lines")?,
+                    payment_status: row.try_get("payment_status")?,
+                    payment_amount_minor: row.try_get("payment_amount_minor")?,
+                    timeline: row.try_get("timeline")?,
+                    version: row.try_get("version")?,
+                    payment_version: row.try_get("payment_version")?,
+                    placed_at: row.try_get("placed_at")?,
+                    updated_at: row.try_get("updated_at")?,
+                };
+                Ok((row.try_get("id")?, order))
+            })
+            .collect()
     }
 
     fn fold(
@@ -80,11 +105,55 @@ impl Rows for Orders {
         }
     }
 
-    fn store(
-        tx: &mut PgConnection,
-        rows: Vec<(Uuid, Row)>,
-    ) -> impl Future<Output = Result<(), Error>> + Send {
-        store(tx, rows)
+    async fn store(tx: &mut PgConnection, rows: Vec<(Uuid, Row)>) -> Result<(), Error> {
+        let mut c = Columns::default();
+        for (id, row) in rows {
+            c.id.push(id);
+            c.customer_id.push(row.customer_id);
+            c.status.push(row.status);
+            c.cancellation_reason.push(row.cancellation_reason);
+            c.currency.push(row.currency);
+            c.total_minor.push(row.total_minor);
+            c.lines.push(row.lines);
+            c.payment_status.push(row.payment_status);
+            c.payment_amount_minor.push(row.payment_amount_minor);
+            c.timeline.push(row.timeline);
+            c.version.push(row.version);
+            c.payment_version.push(row.payment_version);
+            c.placed_at.push(row.placed_at);
+            c.updated_at.push(row.updated_at);
+        }
+        sqlx::query(
+            "INSERT INTO rm_orders (id, customer_id, status, cancellation_reason, currency,
+                 total_minor, lines, payment_status, payment_amount_minor, timeline, version,
+                 payment_version, placed_at, updated_at)
+             SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
+                 $6::int8[], $7::jsonb[], $8::text[], $9::int8[], $10::jsonb[], $11::int8[],
+                 $12::int8[], $13::timestamptz[], $14::timestamptz[])
+             ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status,
+                 cancellation_reason = EXCLUDED.cancellation_reason,
+                 payment_status = EXCLUDED.payment_status,
+                 payment_amount_minor = EXCLUDED.payment_amount_minor,
+                 timeline = EXCLUDED.timeline, version = EXCLUDED.version,
+                 payment_version = EXCLUDED.payment_version, updated_at = EXCLUDED.updated_at",
+        )
+        .bind(c.id)
+        .bind(c.customer_id)
+        .bind(c.status)
+        .bind(c.cancellation_reason)
+        .bind(c.currency)
+        .bind(c.total_minor)
+        .bind(c.lines)
+        .bind(c.payment_status)
+        .bind(c.payment_amount_minor)
+        .bind(c.timeline)
+        .bind(c.version)
+        .bind(c.payment_version)
+        .bind(c.placed_at)
+        .bind(c.updated_at)
+        .execute(&mut *tx)
+        .await?;
+        Ok(())
     }
 }
 
@@ -104,39 +173,6 @@ pub(crate) struct Row {
     payment_version: i64,
     placed_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
-}
-
-/// See [`Rows::load`].
-async fn load(tx: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Row>, Error> {
-    let rows = sqlx::query(
-        "SELECT id, customer_id, status, cancellation_reason, currency, total_minor, lines,
-             payment_status, payment_amount_minor, timeline, version, payment_version,
-             placed_at, updated_at
-         FROM rm_orders WHERE id = ANY($1) FOR UPDATE",
-    )
-    .bind(ids)
-    .fetch_all(&mut *tx)
-    .await?;
-    rows.into_iter()
-        .map(|row| {
-            let order = Row {
-                customer_id: row.try_get("customer_id")?,
-                status: row.try_get("status")?,
-                cancellation_reason: row.try_get("cancellation_reason")?,
-                currency: row.try_get("currency")?,
-                total_minor: row.try_get("total_minor")?,
-                lines: row.try_get("lines")?,
-                payment_status: row.try_get("payment_status")?,
-                payment_amount_minor: row.try_get("payment_amount_minor")?,
-                timeline: row.try_get("timeline")?,
-                version: row.try_get("version")?,
-                payment_version: row.try_get("payment_version")?,
-                placed_at: row.try_get("placed_at")?,
-                updated_at: row.try_get("updated_at")?,
-            };
-            Ok((row.try_get("id")?, order))
-        })
-        .collect()
 }
 
 /// `rows` after an order event: placing adds the row; any later event appends to its
@@ -252,58 +288,6 @@ fn fold_payment(
     row.payment_version = event.version;
     row.updated_at = row.updated_at.max(event.recorded_at);
     true
-}
-
-/// Writes `rows`, in one statement.
-async fn store(tx: &mut PgConnection, rows: Vec<(Uuid, Row)>) -> Result<(), Error> {
-    let mut c = Columns::default();
-    for (id, row) in rows {
-        c.id.push(id);
-        c.customer_id.push(row.customer_id);
-        c.status.push(row.status);
-        c.cancellation_reason.push(row.cancellation_reason);
-        c.currency.push(row.currency);
-        c.total_minor.push(row.total_minor);
-        c.lines.push(row.lines);
-        c.payment_status.push(row.payment_status);
-        c.payment_amount_minor.push(row.payment_amount_minor);
-        c.timeline.push(row.timeline);
-        c.version.push(row.version);
-        c.payment_version.push(row.payment_version);
-        c.placed_at.push(row.placed_at);
-        c.updated_at.push(row.updated_at);
-    }
-    sqlx::query(
-        "INSERT INTO rm_orders (id, customer_id, status, cancellation_reason, currency,
-             total_minor, lines, payment_status, payment_amount_minor, timeline, version,
-             payment_version, placed_at, updated_at)
-         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
-             $6::int8[], $7::jsonb[], $8::text[], $9::int8[], $10::jsonb[], $11::int8[],
-             $12::int8[], $13::timestamptz[], $14::timestamptz[])
-         ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status,
-             cancellation_reason = EXCLUDED.cancellation_reason,
-             payment_status = EXCLUDED.payment_status,
-             payment_amount_minor = EXCLUDED.payment_amount_minor,
-             timeline = EXCLUDED.timeline, version = EXCLUDED.version,
-             payment_version = EXCLUDED.payment_version, updated_at = EXCLUDED.updated_at",
-    )
-    .bind(c.id)
-    .bind(c.customer_id)
-    .bind(c.status)
-    .bind(c.cancellation_reason)
-    .bind(c.currency)
-    .bind(c.total_minor)
-    .bind(c.lines)
-    .bind(c.payment_status)
-    .bind(c.payment_amount_minor)
-    .bind(c.timeline)
-    .bind(c.version)
-    .bind(c.payment_version)
-    .bind(c.placed_at)
-    .bind(c.updated_at)
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
 }
 
 /// The changed rows, column by column, as `UNNEST` takes them.

@@ -57,27 +57,99 @@ impl Rows for Payments {
         stream_uuid(event)
     }
 
-    fn load(
-        tx: &mut PgConnection,
-        keys: &[Uuid],
-    ) -> impl Future<Output = Result<HashMap<Uuid, Row>, Error>> + Send {
-        load(tx, keys)
+    async fn load(tx: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Row>, Error> {
+        let rows = sqlx::query(
+            "SELECT order_id, status, amount_minor, currency, attempts, version
+             FROM rm_payments WHERE order_id = ANY($1) FOR UPDATE",
+        )
+        .bind(ids)
+        .fetch_all(&mut *tx)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                let payment = Row {
+                    status: row.try_get("status")?,
+                    amount_minor: row.try_get("amount_minor")?,
+                    currency: row.try_get("currency")?,
+                    attempts: row.try_get("attempts")?,
+                    version: row.try_get("version")?,
+                };
+                Ok((row.try_get("order_id")?, payment))
+            })
+            .collect()
     }
 
     fn fold(
         rows: &mut HashMap<Uuid, Row>,
-        key: &Uuid,
-        record: &RecordedEvent,
-        event: &payment::Event,
+        id: &Uuid,
+        event: &RecordedEvent,
+        payment_event: &payment::Event,
     ) -> Result<bool, Error> {
-        fold(rows, key, record, event)
+        let status = wire_status(payment_event);
+        if let payment::Event::Requested { amount, .. } = payment_event {
+            if let Entry::Vacant(slot) = rows.entry(*id) {
+                let status =
+                    status.ok_or_else(|| Error::Unexpected("a request without a status".into()))?;
+                slot.insert(Row {
+                    status: status.to_owned(),
+                    amount_minor: amount.minor(),
+                    currency: amount.currency().as_str().to_owned(),
+                    attempts: 0,
+                    version: event.version,
+                });
+                return Ok(true);
+            }
+            return Ok(false);
+        }
+        let Some(row) = rows.get_mut(id) else {
+            return Ok(false);
+        };
+        if event.version <= row.version {
+            return Ok(false);
+        }
+        if let payment::Event::Authorized { attempt, .. }
+        | payment::Event::Declined { attempt, .. }
+        | payment::Event::FailedTransiently { attempt, .. } = payment_event
+        {
+            let attempt = i32::try_from(*attempt)
+                .map_err(|_| Error::Unexpected(format!("attempt {attempt} overflows")))?;
+            row.attempts = row.attempts.max(attempt);
+        }
+        if let Some(status) = status {
+            status.clone_into(&mut row.status);
+        }
+        row.version = event.version;
+        Ok(true)
     }
 
-    fn store(
-        tx: &mut PgConnection,
-        rows: Vec<(Uuid, Row)>,
-    ) -> impl Future<Output = Result<(), Error>> + Send {
-        store(tx, rows)
+    async fn store(tx: &mut PgConnection, rows: Vec<(Uuid, Row)>) -> Result<(), Error> {
+        let (mut ids, mut statuses, mut amounts, mut currencies, mut attempts, mut versions) =
+            (vec![], vec![], vec![], vec![], vec![], vec![]);
+        for (id, row) in rows {
+            ids.push(id);
+            statuses.push(row.status);
+            amounts.push(row.amount_minor);
+            currencies.push(row.currency);
+            attempts.push(row.attempts);
+            versions.push(row.version);
+        }
+        sqlx::query(
+            "INSERT INTO rm_payments (order_id, status, amount_minor, currency, attempts, version)
+             SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::int8[], $4::text[], $5::int4[],
+                 $6::int8[])
+             ON CONFLICT (order_id) DO UPDATE SET status = EXCLUDED.status,
+                 amount_minor = EXCLUDED.amount_minor, currency = EXCLUDED.currency,
+                 attempts = EXCLUDED.attempts, version = EXCLUDED.version",
+        )
+        .bind(ids)
+        .bind(statuses)
+        .bind(amounts)
+        .bind(currencies)
+        .bind(attempts)
+        .bind(versions)
+        .execute(&mut *tx)
+        .await?;
+        Ok(())
     }
 }
 
@@ -89,103 +161,4 @@ pub(crate) struct Row {
     currency: String,
     attempts: i32,
     version: i64,
-}
-
-/// See [`Rows::load`].
-async fn load(tx: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Row>, Error> {
-    let rows = sqlx::query(
-        "SELECT order_id, status, amount_minor, currency, attempts, version
-         FROM rm_payments WHERE order_id = ANY($1) FOR UPDATE",
-    )
-    .bind(ids)
-    .fetch_all(&mut *tx)
-    .await?;
-    rows.into_iter()
-        .map(|row| {
-            let payment = Row {
-                status: row.try_get("status")?,
-                amount_minor: row.try_get("amount_minor")?,
-                currency: row.try_get("currency")?,
-                attempts: row.try_get("attempts")?,
-                version: row.try_get("version")?,
-            };
-            Ok((row.try_get("order_id")?, payment))
-        })
-        .collect()
-}
-
-/// `rows` after `event`: a request adds the row; any later event changes it unless the row
-/// already reflects its version.
-fn fold(
-    rows: &mut HashMap<Uuid, Row>,
-    id: &Uuid,
-    event: &RecordedEvent,
-    payment_event: &payment::Event,
-) -> Result<bool, Error> {
-    let status = wire_status(payment_event);
-    if let payment::Event::Requested { amount, .. } = payment_event {
-        if let Entry::Vacant(slot) = rows.entry(*id) {
-            let status =
-                status.ok_or_else(|| Error::Unexpected("a request without a status".into()))?;
-            slot.insert(Row {
-                status: status.to_owned(),
-                amount_minor: amount.minor(),
-                currency: amount.currency().as_str().to_owned(),
-                attempts: 0,
-                version: event.version,
-            });
-            return Ok(true);
-        }
-        return Ok(false);
-    }
-    let Some(row) = rows.get_mut(id) else {
-        return Ok(false);
-    };
-    if event.version <= row.version {
-        return Ok(false);
-    }
-    if let payment::Event::Authorized { attempt, .. }
-    | payment::Event::Declined { attempt, .. }
-    | payment::Event::FailedTransiently { attempt, .. } = payment_event
-    {
-        let attempt = i32::try_from(*attempt)
-            .map_err(|_| Error::Unexpected(format!("attempt {attempt} overflows")))?;
-        row.attempts = row.attempts.max(attempt);
-    }
-    if let Some(status) = status {
-        status.clone_into(&mut row.status);
-    }
-    row.version = event.version;
-    Ok(true)
-}
-
-/// Writes `rows`, in one statement.
-async fn store(tx: &mut PgConnection, rows: Vec<(Uuid, Row)>) -> Result<(), Error> {
-    let (mut ids, mut statuses, mut amounts, mut currencies, mut attempts, mut versions) =
-        (vec![], vec![], vec![], vec![], vec![], vec![]);
-    for (id, row) in rows {
-        ids.push(id);
-        statuses.push(row.status);
-        amounts.push(row.amount_minor);
-        currencies.push(row.currency);
-        attempts.push(row.attempts);
-        versions.push(row.version);
-    }
-    sqlx::query(
-        "INSERT INTO rm_payments (order_id, status, amount_minor, currency, attempts, version)
-         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::int8[], $4::text[], $5::int4[],
-             $6::int8[])
-         ON CONFLICT (order_id) DO UPDATE SET status = EXCLUDED.status,
-             amount_minor = EXCLUDED.amount_minor, currency = EXCLUDED.currency,
-             attempts = EXCLUDED.attempts, version = EXCLUDED.version",
-    )
-    .bind(ids)
-    .bind(statuses)
-    .bind(amounts)
-    .bind(currencies)
-    .bind(attempts)
-    .bind(versions)
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
 }

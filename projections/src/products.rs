@@ -105,11 +105,39 @@ impl Rows for Products {
         Ok(event.stream.stream_id.clone())
     }
 
-    fn load(
-        tx: &mut PgConnection,
-        keys: &[String],
-    ) -> impl Future<Output = Result<HashMap<String, Row>, Error>> + Send {
-        load(tx, keys)
+    async fn load(tx: &mut PgConnection, skus: &[String]) -> Result<HashMap<String, Row>, Error> {
+        let rows = sqlx::query(
+            "SELECT sku, name, on_hand, reserved, low_stock_threshold, low_stock, price_minor,
+                 currency, version
+             FROM rm_products WHERE sku = ANY($1) FOR UPDATE",
+        )
+        .bind(skus)
+        .fetch_all(&mut *tx)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                let sku: String = row.try_get("sku")?;
+                let count = |column: &str| -> Result<u32, Error> {
+                    let value: i64 = row.try_get(column)?;
+                    u32::try_from(value)
+                        .map_err(|_| Error::Unexpected(format!("{column} {value} of {sku}")))
+                };
+                let levels = Levels {
+                    on_hand: count("on_hand")?,
+                    reserved: count("reserved")?,
+                    low_stock_threshold: count("low_stock_threshold")?,
+                    low_stock: row.try_get("low_stock")?,
+                };
+                let product = Row {
+                    name: row.try_get("name")?,
+                    levels,
+                    price_minor: row.try_get("price_minor")?,
+                    currency: row.try_get("currency")?,
+                    version: row.try_get("version")?,
+                };
+                Ok((sku, product))
+            })
+            .collect()
     }
 
     fn fold(
@@ -121,11 +149,46 @@ impl Rows for Products {
         Ok(fold(rows, key, record, event))
     }
 
-    fn store(
-        tx: &mut PgConnection,
-        rows: Vec<(String, Row)>,
-    ) -> impl Future<Output = Result<(), Error>> + Send {
-        store(tx, rows)
+    async fn store(tx: &mut PgConnection, rows: Vec<(String, Row)>) -> Result<(), Error> {
+        let mut columns = Columns::default();
+        for (sku, row) in rows {
+            columns.sku.push(sku);
+            columns.name.push(row.name);
+            columns.on_hand.push(i64::from(row.levels.on_hand));
+            columns.reserved.push(i64::from(row.levels.reserved));
+            columns.available.push(i64::from(row.levels.available()));
+            columns
+                .threshold
+                .push(i64::from(row.levels.low_stock_threshold));
+            columns.low_stock.push(row.levels.low_stock);
+            columns.price_minor.push(row.price_minor);
+            columns.currency.push(row.currency);
+            columns.version.push(row.version);
+        }
+        sqlx::query(
+            "INSERT INTO rm_products (sku, name, on_hand, reserved, available, low_stock_threshold,
+                 low_stock, price_minor, currency, version)
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::int8[], $5::int8[],
+                 $6::int8[], $7::bool[], $8::int8[], $9::text[], $10::int8[])
+             ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, on_hand = EXCLUDED.on_hand,
+                 reserved = EXCLUDED.reserved, available = EXCLUDED.available,
+                 low_stock_threshold = EXCLUDED.low_stock_threshold,
+                 low_stock = EXCLUDED.low_stock, price_minor = EXCLUDED.price_minor,
+                 currency = EXCLUDED.currency, version = EXCLUDED.version",
+        )
+        .bind(columns.sku)
+        .bind(columns.name)
+        .bind(columns.on_hand)
+        .bind(columns.reserved)
+        .bind(columns.available)
+        .bind(columns.threshold)
+        .bind(columns.low_stock)
+        .bind(columns.price_minor)
+        .bind(columns.currency)
+        .bind(columns.version)
+        .execute(&mut *tx)
+        .await?;
+        Ok(())
     }
 }
 
@@ -137,42 +200,6 @@ pub(crate) struct Row {
     price_minor: Option<i64>,
     currency: Option<String>,
     version: i64,
-}
-
-/// See [`Rows::load`].
-async fn load(tx: &mut PgConnection, skus: &[String]) -> Result<HashMap<String, Row>, Error> {
-    let rows = sqlx::query(
-        "SELECT sku, name, on_hand, reserved, low_stock_threshold, low_stock, price_minor,
-             currency, version
-         FROM rm_products WHERE sku = ANY($1) FOR UPDATE",
-    )
-    .bind(skus)
-    .fetch_all(&mut *tx)
-    .await?;
-    rows.into_iter()
-        .map(|row| {
-            let sku: String = row.try_get("sku")?;
-            let count = |column: &str| -> Result<u32, Error> {
-                let value: i64 = row.try_get(column)?;
-                u32::try_from(value)
-                    .map_err(|_| Error::Unexpected(format!("{column} {value} of {sku}")))
-            };
-            let levels = Levels {
-                on_hand: count("on_hand")?,
-                reserved: count("reserved")?,
-                low_stock_threshold: count("low_stock_threshold")?,
-                low_stock: row.try_get("low_stock")?,
-            };
-            let product = Row {
-                name: row.try_get("name")?,
-                levels,
-                price_minor: row.try_get("price_minor")?,
-                currency: row.try_get("currency")?,
-                version: row.try_get("version")?,
-            };
-            Ok((sku, product))
-        })
-        .collect()
 }
 
 /// `rows` after `event`: registering adds the row; any later event changes it unless the row
@@ -211,49 +238,6 @@ fn fold(
     }
     row.version = event.version;
     true
-}
-
-/// Writes `rows`, in one statement.
-async fn store(tx: &mut PgConnection, rows: Vec<(String, Row)>) -> Result<(), Error> {
-    let mut columns = Columns::default();
-    for (sku, row) in rows {
-        columns.sku.push(sku);
-        columns.name.push(row.name);
-        columns.on_hand.push(i64::from(row.levels.on_hand));
-        columns.reserved.push(i64::from(row.levels.reserved));
-        columns.available.push(i64::from(row.levels.available()));
-        columns
-            .threshold
-            .push(i64::from(row.levels.low_stock_threshold));
-        columns.low_stock.push(row.levels.low_stock);
-        columns.price_minor.push(row.price_minor);
-        columns.currency.push(row.currency);
-        columns.version.push(row.version);
-    }
-    sqlx::query(
-        "INSERT INTO rm_products (sku, name, on_hand, reserved, available, low_stock_threshold,
-             low_stock, price_minor, currency, version)
-         SELECT * FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::int8[], $5::int8[],
-             $6::int8[], $7::bool[], $8::int8[], $9::text[], $10::int8[])
-         ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, on_hand = EXCLUDED.on_hand,
-             reserved = EXCLUDED.reserved, available = EXCLUDED.available,
-             low_stock_threshold = EXCLUDED.low_stock_threshold,
-             low_stock = EXCLUDED.low_stock, price_minor = EXCLUDED.price_minor,
-             currency = EXCLUDED.currency, version = EXCLUDED.version",
-    )
-    .bind(columns.sku)
-    .bind(columns.name)
-    .bind(columns.on_hand)
-    .bind(columns.reserved)
-    .bind(columns.available)
-    .bind(columns.threshold)
-    .bind(columns.low_stock)
-    .bind(columns.price_minor)
-    .bind(columns.currency)
-    .bind(columns.version)
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
 }
 
 /// The changed rows, column by column, as `UNNEST` takes them.
