@@ -1,5 +1,6 @@
 //! The read models of a shop with every kind of history: orders, products, tickets and
-//! payments say what a client expects, and taking an event twice changes nothing.
+//! payments say what a client expects, taking an event twice changes nothing, and a batch
+//! folds to what its events give one at a time.
 
 use projections::{Products, Projection};
 use serde_json::json;
@@ -149,4 +150,72 @@ async fn the_tickets_and_payments_read_models_say_what_a_client_expects() {
     assert_eq!(w.payment_row(cancelled).await["status"], "DECLINED");
 
     shop.stop().await;
+}
+
+/// The rows `projection` builds from `events` in a throwaway copy of its tables, applied in
+/// batches of `batch` events, each batch `times` times; one JSON array per table.
+async fn built(
+    w: &super::World,
+    projection: &dyn Projection,
+    events: &[application::event_log::RecordedEvent],
+    batch: usize,
+    times: usize,
+) -> Vec<serde_json::Value> {
+    let owner = w.db.owner_pool().await;
+    let mut conn = owner.acquire().await.unwrap();
+    let mut tx = conn.begin().await.unwrap();
+    sqlx::query("SET LOCAL search_path = read_model_shadow, public")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    for table in projection.tables() {
+        sqlx::query(&format!("TRUNCATE {table}"))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    for chunk in events.chunks(batch) {
+        for _ in 0..times {
+            projection.apply(&mut tx, chunk).await.unwrap();
+        }
+    }
+    let mut tables = Vec::new();
+    for table in projection.tables() {
+        let rows: serde_json::Value = sqlx::query_scalar(&format!(
+            "SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY to_jsonb(t)::text), '[]') FROM {table} t"
+        ))
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        tables.push(rows);
+    }
+    tx.rollback().await.unwrap();
+    tables
+}
+
+/// Folding a whole log in one batch, in batches of every size, or twice over, gives the rows
+/// that applying it one event at a time gives.
+#[tokio::test]
+async fn a_batch_folds_to_the_rows_its_events_give_one_at_a_time() {
+    let shop = shop().await;
+    let events = shop.w.all_events().await;
+    for projection in projections::Projections::all() {
+        let one_by_one = built(&shop.w, projection.as_ref(), &events, 1, 1).await;
+        assert!(
+            one_by_one
+                .iter()
+                .all(|rows| rows.as_array().is_some_and(|r| !r.is_empty())),
+            "{} built nothing",
+            projection.name()
+        );
+        for (batch, times) in [(events.len(), 1), (7, 1), (3, 2), (events.len(), 2)] {
+            let batched = built(&shop.w, projection.as_ref(), &events, batch, times).await;
+            assert_eq!(
+                batched,
+                one_by_one,
+                "{} in batches of {batch}, each {times} times",
+                projection.name()
+            );
+        }
+    }
 }
