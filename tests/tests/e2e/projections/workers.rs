@@ -141,6 +141,28 @@ async fn of_two_workers_for_one_projection_one_processes_and_the_other_takes_ove
     stop(&stop_b, b).await;
 }
 
+/// Runs a products worker until it parks on the event of stock stream `culprit`; the
+/// position of the event before it, and the parked error.
+async fn run_until_parked(w: &super::World, culprit: &str) -> (Position, String) {
+    let events = w.all_events().await;
+    let at = events
+        .iter()
+        .position(|e| e.stream.stream_id == culprit)
+        .unwrap();
+    let (_shutdown, stopped) = watch::channel(false);
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(10),
+        w.worker(Arc::new(Products), fast()).run(stopped),
+    )
+    .await
+    .expect("the worker gives up and parks");
+    let Err(Error::Parked { name, error }) = outcome else {
+        panic!("expected a parked projection, got {outcome:?}");
+    };
+    assert_eq!(name, "products");
+    (events[at - 1].position, error)
+}
+
 #[tokio::test]
 async fn a_failing_event_is_retried_then_parks_the_projection_before_it() {
     let w = world().await;
@@ -157,24 +179,7 @@ async fn a_failing_event_is_retried_then_parks_the_projection_before_it() {
     .await
     .unwrap();
     w.register("PEN-1", 3, 0).await;
-    let events = w.all_events().await;
-    let bad = events
-        .iter()
-        .position(|e| e.stream.stream_id == "BAD-1")
-        .unwrap();
-    let before_bad = events[bad - 1].position;
-
-    let (_shutdown, stopped) = watch::channel(false);
-    let outcome = tokio::time::timeout(
-        Duration::from_secs(10),
-        w.worker(Arc::new(Products), fast()).run(stopped),
-    )
-    .await
-    .expect("the worker gives up and parks");
-    let Err(Error::Parked { name, error }) = outcome else {
-        panic!("expected a parked projection, got {outcome:?}");
-    };
-    assert_eq!(name, "products");
+    let (before_bad, error) = run_until_parked(&w, "BAD-1").await;
     assert!(error.contains("stock/BAD-1"), "{error}");
 
     let checkpoint = w.checkpoint("products").await;
@@ -215,23 +220,7 @@ async fn a_batch_whose_write_fails_is_retried_event_by_event_and_parks_at_the_cu
     for sku in ["MUG-1", "CUP-1", "POISON-1", "PEN-1"] {
         w.register(sku, 5, 0).await;
     }
-    let events = w.all_events().await;
-    let poison = events
-        .iter()
-        .position(|e| e.stream.stream_id == "POISON-1")
-        .unwrap();
-    let before_poison = events[poison - 1].position;
-
-    let (_shutdown, stopped) = watch::channel(false);
-    let outcome = tokio::time::timeout(
-        Duration::from_secs(10),
-        w.worker(Arc::new(Products), fast()).run(stopped),
-    )
-    .await
-    .expect("the worker gives up and parks");
-    let Err(Error::Parked { error, .. }) = outcome else {
-        panic!("expected a parked projection, got {outcome:?}");
-    };
+    let (before_poison, error) = run_until_parked(&w, "POISON-1").await;
     assert!(error.contains("stock/POISON-1"), "{error}");
     assert!(error.contains("no_poison"), "{error}");
     let checkpoint = w.checkpoint("products").await;
