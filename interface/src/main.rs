@@ -4,6 +4,12 @@ use clap::Parser;
 use interface::cli::{Cli, Command, FileSettings};
 use tracing_subscriber::EnvFilter;
 
+/// The server allocates and frees many small, short-lived buffers (decoded events, JSON
+/// documents, rows); glibc's allocator spent about a quarter of the server's CPU on them
+/// (BENCHMARKS.md, "Allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
