@@ -264,4 +264,9 @@ pub struct ReadFilter {
     pub to: Option<DateTime<Utc>>,
     /// Only events this actor caused.
     pub actor: Option<String>,
+    /// With `Some`, only the events of these stream types come with their payload and
+    /// metadata; every other event comes as its header alone (position, stream, version,
+    /// ids, type, hashes), with both `null`. For readers that must step past events they do
+    /// not follow without the cost of shipping and decoding them.
+    pub bodies_of: Option<Vec<String>>,
 }

@@ -79,6 +79,17 @@ impl Follower {
         Self { filter, ..self }
     }
 
+    /// The events of streams of the types `followed` whole, every other event as its
+    /// header alone ([`ReadFilter::bodies_of`]).
+    #[must_use]
+    pub fn bodies_of(self, followed: &[&str]) -> Self {
+        let filter = ReadFilter {
+            bodies_of: Some(followed.iter().map(|&t| t.to_owned()).collect()),
+            ..self.filter.clone()
+        };
+        self.filtered(filter)
+    }
+
     /// The next events after `after`, at most `limit`, waiting until there are some. A
     /// failed read is logged and tried again after the idle interval. `None` once
     /// `shutdown` turns true.

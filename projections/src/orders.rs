@@ -37,6 +37,10 @@ impl Projection for Orders {
         &["rm_orders"]
     }
 
+    fn follows(&self) -> &'static [&'static str] {
+        Self::FOLLOWS
+    }
+
     async fn apply(&self, tx: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), Error> {
         rows::apply::<Self>(self.name(), tx, events).await
     }

@@ -34,6 +34,10 @@ impl Projection for Payments {
         &["rm_payments"]
     }
 
+    fn follows(&self) -> &'static [&'static str] {
+        Self::FOLLOWS
+    }
+
     async fn apply(&self, tx: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), Error> {
         rows::apply::<Self>(self.name(), tx, events).await
     }

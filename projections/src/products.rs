@@ -82,6 +82,10 @@ impl Projection for Products {
         &["rm_products"]
     }
 
+    fn follows(&self) -> &'static [&'static str] {
+        Self::FOLLOWS
+    }
+
     async fn apply(&self, tx: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), Error> {
         rows::apply::<Self>(self.name(), tx, events).await
     }

@@ -29,6 +29,10 @@ pub trait Projection: Send + Sync + std::fmt::Debug {
     /// shadow schema and swaps in.
     fn tables(&self) -> &'static [&'static str];
 
+    /// The types of the streams whose events it applies; it reads the others' headers
+    /// alone, to step past them.
+    fn follows(&self) -> &'static [&'static str];
+
     /// Applies `events` in order (ignoring those of streams it does not follow).
     ///
     /// # Errors

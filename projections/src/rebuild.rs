@@ -129,8 +129,8 @@ impl Rebuild {
         .await;
         match started {
             Ok(total) => Ok(Self {
+                log: Follower::reader(store).bodies_of(projection.follows()),
                 projection,
-                log: Follower::reader(store),
                 conn,
                 options,
                 total,

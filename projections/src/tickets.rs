@@ -28,6 +28,10 @@ impl Projection for Tickets {
         &["rm_tickets"]
     }
 
+    fn follows(&self) -> &'static [&'static str] {
+        Self::FOLLOWS
+    }
+
     async fn apply(&self, tx: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), Error> {
         rows::apply::<Self>(self.name(), tx, events).await
     }

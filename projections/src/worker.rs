@@ -197,7 +197,8 @@ impl Worker {
             Arc::clone(&self.wake),
             self.options.min_poll,
             self.options.max_poll,
-        );
+        )
+        .bodies_of(self.projection.follows());
         let mut limit = self.options.batch_size;
         let mut failures = 0;
         loop {

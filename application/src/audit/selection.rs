@@ -79,6 +79,7 @@ impl Selection {
                 .map(|t| parse_time("to", t))
                 .transpose()?,
             actor: self.actor.clone(),
+            bodies_of: None,
         };
         Ok((after, filter))
     }

@@ -7,7 +7,7 @@ use application::event_log::{
 use sqlx::{QueryBuilder, Row};
 
 use super::PgEventStore;
-use super::row::{EVENT_COLUMNS, applied, recorded_event};
+use super::row::{EVENT_COLUMNS, HEADER_COLUMNS, applied, recorded_event};
 use crate::Error;
 use uuid::Uuid;
 
@@ -161,7 +161,23 @@ impl PgEventStore {
         limit: i64,
         filter: &ReadFilter,
     ) -> Result<Vec<RecordedEvent>, Error> {
-        let mut query = selection(EVENT_COLUMNS, after, filter);
+        let mut query = match &filter.bodies_of {
+            None => selection(EVENT_COLUMNS, after, filter),
+            Some(followed) => {
+                // Headers alone for the streams not followed: their JSON is neither sent
+                // nor decoded.
+                let mut query = QueryBuilder::new(format!("SELECT {HEADER_COLUMNS}, "));
+                for column in ["payload", "metadata"] {
+                    query.push("CASE WHEN stream_type = ANY(");
+                    query.push_bind(followed.clone());
+                    query.push(format!(
+                        ") THEN {column} ELSE 'null'::jsonb END AS {column}, "
+                    ));
+                }
+                query.push("recorded_at, prev_hash, hash FROM events WHERE ");
+                narrowed(query, after, filter)
+            }
+        };
         // Qualified: the bare names would mean the computed output columns, which no index
         // provides (a full sort per batch).
         query.push(" ORDER BY events.transaction_id, events.position LIMIT ");
@@ -195,9 +211,21 @@ fn selection(
     after: Position,
     filter: &ReadFilter,
 ) -> QueryBuilder<'static, sqlx::Postgres> {
-    let mut query = QueryBuilder::new(format!(
-        "SELECT {columns} FROM events WHERE (transaction_id, position) > ("
-    ));
+    narrowed(
+        QueryBuilder::new(format!("SELECT {columns} FROM events WHERE ")),
+        after,
+        filter,
+    )
+}
+
+/// `query` (which ends in `WHERE `) narrowed to the global order after `after`, below the
+/// oldest running transaction, and to what `filter` keeps.
+fn narrowed(
+    mut query: QueryBuilder<'static, sqlx::Postgres>,
+    after: Position,
+    filter: &ReadFilter,
+) -> QueryBuilder<'static, sqlx::Postgres> {
+    query.push("(transaction_id, position) > (");
     query.push_bind(after.transaction_id.to_string());
     query.push("::xid8, ");
     query.push_bind(after.position);

@@ -7,10 +7,22 @@ use sqlx::postgres::PgRow;
 use super::append::transaction_id;
 use crate::Error;
 
+/// The columns of an event's header: [`EVENT_COLUMNS`] before `payload`.
+macro_rules! header_columns {
+    () => {
+        "position, transaction_id::text::bigint AS transaction_id, stream_type, stream_id, \
+         version, event_id, event_type, event_version"
+    };
+}
+
 /// The columns every event read selects, in the order [`recorded_event`] expects.
-pub(super) const EVENT_COLUMNS: &str = "position, transaction_id::text::bigint AS transaction_id, \
-    stream_type, stream_id, version, event_id, event_type, event_version, payload, metadata, \
-    recorded_at, prev_hash, hash";
+pub(super) const EVENT_COLUMNS: &str = concat!(
+    header_columns!(),
+    ", payload, metadata, recorded_at, prev_hash, hash"
+);
+
+/// An event's header: the columns of [`EVENT_COLUMNS`] before `payload`.
+pub(super) const HEADER_COLUMNS: &str = header_columns!();
 
 pub(super) fn recorded_event(row: &PgRow) -> Result<RecordedEvent, Error> {
     Ok(RecordedEvent {

@@ -176,3 +176,49 @@ async fn under_concurrent_writers_the_reader_delivers_every_committed_event_exac
         written.len()
     );
 }
+
+#[tokio::test]
+async fn a_reader_gets_the_headers_alone_of_the_streams_it_does_not_follow() {
+    let db = test_database().await;
+    let store = PgEventStore::new(db.pool.clone());
+    for (stream, n) in [("order", 1), ("stock", 2), ("payment", 3), ("stock", 4)] {
+        let id = format!("{stream}-{n}");
+        store
+            .append(&append(&StreamRef::new(stream, &id), 0, vec![event(n)]))
+            .await
+            .unwrap();
+    }
+    let whole = read_when(&store, &ReadFilter::default(), 4).await;
+    let filter = ReadFilter {
+        bodies_of: Some(vec!["stock".into()]),
+        ..ReadFilter::default()
+    };
+    let headed = read_when(&store, &filter, 4).await;
+
+    assert_eq!(headed.len(), whole.len(), "every event, followed or not");
+    for (full, read) in whole.iter().zip(&headed) {
+        let header = |e: &application::event_log::RecordedEvent| {
+            (
+                e.position,
+                e.stream.clone(),
+                e.version,
+                e.event_id,
+                e.event_type.clone(),
+                e.recorded_at,
+                e.prev_hash.clone(),
+                e.hash.clone(),
+            )
+        };
+        assert_eq!(header(read), header(full));
+        if full.stream.stream_type == "stock" {
+            assert_eq!(
+                (&read.payload, &read.metadata),
+                (&full.payload, &full.metadata)
+            );
+        } else {
+            assert_eq!(read.payload, serde_json::Value::Null, "{}", read.stream);
+            assert_eq!(read.metadata, serde_json::Value::Null, "{}", read.stream);
+            assert_ne!(full.payload, serde_json::Value::Null);
+        }
+    }
+}
