@@ -6,7 +6,7 @@ use tracing_subscriber::EnvFilter;
 
 /// The server allocates and frees many small, short-lived buffers (decoded events, JSON
 /// documents, rows); glibc's allocator spent about a quarter of the server's CPU on them
-/// (BENCHMARKS.md, "Allocator").
+/// (BENCHMARKS.md, "Where an order's CPU went").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
