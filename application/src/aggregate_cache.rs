@@ -64,6 +64,16 @@ impl<A> AggregateCache<A> {
             .or_else(|| generations.old.remove(id))
     }
 
+    /// What `look` sees in the kept aggregate `id`, if there is one, leaving it kept.
+    pub fn peek<R>(&self, id: &str, look: impl FnOnce(&Kept<A>) -> R) -> Option<R> {
+        let generations = self.lock();
+        generations
+            .young
+            .get(id)
+            .or_else(|| generations.old.get(id))
+            .map(look)
+    }
+
     /// Keeps `kept` as aggregate `id`.
     pub fn put(&self, id: &str, kept: Kept<A>) {
         if self.capacity == 0 {

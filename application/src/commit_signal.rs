@@ -51,6 +51,10 @@ impl EventStore for SignallingStore {
             .await
     }
 
+    async fn version(&self, stream: &StreamRef) -> Result<i64, Error> {
+        self.inner.version(stream).await
+    }
+
     async fn append(&self, append: &Append) -> Result<AppendOutcome, Error> {
         let outcome = self.inner.append(append).await?;
         if matches!(outcome, AppendOutcome::Appended { .. }) {

@@ -52,6 +52,12 @@ pub trait EventStore: Send + Sync {
         command_id: Uuid,
     ) -> Result<ForCommand, Error>;
 
+    /// The stream's version: the version of its last event, 0 when it has none.
+    ///
+    /// # Errors
+    /// [`Error::Infrastructure`] when the store cannot be read.
+    async fn version(&self, stream: &StreamRef) -> Result<i64, Error>;
+
     /// Appends one command's events atomically with its command record and snapshot.
     ///
     /// # Errors

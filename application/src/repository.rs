@@ -125,6 +125,25 @@ where
         Ok((rehydrate::<A>(&loaded, &self.upcasters)?, version))
     }
 
+    /// What `look` sees in aggregate `id` as it stands now (with its version, 0 for an empty
+    /// stream). When this process keeps the aggregate and its stream has not moved since,
+    /// that costs one look at the stream's version instead of a load.
+    ///
+    /// # Errors
+    /// Those of [`Repository::load`].
+    pub async fn read<R>(&self, id: &str, look: impl Fn(&A, i64) -> R) -> Result<R, Error> {
+        let seen = self.kept.peek(id, |kept| {
+            (kept.version, look(&kept.aggregate, kept.version))
+        });
+        if let Some((version, seen)) = seen
+            && self.store.version(&stream::<A>(id)).await? == version
+        {
+            return Ok(seen);
+        }
+        let (aggregate, version) = self.load(id).await?;
+        Ok(look(&aggregate, version))
+    }
+
     /// Runs `command` against aggregate `id`.
     ///
     /// A command id already applied returns its first result and appends nothing. Commands

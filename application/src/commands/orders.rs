@@ -172,27 +172,25 @@ enum Catalog {
 }
 
 impl Commands {
-    /// The catalog entry of each of `skus`, each product's stream loaded once and all of
-    /// them at the same time.
+    /// The catalog entry of each of `skus`, each product read once (from what this process
+    /// keeps when its stream has not moved since, loaded otherwise) and all of them at the
+    /// same time.
     async fn catalog_prices<'a>(
         &self,
         skus: impl Iterator<Item = &'a Sku>,
     ) -> Result<BTreeMap<Sku, Catalog>, Error> {
         let distinct: Vec<&Sku> = skus.collect::<BTreeSet<_>>().into_iter().collect();
-        let loads = distinct.iter().map(|sku| self.stock.load(sku.as_str()));
-        let loaded = futures::future::try_join_all(loads).await?;
-        Ok(distinct
-            .into_iter()
-            .zip(loaded)
-            .map(|(sku, (stock, version))| {
-                let entry = if version == 0 {
+        let reads = distinct.iter().map(|sku| {
+            self.stock.read(sku.as_str(), |stock, version| {
+                if version == 0 {
                     Catalog::Unregistered
                 } else {
                     Catalog::Registered(stock.0.price())
-                };
-                (sku.clone(), entry)
+                }
             })
-            .collect())
+        });
+        let entries = futures::future::try_join_all(reads).await?;
+        Ok(distinct.into_iter().cloned().zip(entries).collect())
     }
 }
 

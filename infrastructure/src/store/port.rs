@@ -30,6 +30,10 @@ impl EventStore for PgEventStore {
         Ok(PgEventStore::load_for_command(self, stream, snapshot_schema, command_id).await?)
     }
 
+    async fn version(&self, stream: &StreamRef) -> Result<i64, application::Error> {
+        Ok(PgEventStore::version(self, stream).await?)
+    }
+
     async fn append(&self, append: &Append) -> Result<AppendOutcome, application::Error> {
         match PgEventStore::append_with_head(self, append).await {
             Ok((appended, head_hash)) => Ok(AppendOutcome::Appended {

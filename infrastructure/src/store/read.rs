@@ -122,6 +122,21 @@ impl PgEventStore {
         Ok((loaded, applied))
     }
 
+    /// The stream's version: the version of its last event, 0 when it has none (one probe
+    /// of the stream's index).
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the store cannot be read.
+    pub async fn version(&self, stream: &StreamRef) -> Result<i64, Error> {
+        Ok(sqlx::query_scalar(
+            "SELECT coalesce(max(version), 0) FROM events WHERE stream_type = $1 AND stream_id = $2",
+        )
+        .bind(&stream.stream_type)
+        .bind(&stream.stream_id)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// The stream's events after `after_version`, in version order.
     ///
     /// # Errors

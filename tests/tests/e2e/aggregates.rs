@@ -484,6 +484,30 @@ async fn a_kept_aggregate_another_process_moved_past_is_decided_again_on_the_sto
     assert_eq!(types.last().map(String::as_str), Some("StockCommitted"));
 }
 
+/// A read of an aggregate this process keeps trusts what it keeps only while the stream's
+/// version is the kept one: a reprice by another process is read as it stands.
+#[tokio::test]
+async fn a_kept_aggregate_is_read_as_kept_only_while_its_stream_has_not_moved() {
+    let db = test_database().await;
+    let here = repository::<StockAggregate>(&db, 100);
+    let there = repository::<StockAggregate>(&db, 100);
+    let price = |stock: &StockAggregate, version: i64| (stock.0.price(), version);
+    assert_eq!(here.read("ONE", price).await.unwrap(), (None, 0));
+    here.execute("ONE", register("ONE", 1), &metadata())
+        .await
+        .unwrap();
+    assert_eq!(here.read("ONE", price).await.unwrap(), (Some(brl(1250)), 2));
+
+    let reprice = stock::Command::Reprice { price: brl(990) };
+    there.execute("ONE", reprice, &metadata()).await.unwrap();
+    assert_eq!(here.read("ONE", price).await.unwrap(), (Some(brl(990)), 3));
+    // What it keeps is still the older state: the read did not take its place.
+    here.execute("ONE", reserve(1, 1), &metadata())
+        .await
+        .unwrap();
+    assert_eq!(here.read("ONE", price).await.unwrap(), (Some(brl(990)), 4));
+}
+
 /// The event store, counting the streams loaded to decide a command on.
 struct CountingLoads {
     inner: PgEventStore,
@@ -504,6 +528,10 @@ impl application::EventStore for CountingLoads {
     ) -> Result<application::ForCommand, Error> {
         self.loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         application::EventStore::load_for_command(&self.inner, stream, schema, command_id).await
+    }
+
+    async fn version(&self, stream: &StreamRef) -> Result<i64, Error> {
+        application::EventStore::version(&self.inner, stream).await
     }
 
     async fn append(
