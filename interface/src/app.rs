@@ -26,13 +26,14 @@ use projections::saga::Desk;
 use projections::{Announcer, WorkerOptions};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinHandle;
 
 use crate::error::ApiError;
 use crate::saga::{SagaConfig, SagaRuntime};
 use crate::state::{AppState, HttpLimits};
-use crate::{failure_log, graphql, health, request_id, rest};
+use crate::throttle::Throttle;
+use crate::{failure_log, graphql, guard, health, request_id, rest};
 
 /// Everything the HTTP server needs to start.
 #[derive(Clone)]
@@ -114,6 +115,10 @@ impl Application {
         let jwt =
             JwtKeys::new(&config.jwt_secret).map_err(|e| ApiError::Internal(e.to_string()))?;
         let (shutting_down, shutdown) = watch::channel(false);
+        let throttle = Arc::new(Throttle::new(
+            config.limits.principal_rate,
+            config.limits.address_rate,
+        ));
         let admission = Arc::new(Admission::new(config.saga.max_lag));
         if admission.limit().is_some() {
             tokio::spawn(projections::saga::backlog::watch(
@@ -160,10 +165,13 @@ impl Application {
             ),
             pool,
             schema: graphql::schema(config.limits.graphql_introspection),
+            throttle: Arc::clone(&throttle),
+            in_flight: Arc::new(Semaphore::new(config.limits.max_in_flight)),
             limits: Arc::new(config.limits),
             shutdown,
             saga,
         };
+        tokio::spawn(throttle.sweep(stopped.clone()));
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| ApiError::Internal(format!("cannot listen on {}: {e}", config.listen)))?;
@@ -190,24 +198,17 @@ impl Application {
         self.listener.local_addr().ok()
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight.
-    ///
-    /// # Errors
-    /// [`ApiError::Internal`] when serving fails.
-    pub async fn run_until_stopped(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> Result<(), ApiError> {
+    /// Serves until `shutdown` completes, then finishes the requests in flight and stops
+    /// the workers.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) {
         let shutting_down = self.shutting_down;
         let shutdown = async move {
             shutdown.await;
             // Upgraded connections are not awaited by graceful shutdown: end them here.
             let _ = shutting_down.send(true);
         };
-        let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()));
+        let header_read_timeout = self.state.limits.header_read_timeout;
+        crate::connections::serve(self.listener, self.router, header_read_timeout, shutdown).await;
         // One shutdown for everything: the workers finish their batch and stop.
         let _ = self.stop_workers.send(true);
         for worker in self.workers {
@@ -228,7 +229,6 @@ impl Application {
             }
         }
         self.state.pool.close().await;
-        served
     }
 }
 
@@ -243,6 +243,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), limit_body))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
         .layer(middleware::from_fn(failure_log::log))
         .layer(middleware::from_fn(request_id::assign))
         .with_state(state)

@@ -27,13 +27,19 @@ impl Caller {
     /// Authenticates the request's `Authorization` or `X-Api-Key` header.
     ///
     /// # Errors
-    /// [`ApiError::Unauthenticated`] when neither is present or valid.
+    /// [`ApiError::Unauthenticated`] when neither is present or valid;
+    /// [`ApiError::RateLimited`] when the principal is over its rate limit.
     pub async fn from_headers(state: &AppState, headers: &HeaderMap) -> Result<Self, ApiError> {
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         let principal = state
             .auth
             .authenticate(header("authorization"), header("x-api-key"))
             .await?;
+        state.throttle.principal(&format!(
+            "{}:{}",
+            principal.role.as_str(),
+            principal.subject
+        ))?;
         let correlation_id = header(CORRELATION_HEADER)
             .and_then(|v| Uuid::parse_str(v).ok())
             .unwrap_or_else(Uuid::now_v7);

@@ -58,9 +58,33 @@ pub enum ApiError {
     /// did nothing and may be retried shortly.
     #[error("{0}")]
     Overloaded(String),
+    /// The request did not produce its answer within the server's request timeout. A
+    /// command may still take effect: retry it with the same Idempotency-Key.
+    #[error(
+        "the request did not finish within {} s; a command may still take effect, so retry \
+         it with the same Idempotency-Key",
+        after.as_secs_f64()
+    )]
+    TimedOut {
+        /// The timeout.
+        after: std::time::Duration,
+    },
+    /// The caller (a principal or a client address) made more requests than its rate
+    /// limit allows; the request did nothing.
+    #[error("too many requests; retry in {} s", retry_seconds(*retry_after))]
+    RateLimited {
+        /// How long until one more request would be accepted.
+        retry_after: std::time::Duration,
+    },
     /// Something failed inside; the details are in the logs under the request id.
     #[error("internal error")]
     Internal(String),
+}
+
+/// Whole seconds to wait for `wait`, at least one (what `Retry-After` carries).
+const fn retry_seconds(wait: std::time::Duration) -> u64 {
+    let whole = wait.as_secs() + if wait.subsec_nanos() > 0 { 1 } else { 0 };
+    if whole == 0 { 1 } else { whole }
 }
 
 impl ApiError {
@@ -77,7 +101,8 @@ impl ApiError {
             Self::PriceMismatch(_) => "PRICE_MISMATCH",
             Self::IdempotencyMismatch => "IDEMPOTENCY_MISMATCH",
             Self::Stale => "STALE",
-            Self::Unavailable(_) | Self::Overloaded(_) => "UNAVAILABLE",
+            Self::Unavailable(_) | Self::Overloaded(_) | Self::TimedOut { .. } => "UNAVAILABLE",
+            Self::RateLimited { .. } => "RATE_LIMITED",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -96,9 +121,10 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::Stale | Self::Unavailable(_) | Self::Overloaded(_) => {
+            Self::Stale | Self::Unavailable(_) | Self::Overloaded(_) | Self::TimedOut { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -135,9 +161,22 @@ impl ApiError {
             if let Some(reason) = self.reason() {
                 extensions.set("reason", reason);
             }
+            if let Some(seconds) = self.retry_after() {
+                extensions.set("retryAfter", seconds);
+            }
             extensions.set("requestId", request_id::current());
         });
         error
+    }
+
+    /// The whole seconds a client should wait before trying again, when the answer says.
+    #[must_use]
+    pub const fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::Unavailable(_) | Self::Overloaded(_) | Self::TimedOut { .. } => Some(1),
+            Self::RateLimited { retry_after } => Some(retry_seconds(*retry_after)),
+            _ => None,
+        }
     }
 
     /// What the logs should say of a server-side failure; `None` for a client error.
@@ -269,10 +308,10 @@ impl IntoResponse for ApiError {
                 .extensions_mut()
                 .insert(failure_log::Cause(cause.to_owned()));
         }
-        if matches!(self, Self::Unavailable(_) | Self::Overloaded(_)) {
+        if let Some(seconds) = self.retry_after() {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

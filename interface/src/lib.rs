@@ -11,9 +11,11 @@
 pub mod app;
 pub mod caller;
 pub mod cli;
+pub mod connections;
 pub mod error;
 pub mod failure_log;
 pub mod graphql;
+pub mod guard;
 pub mod health;
 pub mod history;
 pub mod idempotency;
@@ -23,6 +25,7 @@ pub mod request_id;
 pub mod rest;
 pub mod saga;
 pub mod state;
+pub mod throttle;
 
 pub use app::{Application, ServerConfig, router};
 pub use error::ApiError;

@@ -36,7 +36,7 @@ async fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> Result<(), String> {
     let file = FileSettings::load(cli.config.as_deref())?;
     match cli.command {
-        Command::Serve(args) => interface::cli::serve(args, file).await,
+        Command::Serve(args) => interface::cli::serve(*args, file).await,
         Command::Migrate(args) => {
             let database = interface::cli::open(args, file).await?;
             println!("migrations applied");

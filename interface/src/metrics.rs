@@ -1,12 +1,13 @@
 //! `GET /metrics`: Prometheus text exposition of every projection's lag (from
 //! [`projections::status`]) and of the order-fulfilment saga (sagas by phase, dead letters,
 //! running deadlines, retries, the payment circuit), computed on each scrape.
-//! Unauthenticated, like the health probes.
+//! Unauthenticated, like the health probes, unless a metrics token is set
+//! (`--metrics-token`): then a scrape must send it as `Authorization: Bearer TOKEN`.
 
 use application::saga::BreakerState;
 use axum::Router;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use projections::saga::SagaSummary;
@@ -23,7 +24,18 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/metrics", get(metrics))
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(expected) = &state.limits.metrics_token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        // Digests are compared, so the time taken says nothing of the token.
+        if given.map(application::api_keys::hash).as_ref() != Some(expected) {
+            return ApiError::Unauthenticated("/metrics needs the metrics token".into())
+                .into_response();
+        }
+    }
     let scraped = async {
         let statuses = projections::status(&state.pool).await?;
         let summary = projections::saga::summary(&state.pool).await?;

@@ -1,7 +1,10 @@
 //! What every handler shares.
 
+use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::time::Duration;
 
+use application::api_keys::KeyHash;
 use application::audit::Audit;
 use application::auth::Authenticator;
 use application::idempotency::Idempotency;
@@ -10,10 +13,11 @@ use application::queries::Queries;
 use application::{Commands, EventStore};
 use projections::Announcer;
 use sqlx::PgPool;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 
 use crate::graphql::ApiSchema;
 use crate::saga::SagaRuntime;
+use crate::throttle::Throttle;
 
 /// The shared state of the HTTP server.
 #[derive(Clone)]
@@ -47,6 +51,10 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// The order-fulfilment saga (redrives, metrics).
     pub saga: SagaRuntime,
+    /// The rate limits per principal and per client address.
+    pub throttle: Arc<Throttle>,
+    /// One permit per request in flight (`max_in_flight` of them).
+    pub in_flight: Arc<Semaphore>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -56,6 +64,11 @@ impl std::fmt::Debug for AppState {
             .finish_non_exhaustive()
     }
 }
+
+/// Requests per second per principal by default.
+pub const DEFAULT_PRINCIPAL_RATE: u32 = 200;
+/// Requests per second per client address by default.
+pub const DEFAULT_ADDRESS_RATE: u32 = 1000;
 
 /// Limits and switches of the HTTP API.
 #[derive(Debug, Clone)]
@@ -77,6 +90,21 @@ pub struct HttpLimits {
     pub ws_init_timeout: std::time::Duration,
     /// The most subscriptions running at once on one WebSocket connection.
     pub ws_max_subscriptions: usize,
+    /// Requests per second one principal (role and subject) may make, in bursts of up to
+    /// twice as many; `None`: no limit.
+    pub principal_rate: Option<NonZeroU32>,
+    /// Requests per second one client IP address may make, in bursts of up to twice as
+    /// many; `None`: no limit.
+    pub address_rate: Option<NonZeroU32>,
+    /// The most requests served at once; more are answered 503 at once.
+    pub max_in_flight: usize,
+    /// How long a request may take to produce its answer's head.
+    pub request_timeout: Duration,
+    /// How long a client may take to send a request's head, and how long a kept-alive
+    /// connection may stay idle.
+    pub header_read_timeout: Duration,
+    /// The SHA-256 of the bearer token `/metrics` asks for; `None`: open.
+    pub metrics_token: Option<KeyHash>,
 }
 
 impl Default for HttpLimits {
@@ -96,6 +124,12 @@ impl Default for HttpLimits {
             ],
             ws_init_timeout: std::time::Duration::from_secs(10),
             ws_max_subscriptions: 20,
+            principal_rate: NonZeroU32::new(DEFAULT_PRINCIPAL_RATE),
+            address_rate: NonZeroU32::new(DEFAULT_ADDRESS_RATE),
+            max_in_flight: 512,
+            request_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(15),
+            metrics_token: None,
         }
     }
 }

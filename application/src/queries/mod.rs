@@ -78,7 +78,8 @@ pub trait ReadModels: Send + Sync {
     /// Waits until every projection in `names` has applied `position`, at most `timeout`.
     ///
     /// # Errors
-    /// [`Error::Stale`] when they do not (or the position names no event).
+    /// [`Error::Stale`] when they do not; [`Error::Validation`] when the position names
+    /// no event of the log.
     async fn wait_until(
         &self,
         names: &[&str],
@@ -128,7 +129,8 @@ impl Queries {
     /// nothing to wait for without one.
     ///
     /// # Errors
-    /// [`Error::Stale`] on time-out.
+    /// [`Error::Stale`] on time-out; [`Error::Validation`] for a position that names no
+    /// event of the log.
     pub async fn wait(
         &self,
         projections: &[&str],

@@ -35,9 +35,30 @@ pub fn parse_limit(text: &str) -> Result<Duration, String> {
     parse_duration(text).map_err(|e| format!("{e}, or off"))
 }
 
+/// Parses a rate in requests per second, or `off` (0).
+///
+/// # Errors
+/// A message saying what a rate looks like.
+pub fn parse_rate(text: &str) -> Result<u32, String> {
+    if text == "off" {
+        return Ok(0);
+    }
+    text.parse()
+        .map_err(|_| format!("{text:?} is not a number of requests per second, or off"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rate_is_a_count_or_off() {
+        assert_eq!(parse_rate("off"), Ok(0));
+        assert_eq!(parse_rate("0"), Ok(0));
+        assert_eq!(parse_rate("250"), Ok(250));
+        assert!(parse_rate("fast").unwrap_err().contains("or off"));
+        assert!(parse_rate("-1").is_err());
+    }
 
     #[test]
     fn a_limit_is_a_duration_or_off() {

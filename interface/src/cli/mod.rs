@@ -5,6 +5,7 @@ mod database;
 mod dead_letters;
 mod duration;
 mod export;
+mod limits;
 mod progress;
 mod projections;
 mod provider;
@@ -20,7 +21,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 pub use database::open;
-pub use duration::{parse_duration, parse_limit};
+pub use duration::{parse_duration, parse_limit, parse_rate};
 pub use settings::FileSettings;
 
 /// domainflow: an event-sourced CQRS server with its own PostgreSQL event store.
@@ -39,7 +40,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server (starts an embedded PostgreSQL when no database URL is given).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply the database migrations and exit.
     Migrate(DatabaseArgs),
     /// Print a signed bearer token for local use.
@@ -231,6 +232,42 @@ pub struct ServeArgs {
     /// The payment provider.
     #[command(flatten)]
     pub provider: ProviderArgs,
+    /// Limits on use.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Limits on how much clients may ask of the server.
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Requests per second one principal (a token's or API key's role and subject) may
+    /// make, in bursts of up to twice as many; beyond it 429 RATE_LIMITED, or off
+    /// [default: 200].
+    #[arg(long, env = "DOMAINFLOW_RATE_LIMIT", value_parser = parse_rate, value_name = "N")]
+    pub rate_limit: Option<u32>,
+    /// Requests per second one client IP address may make, in bursts of up to twice as
+    /// many, or off [default: 1000].
+    #[arg(long, env = "DOMAINFLOW_ADDRESS_RATE_LIMIT", value_parser = parse_rate, value_name = "N")]
+    pub address_rate_limit: Option<u32>,
+    /// The most requests served at once; beyond it 503 with Retry-After [default: 512].
+    #[arg(long, env = "DOMAINFLOW_MAX_IN_FLIGHT", value_name = "N")]
+    pub max_in_flight: Option<usize>,
+    /// How long a request may take to answer before it is cut off with 503, e.g. 30s
+    /// [default: 30s].
+    #[arg(long, env = "DOMAINFLOW_REQUEST_TIMEOUT", value_parser = parse_duration, value_name = "DURATION")]
+    pub request_timeout: Option<std::time::Duration>,
+    /// How long a client may take to send a request's head, and a kept-alive connection
+    /// may stay idle, before it is closed, e.g. 15s [default: 15s].
+    #[arg(long, env = "DOMAINFLOW_HEADER_READ_TIMEOUT", value_parser = parse_duration, value_name = "DURATION")]
+    pub header_read_timeout: Option<std::time::Duration>,
+    /// A bearer token GET /metrics then asks for (open without one).
+    #[arg(
+        long,
+        env = "DOMAINFLOW_METRICS_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub metrics_token: Option<String>,
 }
 
 /// Which payment provider the saga charges through.

@@ -6,12 +6,12 @@ use application::RepositoryOptions;
 use application::saga::SagaOptions;
 use infrastructure::{Database, DatabaseOptions, load_or_create_secret};
 
+use super::limits::http_limits;
 use super::settings::default_data_dir;
 use super::{FileSettings, ServeArgs, provider_settings};
 use crate::app::{Application, ServerConfig};
 use crate::payment::{ProviderKind, ProviderSettings};
 use crate::saga::SagaConfig;
-use crate::state::HttpLimits;
 
 /// Runs the server until SIGINT or SIGTERM.
 ///
@@ -20,6 +20,7 @@ use crate::state::HttpLimits;
 #[allow(clippy::print_stdout)] // Where the server listens is the command's output.
 pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
     // Settings are checked before anything starts, so a bad one fails at once.
+    let limits = http_limits(&args, &file)?;
     let provider = provider_settings(args.provider, &file)?;
     provider.validate()?;
     let data_dir = args
@@ -40,19 +41,6 @@ pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
                 data_dir.display()
             )
         })?,
-    };
-    let defaults = HttpLimits::default();
-    let limits = HttpLimits {
-        max_body_bytes: args
-            .max_body_bytes
-            .or(file.max_body_bytes)
-            .unwrap_or(defaults.max_body_bytes),
-        graphql_introspection: args
-            .graphql_introspection
-            .or(file.graphql_introspection)
-            .unwrap_or(defaults.graphql_introspection),
-        graphiql: args.graphiql.or(file.graphiql).unwrap_or(defaults.graphiql),
-        ..defaults
     };
     let repository = RepositoryOptions {
         snapshot_every: args
@@ -119,13 +107,13 @@ pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
             format!(" --data-dir {}", data_dir.display())
         }
     );
-    let served = app.run_until_stopped(shutdown_signal()).await;
+    app.run_until_stopped(shutdown_signal()).await;
     if let Some(ledger) = ledger {
         ledger.close().await;
     }
     database.close().await;
     tracing::info!("domainflow stopped");
-    served.map_err(|e| e.to_string())
+    Ok(())
 }
 
 /// The limit on how far behind fulfilment may be for new orders (`None`: off). The saga's

@@ -16,6 +16,11 @@ use serde::Deserialize;
 /// payment_provider = "http"
 /// payment_provider_url = "http://payments.internal:8080/v1"
 /// payment_provider_timeout = "5s"
+/// rate_limit = 200                # requests per second per principal; 0: off
+/// address_rate_limit = 1000       # requests per second per client address; 0: off
+/// max_in_flight = 512
+/// request_timeout = "30s"
+/// header_read_timeout = "15s"
 /// ```
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,6 +51,18 @@ pub struct FileSettings {
     pub payment_provider_timeout: Option<String>,
     /// See `--payment-provider-key`.
     pub payment_provider_key: Option<String>,
+    /// See `--rate-limit` (0: off).
+    pub rate_limit: Option<u32>,
+    /// See `--address-rate-limit` (0: off).
+    pub address_rate_limit: Option<u32>,
+    /// See `--max-in-flight`.
+    pub max_in_flight: Option<usize>,
+    /// See `--request-timeout`, e.g. `"30s"`.
+    pub request_timeout: Option<String>,
+    /// See `--header-read-timeout`, e.g. `"15s"`.
+    pub header_read_timeout: Option<String>,
+    /// See `--metrics-token`.
+    pub metrics_token: Option<String>,
 }
 
 impl FileSettings {

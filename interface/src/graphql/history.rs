@@ -142,7 +142,9 @@ impl HistoryQuery {
     }
 
     /// Walks the hash chains (of one stream, or of all) and reports what `domainflow
-    /// verify` reports (auditors, operators).
+    /// verify` reports (auditors, operators). It costs 400 of a request's complexity
+    /// budget of 500: one per request.
+    #[graphql(complexity = 400)]
     async fn integrity(
         &self,
         ctx: &Context<'_>,

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures::StreamExt;
 
+use super::aliases;
 use super::context::LazyCaller;
 use super::graphiql;
 use super::idempotency;
@@ -38,6 +39,13 @@ async fn post_graphql(State(state): State<AppState>, headers: HeaderMap, body: B
         Ok(read) => read,
         Err((status, error)) => return refuse(format, status, &error),
     };
+    if request.parsed_query().is_ok_and(aliases::too_many) {
+        let error = ApiError::Validation(format!(
+            "a document may name at most {} fields by an alias",
+            aliases::MAX_ALIASES
+        ));
+        return refuse(format, StatusCode::BAD_REQUEST, &error);
+    }
     let key = match idempotency::key_for(&headers, &mut request) {
         Ok(key) => key,
         Err(error) => {

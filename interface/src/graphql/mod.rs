@@ -11,9 +11,11 @@
 //! - `context`: what resolvers know of their request: the caller, authenticated lazily,
 //!   and the `Idempotency-Key`.
 //!
-//! Limits: depth 12, complexity 500, 8 directives per field, parser recursion 32; with
-//! introspection on, introspection-only queries may nest deeper (GraphiQL's needs 15).
+//! Limits: depth 12, complexity 500 (`integrity` costs 400, so one per request), 30
+//! aliases, 8 directives per field, parser recursion 32; with introspection on,
+//! introspection-only queries may nest deeper (GraphiQL's needs 15).
 
+mod aliases;
 mod as_of;
 mod command_result;
 mod context;

@@ -7,6 +7,9 @@
 //!   `{"apiKey": "..."}`); bad or missing credentials close the connection unacknowledged.
 //! - `connection_init` must arrive within `ws_init_timeout` (else close 4408), and at
 //!   most `ws_max_subscriptions` subscriptions run at once.
+//! - Size: no message may be longer than `max_body_bytes`, and none before the
+//!   connection is acknowledged longer than 16 KiB (else close 1009): an unauthenticated
+//!   client cannot make the server hold large messages.
 //! - Shutdown: every connection closes (1001) when the server stops.
 
 use std::sync::Arc;
@@ -32,6 +35,10 @@ use crate::state::AppState;
 const INIT_TIMEOUT: u16 = 4408;
 /// The close code of a server going away.
 const GOING_AWAY: u16 = 1001;
+/// The close code of a message too big to take.
+const TOO_BIG: u16 = 1009;
+/// The longest message taken before the connection is acknowledged.
+const MAX_MESSAGE_BEFORE_INIT: usize = 16 * 1024;
 
 /// Upgrades an allowed request to a GraphQL WebSocket.
 pub async fn upgrade(
@@ -54,8 +61,11 @@ pub async fn upgrade(
         )
             .into_response();
     };
+    let limit = state.limits.max_body_bytes;
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .max_message_size(limit)
+        .max_frame_size(limit)
         .on_upgrade(move |socket| serve(socket, state, protocol))
 }
 
@@ -73,6 +83,21 @@ async fn serve(socket: Socket, state: AppState, protocol: GraphQLProtocol) {
     connection.insert(Slots::new(state.limits.ws_max_subscriptions));
     let init_state = state.clone();
     let init_acknowledged = Arc::clone(&acknowledged);
+    // Before the acknowledgement a long message ends the stream, and the connection.
+    let too_big = Arc::new(AtomicBool::new(false));
+    let (gate, gate_acknowledged) = (Arc::clone(&too_big), Arc::clone(&acknowledged));
+    let source = source.take_while(move |message| {
+        let length = match message {
+            Ok(Message::Text(text)) => text.len(),
+            Ok(Message::Binary(bytes)) => bytes.len(),
+            _ => 0,
+        };
+        let refused = length > MAX_MESSAGE_BEFORE_INIT && !gate_acknowledged.load(Ordering::SeqCst);
+        if refused {
+            gate.store(true, Ordering::SeqCst);
+        }
+        std::future::ready(!refused)
+    });
     let graphql = GraphQLWebSocket::new_with_pair(outgoing, source, state.schema.clone(), protocol)
         .with_data(connection)
         .on_connection_init(move |payload| async move {
@@ -106,6 +131,9 @@ async fn serve(socket: Socket, state: AppState, protocol: GraphQLProtocol) {
                 None => break None,
             },
             () = &mut graphql => {
+                if too_big.load(Ordering::SeqCst) {
+                    break Some((TOO_BIG, "message too big before connection_init"));
+                }
                 // What it wrote last (a refused init's close) is still in the channel.
                 while let Ok(message) = written.try_recv() {
                     if sink.send(message).await.is_err() {

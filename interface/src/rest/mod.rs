@@ -34,6 +34,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .merge(history::router())
         .merge(rebuild::router())
         .split_for_parts();
+    problems::add_limit_answers(&mut api);
     api.info.title = "domainflow".into();
     api.info.version = env!("CARGO_PKG_VERSION").into();
     api.info.description = Some(

@@ -70,6 +70,45 @@ impl IntoResponses for PlaceOrderProblems {
     }
 }
 
+/// What any request may be answered by the server's limits on use (README, "Security").
+const LIMIT_ANSWERS: [(u16, &str); 2] = [
+    (
+        429,
+        "RATE_LIMITED: the caller, or its client address, is over its rate limit; nothing \
+         was done: try again after Retry-After",
+    ),
+    (
+        503,
+        "UNAVAILABLE: the server is at its limit of requests at once, the request ran past \
+         the request timeout (a command may still take effect: send it again with the same \
+         Idempotency-Key), or the database cannot be reached; try again after Retry-After",
+    ),
+];
+
+/// Adds the answers of the limits on use to every operation of `api` that does not state
+/// its own.
+pub fn add_limit_answers(api: &mut utoipa::openapi::OpenApi) {
+    let answers = problem_responses(&LIMIT_ANSWERS);
+    for item in api.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            for (status, answer) in &answers {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.clone())
+                    .or_insert_with(|| answer.clone());
+            }
+        }
+    }
+}
+
 /// The OpenAPI responses of `answers` (status, description), each a problem+json
 /// document: what every endpoint's list of error answers turns into.
 #[must_use]

@@ -88,6 +88,9 @@ impl ReadModels for PgReadModels {
         match super::wait_until(&self.pool, names, position, timeout).await {
             Ok(()) => Ok(()),
             Err(WaitError::Stale) => Err(application::Error::Stale),
+            Err(WaitError::Unknown) => Err(application::Error::Validation(
+                WaitError::Unknown.to_string(),
+            )),
             Err(WaitError::Database(error)) => Err(crate::Error::from(error).into()),
         }
     }

@@ -12,9 +12,12 @@ const POLL: Duration = Duration::from_millis(15);
 /// Why [`wait_until`] gave up.
 #[derive(Debug, thiserror::Error)]
 pub enum WaitError {
-    /// The projections did not reach the position in time (or it names no event).
+    /// The projections did not reach the position in time.
     #[error("the read model has not caught up with the requested position")]
     Stale,
+    /// The position names no event of this log: it was never issued here.
+    #[error("consistentWith names no event of this log")]
+    Unknown,
     /// The checkpoints could not be read.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
@@ -23,10 +26,10 @@ pub enum WaitError {
 /// Waits until every projection in `names` has applied `position` (its checkpoint is at
 /// or past it in `(transaction_id, position)` order), polling every 15 ms for at most
 /// `timeout`. A position that names no event in the log can never be reached: it is
-/// answered [`WaitError::Stale`] at once.
+/// answered [`WaitError::Unknown`] at once.
 ///
 /// # Errors
-/// [`WaitError::Stale`] on time-out; [`WaitError::Database`].
+/// [`WaitError::Stale`] on time-out; [`WaitError::Unknown`]; [`WaitError::Database`].
 pub async fn wait_until(
     pool: &PgPool,
     names: &[&str],
@@ -62,7 +65,7 @@ pub async fn wait_until(
             .fetch_one(pool)
             .await?;
             if !exists {
-                return Err(WaitError::Stale);
+                return Err(WaitError::Unknown);
             }
         }
         if Instant::now() + POLL > deadline {

@@ -116,13 +116,14 @@ async fn a_query_nested_too_deep_is_refused() {
 }
 
 #[tokio::test]
-async fn a_query_too_complex_is_refused() {
+async fn a_query_too_complex_is_refused_and_the_whole_log_check_fits_once() {
     let app = spawn_app().await;
-    let fields: String = (0..501).map(|i| format!("v{i}: apiVersion ")).collect();
+    let auditor = app.token("audra", Role::Auditor);
+    // The integrity check walks the whole log: it costs most of a request's budget.
+    let twice = "{ a: integrity { verified } b: integrity { verified } }";
 
     let error = graphql_error(
-        app.graphql(&format!("{{ {fields} }}"), json!({}), None)
-            .await,
+        app.graphql(twice, json!({}), Some(&auditor)).await,
         "VALIDATION",
     )
     .await;
@@ -131,6 +132,47 @@ async fn a_query_too_complex_is_refused() {
         error["message"].as_str().unwrap().contains("too complex"),
         "{error}"
     );
+    let once = graphql_data(
+        app.graphql("{ integrity { verified } }", json!({}), Some(&auditor))
+            .await,
+    )
+    .await;
+    assert_eq!(once["integrity"]["verified"], true, "{once}");
+}
+
+#[tokio::test]
+async fn an_alias_bomb_is_refused_before_anything_runs() {
+    let app = spawn_app().await;
+    let auditor = app.token("audra", Role::Auditor);
+    let fields = |n: usize| -> String { (0..n).map(|i| format!("v{i}: apiVersion ")).collect() };
+
+    let body = refused(
+        app.graphql(&format!("{{ {} }}", fields(31)), json!({}), Some(&auditor))
+            .await,
+        400,
+    )
+    .await;
+
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("at most 30 fields by an alias"), "{body}");
+    // Spread through a fragment, the aliases count each time it is spread.
+    let fragment = format!("fragment F on Query {{ {} }}", fields(16));
+    refused(
+        app.graphql(
+            &format!("{{ ...F ...F }} {fragment}"),
+            json!({}),
+            Some(&auditor),
+        )
+        .await,
+        400,
+    )
+    .await;
+    let thirty = graphql_data(
+        app.graphql(&format!("{{ {} }}", fields(30)), json!({}), Some(&auditor))
+            .await,
+    )
+    .await;
+    assert!(thirty["v29"].is_string(), "{thirty}");
 }
 
 #[tokio::test]

@@ -15,6 +15,7 @@ mod graphql_commands;
 mod graphql_hardening;
 mod hot_sku;
 mod idempotency;
+mod limits;
 mod payment_provider;
 mod pool;
 mod prices;

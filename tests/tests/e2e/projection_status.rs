@@ -16,7 +16,9 @@ use infrastructure::PgEventStore;
 use projections::ProjectionState;
 use serde_json::{Value, json};
 use sqlx::{PgPool, Row};
-use tests::{TestApp, expect, graphql_data, graphql_error, problem, spawn_app, test_database};
+use tests::{
+    TestApp, expect, graphql_data, graphql_error, problem, spawn_app, spawn_app_with, test_database,
+};
 use uuid::Uuid;
 
 const NAMES: [&str; 5] = ["orders", "products", "tickets", "payments", "fulfilment"];
@@ -255,4 +257,21 @@ async fn without_workers_the_lag_is_the_whole_log_and_parked_projections_show_th
     assert!(tickets.lag_seconds > 0.0);
     let orders = statuses.iter().find(|s| s.name == "orders").unwrap();
     assert_eq!(orders.lag_events, total);
+}
+
+#[tokio::test]
+async fn with_a_metrics_token_a_scrape_must_send_it() {
+    let app = spawn_app_with(|config| {
+        config.limits.metrics_token = Some(application::api_keys::hash("scrape-secret"));
+    })
+    .await;
+
+    for wrong in [None, Some("guess")] {
+        problem(get(&app, "/metrics", wrong).await, 401, "UNAUTHENTICATED").await;
+    }
+
+    let response = get(&app, "/metrics", Some("scrape-secret")).await;
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    assert!(text.contains("domainflow_projection_lag_events"), "{text}");
 }

@@ -263,6 +263,34 @@ async fn a_connection_that_never_sends_connection_init_is_closed_after_the_init_
 }
 
 #[tokio::test]
+async fn a_long_message_before_connection_init_closes_the_connection() {
+    let app = spawn_app().await;
+    let padding = "x".repeat(20 * 1024);
+    // Over the 16 KiB taken before the acknowledgement, under the body limit: 1009.
+    let mut ws = open(&app, None).await.unwrap();
+    send(
+        &mut ws,
+        json!({"type": "connection_init", "payload": {"padding": padding}}),
+    )
+    .await;
+    assert_eq!(receive(&mut ws).await, Err(Some(CloseCode::Size)));
+    // A 1 MiB message, over the body limit: the connection ends without taking it (the
+    // send itself may fail once the server has gone).
+    let mut ws = open(&app, None).await.unwrap();
+    let _ = ws.send(Message::text("x".repeat(1024 * 1024))).await;
+    assert!(receive(&mut ws).await.is_err());
+    // Once acknowledged, a 20 KiB message is taken.
+    let token = app.token("alice", Role::Customer);
+    let mut ws = connect(&app, &token).await;
+    send(
+        &mut ws,
+        json!({"type": "ping", "payload": {"padding": padding}}),
+    )
+    .await;
+    assert_eq!(receive(&mut ws).await.unwrap()["type"], "pong");
+}
+
+#[tokio::test]
 async fn a_disallowed_origin_is_refused_with_403_before_the_upgrade() {
     let app = spawn_app().await;
     match open(&app, Some("https://evil.example")).await {

@@ -77,7 +77,7 @@ async fn an_order_is_readable_right_after_it_is_placed() {
 }
 
 #[tokio::test]
-async fn an_unreachable_or_malformed_position_is_refused() {
+async fn a_position_this_log_never_issued_or_a_malformed_one_is_refused_as_invalid() {
     let app = spawn_app().await;
     app.register_product("STALE-1", 10).await;
     let id = app.place_order("alice", "STALE-1", 1).await;
@@ -85,11 +85,12 @@ async fn an_unreachable_or_malformed_position_is_refused() {
     let path = format!("/api/orders/{id}");
     let far = unreachable_token();
 
+    // Never issued here, so waiting could never end: not STALE (which says retry).
     problem(
         app.get(&path, Some(&alice), &[("X-Consistent-With", &far)])
             .await,
-        503,
-        "STALE",
+        422,
+        "VALIDATION",
     )
     .await;
     problem(
@@ -102,7 +103,7 @@ async fn an_unreachable_or_malformed_position_is_refused() {
     graphql_error(
         app.graphql(ORDER, json!({ "id": id, "at": far }), Some(&alice))
             .await,
-        "STALE",
+        "VALIDATION",
     )
     .await;
     graphql_error(
