@@ -1,7 +1,10 @@
 //! Idempotency keys, the same for every command on both transports: the first request with
 //! a key runs; a repeat of the same request gets the first answer again; the same key with
 //! another request is refused; a repeat while the first still runs waits for it, bounded.
-//! The records are kept behind [`IdempotencyStore`].
+//! The records are kept behind [`IdempotencyStore`]; an answer is kept for a time to live
+//! ([`Idempotency::sweep`]), after which the key may run again. A command sent again under
+//! the same key even then takes effect once: its command id derives from the key, and the
+//! event store recognises it.
 
 use std::fmt;
 use std::future::Future;
@@ -51,7 +54,12 @@ pub trait IdempotencyStore: Send + Sync {
     ) -> Result<(), Error>;
     /// Gives `key` up after its request failed, so a retry runs again.
     async fn release(&self, caller: &str, key: &str) -> Result<(), Error>;
+    /// Deletes the answers completed more than `age` ago; how many there were.
+    async fn forget(&self, age: Duration) -> Result<u64, Error>;
 }
+
+/// The longest pause between two sweeps of expired answers.
+const MAX_SWEEP_EVERY: Duration = Duration::from_secs(600);
 
 /// A stored or fresh answer.
 #[derive(Debug)]
@@ -133,7 +141,17 @@ impl Idempotency {
         loop {
             match self.store.claim(&subject, key, &hash).await? {
                 Claim::Owner => {
-                    return match run().await {
+                    // Dropped before it finishes (the request timed out or the client
+                    // left), the claim is given up at once, so a retry under the key runs
+                    // again rather than waiting for the claim to go stale.
+                    let mut claim = Held {
+                        store: Some(Arc::clone(&self.store)),
+                        subject: subject.clone(),
+                        key: key.to_owned(),
+                    };
+                    let outcome = run().await;
+                    claim.store = None;
+                    return match outcome {
                         Ok((status, body)) => {
                             self.store.complete(&subject, key, status, &body).await?;
                             Ok(Answer {
@@ -165,6 +183,54 @@ impl Idempotency {
                     )
                     .into());
                 }
+            }
+        }
+    }
+}
+
+/// A claim whose request is running; released in the background if dropped while `store`
+/// is still set.
+struct Held {
+    store: Option<Arc<dyn IdempotencyStore>>,
+    subject: String,
+    key: String,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let Some(store) = self.store.take() else {
+            return;
+        };
+        let (subject, key) = (
+            std::mem::take(&mut self.subject),
+            std::mem::take(&mut self.key),
+        );
+        // Outside a runtime (nothing can run the release) the claim goes stale as before.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(error) = store.release(&subject, &key).await {
+                    tracing::warn!(%error, "an abandoned idempotency claim was not released");
+                }
+            });
+        }
+    }
+}
+
+impl Idempotency {
+    /// Deletes the answers completed more than `ttl` ago, every quarter of `ttl` (at most
+    /// every ten minutes), until `stopped` turns `true`. A sweep that fails is logged and
+    /// tried again next time.
+    pub async fn sweep(self, ttl: Duration, mut stopped: tokio::sync::watch::Receiver<bool>) {
+        let every = (ttl / 4).min(MAX_SWEEP_EVERY);
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(every) => {}
+                _ = stopped.wait_for(|stop| *stop) => return,
+            }
+            match self.store.forget(ttl).await {
+                Ok(0) => {}
+                Ok(forgotten) => tracing::debug!(forgotten, "expired idempotency answers deleted"),
+                Err(error) => tracing::warn!(%error, "expired idempotency answers not deleted"),
             }
         }
     }

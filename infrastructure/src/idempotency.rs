@@ -150,4 +150,17 @@ impl IdempotencyStore for IdempotencyKeys {
     async fn release(&self, caller: &str, key: &str) -> Result<(), application::Error> {
         Ok(self.release_row(caller, key).await?)
     }
+
+    async fn forget(&self, age: Duration) -> Result<u64, application::Error> {
+        let deleted = sqlx::query(
+            "DELETE FROM idempotency_keys
+             WHERE completed_at < now() - make_interval(secs => $1)",
+        )
+        .bind(age.as_secs_f64())
+        .execute(&self.pool)
+        .await
+        .map_err(Error::from)?
+        .rows_affected();
+        Ok(deleted)
+    }
 }

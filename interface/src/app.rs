@@ -26,10 +26,11 @@ use projections::saga::Desk;
 use projections::{Announcer, WorkerOptions};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use crate::error::ApiError;
+use crate::in_flight::InFlight;
 use crate::saga::{SagaConfig, SagaRuntime};
 use crate::state::{AppState, HttpLimits};
 use crate::throttle::Throttle;
@@ -166,12 +167,21 @@ impl Application {
             pool,
             schema: graphql::schema(config.limits.graphql_introspection),
             throttle: Arc::clone(&throttle),
-            in_flight: Arc::new(Semaphore::new(config.limits.max_in_flight)),
+            in_flight: Arc::new(InFlight::new(
+                config.limits.max_in_flight,
+                config.limits.max_in_flight_per_address,
+            )),
             limits: Arc::new(config.limits),
             shutdown,
             saga,
         };
         tokio::spawn(throttle.sweep(stopped.clone()));
+        tokio::spawn(
+            state
+                .idempotency
+                .clone()
+                .sweep(state.limits.idempotency_ttl, stopped.clone()),
+        );
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| ApiError::Internal(format!("cannot listen on {}: {e}", config.listen)))?;

@@ -35,11 +35,7 @@ impl Caller {
             .auth
             .authenticate(header("authorization"), header("x-api-key"))
             .await?;
-        state.throttle.principal(&format!(
-            "{}:{}",
-            principal.role.as_str(),
-            principal.subject
-        ))?;
+        state.throttle.actor(&principal)?;
         let correlation_id = header(CORRELATION_HEADER)
             .and_then(|v| Uuid::parse_str(v).ok())
             .unwrap_or_else(Uuid::now_v7);

@@ -7,8 +7,8 @@
 //!
 //! Shutdown is graceful as with `axum::serve`: once `shutdown` completes, no connection is
 //! accepted, every connection finishes the request in flight and closes, and [`serve`]
-//! returns when the last one has. Upgraded connections (WebSockets) are handed off to their
-//! own tasks and are not waited for.
+//! returns when the last one has, or after 30 s at most. Upgraded connections (WebSockets)
+//! are handed off to their own tasks and are not waited for.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -84,8 +84,17 @@ pub async fn serve(
     drop(listener);
     let _ = stop.send(true);
     drop(stopping);
-    stop.closed().await;
+    // A client that stops reading its answer would hold shutdown for ever.
+    if tokio::time::timeout(DRAIN, stop.closed()).await.is_err() {
+        tracing::warn!(
+            seconds = DRAIN.as_secs(),
+            "connections still open after shutdown began; not waiting for them"
+        );
+    }
 }
+
+/// How long shutdown waits for the connections in flight to finish.
+const DRAIN: Duration = Duration::from_secs(30);
 
 /// Connections end with an error when the client goes away or is too slow: that is the
 /// client's business, worth a debug line only.

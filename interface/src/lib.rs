@@ -19,6 +19,7 @@ pub mod guard;
 pub mod health;
 pub mod history;
 pub mod idempotency;
+pub mod in_flight;
 pub mod metrics;
 pub mod payment;
 pub mod request_id;

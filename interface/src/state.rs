@@ -13,9 +13,10 @@ use application::queries::Queries;
 use application::{Commands, EventStore};
 use projections::Announcer;
 use sqlx::PgPool;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 
 use crate::graphql::ApiSchema;
+use crate::in_flight::InFlight;
 use crate::saga::SagaRuntime;
 use crate::throttle::Throttle;
 
@@ -53,8 +54,8 @@ pub struct AppState {
     pub saga: SagaRuntime,
     /// The rate limits per principal and per client address.
     pub throttle: Arc<Throttle>,
-    /// One permit per request in flight (`max_in_flight` of them).
-    pub in_flight: Arc<Semaphore>,
+    /// The places of requests in flight.
+    pub in_flight: Arc<InFlight>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -90,6 +91,9 @@ pub struct HttpLimits {
     pub ws_init_timeout: std::time::Duration,
     /// The most subscriptions running at once on one WebSocket connection.
     pub ws_max_subscriptions: usize,
+    /// How often a WebSocket connection's credentials are checked again (an expired token
+    /// or a revoked key closes it).
+    pub ws_recheck: Duration,
     /// Requests per second one principal (role and subject) may make, in bursts of up to
     /// twice as many; `None`: no limit.
     pub principal_rate: Option<NonZeroU32>,
@@ -98,11 +102,15 @@ pub struct HttpLimits {
     pub address_rate: Option<NonZeroU32>,
     /// The most requests served at once; more are answered 503 at once.
     pub max_in_flight: usize,
+    /// The most requests from one client address served at once.
+    pub max_in_flight_per_address: usize,
     /// How long a request may take to produce its answer's head.
     pub request_timeout: Duration,
     /// How long a client may take to send a request's head, and how long a kept-alive
     /// connection may stay idle.
     pub header_read_timeout: Duration,
+    /// How long an Idempotency-Key's answer is kept.
+    pub idempotency_ttl: Duration,
     /// The SHA-256 of the bearer token `/metrics` asks for; `None`: open.
     pub metrics_token: Option<KeyHash>,
 }
@@ -124,11 +132,14 @@ impl Default for HttpLimits {
             ],
             ws_init_timeout: std::time::Duration::from_secs(10),
             ws_max_subscriptions: 20,
+            ws_recheck: Duration::from_secs(5),
             principal_rate: NonZeroU32::new(DEFAULT_PRINCIPAL_RATE),
             address_rate: NonZeroU32::new(DEFAULT_ADDRESS_RATE),
             max_in_flight: 512,
+            max_in_flight_per_address: 64,
             request_timeout: Duration::from_secs(30),
             header_read_timeout: Duration::from_secs(15),
+            idempotency_ttl: Duration::from_secs(24 * 3600),
             metrics_token: None,
         }
     }

@@ -2,7 +2,8 @@
 //!
 //! Each key gets a steady rate of requests per second and bursts of twice as many (the
 //! generic cell rate algorithm of `governor`). A request over its key's limit is refused
-//! with `RATE_LIMITED` (429 and `Retry-After` on REST) before it costs anything more. Keys
+//! with `RATE_LIMITED` (429 and `Retry-After` on REST) before it costs anything more. An
+//! IPv6 client is keyed by its /64 ([`address_key`]). Keys
 //! whose state has returned to that of a new key are forgotten every minute, so a stream
 //! of new addresses cannot grow the table without bound.
 
@@ -12,6 +13,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
+use application::Actor;
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::HashMapStateStore;
 use governor::{Quota, RateLimiter};
@@ -88,6 +90,14 @@ impl Throttle {
         limit.check(&key.to_owned()).map_err(refusal)
     }
 
+    /// Counts a request of `actor`, the principal its role and subject name.
+    ///
+    /// # Errors
+    /// [`ApiError::RateLimited`] when it is over its limit.
+    pub fn actor(&self, actor: &Actor) -> Result<(), ApiError> {
+        self.principal(&format!("{}:{}", actor.role.as_str(), actor.subject))
+    }
+
     /// Counts a request from `address`.
     ///
     /// # Errors
@@ -96,7 +106,7 @@ impl Throttle {
         let Some(limit) = &self.address else {
             return Ok(());
         };
-        limit.check(&address).map_err(refusal)
+        limit.check(&address_key(address)).map_err(refusal)
     }
 
     /// Drops forgotten keys every minute until `stopped` turns `true`.
@@ -116,6 +126,52 @@ impl Throttle {
     }
 }
 
+/// The client an address stands for: an IPv4 address itself; for IPv6 its /64, which one
+/// subscriber usually holds whole (keying by full addresses would let it rotate freely).
+#[must_use]
+pub fn address_key(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(_) => address,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let mut segments = v6.segments();
+                segments[4..].fill(0);
+                IpAddr::V6(segments.into())
+            }
+        },
+    }
+}
+
 fn refusal(wait: Duration) -> ApiError {
     ApiError::RateLimited { retry_after: wait }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ipv6_client_is_its_slash_64_and_a_mapped_ipv4_one_its_address() {
+        let one: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let same_64: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        let other_64: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(address_key(one), address_key(same_64));
+        assert_ne!(address_key(one), address_key(other_64));
+        let mapped: IpAddr = "::ffff:10.0.0.1".parse().unwrap();
+        assert_eq!(address_key(mapped), IpAddr::from([10, 0, 0, 1]));
+    }
+
+    #[test]
+    fn a_key_over_its_burst_waits_and_others_do_not() {
+        let throttle = Throttle::new(NonZeroU32::new(1), NonZeroU32::new(1));
+        assert!(throttle.principal("customer:alice").is_ok());
+        assert!(throttle.principal("customer:alice").is_ok());
+        let Err(ApiError::RateLimited { retry_after }) = throttle.principal("customer:alice")
+        else {
+            panic!("the third request in a burst of two passed");
+        };
+        assert!(retry_after <= Duration::from_secs(1), "{retry_after:?}");
+        assert!(throttle.principal("customer:bob").is_ok());
+    }
 }

@@ -120,8 +120,8 @@ impl Commands {
     /// Cancels an order at the customer's request (its owner, or an operator).
     ///
     /// # Errors
-    /// [`Error::NotFound`] for an unknown order; [`Error::Forbidden`] for someone else's
-    /// order or another role; [`Error::Rejected`] (`AlreadyCancelled`, `AlreadyShipped`).
+    /// [`Error::NotFound`] for an unknown order or another customer's; [`Error::Forbidden`]
+    /// for another role; [`Error::Rejected`] (`AlreadyCancelled`, `AlreadyShipped`).
     #[tracing::instrument(skip(self, metadata), fields(actor = %actor.subject))]
     pub async fn cancel_order(
         &self,
@@ -211,10 +211,12 @@ pub(super) fn customer_for(actor: &Actor, named: Option<&str>) -> Result<Custome
 fn owned_order(actor: &Actor, state: &OrderAggregate, version: i64, id: Uuid) -> Result<(), Error> {
     exists(version, || format!("order {id}"))?;
     let owner = state.0.customer().map_or("", CustomerId::as_str);
+    // Another customer's order answers as one that does not exist: a customer learns
+    // nothing of ids that are not theirs.
     if !actor.sees(owner) {
-        return Err(Error::Forbidden(
-            "this order belongs to another customer".into(),
-        ));
+        return Err(Error::NotFound {
+            what: format!("order {id}"),
+        });
     }
     Ok(())
 }

@@ -56,7 +56,8 @@ impl Commands {
     /// Adds a message to a ticket (its customer, or an agent).
     ///
     /// # Errors
-    /// [`Error::NotFound`]; [`Error::Forbidden`]; [`Error::Rejected`] (`Closed`,
+    /// [`Error::NotFound`] (also for another customer's ticket); [`Error::Forbidden`] for
+    /// other roles; [`Error::Rejected`] (`Closed`,
     /// `InvalidMessage`).
     #[tracing::instrument(skip(self, body, metadata), fields(actor = %actor.subject))]
     pub async fn post_ticket_message(
@@ -107,7 +108,8 @@ impl Commands {
     /// Closes a ticket (its customer, or an agent).
     ///
     /// # Errors
-    /// [`Error::NotFound`]; [`Error::Forbidden`]; [`Error::Rejected`] (`AlreadyClosed`,
+    /// [`Error::NotFound`] (also for another customer's ticket); [`Error::Forbidden`] for
+    /// other roles; [`Error::Rejected`] (`AlreadyClosed`,
     /// `InvalidResolution`).
     #[tracing::instrument(skip(self, resolution, metadata), fields(actor = %actor.subject))]
     pub async fn close_ticket(
@@ -128,7 +130,8 @@ impl Commands {
     /// Reopens a closed ticket (its customer, or an agent).
     ///
     /// # Errors
-    /// [`Error::NotFound`]; [`Error::Forbidden`]; [`Error::Rejected`] (`NotClosed`).
+    /// [`Error::NotFound`] (also for another customer's ticket); [`Error::Forbidden`] for
+    /// other roles; [`Error::Rejected`] (`NotClosed`).
     #[tracing::instrument(skip(self, metadata), fields(actor = %actor.subject))]
     pub async fn reopen_ticket(
         &self,
@@ -164,10 +167,12 @@ fn owned_ticket(
 ) -> Result<(), Error> {
     exists(version, || format!("ticket {id}"))?;
     let owner = state.0.customer().map_or("", CustomerId::as_str);
+    // Another customer's ticket answers as one that does not exist: a customer learns
+    // nothing of ids that are not theirs.
     if !actor.sees(owner) {
-        return Err(Error::Forbidden(
-            "this ticket belongs to another customer".into(),
-        ));
+        return Err(Error::NotFound {
+            what: format!("ticket {id}"),
+        });
     }
     Ok(())
 }

@@ -23,7 +23,7 @@ pub const MIN_SECRET_LEN: usize = 32;
 /// anonymous caller can ask for.
 const MAX_TOKEN_LEN: usize = 8 * 1024;
 /// Clock skew tolerated between the issuer and this server.
-const LEEWAY_SECONDS: i64 = 30;
+pub const LEEWAY_SECONDS: i64 = 30;
 /// The header of every token we issue.
 const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
 

@@ -4,7 +4,7 @@
 mod jwt;
 mod secret;
 
-pub use jwt::{JwtKeys, MIN_SECRET_LEN};
+pub use jwt::{JwtKeys, LEEWAY_SECONDS, MIN_SECRET_LEN};
 pub use secret::load_or_create_secret;
 
 #[cfg(test)]

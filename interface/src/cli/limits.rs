@@ -25,8 +25,12 @@ pub fn http_limits(args: &ServeArgs, file: &FileSettings) -> Result<HttpLimits, 
         .max_in_flight
         .or(file.max_in_flight)
         .unwrap_or(defaults.max_in_flight);
-    if max_in_flight == 0 {
-        return Err("--max-in-flight must be at least 1".into());
+    let max_in_flight_per_address = given
+        .max_in_flight_per_address
+        .or(file.max_in_flight_per_address)
+        .unwrap_or(defaults.max_in_flight_per_address);
+    if max_in_flight == 0 || max_in_flight_per_address == 0 {
+        return Err("--max-in-flight and --max-in-flight-per-address must be at least 1".into());
     }
     let metrics_token = given
         .metrics_token
@@ -54,6 +58,7 @@ pub fn http_limits(args: &ServeArgs, file: &FileSettings) -> Result<HttpLimits, 
             .or(file.address_rate_limit)
             .map_or(defaults.address_rate, NonZeroU32::new),
         max_in_flight,
+        max_in_flight_per_address,
         request_timeout: duration(
             given.request_timeout,
             "request_timeout",
@@ -66,6 +71,12 @@ pub fn http_limits(args: &ServeArgs, file: &FileSettings) -> Result<HttpLimits, 
             file.header_read_timeout.as_deref(),
         )?
         .unwrap_or(defaults.header_read_timeout),
+        idempotency_ttl: duration(
+            given.idempotency_ttl,
+            "idempotency_ttl",
+            file.idempotency_ttl.as_deref(),
+        )?
+        .unwrap_or(defaults.idempotency_ttl),
         metrics_token: metrics_token.map(application::api_keys::hash),
         ..defaults
     })

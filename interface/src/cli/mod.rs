@@ -252,6 +252,10 @@ pub struct LimitArgs {
     /// The most requests served at once; beyond it 503 with Retry-After [default: 512].
     #[arg(long, env = "DOMAINFLOW_MAX_IN_FLIGHT", value_name = "N")]
     pub max_in_flight: Option<usize>,
+    /// The most requests from one client address served at once; beyond it 503 with
+    /// Retry-After [default: 64].
+    #[arg(long, env = "DOMAINFLOW_MAX_IN_FLIGHT_PER_ADDRESS", value_name = "N")]
+    pub max_in_flight_per_address: Option<usize>,
     /// How long a request may take to answer before it is cut off with 503, e.g. 30s
     /// [default: 30s].
     #[arg(long, env = "DOMAINFLOW_REQUEST_TIMEOUT", value_parser = parse_duration, value_name = "DURATION")]
@@ -260,6 +264,10 @@ pub struct LimitArgs {
     /// may stay idle, before it is closed, e.g. 15s [default: 15s].
     #[arg(long, env = "DOMAINFLOW_HEADER_READ_TIMEOUT", value_parser = parse_duration, value_name = "DURATION")]
     pub header_read_timeout: Option<std::time::Duration>,
+    /// How long an Idempotency-Key's answer is kept for repeats, e.g. 24h, 7d
+    /// [default: 24h].
+    #[arg(long, env = "DOMAINFLOW_IDEMPOTENCY_TTL", value_parser = parse_duration, value_name = "DURATION")]
+    pub idempotency_ttl: Option<std::time::Duration>,
     /// A bearer token GET /metrics then asks for (open without one).
     #[arg(
         long,

@@ -19,8 +19,10 @@ use serde::Deserialize;
 /// rate_limit = 200                # requests per second per principal; 0: off
 /// address_rate_limit = 1000       # requests per second per client address; 0: off
 /// max_in_flight = 512
+/// max_in_flight_per_address = 64
 /// request_timeout = "30s"
 /// header_read_timeout = "15s"
+/// idempotency_ttl = "24h"
 /// ```
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -57,10 +59,14 @@ pub struct FileSettings {
     pub address_rate_limit: Option<u32>,
     /// See `--max-in-flight`.
     pub max_in_flight: Option<usize>,
+    /// See `--max-in-flight-per-address`.
+    pub max_in_flight_per_address: Option<usize>,
     /// See `--request-timeout`, e.g. `"30s"`.
     pub request_timeout: Option<String>,
     /// See `--header-read-timeout`, e.g. `"15s"`.
     pub header_read_timeout: Option<String>,
+    /// See `--idempotency-ttl`, e.g. `"24h"`.
+    pub idempotency_ttl: Option<String>,
     /// See `--metrics-token`.
     pub metrics_token: Option<String>,
 }

@@ -28,6 +28,16 @@ impl LazyCaller {
         }
     }
 
+    /// The credentials in `headers`, already checked (as `checked`): resolvers take that
+    /// answer, and the request is not counted against the rate limit again.
+    #[must_use]
+    pub fn checked(headers: HeaderMap, checked: Result<Caller, ApiError>) -> Self {
+        Self {
+            headers,
+            caller: OnceCell::new_with(Some(checked)),
+        }
+    }
+
     /// The authenticated caller.
     ///
     /// # Errors

@@ -39,11 +39,8 @@ async fn post_graphql(State(state): State<AppState>, headers: HeaderMap, body: B
         Ok(read) => read,
         Err((status, error)) => return refuse(format, status, &error),
     };
-    if request.parsed_query().is_ok_and(aliases::too_many) {
-        let error = ApiError::Validation(format!(
-            "a document may name at most {} fields by an alias",
-            aliases::MAX_ALIASES
-        ));
+    if let Some(refusal) = aliases::too_large_request(&mut request) {
+        let error = ApiError::Validation(refusal.message());
         return refuse(format, StatusCode::BAD_REQUEST, &error);
     }
     let key = match idempotency::key_for(&headers, &mut request) {
@@ -61,14 +58,23 @@ async fn post_graphql(State(state): State<AppState>, headers: HeaderMap, body: B
     } else {
         state.schema.clone()
     };
-    let request = request
-        .data(LazyCaller::new(headers.clone()))
-        .data(state.clone());
-    // An anonymous caller gets no key semantics: the mutation itself answers UNAUTHENTICATED.
-    let caller = match &key {
-        Some(_) => Caller::from_headers(&state, &headers).await.ok(),
-        None => None,
+    // A keyed request is authenticated here (once: resolvers take this answer). An over
+    // the rate limit is refused at once; an anonymous caller gets no key semantics, and
+    // the mutation itself answers UNAUTHENTICATED.
+    let (lazy, caller) = match &key {
+        Some(_) => match Caller::from_headers(&state, &headers).await {
+            Err(refused @ ApiError::RateLimited { .. }) => {
+                let response = async_graphql::Response::from_errors(vec![server_error(&refused)]);
+                return answer(format, response);
+            }
+            checked => (
+                LazyCaller::checked(headers.clone(), checked.clone()),
+                checked.ok(),
+            ),
+        },
+        None => (LazyCaller::new(headers.clone()), None),
     };
+    let request = request.data(lazy).data(state.clone());
     let (Some(key), Some(caller)) = (key, caller) else {
         // Executed in this task, so errors can read the request id.
         return answer(format, schema.execute(request).await);

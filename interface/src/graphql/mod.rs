@@ -36,6 +36,7 @@ mod rebuild;
 mod response;
 mod subscription;
 mod ws;
+mod ws_gate;
 
 use async_graphql::{MergedObject, Schema};
 

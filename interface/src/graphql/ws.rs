@@ -5,16 +5,21 @@
 //!   else 403 before the upgrade; a request without one (not a browser) passes.
 //! - Authentication: `connection_init` carries `{"authorization": "Bearer ..."}` (or
 //!   `{"apiKey": "..."}`); bad or missing credentials close the connection unacknowledged.
+//!   They are checked again every `ws_recheck`: a token past its expiry closes the
+//!   connection with 4401, a revoked API key with 4403 (a key store that cannot be reached
+//!   closes nothing; the next check looks again).
 //! - `connection_init` must arrive within `ws_init_timeout` (else close 4408), and at
 //!   most `ws_max_subscriptions` subscriptions run at once.
 //! - Size: no message may be longer than `max_body_bytes`, and none before the
-//!   connection is acknowledged longer than 16 KiB (else close 1009): an unauthenticated
-//!   client cannot make the server hold large messages.
+//!   connection is acknowledged longer than 16 KiB (else close 1009).
+//! - Every operation meets the principal's rate limit and the document limits of HTTP
+//!   ([`super::ws_gate`]).
 //! - Shutdown: every connection closes (1001) when the server stops.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
+use application::{Actor, Unauthenticated};
 use async_graphql::Data;
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
@@ -27,6 +32,7 @@ use futures::{SinkExt, StreamExt};
 use uuid::Uuid;
 
 use super::subscription::Slots;
+use super::ws_gate::Gate;
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -35,6 +41,11 @@ use crate::state::AppState;
 const INIT_TIMEOUT: u16 = 4408;
 /// The close code of a server going away.
 const GOING_AWAY: u16 = 1001;
+/// The close code of credentials that expired (graphql-ws's Unauthorized).
+const EXPIRED: u16 = 4401;
+/// The close code of credentials that no longer hold: a revoked key (graphql-ws's
+/// Forbidden).
+const REVOKED: u16 = 4403;
 /// The close code of a message too big to take.
 const TOO_BIG: u16 = 1009;
 /// The longest message taken before the connection is acknowledged.
@@ -83,27 +94,47 @@ async fn serve(socket: Socket, state: AppState, protocol: GraphQLProtocol) {
     connection.insert(Slots::new(state.limits.ws_max_subscriptions));
     let init_state = state.clone();
     let init_acknowledged = Arc::clone(&acknowledged);
+    let held = Arc::new(OnceLock::new());
+    let init_held = Arc::clone(&held);
     // Before the acknowledgement a long message ends the stream, and the connection.
     let too_big = Arc::new(AtomicBool::new(false));
-    let (gate, gate_acknowledged) = (Arc::clone(&too_big), Arc::clone(&acknowledged));
+    let (big, big_acknowledged) = (Arc::clone(&too_big), Arc::clone(&acknowledged));
+    let actor = Arc::new(OnceLock::new());
+    let gate = Gate::new(state.clone(), Arc::clone(&actor), outgoing.clone());
+    let init_actor = Arc::clone(&actor);
     let source = source.take_while(move |message| {
         let length = match message {
             Ok(Message::Text(text)) => text.len(),
             Ok(Message::Binary(bytes)) => bytes.len(),
             _ => 0,
         };
-        let refused = length > MAX_MESSAGE_BEFORE_INIT && !gate_acknowledged.load(Ordering::SeqCst);
+        let refused = length > MAX_MESSAGE_BEFORE_INIT && !big_acknowledged.load(Ordering::SeqCst);
         if refused {
-            gate.store(true, Ordering::SeqCst);
+            big.store(true, Ordering::SeqCst);
         }
         std::future::ready(!refused)
+    });
+    let source = source.filter(move |message| {
+        let admitted = match message {
+            Ok(message) => gate.admits(message),
+            Err(_) => true,
+        };
+        std::future::ready(admitted)
     });
     let graphql = GraphQLWebSocket::new_with_pair(outgoing, source, state.schema.clone(), protocol)
         .with_data(connection)
         .on_connection_init(move |payload| async move {
-            let caller = authenticate(&init_state, &payload)
+            let credentials = Credentials::of(&payload);
+            let actor = credentials
+                .check(&init_state)
                 .await
-                .map_err(|e| async_graphql::Error::new(e.to_string()))?;
+                .map_err(|e| async_graphql::Error::new(ApiError::from(e).to_string()))?;
+            let _ = init_actor.set(actor.clone());
+            let caller = Caller {
+                actor,
+                correlation_id: Uuid::now_v7(),
+            };
+            let _ = init_held.set(credentials);
             init_acknowledged.store(true, Ordering::SeqCst);
             let mut data = Data::default();
             data.insert(caller);
@@ -119,6 +150,9 @@ async fn serve(socket: Socket, state: AppState, protocol: GraphQLProtocol) {
         let _stopped = shutdown.wait_for(|stopped| *stopped).await.is_ok();
     };
     tokio::pin!(stopping);
+    let every = state.limits.ws_recheck;
+    let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let close = loop {
         tokio::select! {
             message = written.next() => match message {
@@ -146,6 +180,13 @@ async fn serve(socket: Socket, state: AppState, protocol: GraphQLProtocol) {
                 break Some((INIT_TIMEOUT, "Connection initialisation timeout"));
             }
             () = &mut stopping => break Some((GOING_AWAY, "the server is shutting down")),
+            _ = recheck.tick() => {
+                if let Some(credentials) = held.get()
+                    && let Some(ended) = ended(credentials.check(&state).await)
+                {
+                    break Some(ended);
+                }
+            }
         }
     };
     if let Some((code, reason)) = close {
@@ -158,20 +199,49 @@ async fn serve(socket: Socket, state: AppState, protocol: GraphQLProtocol) {
     let _ = sink.close().await;
 }
 
-/// The caller named by a `connection_init` payload.
-async fn authenticate(state: &AppState, payload: &serde_json::Value) -> Result<Caller, ApiError> {
-    let field = |names: &[&str]| {
-        names
-            .iter()
-            .find_map(|name| payload.get(*name).and_then(serde_json::Value::as_str))
-    };
-    let authorization = field(&["authorization", "Authorization"]);
-    let api_key = field(&["apiKey", "x-api-key"]);
-    let actor = state.auth.authenticate(authorization, api_key).await?;
-    Ok(Caller {
-        actor,
-        correlation_id: Uuid::now_v7(),
-    })
+/// The credentials a `connection_init` payload carries.
+struct Credentials {
+    authorization: Option<String>,
+    api_key: Option<String>,
+}
+
+impl Credentials {
+    fn of(payload: &serde_json::Value) -> Self {
+        let field = |names: &[&str]| {
+            names.iter().find_map(|name| {
+                payload
+                    .get(*name)
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_owned)
+            })
+        };
+        Self {
+            authorization: field(&["authorization", "Authorization"]),
+            api_key: field(&["apiKey", "x-api-key"]),
+        }
+    }
+
+    /// The actor they name, if they hold now.
+    async fn check(&self, state: &AppState) -> Result<Actor, application::Error> {
+        state
+            .auth
+            .authenticate(self.authorization.as_deref(), self.api_key.as_deref())
+            .await
+    }
+}
+
+/// The close code and reason when a check of the credentials says they ended.
+fn ended(checked: Result<Actor, application::Error>) -> Option<(u16, &'static str)> {
+    match checked {
+        Err(application::Error::Unauthenticated(Unauthenticated::Expired)) => {
+            Some((EXPIRED, "the credentials expired"))
+        }
+        Err(application::Error::Unauthenticated(_)) => {
+            Some((REVOKED, "the credentials no longer hold"))
+        }
+        // Held, or not known right now (the key store cannot be reached).
+        _ => None,
+    }
 }
 
 /// Whether a request with `headers` may open a WebSocket: no `Origin` (not a browser),

@@ -141,6 +141,14 @@ impl TestApp {
         self.keys.sign(sub, role, Duration::hours(1), Utc::now())
     }
 
+    /// A bearer token for `sub` in `role` that the server accepts for `ttl` more: its
+    /// `exp` is set back by the clock skew the server tolerates.
+    #[must_use]
+    pub fn token_valid_for(&self, sub: &str, role: Role, ttl: Duration) -> String {
+        let leeway = Duration::seconds(infrastructure::auth::LEEWAY_SECONDS);
+        self.keys.sign(sub, role, ttl, Utc::now() - leeway)
+    }
+
     /// A genuine token for `sub` in `role` that expired an hour ago.
     #[must_use]
     pub fn expired_token(&self, sub: &str, role: Role) -> String {

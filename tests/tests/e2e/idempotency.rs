@@ -231,3 +231,45 @@ async fn a_graphql_key_names_exactly_one_mutation_field() {
     tests::graphql_error(response, "VALIDATION").await;
     assert_eq!(app.orders_placed().await, 0);
 }
+
+#[tokio::test]
+async fn an_answer_expires_after_its_time_to_live_and_a_resent_order_still_takes_effect_once() {
+    let app = tests::spawn_app_with(|config| {
+        config.limits.idempotency_ttl = std::time::Duration::from_secs(1);
+    })
+    .await;
+    let alice = app.token("alice", Role::Customer);
+    let key = [("Idempotency-Key", "checkout-ttl")];
+    let first = app
+        .post_with("/api/orders", Some(&alice), order(1), &key)
+        .await;
+    let first = command_result(first, 202).await;
+    let kept = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM idempotency_keys")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(kept().await, 1);
+
+    let mut waited = 0;
+    while kept().await > 0 {
+        assert!(
+            waited < 100,
+            "the answer is still kept 10 s into a 1 s time to live"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 1;
+    }
+
+    // No answer to replay now: the request runs again, and the event store knows the
+    // command, so the order is placed once and the answer is the first one's.
+    let again = app
+        .post_with("/api/orders", Some(&alice), order(1), &key)
+        .await;
+    assert_eq!(header(&again, "idempotency-replayed"), "");
+    let again = command_result(again, 202).await;
+    assert_eq!(again["orderId"], first["orderId"]);
+    assert_eq!(again["position"], first["position"]);
+    assert_eq!(app.orders_placed().await, 1);
+}

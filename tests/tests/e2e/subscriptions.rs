@@ -279,7 +279,7 @@ async fn a_long_message_before_connection_init_closes_the_connection() {
     let mut ws = open(&app, None).await.unwrap();
     let _ = ws.send(Message::text("x".repeat(1024 * 1024))).await;
     assert!(receive(&mut ws).await.is_err());
-    // Once acknowledged, a 20 KiB message is taken.
+    // Once acknowledged, a 20 KiB message is taken, one over the body limit is not.
     let token = app.token("alice", Role::Customer);
     let mut ws = connect(&app, &token).await;
     send(
@@ -288,6 +288,104 @@ async fn a_long_message_before_connection_init_closes_the_connection() {
     )
     .await;
     assert_eq!(receive(&mut ws).await.unwrap()["type"], "pong");
+    let over = "x".repeat(interface::HttpLimits::default().max_body_bytes + 1);
+    let _ = ws
+        .send(Message::text(
+            json!({"type": "ping", "payload": {"padding": over}}).to_string(),
+        ))
+        .await;
+    assert!(receive(&mut ws).await.is_err());
+}
+
+#[tokio::test]
+async fn an_operation_over_the_rate_limit_or_too_large_is_refused_and_the_connection_goes_on() {
+    let app = spawn_app_with(|config| {
+        config.limits.principal_rate = std::num::NonZeroU32::new(1);
+    })
+    .await;
+    let token = app.token("alice", Role::Customer);
+    let mut ws = connect(&app, &token).await;
+    let query = "{ orders(first: 1) { edges { cursor } } }";
+
+    // Bursts of two: of five operations at once, some are refused with RATE_LIMITED.
+    for id in ["1", "2", "3", "4", "5"] {
+        subscribe(&mut ws, id, query, json!({})).await;
+    }
+    let mut codes = Vec::new();
+    while codes.len() < 5 {
+        let message = receive(&mut ws).await.unwrap();
+        match message["type"].as_str() {
+            Some("error") => codes.push(error_code(&message)),
+            Some("complete") => codes.push("OK".to_owned()),
+            _ => {}
+        }
+    }
+    assert!(codes.iter().any(|c| c == "RATE_LIMITED"), "{codes:?}");
+    assert!(codes.iter().any(|c| c == "OK"), "{codes:?}");
+
+    // A document over the alias limit is refused as over HTTP, and the connection lives on.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let aliased: String = (0..31).map(|i| format!("a{i}: __typename ")).collect();
+    subscribe(&mut ws, "big", &format!("{{ {aliased} }}"), json!({})).await;
+    let refused = next_of(&mut ws, "big").await;
+    assert_eq!(error_code(&refused), "VALIDATION", "{refused}");
+    send(&mut ws, json!({"type": "ping"})).await;
+    loop {
+        if receive(&mut ws).await.unwrap()["type"] == "pong" {
+            break;
+        }
+    }
+}
+
+/// Receives until the connection closes; its close code.
+async fn closed(ws: &mut Ws) -> Option<CloseCode> {
+    loop {
+        if let Err(code) = receive(ws).await {
+            return code;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_connection_closes_when_its_token_expires_or_its_api_key_is_revoked() {
+    let app = spawn_app_with(|config| config.limits.ws_recheck = Duration::from_millis(200)).await;
+    app.register_product("SUB-9", 10).await;
+    let order = app.place_order("alice", "SUB-9", 1).await;
+    // Valid for two more seconds (expiry is in whole seconds: between one and two).
+    let token = app.token_valid_for("alice", Role::Customer, chrono::Duration::seconds(2));
+    let mut ws = connect(&app, &token).await;
+    subscribe(&mut ws, "1", ORDER_UPDATED, json!({"id": order})).await;
+    let started = std::time::Instant::now();
+
+    assert_eq!(closed(&mut ws).await, Some(CloseCode::Library(4401)));
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(900),
+        "closed {took:?} after connecting"
+    );
+
+    let keys = app.db.api_keys();
+    let key = keys.create("watch-bot", Role::Operator).await.unwrap();
+    let mut ws = open(&app, None).await.unwrap();
+    send(
+        &mut ws,
+        json!({"type": "connection_init", "payload": {"apiKey": key}}),
+    )
+    .await;
+    assert_eq!(receive(&mut ws).await.unwrap()["type"], "connection_ack");
+    let query = "subscription { eventAppended { position } }";
+    subscribe(&mut ws, "e", query, json!({})).await;
+    // Still open, three checks later, while the key holds.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    send(&mut ws, json!({"type": "ping"})).await;
+    loop {
+        let message = receive(&mut ws).await.expect("closed while the key holds");
+        if message["type"] == "pong" {
+            break;
+        }
+    }
+    keys.revoke("watch-bot").await.unwrap();
+    assert_eq!(closed(&mut ws).await, Some(CloseCode::Library(4403)));
 }
 
 #[tokio::test]

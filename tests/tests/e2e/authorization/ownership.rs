@@ -1,11 +1,12 @@
-//! Customers act on their own orders and tickets only, and never for someone else.
+//! Customers act on their own orders and tickets only, and never for someone else. Another
+//! customer's order or ticket answers as one that does not exist (404), as reads do.
 
 use application::Role;
 use serde_json::json;
 use tests::{graphql_error, problem, spawn_app, spawn_app_without_saga};
 
 #[tokio::test]
-async fn a_customer_may_not_touch_another_customers_order() {
+async fn another_customers_order_is_not_found_for_a_customers_command() {
     let app = spawn_app_without_saga().await;
     let order = app.place_order("alice", "MUG-1", 1).await;
     let bob = app.token("bob", Role::Customer);
@@ -17,12 +18,29 @@ async fn a_customer_may_not_touch_another_customers_order() {
             json!({}),
         )
         .await;
-    problem(response, 403, "FORBIDDEN").await;
+    let refused = problem(response, 404, "NOT_FOUND").await;
+    // Word for word what an order that never existed answers.
+    let never = uuid::Uuid::new_v4().to_string();
+    let unknown = problem(
+        app.post(
+            &format!("/api/orders/{never}/cancel"),
+            Some(&bob),
+            json!({}),
+        )
+        .await,
+        404,
+        "NOT_FOUND",
+    )
+    .await;
+    assert_eq!(
+        refused["detail"].as_str().unwrap().replace(&order, "ID"),
+        unknown["detail"].as_str().unwrap().replace(&never, "ID"),
+    );
     let mutation =
         "mutation { cancelOrder(input: { orderId: \"ID\" }) { id } }".replace("ID", &order);
     graphql_error(
         app.graphql(&mutation, json!({}), Some(&bob)).await,
-        "FORBIDDEN",
+        "NOT_FOUND",
     )
     .await;
 
@@ -30,7 +48,7 @@ async fn a_customer_may_not_touch_another_customers_order() {
 }
 
 #[tokio::test]
-async fn a_customer_may_not_touch_another_customers_ticket() {
+async fn another_customers_ticket_is_not_found_for_a_customers_command() {
     let app = spawn_app().await;
     let ticket = app.open_ticket("alice").await;
     let bob = app.token("bob", Role::Customer);
@@ -43,7 +61,7 @@ async fn a_customer_may_not_touch_another_customers_ticket() {
         let response = app
             .post(&format!("/api/tickets/{ticket}/{action}"), Some(&bob), body)
             .await;
-        problem(response, 403, "FORBIDDEN").await;
+        problem(response, 404, "NOT_FOUND").await;
     }
 
     assert_eq!(app.event_types("ticket", &ticket).await, ["TicketOpened"]);

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use sqlx::Connection;
-use tests::{TestApp, spawn_app};
+use tests::{TestApp, spawn_app, spawn_app_with};
 
 use super::{SETTLE, levels};
 
@@ -39,7 +39,8 @@ async fn reserved_and_paid_orders_are_confirmed_and_their_stock_is_sold() {
 
 #[tokio::test]
 async fn two_hundred_orders_racing_for_fifty_units_confirm_exactly_fifty() {
-    let app = spawn_app().await;
+    // Two hundred customers at once, all from the test's one address.
+    let app = spawn_app_with(|config| config.limits.max_in_flight_per_address = 256).await;
     app.register_product("HOT-1", 50).await;
 
     let placed = futures::future::join_all((0..200).map(|i| {
