@@ -49,6 +49,27 @@ impl Authenticator {
         authorization: Option<&str>,
         api_key: Option<&str>,
     ) -> Result<Actor, Error> {
+        let checked = self.check(authorization, api_key).await;
+        // A credential that was sent and did not hold is worth a line (which kind and why,
+        // never the credential); no credential at all is an anonymous caller, not a failure.
+        if let Err(Error::Unauthenticated(why)) = &checked
+            && *why != Unauthenticated::Missing
+        {
+            let credential = if api_key.is_some() {
+                "api key"
+            } else {
+                "bearer token"
+            };
+            tracing::info!(credential, reason = %why, "authentication failed");
+        }
+        checked
+    }
+
+    async fn check(
+        &self,
+        authorization: Option<&str>,
+        api_key: Option<&str>,
+    ) -> Result<Actor, Error> {
         match (authorization, api_key) {
             (None, None) => Err(Unauthenticated::Missing.into()),
             // Two credentials could name two callers; picking one silently would hide that.

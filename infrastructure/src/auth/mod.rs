@@ -52,6 +52,79 @@ mod tests {
         }
     }
 
+    /// What a test's code logged.
+    #[derive(Clone, Default)]
+    struct Lines(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Lines {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_credential_that_does_not_hold_is_logged_without_itself() {
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let forged = JwtKeys::new(&[7; 32]).unwrap().sign(
+            "mallory",
+            Role::Operator,
+            Duration::minutes(5),
+            Utc::now(),
+        );
+        let expired = keys().sign(
+            "alice",
+            Role::Customer,
+            Duration::minutes(5),
+            Utc::now() - Duration::hours(1),
+        );
+        let key = "df_not-a-real-key";
+
+        assert_invalid(
+            offline()
+                .authenticate(Some(&format!("Bearer {forged}")), None)
+                .await,
+        );
+        assert!(
+            offline()
+                .authenticate(Some(&format!("Bearer {expired}")), None)
+                .await
+                .is_err()
+        );
+        assert_invalid(offline().authenticate(None, Some(key)).await);
+        assert!(offline().authenticate(None, None).await.is_err());
+
+        let logged = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(
+            logged.matches("authentication failed").count(),
+            3,
+            "{logged}"
+        );
+        assert_eq!(
+            logged.matches("credential=\"bearer token\"").count(),
+            2,
+            "{logged}"
+        );
+        assert!(logged.contains("credential=\"api key\""), "{logged}");
+        assert!(logged.contains("expired credentials"), "{logged}");
+        for secret in [forged.as_str(), expired.as_str(), key] {
+            assert!(
+                !logged.contains(secret),
+                "a credential reached the log: {logged}"
+            );
+        }
+    }
+
     #[tokio::test]
     async fn no_credentials_are_missing() {
         assert!(matches!(
