@@ -44,7 +44,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Token(args) => {
-            println!("{}", interface::cli::token(args)?);
+            println!("{}", interface::cli::token(args, &file)?);
             Ok(())
         }
         Command::Verify { stream, database } => {
