@@ -68,6 +68,13 @@ impl Actor {
         }
     }
 
+    /// The principal this actor is, as one string: its role and subject (`customer:alice`).
+    /// The same subject in another role is another principal.
+    #[must_use]
+    pub fn principal(&self) -> String {
+        format!("{}:{}", self.role, self.subject)
+    }
+
     /// The operator at the `domainflow` command line: whoever may run the binary against
     /// the database is one.
     #[must_use]

@@ -130,7 +130,7 @@ impl Idempotency {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<(u16, Value), E>>,
     {
-        let subject = format!("{}:{}", actor.role, actor.subject);
+        let subject = actor.principal();
         let hash = request
             .iter()
             .fold(Sha256::new(), |hash, part| {

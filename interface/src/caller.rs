@@ -75,3 +75,94 @@ impl FromRequestParts<AppState> for Caller {
         Self::from_headers(state, &parts.headers).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use application::api_keys::ApiKeys;
+    use application::auth::Authenticator;
+    use application::{Actor, Role, Unauthenticated};
+    use chrono::{Duration, Utc};
+    use infrastructure::{JwtKeys, PgApiKeys};
+
+    use crate::captured_logs::Lines;
+
+    fn keys() -> JwtKeys {
+        JwtKeys::new(&[42; 32]).unwrap()
+    }
+
+    /// An authenticator whose key store is never reached: the paths below need none.
+    fn offline() -> Authenticator {
+        let pool = sqlx::PgPool::connect_lazy("postgres://nobody@127.0.0.1:1/none").unwrap();
+        Authenticator::new(
+            Arc::new(keys()),
+            ApiKeys::new(Arc::new(PgApiKeys::new(pool))),
+        )
+    }
+
+    #[track_caller]
+    fn assert_invalid(result: Result<Actor, application::Error>) {
+        assert!(
+            matches!(
+                result,
+                Err(application::Error::Unauthenticated(
+                    Unauthenticated::Invalid(_)
+                ))
+            ),
+            "{result:?}"
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_credential_that_does_not_hold_is_logged_without_itself() {
+        let (lines, _guard) = Lines::capture();
+        let forged = JwtKeys::new(&[7; 32]).unwrap().sign(
+            "mallory",
+            Role::Operator,
+            Duration::minutes(5),
+            Utc::now(),
+        );
+        let expired = keys().sign(
+            "alice",
+            Role::Customer,
+            Duration::minutes(5),
+            Utc::now() - Duration::hours(1),
+        );
+        let key = "df_not-a-real-key";
+
+        assert_invalid(
+            offline()
+                .authenticate(Some(&format!("Bearer {forged}")), None)
+                .await,
+        );
+        assert!(
+            offline()
+                .authenticate(Some(&format!("Bearer {expired}")), None)
+                .await
+                .is_err()
+        );
+        assert_invalid(offline().authenticate(None, Some(key)).await);
+        assert!(offline().authenticate(None, None).await.is_err());
+
+        let logged = lines.text();
+        assert_eq!(
+            logged.matches("authentication failed").count(),
+            3,
+            "{logged}"
+        );
+        assert_eq!(
+            logged.matches("credential=\"bearer token\"").count(),
+            2,
+            "{logged}"
+        );
+        assert!(logged.contains("credential=\"api key\""), "{logged}");
+        assert!(logged.contains("expired credentials"), "{logged}");
+        for secret in [forged.as_str(), expired.as_str(), key] {
+            assert!(
+                !logged.contains(secret),
+                "a credential reached the log: {logged}"
+            );
+        }
+    }
+}

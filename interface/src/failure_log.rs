@@ -39,32 +39,14 @@ pub async fn log(request: Request, next: Next) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write;
-    use std::sync::{Arc, Mutex, PoisonError};
-
     use axum::Router;
     use axum::response::IntoResponse;
     use axum::routing::get;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     use super::*;
+    use crate::captured_logs::Lines;
     use crate::error::ApiError;
-
-    /// The log lines written while a test runs.
-    #[derive(Clone, Default)]
-    struct Lines(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Lines {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            let mut lines = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-            lines.extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
 
     async fn get_status(address: std::net::SocketAddr, path: &str) -> String {
         let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
@@ -77,13 +59,7 @@ mod tests {
 
     #[tokio::test(flavor = "current_thread")]
     async fn a_failure_inside_is_logged_once_with_its_cause_and_a_client_error_is_not() {
-        let lines = Lines::default();
-        let writer = lines.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .finish();
-        let _guard = tracing::subscriber::set_default(subscriber);
+        let (lines, _guard) = Lines::capture();
         let internal = || async { ApiError::Internal("disk: full".into()).into_response() };
         let invalid = || async { ApiError::Validation("no".into()).into_response() };
         let router = Router::new()
@@ -97,7 +73,7 @@ mod tests {
         assert!(get_status(address, "/boom").await.contains("500"));
         assert!(get_status(address, "/bad").await.contains("422"));
 
-        let logged = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        let logged = lines.text();
         assert_eq!(logged.matches("request failed").count(), 1, "{logged}");
         assert!(logged.contains("disk: full"), "{logged}");
         assert!(logged.contains("request_id"), "{logged}");

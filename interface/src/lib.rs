@@ -10,6 +10,8 @@
 
 pub mod app;
 pub mod caller;
+#[cfg(test)]
+mod captured_logs;
 pub mod cli;
 pub mod connections;
 pub mod error;

@@ -32,7 +32,7 @@ struct Limit<K: Hash + Eq + Clone> {
 
 impl<K: Hash + Eq + Clone> Limit<K> {
     fn new(per_second: NonZeroU32) -> Self {
-        let burst = per_second.saturating_mul(NonZeroU32::MIN.saturating_add(1));
+        let burst = per_second.saturating_add(per_second.get());
         let clock = DefaultClock::default();
         let quota = Quota::per_second(per_second).allow_burst(burst);
         Self {
@@ -79,23 +79,15 @@ impl Throttle {
         }
     }
 
-    /// Counts a request of the principal `key` (its role and subject).
-    ///
-    /// # Errors
-    /// [`ApiError::RateLimited`] when it is over its limit.
-    pub fn principal(&self, key: &str) -> Result<(), ApiError> {
-        let Some(limit) = &self.principal else {
-            return Ok(());
-        };
-        limit.check(&key.to_owned()).map_err(refusal)
-    }
-
-    /// Counts a request of `actor`, the principal its role and subject name.
+    /// Counts a request of `actor` (its principal: role and subject).
     ///
     /// # Errors
     /// [`ApiError::RateLimited`] when it is over its limit.
     pub fn actor(&self, actor: &Actor) -> Result<(), ApiError> {
-        self.principal(&format!("{}:{}", actor.role.as_str(), actor.subject))
+        let Some(limit) = &self.principal else {
+            return Ok(());
+        };
+        limit.check(&actor.principal()).map_err(refusal)
     }
 
     /// Counts a request from `address`.
@@ -165,13 +157,23 @@ mod tests {
     #[test]
     fn a_key_over_its_burst_waits_and_others_do_not() {
         let throttle = Throttle::new(NonZeroU32::new(1), NonZeroU32::new(1));
-        assert!(throttle.principal("customer:alice").is_ok());
-        assert!(throttle.principal("customer:alice").is_ok());
-        let Err(ApiError::RateLimited { retry_after }) = throttle.principal("customer:alice")
-        else {
+        let alice = Actor::new("alice", application::Role::Customer);
+        assert!(throttle.actor(&alice).is_ok());
+        assert!(throttle.actor(&alice).is_ok());
+        let Err(ApiError::RateLimited { retry_after }) = throttle.actor(&alice) else {
             panic!("the third request in a burst of two passed");
         };
         assert!(retry_after <= Duration::from_secs(1), "{retry_after:?}");
-        assert!(throttle.principal("customer:bob").is_ok());
+        assert!(
+            throttle
+                .actor(&Actor::new("bob", application::Role::Customer))
+                .is_ok()
+        );
+        // The same subject in another role is another principal.
+        assert!(
+            throttle
+                .actor(&Actor::new("alice", application::Role::Operator))
+                .is_ok()
+        );
     }
 }

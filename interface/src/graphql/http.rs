@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures::StreamExt;
 
-use super::aliases;
 use super::context::LazyCaller;
+use super::document_size;
 use super::graphiql;
 use super::idempotency;
 use super::introspection;
@@ -39,7 +39,7 @@ async fn post_graphql(State(state): State<AppState>, headers: HeaderMap, body: B
         Ok(read) => read,
         Err((status, error)) => return refuse(format, status, &error),
     };
-    if let Some(refusal) = aliases::too_large_request(&mut request) {
+    if let Some(refusal) = document_size::too_large_request(&mut request) {
         let error = ApiError::Validation(refusal.message());
         return refuse(format, StatusCode::BAD_REQUEST, &error);
     }

@@ -12,14 +12,15 @@
 //!   and the `Idempotency-Key`.
 //!
 //! Limits: depth 12, complexity 500 (`integrity` costs 400, so one per request), 30
-//! aliases, 8 directives per field, parser recursion 32; with introspection on,
+//! aliases and 2 000 fields with fragments inlined (`document_size`), 8 directives per
+//! field, parser recursion 32; with introspection on,
 //! introspection-only queries may nest deeper (GraphiQL's needs 15).
 
-mod aliases;
 mod as_of;
 mod command_result;
 mod context;
 mod dead_letters;
+mod document_size;
 mod graphiql;
 mod history;
 mod http;

@@ -88,27 +88,24 @@ pub async fn upgrade(
 async fn serve(socket: Socket, state: AppState, protocol: GraphQLProtocol) {
     let (mut sink, source) = socket.split();
     let (outgoing, mut written) = mpsc::channel::<Message>(16);
-    let acknowledged = Arc::new(AtomicBool::new(false));
+    // Set once, when `connection_init` is acknowledged.
+    let session: Arc<OnceLock<Session>> = Arc::new(OnceLock::new());
     let mut connection = Data::default();
     connection.insert(state.clone());
     connection.insert(Slots::new(state.limits.ws_max_subscriptions));
     let init_state = state.clone();
-    let init_acknowledged = Arc::clone(&acknowledged);
-    let held = Arc::new(OnceLock::new());
-    let init_held = Arc::clone(&held);
+    let init_session = Arc::clone(&session);
     // Before the acknowledgement a long message ends the stream, and the connection.
     let too_big = Arc::new(AtomicBool::new(false));
-    let (big, big_acknowledged) = (Arc::clone(&too_big), Arc::clone(&acknowledged));
-    let actor = Arc::new(OnceLock::new());
-    let gate = Gate::new(state.clone(), Arc::clone(&actor), outgoing.clone());
-    let init_actor = Arc::clone(&actor);
+    let (big, big_session) = (Arc::clone(&too_big), Arc::clone(&session));
+    let gate = Gate::new(state.clone(), Arc::clone(&session), outgoing.clone());
     let source = source.take_while(move |message| {
         let length = match message {
             Ok(Message::Text(text)) => text.len(),
             Ok(Message::Binary(bytes)) => bytes.len(),
             _ => 0,
         };
-        let refused = length > MAX_MESSAGE_BEFORE_INIT && !big_acknowledged.load(Ordering::SeqCst);
+        let refused = length > MAX_MESSAGE_BEFORE_INIT && big_session.get().is_none();
         if refused {
             big.store(true, Ordering::SeqCst);
         }
@@ -129,13 +126,11 @@ async fn serve(socket: Socket, state: AppState, protocol: GraphQLProtocol) {
                 .check(&init_state)
                 .await
                 .map_err(|e| async_graphql::Error::new(ApiError::from(e).to_string()))?;
-            let _ = init_actor.set(actor.clone());
             let caller = Caller {
-                actor,
+                actor: actor.clone(),
                 correlation_id: Uuid::now_v7(),
             };
-            let _ = init_held.set(credentials);
-            init_acknowledged.store(true, Ordering::SeqCst);
+            let _ = init_session.set(Session { credentials, actor });
             let mut data = Data::default();
             data.insert(caller);
             Ok(data)
@@ -176,13 +171,13 @@ async fn serve(socket: Socket, state: AppState, protocol: GraphQLProtocol) {
                 }
                 break None;
             }
-            () = &mut init_deadline, if !acknowledged.load(Ordering::SeqCst) => {
+            () = &mut init_deadline, if session.get().is_none() => {
                 break Some((INIT_TIMEOUT, "Connection initialisation timeout"));
             }
             () = &mut stopping => break Some((GOING_AWAY, "the server is shutting down")),
             _ = recheck.tick() => {
-                if let Some(credentials) = held.get()
-                    && let Some(ended) = ended(credentials.check(&state).await)
+                if let Some(session) = session.get()
+                    && let Some(ended) = ended(session.credentials.check(&state).await)
                 {
                     break Some(ended);
                 }
@@ -197,6 +192,14 @@ async fn serve(socket: Socket, state: AppState, protocol: GraphQLProtocol) {
         let _ = sink.send(Message::Close(Some(frame))).await;
     }
     let _ = sink.close().await;
+}
+
+/// What a connection was acknowledged with: its credentials (checked again every
+/// `ws_recheck`) and the actor they named then.
+pub(super) struct Session {
+    credentials: Credentials,
+    /// The caller of every operation on the connection.
+    pub(super) actor: Actor,
 }
 
 /// The credentials a `connection_init` payload carries.

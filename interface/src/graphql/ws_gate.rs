@@ -1,17 +1,17 @@
 //! What every operation sent over a GraphQL WebSocket meets before async-graphql runs it,
 //! as it would over HTTP: the principal's rate limit and the limits on a document's
-//! aliases and size ([`super::aliases`]). A refused operation gets an `error` message for
+//! aliases and size ([`super::document_size`]). A refused operation gets an `error` message for
 //! its id (with `extensions.code`), and the connection goes on.
 
 use std::sync::{Arc, OnceLock};
 
-use application::Actor;
 use axum::extract::ws::Message;
 use futures::channel::mpsc;
 use serde_json::{Value, json};
 
-use super::aliases;
+use super::document_size;
 use super::response::server_error;
+use super::ws::Session;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -19,24 +19,24 @@ use crate::state::AppState;
 #[derive(Clone)]
 pub struct Gate {
     state: AppState,
-    /// Who the connection was acknowledged as (unset before).
-    actor: Arc<OnceLock<Actor>>,
+    /// What the connection was acknowledged with (unset before).
+    session: Arc<OnceLock<Session>>,
     /// Where refusals are written.
     replies: mpsc::Sender<Message>,
 }
 
 impl Gate {
-    /// The gate of a connection of `state` answering through `replies`; `actor` is set once
-    /// the connection is acknowledged.
+    /// The gate of a connection of `state` answering through `replies`; `session` is set
+    /// once the connection is acknowledged.
     #[must_use]
     pub fn new(
         state: AppState,
-        actor: Arc<OnceLock<Actor>>,
+        session: Arc<OnceLock<Session>>,
         replies: mpsc::Sender<Message>,
     ) -> Self {
         Self {
             state,
-            actor,
+            session,
             replies,
         }
     }
@@ -73,8 +73,8 @@ impl Gate {
     }
 
     fn check(&self, payload: &Value) -> Result<(), ApiError> {
-        if let Some(actor) = self.actor.get() {
-            self.state.throttle.actor(actor)?;
+        if let Some(session) = self.session.get() {
+            self.state.throttle.actor(&session.actor)?;
         }
         let Some(query) = payload["query"].as_str() else {
             return Ok(());
@@ -83,7 +83,7 @@ impl Gate {
             // async-graphql reports the syntax error.
             return Ok(());
         };
-        match aliases::too_large(&document, payload["operationName"].as_str()) {
+        match document_size::too_large(&document, payload["operationName"].as_str()) {
             Some(refusal) => Err(ApiError::Validation(refusal.message())),
             None => Ok(()),
         }

@@ -233,4 +233,17 @@ async fn a_client_sending_its_request_head_too_slowly_is_disconnected() {
     trickle.abort();
     // Clients that send their request in time are served as before.
     assert_eq!(app.get("/health/live", None, &[]).await.status(), 200);
+
+    // A kept-alive connection left idle as long is closed too.
+    let mut idle = TcpStream::connect(&address).await.unwrap();
+    idle.write_all(b"GET /health/live HTTP/1.1\r\nHost: domainflow\r\n\r\n")
+        .await
+        .unwrap();
+    let length = idle.read(&mut buffer).await.unwrap();
+    let answer = String::from_utf8_lossy(&buffer[..length]).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let closed = tokio::time::timeout(Duration::from_secs(8), idle.read(&mut buffer))
+        .await
+        .expect("an idle kept-alive connection still open 8 s into a 1 s timeout");
+    assert!(matches!(closed, Ok(0) | Err(_)), "{closed:?}");
 }
