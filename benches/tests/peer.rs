@@ -7,7 +7,7 @@ use benches::peer::{Catalogue, Limit, OPENING, Ours, Settings, Theirs, measure};
 async fn both_contenders_write_the_same_events_per_order_and_sell_the_same_stock() {
     let database = tests::test_database().await;
     let settings = Settings {
-        url: database.url.clone(),
+        url: database.owner_url.clone(),
         pool: 4,
         // Few SKUs for two clients: the peer has to resolve conflicts on the way.
         catalogue: Catalogue::new(3),

@@ -11,8 +11,8 @@ use crate::Error;
 /// The SQL migrations in `migrations/`, compiled into the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 
-/// The role the server works as once migrations have run: it may read and append events,
-/// never update or delete them (see the first migration).
+/// The group role whose privileges the server's login holds: it may read and append events,
+/// never update or delete them (see the first migration), and keeps the read models.
 pub const APP_ROLE: &str = "domainflow_app";
 
 /// How to connect.
@@ -22,8 +22,10 @@ pub struct DatabaseOptions {
     pub max_connections: u32,
     /// How long to wait for a free connection before failing.
     pub acquire_timeout: Duration,
-    /// Whether each connection switches to [`APP_ROLE`] (when the login role may), so the
-    /// server itself cannot change the event log.
+    /// Whether each connection switches to [`APP_ROLE`] (when the login role may). A login
+    /// made by [`crate::login::provision`] has no more than that role anyway; for a more
+    /// powerful login (the owner's, given as the server's only URL) it is a second line of
+    /// defence that any statement could undo, which is why the server warns about such a login.
     pub assume_app_role: bool,
 }
 
@@ -72,14 +74,73 @@ pub async fn connect(url: &str, options: &DatabaseOptions) -> Result<PgPool, Err
     Ok(pool)
 }
 
-/// Applies every migration not yet applied. Safe to run from several processes at once
-/// (sqlx takes an advisory lock).
+/// Applies every migration not yet applied, working as the login `url` names (the tables'
+/// owner). Safe to run from several processes at once (sqlx takes an advisory lock).
 ///
 /// # Errors
 /// [`Error::Migrate`] when a migration fails or an applied one was edited.
 pub async fn migrate(url: &str) -> Result<(), Error> {
-    // Migrations run as the login role (the owner), never as the restricted app role.
-    let pool = connect(
+    let pool = owner_pool(url).await?;
+    let outcome = MIGRATOR.run(&pool).await;
+    pool.close().await;
+    Ok(outcome?)
+}
+
+/// Applies the pending migrations, if any, as the login `url` names: a login that owns
+/// nothing may start a server on an up-to-date database, but not migrate one.
+///
+/// # Errors
+/// [`Error::MigrationsPending`] when migrations are pending and the login may not apply
+/// them; [`Error::Migrate`] when one fails otherwise.
+pub async fn migrate_if_needed(url: &str) -> Result<(), Error> {
+    let pool = owner_pool(url).await?;
+    let outcome = async {
+        let pending = pending_migrations(&pool).await?;
+        if pending == 0 {
+            return Ok(());
+        }
+        match MIGRATOR.run(&pool).await {
+            Err(sqlx::migrate::MigrateError::Execute(sqlx::Error::Database(error)))
+                if error.code().as_deref() == Some("42501") =>
+            {
+                Err(Error::MigrationsPending {
+                    pending,
+                    login: crate::login::login_name(&pool).await?,
+                })
+            }
+            outcome => Ok(outcome?),
+        }
+    }
+    .await;
+    pool.close().await;
+    outcome
+}
+
+/// How many of the embedded migrations the database of `pool` has not applied.
+///
+/// # Errors
+/// [`Error::Database`] when the migration history cannot be read.
+pub async fn pending_migrations(pool: &PgPool) -> Result<usize, Error> {
+    let applied: Vec<i64> =
+        if sqlx::query_scalar::<_, bool>("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+            .fetch_one(pool)
+            .await?
+        {
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(pool)
+                .await?
+        } else {
+            Vec::new()
+        };
+    Ok(MIGRATOR
+        .iter()
+        .filter(|m| !m.migration_type.is_down_migration() && !applied.contains(&m.version))
+        .count())
+}
+
+/// One connection as the login `url` names, without switching to [`APP_ROLE`].
+async fn owner_pool(url: &str) -> Result<PgPool, Error> {
+    connect(
         url,
         &DatabaseOptions {
             max_connections: 1,
@@ -87,8 +148,5 @@ pub async fn migrate(url: &str) -> Result<(), Error> {
             ..DatabaseOptions::default()
         },
     )
-    .await?;
-    MIGRATOR.run(&pool).await?;
-    pool.close().await;
-    Ok(())
+    .await
 }

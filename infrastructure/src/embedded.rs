@@ -5,10 +5,10 @@
 //! [`EmbeddedPostgres::start`] keeps a durable cluster in a directory across runs, and
 //! [`EmbeddedPostgres::start_temporary`] makes a throwaway, non-durable one for tests.
 //!
-//! The server listens on 127.0.0.1 only, on a port picked at start, and trusts the `postgres`
-//! role without a password: acceptable for a private development or test database, nothing
-//! more. Unix sockets are disabled, so deep data directories never hit the 107-byte socket path
-//! limit.
+//! The server listens on 127.0.0.1 only, on a port picked at start, and asks every connection
+//! for a password ([`credentials`]): the superuser `postgres` owns the database and runs the
+//! migrations, the server works as its own login ([`LOGIN_ROLE`]), which owns nothing. Unix
+//! sockets are disabled, so deep data directories never hit the 107-byte socket path limit.
 //!
 //! PostgreSQL refuses to run as root, and CI runs as root; then every server program runs as
 //! the `postgres` system user, which is given the cluster's files.
@@ -19,6 +19,7 @@
 
 mod account;
 mod binaries;
+mod credentials;
 mod launch;
 mod process;
 mod setup;
@@ -34,6 +35,8 @@ use sqlx::postgres::PgConnection;
 
 use self::account::Account;
 pub use self::binaries::find_binaries;
+pub use self::credentials::LOGIN_ROLE;
+use self::credentials::Passwords;
 use self::setup::create_private_dir;
 use crate::error::Error;
 
@@ -72,6 +75,8 @@ pub struct EmbeddedPostgres {
     settings: &'static [(&'static str, &'static str)],
     /// Who runs the server programs when we are root.
     account: Option<Account>,
+    /// The passwords of the superuser and of the server's login.
+    passwords: Passwords,
     /// Whether `data_dir` is deleted when the cluster stops.
     temporary: bool,
     /// The postmaster; `None` once stopped, or before it started.
@@ -100,7 +105,10 @@ impl EmbeddedPostgres {
         let bin_dir = find_binaries()?;
         let data_dir = create_private_dir(data_dir, true)?;
         let account = account::server_account(&data_dir)?;
-        let mut cluster = Self::new(bin_dir, data_dir, account, false);
+        // A cluster made before passwords were required has none for its superuser yet.
+        let password_is_new = !credentials::superuser_known(&data_dir);
+        let passwords = credentials::passwords(&data_dir)?;
+        let mut cluster = Self::new(bin_dir, data_dir, account, false, passwords);
         cluster.hand_over(false)?;
         if cluster.pgdata.join("PG_VERSION").exists() {
             if let Some(port) = cluster.running_port().await? {
@@ -114,9 +122,13 @@ impl EmbeddedPostgres {
             if let Some(account) = account {
                 account::give_tree(&cluster.pgdata, account)?;
             }
+            if password_is_new {
+                cluster.set_superuser_password().await?;
+            }
         } else {
             cluster.initdb(false).await?;
         }
+        cluster.write_hba()?;
         cluster.launch(DURABLE_SETTINGS).await?;
         Ok(cluster)
     }
@@ -139,8 +151,9 @@ impl EmbeddedPostgres {
         })?;
         let name = format!("domainflow-pg-{}", uuid::Uuid::new_v4());
         let data_dir = create_private_dir(&temp.join(name), false)?;
+        let passwords = credentials::passwords(&data_dir)?;
         // From here on, dropping `cluster` deletes the directory.
-        let mut cluster = Self::new(bin_dir, data_dir, None, true);
+        let mut cluster = Self::new(bin_dir, data_dir, None, true, passwords);
         cluster.account = account::server_account(&cluster.data_dir)?;
         cluster.hand_over(true)?;
         // Before initdb, so that even a crash during setup leaves nothing behind.
@@ -156,12 +169,20 @@ impl EmbeddedPostgres {
         })?;
         cluster.reaper = Some(reaper);
         cluster.initdb(true).await?;
+        cluster.write_hba()?;
         cluster.launch(TEMPORARY_SETTINGS).await?;
         Ok(cluster)
     }
 
-    fn new(bin_dir: PathBuf, data_dir: PathBuf, account: Option<Account>, temporary: bool) -> Self {
+    fn new(
+        bin_dir: PathBuf,
+        data_dir: PathBuf,
+        account: Option<Account>,
+        temporary: bool,
+        passwords: Passwords,
+    ) -> Self {
         Self {
+            passwords,
             bin_dir,
             pgdata: data_dir.join(PGDATA),
             data_dir,
@@ -174,9 +195,26 @@ impl EmbeddedPostgres {
         }
     }
 
-    /// The URL of `database` on this cluster, as the `postgres` superuser.
+    /// The URL of `database` on this cluster, as the `postgres` superuser (with its password):
+    /// the owner's, for migrations and administration.
     pub fn url(&self, database: &str) -> String {
-        url_on(self.port, database)
+        self.url_on(self.port, database)
+    }
+
+    /// The URL of `database` as the server's login ([`LOGIN_ROLE`], with its password). The
+    /// role itself is made by [`crate::login::provision`] once the migrations have run.
+    pub fn login_url(&self, database: &str) -> String {
+        format!(
+            "postgres://{LOGIN_ROLE}:{}@127.0.0.1:{}/{database}",
+            self.passwords.login, self.port
+        )
+    }
+
+    fn url_on(&self, port: u16, database: &str) -> String {
+        format!(
+            "postgres://postgres:{}@127.0.0.1:{port}/{database}",
+            self.passwords.superuser
+        )
     }
 
     /// The TCP port the server listens on, on 127.0.0.1.
@@ -322,10 +360,6 @@ impl Drop for EmbeddedPostgres {
             }
         }
     }
-}
-
-fn url_on(port: u16, database: &str) -> String {
-    format!("postgres://postgres@127.0.0.1:{port}/{database}")
 }
 
 fn remove_dir(dir: &Path) -> std::io::Result<()> {

@@ -58,6 +58,21 @@ pub enum Error {
     /// Applying the embedded migrations failed.
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Migrations are pending and the login given may not apply them.
+    #[error(
+        "{pending} database migration(s) pending and the login {login} may not apply them: run \
+         `domainflow migrate --owner-url URL` as the tables' owner, or give the server \
+         --owner-url (DATABASE_OWNER_URL) too"
+    )]
+    MigrationsPending {
+        /// How many are pending.
+        pending: usize,
+        /// The login that may not apply them.
+        login: String,
+    },
+    /// The role a database URL names cannot be made or used as the server's login.
+    #[error("the server's database login: {0}")]
+    Login(String),
 }
 
 impl Error {

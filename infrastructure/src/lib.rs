@@ -11,14 +11,16 @@ pub mod embedded;
 pub mod error;
 pub mod health;
 pub mod idempotency;
+pub mod login;
 pub mod opened;
 pub mod payment;
 pub mod payment_http;
+mod secret_file;
 pub mod store;
 
 pub use api_keys::PgApiKeys;
 pub use auth::{JwtKeys, load_or_create_secret};
-pub use database::{DatabaseOptions, MIGRATOR, connect, migrate};
+pub use database::{DatabaseOptions, MIGRATOR, connect, migrate, migrate_if_needed};
 pub use embedded::{EmbeddedPostgres, find_binaries};
 pub use error::Error;
 pub use health::PgHealth;

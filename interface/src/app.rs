@@ -98,6 +98,7 @@ impl Application {
         )
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
+        warn_of_a_powerful_login(&pool).await;
         let commits = Arc::new(Notify::new());
         let store: Arc<dyn EventStore> = Arc::new(SignallingStore::new(
             event_store(&pool),
@@ -294,4 +295,26 @@ pub fn operations(pool: &PgPool, fulfil: Fulfil) -> Operations {
 #[must_use]
 pub fn event_store(pool: &PgPool) -> Arc<dyn EventStore> {
     Arc::new(PgEventStore::new(pool.clone()))
+}
+
+/// Warns when the server's login may do more than the server needs (the owner's or a
+/// superuser's login given as its only URL): it then works through `SET ROLE`, which any
+/// statement could undo.
+async fn warn_of_a_powerful_login(pool: &sqlx::PgPool) {
+    match infrastructure::login::excess_privileges(pool).await {
+        Ok(excess) if excess.is_empty() => {}
+        Ok(excess) => {
+            let login = infrastructure::login::login_name(pool)
+                .await
+                .unwrap_or_else(|_| "?".to_owned());
+            tracing::warn!(
+                login,
+                excess = excess.join("; "),
+                "the server's database login can do more than the server needs; give it a \
+                 login that owns nothing (--database-url) and the owner's separately \
+                 (--owner-url), see README, Security"
+            );
+        }
+        Err(error) => tracing::warn!(%error, "could not check the server's database login"),
+    }
 }

@@ -27,6 +27,7 @@ pub use app::{
 };
 pub use process::{ServerProcess, run, text};
 
+use std::path::Path;
 use std::sync::OnceLock;
 
 use application::event_log::{Append, CommandMetadata, NewEvent, StreamRef};
@@ -39,9 +40,11 @@ use sqlx::{Connection, Executor};
 /// A migrated database of its own for one test.
 #[derive(Debug, Clone)]
 pub struct TestDatabase {
-    /// Its URL (the login role, which owns the tables).
+    /// Its URL as the server's login, which owns nothing (the server's `--database-url`).
     pub url: String,
-    /// A pool working as the server does: as the restricted application role.
+    /// Its URL as the tables' owner, who ran the migrations (the server's `--owner-url`).
+    pub owner_url: String,
+    /// A pool working as the server does: as its login.
     pub pool: PgPool,
 }
 
@@ -53,8 +56,8 @@ impl TestDatabase {
         application::api_keys::ApiKeys::new(std::sync::Arc::new(store))
     }
 
-    /// A pool working as the login role, the owner of every table: for checks the server
-    /// itself could never make, such as the break-glass tampering tests.
+    /// A pool working as the owner of every table: for checks the server itself could never
+    /// make, such as the break-glass tampering tests.
     ///
     /// # Panics
     /// When the database cannot be reached.
@@ -64,7 +67,7 @@ impl TestDatabase {
             max_connections: 2,
             ..DatabaseOptions::default()
         };
-        infrastructure::connect(&self.url, &options)
+        infrastructure::connect(&self.owner_url, &options)
             .await
             .unwrap_or_else(|e| panic!("owner connection: {e}"))
     }
@@ -128,16 +131,43 @@ enum Server {
     External(String),
 }
 
+/// The server's login on a server given by `DATABASE_URL` (which names its owner); the
+/// password matters only where the server asks for one.
+const TEST_LOGIN: (&str, &str) = ("domainflow_test_login", "test-login-password");
+
 impl Server {
+    /// The URL of `database` as the owner.
     fn url(&self, database: &str) -> String {
         match self {
             Self::Embedded(cluster) => cluster.url(database),
-            Self::External(url) => match url.rsplit_once('/') {
-                Some((base, _)) => format!("{base}/{database}"),
-                None => format!("{url}/{database}"),
-            },
+            Self::External(url) => with_database(url, database),
         }
     }
+
+    /// The URL of `database` as the server's login.
+    fn login_url(&self, database: &str) -> String {
+        match self {
+            Self::Embedded(cluster) => cluster.login_url(database),
+            Self::External(url) => {
+                let url = with_database(url, database);
+                let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", &url));
+                let host = rest.split_once('@').map_or(rest, |(_, host)| host);
+                let (name, password) = TEST_LOGIN;
+                format!("{scheme}://{name}:{password}@{host}")
+            }
+        }
+    }
+}
+
+/// `url` naming `database` instead of its own.
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let (scheme, rest) = base.split_once("://").unwrap_or(("postgres", base));
+    let host = rest.split_once('/').map_or(rest, |(host, _)| host);
+    format!("{scheme}://{host}/{database}{query}")
 }
 
 static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
@@ -210,12 +240,20 @@ pub async fn test_database() -> TestDatabase {
         .execute(format!("CREATE DATABASE \"{name}\"").as_str())
         .await
         .unwrap_or_else(|e| panic!("creating the test database: {e}"));
-    let url = server.url(&name);
-    infrastructure::migrate(&url)
+    drop(admin);
+    // As `domainflow serve --owner-url ... --database-url ...` does: the owner migrates and
+    // makes the server's login, which the server and the test pool then work as.
+    let owner_url = server.url(&name);
+    let url = server.login_url(&name);
+    infrastructure::Database::open(Some(url.clone()), Some(owner_url.clone()), Path::new("."))
         .await
         .unwrap_or_else(|e| panic!("migrating the test database: {e}"));
     let pool = infrastructure::connect(&url, &DatabaseOptions::default())
         .await
         .unwrap_or_else(|e| panic!("connecting to the test database: {e}"));
-    TestDatabase { url, pool }
+    TestDatabase {
+        url,
+        owner_url,
+        pool,
+    }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 
-use super::{EmbeddedPostgres, LOG_FILE, account, process, url_on};
+use super::{EmbeddedPostgres, LOG_FILE, account, process};
 use crate::error::Error;
 
 /// How long the server may take to accept connections after being spawned.
@@ -103,7 +103,8 @@ impl EmbeddedPostgres {
     /// Checks that the server found running on this cluster answers on its port as this
     /// very data directory.
     pub(super) async fn check_attached(&self) -> Result<(), Error> {
-        match tokio::time::timeout(PROBE_TIMEOUT, probe(&url_on(self.port, "postgres"))).await {
+        match tokio::time::timeout(PROBE_TIMEOUT, probe(&self.url_on(self.port, "postgres"))).await
+        {
             Ok(Ok(dir)) if Path::new(&dir) == self.pgdata => Ok(()),
             _ => Err(self.already_running()),
         }
@@ -150,7 +151,7 @@ impl EmbeddedPostgres {
             .map_err(|source| self.io("spawning postgres for", source))?;
 
         let deadline = Instant::now() + READY_TIMEOUT;
-        let url = url_on(port, "postgres");
+        let url = self.url_on(port, "postgres");
         loop {
             let exited = server
                 .try_wait()

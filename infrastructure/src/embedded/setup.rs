@@ -23,20 +23,29 @@ impl EmbeddedPostgres {
     }
 
     pub(super) async fn initdb(&self, no_sync: bool) -> Result<(), Error> {
+        let pwfile = self.write_pwfile()?;
         let mut command = self.command(self.bin_dir.join("initdb"));
-        command.arg("-D").arg(&self.pgdata).args([
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "-E",
-            "UTF8",
-            "--locale=C",
-        ]);
+        command
+            .arg("-D")
+            .arg(&self.pgdata)
+            .args([
+                "-U",
+                "postgres",
+                "--auth=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ])
+            .arg(format!("--pwfile={}", pwfile.display()));
         if no_sync {
             command.arg("--no-sync");
         }
         tracing::info!(pgdata = %self.pgdata.display(), "creating PostgreSQL cluster");
-        let output = self.run(command).await?;
+        let output = self.run(command).await;
+        if let Err(error) = std::fs::remove_file(&pwfile) {
+            tracing::warn!(%error, "could not remove initdb's password file");
+        }
+        let output = output?;
         if output.status.success() {
             Ok(())
         } else {
@@ -96,7 +105,7 @@ impl EmbeddedPostgres {
     }
 }
 
-/// Creates `dir` readable by its owner only (it will hold a trust-authenticated cluster), and
+/// Creates `dir` readable by its owner only (it will hold a cluster and its passwords), and
 /// returns its canonical path, which is what the server reports as its data directory.
 /// `existing_ok` allows reusing the directory of a persistent cluster; a temporary one must be
 /// new.

@@ -60,12 +60,11 @@ async fn temporary_cluster_serves_a_database_and_is_deleted_on_stop() {
     );
 
     let url = pg.create_database("embedded_temporary").await.unwrap();
-    assert_eq!(
-        url,
-        format!(
-            "postgres://postgres@127.0.0.1:{}/embedded_temporary",
-            pg.port()
-        )
+    assert_eq!(url, pg.url("embedded_temporary"));
+    assert!(
+        url.starts_with("postgres://postgres:")
+            && url.ends_with(&format!("@127.0.0.1:{}/embedded_temporary", pg.port())),
+        "{url}"
     );
     assert_eq!(select_one(&url).await, 1);
 

@@ -18,9 +18,13 @@ pub async fn open(args: DatabaseArgs, file: FileSettings) -> Result<Database, St
         .data_dir
         .or(file.data_dir)
         .unwrap_or_else(default_data_dir);
-    Database::open(args.database_url.or(file.database_url), &data_dir)
-        .await
-        .map_err(|e| e.to_string())
+    Database::open(
+        args.database_url.or(file.database_url),
+        args.owner_url.or(file.database_owner_url),
+        &data_dir,
+    )
+    .await
+    .map_err(|e| e.to_string())
 }
 
 /// Runs `work` with a pool on the database that `args` (over the settings `file`) name,

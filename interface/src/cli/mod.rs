@@ -178,9 +178,20 @@ pub enum ApiKeyCommand {
 /// Where the database is.
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
-    /// PostgreSQL URL; without it an embedded cluster under the data directory is used.
+    /// PostgreSQL URL of the server's login, a role that should own nothing; without it an
+    /// embedded cluster under the data directory is used.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_name = "URL")]
     pub database_url: Option<String>,
+    /// PostgreSQL URL of the tables' owner: applies the migrations and makes the role of
+    /// --database-url the server's login; not kept once that is done. Without it, pending
+    /// migrations are applied as the --database-url login.
+    #[arg(
+        long,
+        env = "DATABASE_OWNER_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub owner_url: Option<String>,
     /// Directory for the embedded cluster and the generated JWT secret
     /// [default: ./.domainflow].
     #[arg(long, env = "DOMAINFLOW_DATA_DIR", value_name = "DIR")]

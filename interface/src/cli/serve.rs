@@ -29,6 +29,7 @@ pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
         .or(file.data_dir)
         .unwrap_or_else(default_data_dir);
     let database_url = args.database.database_url.or(file.database_url);
+    let owner_url = args.database.owner_url.or(file.database_owner_url);
     let listen: SocketAddr = args
         .listen
         .or(file.listen)
@@ -52,7 +53,7 @@ pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
 
     let max_lag = max_fulfilment_lag(args.max_fulfilment_lag, args.payment_timeout, &provider)?;
 
-    let database = Database::open(database_url, &data_dir)
+    let database = Database::open(database_url, owner_url, &data_dir)
         .await
         .map_err(|e| e.to_string())?;
     // The simulation keeps its ledger in the database, so a restart or a redrive from the

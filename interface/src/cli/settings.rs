@@ -31,6 +31,8 @@ pub struct FileSettings {
     pub listen: Option<std::net::SocketAddr>,
     /// See `--database-url`.
     pub database_url: Option<String>,
+    /// See `--owner-url`.
+    pub database_owner_url: Option<String>,
     /// See `--data-dir`.
     pub data_dir: Option<PathBuf>,
     /// See `--jwt-secret`.

@@ -102,7 +102,7 @@ async fn a_request_past_its_time_is_cut_off_its_key_freed_and_one_over_the_in_fl
     let operator = app.token("ops", Role::Operator);
     // While the test holds the log's table, every command waits for it (the owner's
     // connection: the server's role may not lock it).
-    let mut lock = PgConnection::connect(&app.db.url).await.unwrap();
+    let mut lock = PgConnection::connect(&app.db.owner_url).await.unwrap();
     lock.execute("BEGIN; LOCK TABLE events IN ACCESS EXCLUSIVE MODE")
         .await
         .unwrap();
@@ -174,7 +174,7 @@ async fn a_request_past_its_time_is_cut_off_its_key_freed_and_one_over_the_in_fl
 /// Waits until an append to the log waits for a lock (seen by the owner, who sees every
 /// session's query).
 async fn waiting_append(app: &TestApp) {
-    let mut owner = PgConnection::connect(&app.db.url).await.unwrap();
+    let mut owner = PgConnection::connect(&app.db.owner_url).await.unwrap();
     for _ in 0..500 {
         let waiting: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM pg_stat_activity

@@ -15,6 +15,7 @@ mod graphql_commands;
 mod graphql_hardening;
 mod hot_sku;
 mod idempotency;
+mod least_privilege;
 mod limits;
 mod payment_provider;
 mod pool;

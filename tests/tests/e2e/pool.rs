@@ -17,7 +17,10 @@ async fn a_write_after_a_cancelled_begin_is_committed() {
         assume_app_role: false,
         ..DatabaseOptions::default()
     };
-    let pool = infrastructure::connect(&db.url, &options).await.unwrap();
+    // The owner's: the test makes a table of its own.
+    let pool = infrastructure::connect(&db.owner_url, &options)
+        .await
+        .unwrap();
     sqlx::query("CREATE TABLE probe (n int)")
         .execute(&pool)
         .await
@@ -40,7 +43,7 @@ async fn a_write_after_a_cancelled_begin_is_committed() {
         .await
         .unwrap();
 
-    let mut other = PgConnection::connect(&db.url).await.unwrap();
+    let mut other = PgConnection::connect(&db.owner_url).await.unwrap();
     let seen: i64 = sqlx::query_scalar("SELECT count(*) FROM probe")
         .fetch_one(&mut other)
         .await

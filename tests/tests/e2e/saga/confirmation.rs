@@ -126,10 +126,7 @@ async fn a_saga_started_on_a_database_with_history_leaves_earlier_orders_alone()
     tokio::spawn(server.run_until_stopped(async {
         let _ = stopped.await;
     }));
-    let same_database = tests::TestDatabase {
-        url: before.db.url.clone(),
-        pool: before.db.pool.clone(),
-    };
+    let same_database = before.db.clone();
     let after = TestApp::attach(address, same_database, &secret);
     let new = after
         .place_order_paid_with("hal", &[("OLD-1", 1)], "tok_visa")

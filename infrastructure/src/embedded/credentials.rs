@@ -1,0 +1,144 @@
+//! The cluster's passwords and who may connect how.
+//!
+//! Both roles the server needs have a password, kept in files of the data directory readable
+//! by their owner only: the superuser `postgres` (who owns the database and runs the
+//! migrations) and the server's own login ([`LOGIN_ROLE`], which owns nothing). Every TCP
+//! connection must give one (SCRAM-SHA-256); nothing is trusted, and Unix sockets are off.
+//! A cluster made before passwords were required gets its superuser password in single-user
+//! mode before its server starts.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::Stdio;
+
+use super::{EmbeddedPostgres, account, output_tail};
+use crate::error::Error;
+use crate::secret_file;
+
+/// The server's login on an embedded cluster.
+pub const LOGIN_ROLE: &str = "domainflow_server";
+
+/// The superuser's password, under the data directory.
+const SUPERUSER_FILE: &str = "postgres.password";
+/// The server login's password, under the data directory.
+const LOGIN_FILE: &str = "server.password";
+/// Random bytes in a password we create (hex-encoded: no URL escaping needed).
+const PASSWORD_LEN: usize = 24;
+/// Shortest password accepted from a file put there by hand.
+const MIN_PASSWORD_LEN: usize = 16;
+
+/// Who may connect, written over `pg_hba.conf` at every start.
+const HBA: &str = "\
+# Written by domainflow at each start: every connection over TCP gives a password.
+host all all 127.0.0.1/32 scram-sha-256
+host all all ::1/128 scram-sha-256
+";
+
+/// The two passwords of a cluster.
+#[derive(Clone)]
+pub(super) struct Passwords {
+    pub(super) superuser: String,
+    pub(super) login: String,
+}
+
+impl std::fmt::Debug for Passwords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Passwords(..)")
+    }
+}
+
+/// Whether the superuser's password file was already there (an existing cluster knows it).
+pub(super) fn superuser_known(data_dir: &Path) -> bool {
+    data_dir.join(SUPERUSER_FILE).exists()
+}
+
+/// The cluster's passwords, created on first use.
+pub(super) fn passwords(data_dir: &Path) -> Result<Passwords, Error> {
+    let read = |file: &str| {
+        let path = data_dir.join(file);
+        secret_file::load_or_create(&path, PASSWORD_LEN, MIN_PASSWORD_LEN, "database password")
+            .map(|bytes| secret_file::hex(&bytes))
+            .map_err(|source| Error::Io {
+                context: format!("reading or creating {}", path.display()),
+                source,
+            })
+    };
+    Ok(Passwords {
+        superuser: read(SUPERUSER_FILE)?,
+        login: read(LOGIN_FILE)?,
+    })
+}
+
+impl EmbeddedPostgres {
+    /// The superuser's password in a file the server user can read, for `initdb --pwfile`;
+    /// removed once initdb is done.
+    pub(super) fn write_pwfile(&self) -> Result<std::path::PathBuf, Error> {
+        let path = self.data_dir.join("initdb.pwfile");
+        let mut options = std::fs::OpenOptions::new();
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .and_then(|mut file| writeln!(file, "{}", self.passwords.superuser))
+            .map_err(|source| self.io("writing the initdb password file in", source))?;
+        if let Some(account) = self.account {
+            account::give(&path, account)?;
+        }
+        Ok(path)
+    }
+
+    /// Writes [`HBA`] over the cluster's `pg_hba.conf`.
+    pub(super) fn write_hba(&self) -> Result<(), Error> {
+        let path = self.pgdata.join("pg_hba.conf");
+        std::fs::write(&path, HBA).map_err(|source| self.io("writing pg_hba.conf in", source))?;
+        if let Some(account) = self.account {
+            account::give(&path, account)?;
+        }
+        Ok(())
+    }
+
+    /// Gives the superuser of a cluster made before passwords were required the password
+    /// from its file, in single-user mode (the server is not running).
+    pub(super) async fn set_superuser_password(&self) -> Result<(), Error> {
+        let mut command = self.command(self.bin_dir.join("postgres"));
+        command
+            .arg("--single")
+            .arg("-D")
+            .arg(&self.pgdata)
+            .arg("postgres")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = tokio::process::Command::from(command)
+            .spawn()
+            .map_err(|source| self.io("running postgres --single for", source))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            use tokio::io::AsyncWriteExt as _;
+            let statement = format!(
+                "ALTER ROLE postgres PASSWORD '{}'\n",
+                self.passwords.superuser
+            );
+            stdin
+                .write_all(statement.as_bytes())
+                .await
+                .map_err(|source| self.io("talking to postgres --single for", source))?;
+        }
+        let output = child
+            .wait_with_output()
+            .await
+            .map_err(|source| self.io("running postgres --single for", source))?;
+        let said = String::from_utf8_lossy(&output.stderr);
+        if output.status.success() && !said.contains("ERROR") {
+            tracing::info!("gave the embedded cluster's superuser its password");
+            Ok(())
+        } else {
+            Err(self.error(format!(
+                "setting the superuser's password failed ({}): {}",
+                output.status,
+                output_tail(&output)
+            )))
+        }
+    }
+}
