@@ -55,6 +55,16 @@ pub enum Error {
     /// The configured JWT secret is shorter than 32 bytes.
     #[error("the JWT secret must be at least 32 bytes")]
     WeakSecret,
+    /// The configured JWT secret is not hex.
+    #[error(
+        "the JWT secret must be hex, as in the data directory's jwt-secret file (64 or more \
+         hex digits); to keep a secret given as text, give its hex: printf %s \"$SECRET\" | \
+         od -An -tx1 | tr -d ' \\n'"
+    )]
+    SecretNotHex,
+    /// The key set for verifying tokens is malformed.
+    #[error("JWT key set: {0}")]
+    KeySet(String),
     /// Applying the embedded migrations failed.
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

@@ -19,7 +19,7 @@ mod secret_file;
 pub mod store;
 
 pub use api_keys::PgApiKeys;
-pub use auth::{JwtKeys, load_or_create_secret};
+pub use auth::{JwtKeys, TokenRules, load_or_create_secret, parse_secret};
 pub use database::{DatabaseOptions, MIGRATOR, connect, migrate, migrate_if_needed};
 pub use embedded::{EmbeddedPostgres, find_binaries};
 pub use error::Error;

@@ -102,7 +102,8 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-fn unhex(text: &str) -> Option<Vec<u8>> {
+/// `text` as bytes, if it is hex.
+pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
     fn nibble(c: u8) -> Option<u8> {
         match c {
             b'0'..=b'9' => Some(c - b'0'),

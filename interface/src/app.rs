@@ -44,7 +44,7 @@ pub struct ServerConfig {
     /// The database (migrations already applied).
     pub database_url: String,
     /// The HS256 secret for bearer tokens.
-    pub jwt_secret: Vec<u8>,
+    pub jwt: JwtKeys,
     /// Request limits and switches.
     pub limits: HttpLimits,
     /// Snapshot and retry behaviour of the command side.
@@ -114,8 +114,7 @@ impl Application {
             &stopped,
             &WorkerOptions::default(),
         );
-        let jwt =
-            JwtKeys::new(&config.jwt_secret).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let jwt = config.jwt;
         let (shutting_down, shutdown) = watch::channel(false);
         let throttle = Arc::new(Throttle::new(
             config.limits.principal_rate,

@@ -257,3 +257,15 @@ pub async fn test_database() -> TestDatabase {
         pool,
     }
 }
+
+/// A random JWT secret for a server started as a process: its hex, for `--jwt-secret`, and
+/// its bytes, to sign tokens with.
+#[must_use]
+pub fn jwt_secret() -> (String, Vec<u8>) {
+    let bytes: Vec<u8> = [uuid::Uuid::new_v4(), uuid::Uuid::new_v4()]
+        .iter()
+        .flat_map(|id| id.as_bytes().to_vec())
+        .collect();
+    let hex = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    (hex, bytes)
+}

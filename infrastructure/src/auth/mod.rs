@@ -1,11 +1,13 @@
-//! Bearer tokens: the HS256 keys that sign and check them ([`JwtKeys`], the application's
-//! [`application::auth::TokenVerifier`]) and the secret kept in the data directory.
+//! Bearer tokens: the keys that sign and check them ([`JwtKeys`], the application's
+//! [`application::auth::TokenVerifier`]), the key sets they may come from and the secret kept
+//! in the data directory.
 
 mod jwt;
+mod key_set;
 mod secret;
 
-pub use jwt::{JwtKeys, LEEWAY_SECONDS, MIN_SECRET_LEN};
-pub use secret::load_or_create_secret;
+pub use jwt::{DEFAULT_MAX_LIFETIME, JwtKeys, LEEWAY_SECONDS, MIN_SECRET_LEN, TokenRules};
+pub use secret::{load_or_create_secret, parse_secret};
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,7 @@ use std::io;
 use std::path::Path;
 
 use super::jwt::MIN_SECRET_LEN;
-use crate::secret_file;
+use crate::{Error, secret_file};
 
 /// The file under the data directory.
 const FILE_NAME: &str = "jwt-secret";
@@ -26,4 +26,17 @@ pub fn load_or_create_secret(data_dir: &Path) -> io::Result<Vec<u8>> {
         MIN_SECRET_LEN,
         "JWT secret",
     )
+}
+
+/// A secret given as text (flag, environment variable, settings file): hex, as in the file,
+/// at least 32 bytes.
+///
+/// # Errors
+/// [`Error::SecretNotHex`] when it is not hex; [`Error::WeakSecret`] when it is too short.
+pub fn parse_secret(text: &str) -> Result<Vec<u8>, Error> {
+    let secret = secret_file::unhex(text.trim()).ok_or(Error::SecretNotHex)?;
+    if secret.len() < MIN_SECRET_LEN {
+        return Err(Error::WeakSecret);
+    }
+    Ok(secret)
 }

@@ -47,6 +47,23 @@ pub fn parse_rate(text: &str) -> Result<u32, String> {
         .map_err(|_| format!("{text:?} is not a number of requests per second, or off"))
 }
 
+/// A duration from its flag, else from the settings file's `key` (`value`, parsed as
+/// [`parse_duration`] does).
+///
+/// # Errors
+/// A message naming `key` when the file's value is not a duration.
+pub fn duration_setting(
+    flag: Option<Duration>,
+    key: &str,
+    value: Option<&str>,
+) -> Result<Option<Duration>, String> {
+    let from_file = value
+        .map(parse_duration)
+        .transpose()
+        .map_err(|e| format!("{key} in the settings file: {e}"))?;
+    Ok(flag.or(from_file))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

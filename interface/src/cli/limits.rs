@@ -1,9 +1,9 @@
 //! The HTTP limits from flags, environment and the settings file.
 
 use std::num::NonZeroU32;
-use std::time::Duration;
 
-use super::{FileSettings, ServeArgs, parse_duration};
+use super::duration::duration_setting as duration;
+use super::{FileSettings, ServeArgs};
 use crate::state::HttpLimits;
 
 /// Merges the limits of `args` over `file` (flags and environment variables win), with the
@@ -14,13 +14,6 @@ use crate::state::HttpLimits;
 pub fn http_limits(args: &ServeArgs, file: &FileSettings) -> Result<HttpLimits, String> {
     let defaults = HttpLimits::default();
     let given = &args.limits;
-    let duration = |flag: Option<Duration>, key: &str, value: Option<&str>| {
-        let from_file = value
-            .map(parse_duration)
-            .transpose()
-            .map_err(|e| format!("{key} in the settings file: {e}"))?;
-        Ok::<_, String>(flag.or(from_file))
-    };
     let max_in_flight = given
         .max_in_flight
         .or(file.max_in_flight)
@@ -84,6 +77,8 @@ pub fn http_limits(args: &ServeArgs, file: &FileSettings) -> Result<HttpLimits, 
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use clap::Parser;
 
     use super::*;

@@ -5,6 +5,7 @@ mod database;
 mod dead_letters;
 mod duration;
 mod export;
+mod jwt;
 mod limits;
 mod progress;
 mod projections;
@@ -207,15 +208,9 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "DOMAINFLOW_LISTEN", value_name = "ADDR")]
     pub listen: Option<std::net::SocketAddr>,
-    /// HS256 secret for bearer tokens (at least 32 bytes); without it a random secret is
-    /// created in the data directory.
-    #[arg(
-        long,
-        env = "DOMAINFLOW_JWT_SECRET",
-        hide_env_values = true,
-        value_name = "SECRET"
-    )]
-    pub jwt_secret: Option<String>,
+    /// Bearer tokens.
+    #[command(flatten)]
+    pub jwt: JwtArgs,
     /// Turn GraphQL introspection and field suggestions on.
     #[arg(long, env = "DOMAINFLOW_GRAPHQL_INTROSPECTION")]
     pub graphql_introspection: Option<bool>,
@@ -330,17 +325,46 @@ pub struct TokenArgs {
     /// How long the token is valid: e.g. 30m, 12h, 7d [default: 24h].
     #[arg(long, value_parser = parse_duration)]
     pub ttl: Option<std::time::Duration>,
-    /// HS256 secret; without it the one `serve` created in the data directory is used.
-    #[arg(long, env = "DOMAINFLOW_JWT_SECRET", hide_env_values = true)]
-    pub jwt_secret: Option<String>,
+    /// Bearer tokens: the same settings as `serve`'s, so the token is one it accepts.
+    #[command(flatten)]
+    pub jwt: JwtArgs,
     /// Directory holding the generated secret [default: ./.domainflow].
     #[arg(long, env = "DOMAINFLOW_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 }
 
+/// How bearer tokens are signed and checked.
+#[derive(Debug, Clone, Args)]
+pub struct JwtArgs {
+    /// The server's own HS256 secret, hex (64 or more hex digits, at least 32 bytes, as in
+    /// the data directory's jwt-secret file); without it the secret in the data directory
+    /// is used, created on first start.
+    #[arg(
+        long,
+        env = "DOMAINFLOW_JWT_SECRET",
+        hide_env_values = true,
+        value_name = "HEX"
+    )]
+    pub jwt_secret: Option<String>,
+    /// A JSON Web Key Set file of further keys, each with its kid and alg: an identity
+    /// provider's RS256 or EdDSA public keys, previous HS256 secrets kept for a rotation.
+    #[arg(long, env = "DOMAINFLOW_JWT_KEYS", value_name = "FILE")]
+    pub jwt_keys: Option<PathBuf>,
+    /// The `iss` every token must carry (and `token` puts in).
+    #[arg(long, env = "DOMAINFLOW_JWT_ISSUER", value_name = "ISS")]
+    pub jwt_issuer: Option<String>,
+    /// The `aud` every token must carry (and `token` puts in).
+    #[arg(long, env = "DOMAINFLOW_JWT_AUDIENCE", value_name = "AUD")]
+    pub jwt_audience: Option<String>,
+    /// The longest a token may be valid (exp after iat, or after now) [default: 7d].
+    #[arg(long, env = "DOMAINFLOW_JWT_MAX_LIFETIME", value_parser = parse_duration, value_name = "DURATION")]
+    pub jwt_max_lifetime: Option<std::time::Duration>,
+}
+
 pub use api_key::api_key;
 pub use dead_letters::dead_letters;
 pub use export::{Export, export};
+pub use jwt::jwt_keys;
 pub use projections::projections;
 pub use provider::provider_settings;
 pub use serve::serve;

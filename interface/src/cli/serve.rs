@@ -4,11 +4,11 @@ use std::net::SocketAddr;
 
 use application::RepositoryOptions;
 use application::saga::SagaOptions;
-use infrastructure::{Database, DatabaseOptions, load_or_create_secret};
+use infrastructure::{Database, DatabaseOptions};
 
 use super::limits::http_limits;
 use super::settings::default_data_dir;
-use super::{FileSettings, ServeArgs, provider_settings};
+use super::{FileSettings, ServeArgs, jwt_keys, provider_settings};
 use crate::app::{Application, ServerConfig};
 use crate::payment::{ProviderKind, ProviderSettings};
 use crate::saga::SagaConfig;
@@ -21,28 +21,21 @@ use crate::saga::SagaConfig;
 pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
     // Settings are checked before anything starts, so a bad one fails at once.
     let limits = http_limits(&args, &file)?;
-    let provider = provider_settings(args.provider, &file)?;
-    provider.validate()?;
     let data_dir = args
         .database
         .data_dir
-        .or(file.data_dir)
+        .clone()
+        .or_else(|| file.data_dir.clone())
         .unwrap_or_else(default_data_dir);
+    let jwt = jwt_keys(&args.jwt, &file, &data_dir)?;
+    let provider = provider_settings(args.provider, &file)?;
+    provider.validate()?;
     let database_url = args.database.database_url.or(file.database_url);
     let owner_url = args.database.owner_url.or(file.database_owner_url);
     let listen: SocketAddr = args
         .listen
         .or(file.listen)
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
-    let jwt_secret = match args.jwt_secret.or(file.jwt_secret) {
-        Some(secret) => secret.into_bytes(),
-        None => load_or_create_secret(&data_dir).map_err(|e| {
-            format!(
-                "cannot create the JWT secret in {}: {e}",
-                data_dir.display()
-            )
-        })?,
-    };
     let repository = RepositoryOptions {
         snapshot_every: args
             .snapshot_every
@@ -80,7 +73,7 @@ pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
     let app = Application::build(ServerConfig {
         listen,
         database_url: database.url.clone(),
-        jwt_secret,
+        jwt,
         limits,
         repository,
         max_connections: args.max_connections.or(file.max_connections).unwrap_or(16),

@@ -35,8 +35,16 @@ pub struct FileSettings {
     pub database_owner_url: Option<String>,
     /// See `--data-dir`.
     pub data_dir: Option<PathBuf>,
-    /// See `--jwt-secret`.
+    /// See `--jwt-secret` (hex).
     pub jwt_secret: Option<String>,
+    /// See `--jwt-keys`.
+    pub jwt_keys: Option<PathBuf>,
+    /// See `--jwt-issuer`.
+    pub jwt_issuer: Option<String>,
+    /// See `--jwt-audience`.
+    pub jwt_audience: Option<String>,
+    /// See `--jwt-max-lifetime`, e.g. `"7d"`.
+    pub jwt_max_lifetime: Option<String>,
     /// See `--graphql-introspection`.
     pub graphql_introspection: Option<bool>,
     /// See `--graphiql`.

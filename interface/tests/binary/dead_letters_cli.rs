@@ -34,7 +34,7 @@ async fn until(app: &TestApp, payment: uuid::Uuid, condition: &str) {
 #[tokio::test]
 async fn a_cli_redrive_finds_the_capture_the_server_gave_up_on_and_the_money_goes_back() {
     let db = test_database().await;
-    let secret = format!("cli-test-secret-{}", uuid::Uuid::new_v4().simple());
+    let (secret, secret_bytes) = tests::jwt_secret();
     let url = db.url.clone();
     // The deadline comes long before the provider decides (tok_lateApproval captures twice
     // the provider's answer time after the charge).
@@ -49,7 +49,7 @@ async fn a_cli_redrive_finds_the_capture_the_server_gave_up_on_and_the_money_goe
         "3s",
     ];
     let server = ServerProcess::start(BINARY, &args).await;
-    let app = TestApp::attach(server.address.clone(), db, secret.as_bytes());
+    let app = TestApp::attach(server.address.clone(), db, &secret_bytes);
     app.register_product("LATE-1", 3).await;
     let order = app
         .place_order_paid_with("ana", &[("LATE-1", 1)], "tok_lateApproval")

@@ -91,7 +91,7 @@ async fn a_server_configured_from_the_settings_file_charges_through_the_http_pro
         ),
     )
     .unwrap();
-    let secret = format!("settings-test-secret-{}", uuid::Uuid::new_v4().simple());
+    let (secret, secret_bytes) = tests::jwt_secret();
     let args = [
         "--config",
         file.to_str().unwrap(),
@@ -101,7 +101,7 @@ async fn a_server_configured_from_the_settings_file_charges_through_the_http_pro
         secret.as_str(),
     ];
     let server = ServerProcess::start(BINARY, &args).await;
-    let app = TestApp::attach(server.address.clone(), db, secret.as_bytes());
+    let app = TestApp::attach(server.address.clone(), db, &secret_bytes);
     app.register_product("MUG-1", 5).await;
 
     let order = app

@@ -17,11 +17,11 @@ const TOKENS: [&str; 4] = ["tok_visa", "tok_chargeDeclined", "tok_timeout", "tok
 #[tokio::test]
 async fn a_killed_server_resumes_every_saga_without_repeating_or_leaking_anything() {
     let db = test_database().await;
-    let secret = format!("crash-test-secret-{}", uuid::Uuid::new_v4().simple());
+    let (secret, secret_bytes) = tests::jwt_secret();
     let url = db.url.clone();
     let args = server_args(&url, &secret);
     let server = ServerProcess::start(BINARY, &args).await;
-    let mut app = TestApp::attach(server.address.clone(), db, secret.as_bytes());
+    let mut app = TestApp::attach(server.address.clone(), db, &secret_bytes);
     app.register_product("CRASH-1", 40).await;
 
     let placed = place_forty(&[&app]).await;
@@ -43,7 +43,7 @@ async fn a_killed_server_resumes_every_saga_without_repeating_or_leaking_anythin
 async fn two_servers_on_one_database_run_one_saga_and_the_survivor_finishes_what_the_killed_one_started()
  {
     let db = test_database().await;
-    let secret = format!("crash-test-secret-{}", uuid::Uuid::new_v4().simple());
+    let (secret, secret_bytes) = tests::jwt_secret();
     let separator = if db.url.contains('?') { '&' } else { '?' };
     let (url_a, url_b) = (
         format!("{}{separator}application_name=df-server-a", db.url),
@@ -51,8 +51,8 @@ async fn two_servers_on_one_database_run_one_saga_and_the_survivor_finishes_what
     );
     let a = ServerProcess::start(BINARY, &server_args(&url_a, &secret)).await;
     let b = ServerProcess::start(BINARY, &server_args(&url_b, &secret)).await;
-    let mut app_a = TestApp::attach(a.address.clone(), db, secret.as_bytes());
-    let app_b = TestApp::attach(b.address.clone(), app_a.db.clone(), secret.as_bytes());
+    let mut app_a = TestApp::attach(a.address.clone(), db, &secret_bytes);
+    let app_b = TestApp::attach(b.address.clone(), app_a.db.clone(), &secret_bytes);
     app_a.register_product("CRASH-1", 40).await;
 
     // Orders come in through both servers; one of them runs the saga.

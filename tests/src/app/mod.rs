@@ -80,7 +80,7 @@ pub async fn spawn_app_with_simulation(
     let mut config = ServerConfig {
         listen: ([127, 0, 0, 1], 0).into(),
         database_url: db.url.clone(),
-        jwt_secret: secret.clone(),
+        jwt: infrastructure::JwtKeys::new(&secret).unwrap_or_else(|e| panic!("test JWT keys: {e}")),
         limits: HttpLimits::default(),
         repository: RepositoryOptions::default(),
         max_connections: 16,

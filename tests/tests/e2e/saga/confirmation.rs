@@ -113,7 +113,7 @@ async fn a_saga_started_on_a_database_with_history_leaves_earlier_orders_alone()
     let config = interface::ServerConfig {
         listen: ([127, 0, 0, 1], 0).into(),
         database_url: before.db.url.clone(),
-        jwt_secret: secret.clone(),
+        jwt: infrastructure::JwtKeys::new(&secret).unwrap_or_else(|e| panic!("test JWT keys: {e}")),
         limits: interface::HttpLimits::default(),
         repository: application::RepositoryOptions::default(),
         max_connections: 8,
