@@ -119,23 +119,40 @@ pub async fn migrate_if_needed(url: &str) -> Result<(), Error> {
 /// How many of the embedded migrations the database of `pool` has not applied.
 ///
 /// # Errors
-/// [`Error::Database`] when the migration history cannot be read.
+/// [`Error::Migrate`] when an applied migration differs from the embedded one (it was
+/// edited after it ran); [`Error::Database`] when the history cannot be read.
 pub async fn pending_migrations(pool: &PgPool) -> Result<usize, Error> {
-    let applied: Vec<i64> =
-        if sqlx::query_scalar::<_, bool>("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
-            .fetch_one(pool)
+    let applied: Vec<(i64, Vec<u8>)> = if sqlx::query_scalar::<_, bool>(
+        "SELECT to_regclass('public._sqlx_migrations') IS NOT NULL",
+    )
+    .fetch_one(pool)
+    .await?
+    {
+        sqlx::query_as("SELECT version, checksum FROM public._sqlx_migrations WHERE success")
+            .fetch_all(pool)
             .await?
-        {
-            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
-                .fetch_all(pool)
-                .await?
-        } else {
-            Vec::new()
-        };
-    Ok(MIGRATOR
+    } else {
+        Vec::new()
+    };
+    let mut pending = 0;
+    for migration in MIGRATOR
         .iter()
-        .filter(|m| !m.migration_type.is_down_migration() && !applied.contains(&m.version))
-        .count())
+        .filter(|m| !m.migration_type.is_down_migration())
+    {
+        match applied
+            .iter()
+            .find(|(version, _)| *version == migration.version)
+        {
+            Some((_, checksum)) if *checksum != *migration.checksum => {
+                return Err(Error::Migrate(
+                    sqlx::migrate::MigrateError::VersionMismatch(migration.version),
+                ));
+            }
+            Some(_) => {}
+            None => pending += 1,
+        }
+    }
+    Ok(pending)
 }
 
 /// One connection as the login `url` names, without switching to [`APP_ROLE`].

@@ -105,13 +105,19 @@ impl EmbeddedPostgres {
         let bin_dir = find_binaries()?;
         let data_dir = create_private_dir(data_dir, true)?;
         let account = account::server_account(&data_dir)?;
-        // A cluster made before passwords were required has none for its superuser yet.
-        let password_is_new = !credentials::superuser_known(&data_dir);
         let passwords = credentials::passwords(&data_dir)?;
         let mut cluster = Self::new(bin_dir, data_dir, account, false, passwords);
         cluster.hand_over(false)?;
         if cluster.pgdata.join("PG_VERSION").exists() {
             if let Some(port) = cluster.running_port().await? {
+                if cluster.passwords.superuser_pending {
+                    return Err(cluster.error(format!(
+                        "a server started before passwords were required runs on it; stop it \
+                         (`pg_ctl -D {} stop`, as the postgres user when root) and start again, \
+                         so that it gets its passwords",
+                        cluster.pgdata.display()
+                    )));
+                }
                 // Share it rather than fail: it serves this very data directory. This
                 // process did not start it, so it will not stop it either.
                 cluster.port = port;
@@ -122,12 +128,14 @@ impl EmbeddedPostgres {
             if let Some(account) = account {
                 account::give_tree(&cluster.pgdata, account)?;
             }
-            if password_is_new {
+            if cluster.passwords.superuser_pending {
+                // A cluster made before passwords were required has none for its superuser.
                 cluster.set_superuser_password().await?;
             }
         } else {
             cluster.initdb(false).await?;
         }
+        credentials::commit(&cluster.data_dir, &mut cluster.passwords)?;
         cluster.write_hba()?;
         cluster.launch(DURABLE_SETTINGS).await?;
         Ok(cluster)
@@ -169,6 +177,7 @@ impl EmbeddedPostgres {
         })?;
         cluster.reaper = Some(reaper);
         cluster.initdb(true).await?;
+        credentials::commit(&cluster.data_dir, &mut cluster.passwords)?;
         cluster.write_hba()?;
         cluster.launch(TEMPORARY_SETTINGS).await?;
         Ok(cluster)

@@ -71,8 +71,8 @@ pub enum Error {
     /// Migrations are pending and the login given may not apply them.
     #[error(
         "{pending} database migration(s) pending and the login {login} may not apply them: run \
-         `domainflow migrate --owner-url URL` as the tables' owner, or give the server \
-         --owner-url (DATABASE_OWNER_URL) too"
+         `domainflow migrate --owner-url OWNER_URL --database-url LOGIN_URL`, or give the \
+         server --owner-url (DATABASE_OWNER_URL) too"
     )]
     MigrationsPending {
         /// How many are pending.
@@ -80,8 +80,9 @@ pub enum Error {
         /// The login that may not apply them.
         login: String,
     },
-    /// The role a database URL names cannot be made or used as the server's login.
-    #[error("the server's database login: {0}")]
+    /// The role a database URL names cannot be made or used as the server's login, or the
+    /// URLs given do not go together.
+    #[error("the database login: {0}")]
     Login(String),
 }
 

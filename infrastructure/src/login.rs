@@ -16,12 +16,18 @@ const ATTEMPTS: usize = 5;
 /// Makes the role `login_url` names into a login of the server, working as the owner
 /// `owner_url` names: creates it when missing (LOGIN, with the URL's password, and none of
 /// SUPERUSER, CREATEDB, CREATEROLE, REPLICATION, BYPASSRLS), sets the URL's password when
-/// the login cannot connect with it, and makes it a member of [`APP_ROLE`]. A role that is
-/// the owner itself, or has any of those attributes, is refused rather than changed.
+/// the login is refused for a wrong one, and makes it a member of [`APP_ROLE`]. Only it may
+/// then connect to the database and none may make temporary tables there (both taken from
+/// PUBLIC where the owner may), so a login of another deployment on the same cluster, a
+/// member of [`APP_ROLE`] too, is kept out. A role that is not a login, is the owner, or
+/// may do more than [`excess_privileges`] allows is refused rather than changed.
+///
+/// Passwords reach the database only as SCRAM verifiers, and the session runs with a
+/// search path of `pg_catalog` alone, so nothing a login may have created is called.
 ///
 /// # Errors
-/// [`Error::Login`] when the role is the owner or too powerful; [`Error::Database`] when the
-/// owner may not create roles or the database cannot be reached.
+/// [`Error::Login`] when the role is refused; [`Error::Database`] when the owner may not
+/// create roles or the database cannot be reached.
 pub async fn provision(owner_url: &str, login_url: &str) -> Result<(), Error> {
     let login: PgConnectOptions = login_url.parse()?;
     let name = login.get_username().to_owned();
@@ -48,6 +54,11 @@ async fn provision_once(
 ) -> Result<(), Error> {
     let mut owner = PgConnection::connect(owner_url).await?;
     let outcome = async {
+        sqlx::raw_sql(
+            "SET search_path = pg_catalog, pg_temp; SET password_encryption = 'scram-sha-256'",
+        )
+        .execute(&mut owner)
+        .await?;
         let owner_name: String = sqlx::query_scalar("SELECT current_user::text")
             .fetch_one(&mut owner)
             .await?;
@@ -56,76 +67,99 @@ async fn provision_once(
                 "{name} is the owner's login too; give the server a role of its own"
             )));
         }
-        let exists: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
+        let existing: Option<bool> =
+            sqlx::query_scalar("SELECT rolcanlogin FROM pg_catalog.pg_roles WHERE rolname = $1")
                 .bind(name)
-                .fetch_one(&mut owner)
+                .fetch_optional(&mut owner)
                 .await?;
-        if exists {
-            refuse_powerful(&mut owner, name, &owner_name).await?;
-            if let Some(password) = password
-                && !can_connect(login_url).await
-            {
-                execute_formatted(
-                    &mut owner,
-                    "SELECT format('ALTER ROLE %I LOGIN PASSWORD %L', $1::text, $2::text)",
-                    name,
-                    Some(password),
-                )
-                .await?;
-                tracing::info!(login = name, "set the server login's password");
+        let role = quote_identifier(name);
+        match existing {
+            Some(false) => {
+                return Err(Error::Login(format!(
+                    "the role {name} is not a login (a group role?); name a role of its own"
+                )));
             }
-        } else {
-            let statement = if password.is_some() {
-                "SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', $1::text, $2::text)"
-            } else {
-                "SELECT format('CREATE ROLE %I LOGIN', $1::text)"
-            };
-            execute_formatted(&mut owner, statement, name, password).await?;
-            tracing::info!(login = name, "created the server's database login");
+            Some(true) => {
+                refuse_powerful(&mut owner, name).await?;
+                if let Some(password) = password
+                    && wrong_password(login_url).await
+                {
+                    let verifier = crate::scram::verifier(password)?;
+                    sqlx::raw_sql(&format!(
+                        "ALTER ROLE {role} PASSWORD {}",
+                        quote_literal(&verifier)
+                    ))
+                    .execute(&mut owner)
+                    .await?;
+                    tracing::info!(login = name, "set the server login's password");
+                }
+            }
+            None => {
+                let password = match password {
+                    Some(password) => {
+                        format!(
+                            " PASSWORD {}",
+                            quote_literal(&crate::scram::verifier(password)?)
+                        )
+                    }
+                    None => String::new(),
+                };
+                sqlx::raw_sql(&format!("CREATE ROLE {role} LOGIN{password}"))
+                    .execute(&mut owner)
+                    .await?;
+                tracing::info!(login = name, "created the server's database login");
+            }
         }
-        let member: bool = sqlx::query_scalar("SELECT pg_has_role($1, $2, 'USAGE')")
+        let member: bool = sqlx::query_scalar("SELECT pg_catalog.pg_has_role($1, $2, 'USAGE')")
             .bind(name)
             .bind(APP_ROLE)
             .fetch_one(&mut owner)
             .await?;
         if !member {
-            execute_formatted(
-                &mut owner,
-                "SELECT format('GRANT %I TO %I', $2::text, $1::text)",
-                name,
-                Some(APP_ROLE),
-            )
-            .await?;
+            sqlx::raw_sql(&format!("GRANT {} TO {role}", quote_identifier(APP_ROLE)))
+                .execute(&mut owner)
+                .await?;
         }
-        Ok(())
+        keep_the_database_to(&mut owner, &role).await
     }
     .await;
     let _ = owner.close().await;
     outcome
 }
 
-/// Runs the statement `format` builds from `name` and `value` (quoted by PostgreSQL itself).
-async fn execute_formatted(
-    conn: &mut PgConnection,
-    format: &str,
-    name: &str,
-    value: Option<&str>,
-) -> Result<(), Error> {
-    let statement: String = sqlx::query_scalar(format)
-        .bind(name)
-        .bind(value)
-        .fetch_one(&mut *conn)
+/// Lets only `role` (besides the owner and superusers) connect to the current database, and
+/// nobody make temporary tables in it, when the owner may say so.
+async fn keep_the_database_to(owner: &mut PgConnection, role: &str) -> Result<(), Error> {
+    let database: String = sqlx::query_scalar("SELECT current_database()::text")
+        .fetch_one(&mut *owner)
         .await?;
-    sqlx::raw_sql(&statement).execute(&mut *conn).await?;
+    let database = quote_identifier(&database);
+    let may: bool = sqlx::query_scalar(
+        "SELECT pg_catalog.pg_has_role(current_user, datdba, 'MEMBER')
+         FROM pg_catalog.pg_database WHERE datname = current_database()",
+    )
+    .fetch_one(&mut *owner)
+    .await?;
+    if may {
+        sqlx::raw_sql(&format!(
+            "REVOKE CONNECT, TEMPORARY ON DATABASE {database} FROM PUBLIC;
+             GRANT CONNECT ON DATABASE {database} TO {role}"
+        ))
+        .execute(&mut *owner)
+        .await?;
+    } else {
+        tracing::warn!(
+            "the owner does not own the database, so every role may still connect to it and \
+             make temporary tables; its owner should REVOKE CONNECT, TEMPORARY ... FROM PUBLIC"
+        );
+    }
     Ok(())
 }
 
 /// Refuses an existing role with more power than a login of the server may have.
-async fn refuse_powerful(conn: &mut PgConnection, name: &str, owner: &str) -> Result<(), Error> {
-    let excess: Vec<String> = sqlx::query_scalar(EXCESS_OF_ROLE)
+async fn refuse_powerful(conn: &mut PgConnection, name: &str) -> Result<(), Error> {
+    let excess: Vec<String> = sqlx::query_scalar(EXCESS)
         .bind(name)
-        .bind(owner)
         .fetch_all(&mut *conn)
         .await?;
     if excess.is_empty() {
@@ -138,16 +172,42 @@ async fn refuse_powerful(conn: &mut PgConnection, name: &str, owner: &str) -> Re
     }
 }
 
-/// What a role ($1) may do that a login of the server must not, given the tables' owner
-/// ($2), one phrase per row.
-const EXCESS_OF_ROLE: &str = "
-    SELECT why FROM pg_roles r, LATERAL (VALUES
+/// What a role ($1) may do that a login of the server must not, one phrase per row: the
+/// one predicate provisioning refuses by and the server warns by.
+const EXCESS: &str = "
+    SELECT why FROM pg_catalog.pg_roles r, LATERAL (VALUES
         (r.rolsuper, 'is a superuser'),
         (r.rolcreaterole, 'may create roles'),
         (r.rolcreatedb, 'may create databases'),
         (r.rolreplication, 'may replicate'),
         (r.rolbypassrls, 'bypasses row security'),
-        (pg_has_role(r.oid, $2::name, 'MEMBER'), 'may act as the owner ' || $2)
+        (pg_catalog.pg_has_role(r.oid, (SELECT relowner FROM pg_catalog.pg_class
+                                         WHERE oid = 'public.events'::regclass), 'MEMBER'),
+         'owns the event log (or may act as its owner)'),
+        (EXISTS (SELECT 1 FROM pg_catalog.pg_roles g
+                 WHERE g.rolname IN ('pg_write_all_data', 'pg_execute_server_program',
+                                     'pg_read_server_files', 'pg_write_server_files')
+                   AND pg_catalog.pg_has_role(r.oid, g.oid, 'MEMBER')),
+         'holds a predefined role that writes anything or reaches the server''s files'),
+        ((SELECT datdba FROM pg_catalog.pg_database
+          WHERE datname = current_database()) = r.oid, 'owns the database'),
+        (pg_catalog.has_database_privilege(r.oid, current_database(), 'CREATE'),
+         'may create schemas'),
+        (EXISTS (SELECT 1 FROM pg_catalog.pg_namespace n
+                 WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+                   AND pg_catalog.has_schema_privilege(r.oid, n.oid, 'CREATE')),
+         'may create objects in a schema'),
+        (EXISTS (SELECT 1 FROM pg_catalog.pg_class WHERE relowner = r.oid)
+           OR EXISTS (SELECT 1 FROM pg_catalog.pg_proc WHERE proowner = r.oid)
+           OR EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspowner = r.oid),
+         'owns objects in the database'),
+        (pg_catalog.has_table_privilege(r.oid, 'public.events', 'UPDATE')
+           OR pg_catalog.has_table_privilege(r.oid, 'public.events', 'DELETE')
+           OR pg_catalog.has_table_privilege(r.oid, 'public.events', 'TRUNCATE'),
+         'may update, delete or truncate events'),
+        (pg_catalog.has_column_privilege(r.oid, 'public.events', 'transaction_id', 'INSERT')
+           OR pg_catalog.has_column_privilege(r.oid, 'public.events', 'position', 'INSERT'),
+         'may choose an event''s place in the global order')
     ) AS attribute (held, why)
     WHERE r.rolname = $1 AND attribute.held";
 
@@ -157,25 +217,11 @@ const EXCESS_OF_ROLE: &str = "
 /// # Errors
 /// [`Error::Database`] when the database cannot be asked.
 pub async fn excess_privileges(pool: &PgPool) -> Result<Vec<String>, Error> {
-    Ok(sqlx::query_scalar(
-        "SELECT why FROM pg_roles r, LATERAL (VALUES
-            (r.rolsuper, 'is a superuser'),
-            (r.rolcreaterole, 'may create roles'),
-            (r.rolcreatedb, 'may create databases'),
-            (pg_has_role(session_user, (SELECT relowner FROM pg_class
-                                        WHERE oid = 'events'::regclass), 'MEMBER'),
-             'owns the event log (or may act as its owner)'),
-            (has_table_privilege(session_user, 'events', 'UPDATE')
-                OR has_table_privilege(session_user, 'events', 'DELETE')
-                OR has_table_privilege(session_user, 'events', 'TRUNCATE'),
-             'may update, delete or truncate events'),
-            (has_column_privilege(session_user, 'events', 'transaction_id', 'INSERT'),
-             'may choose an event''s place in the global order')
-        ) AS attribute (held, why)
-        WHERE r.rolname = session_user AND attribute.held",
-    )
-    .fetch_all(pool)
-    .await?)
+    let login = login_name(pool).await?;
+    Ok(sqlx::query_scalar(EXCESS)
+        .bind(login)
+        .fetch_all(pool)
+        .await?)
 }
 
 /// The name of the login a pool works as (the session user, whatever role it switched to).
@@ -188,7 +234,8 @@ pub async fn login_name(pool: &PgPool) -> Result<String, Error> {
         .await?)
 }
 
-/// The password in `url`, percent-decoded, if it has one.
+/// The password in `url`, percent-decoded, if it has one (a `password` query parameter or
+/// `PGPASSWORD` are not looked at: give it in the URL).
 fn password_of(url: &str) -> Result<Option<String>, Error> {
     // PgConnectOptions keeps the password private; read it from the URL itself.
     let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
@@ -221,14 +268,29 @@ fn percent_decode(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-async fn can_connect(url: &str) -> bool {
+/// Whether the server refuses `url`'s login for a wrong password (SQLSTATE 28P01): only
+/// then is its password set, never because the server is away or full.
+async fn wrong_password(url: &str) -> bool {
     match PgConnection::connect(url).await {
         Ok(conn) => {
             let _ = conn.close().await;
-            true
+            false
         }
-        Err(_) => false,
+        Err(error) => error
+            .as_database_error()
+            .and_then(sqlx::error::DatabaseError::code)
+            .is_some_and(|code| code == "28P01"),
     }
+}
+
+/// `name` as an SQL identifier.
+fn quote_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// `text` as an SQL string literal (`standard_conforming_strings` is on since 9.1).
+fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }
 
 /// PostgreSQL's answer when two sessions change one catalog row at once (XX000), or when
@@ -243,6 +305,13 @@ fn concurrently_updated(error: &sqlx::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_and_texts_are_quoted_for_sql() {
+        assert_eq!(quote_identifier("app"), "\"app\"");
+        assert_eq!(quote_identifier("a\"b; DROP"), "\"a\"\"b; DROP\"");
+        assert_eq!(quote_literal("it's"), "'it''s'");
+    }
 
     #[test]
     fn the_password_is_read_from_the_url_and_decoded() {

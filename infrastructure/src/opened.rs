@@ -9,11 +9,19 @@ use sqlx::PgPool;
 use crate::{DatabaseOptions, EmbeddedPostgres, Error};
 
 /// A database ready for use; holds the embedded cluster (if any) until dropped or stopped.
-#[derive(Debug)]
 pub struct Database {
     /// Its URL, as the server's login. The owner's URL is not kept.
     pub url: String,
     embedded: Option<EmbeddedPostgres>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL carries the login's password.
+        f.debug_struct("Database")
+            .field("embedded", &self.embedded)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Database {

@@ -33,32 +33,42 @@ pub(crate) fn load_or_create(
         dir.create(data_dir)?;
     }
 
-    let mut options = fs::OpenOptions::new();
-    // create_new: of two processes starting at once, one writes and the other reads.
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = match options.open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            return read_secret(path, min_len, what);
-        }
-        Err(e) => return Err(e),
-    };
     let secret = random_bytes(created_len);
-    let written = file
-        .write_all(hex(&secret).as_bytes())
-        .and_then(|()| file.sync_all());
-    if let Err(e) = written {
-        // A half-written secret would fail every later start; better to leave none.
-        drop(file);
-        if let Err(remove) = fs::remove_file(path) {
-            tracing::warn!(path = %path.display(), error = %remove, "could not remove a partly written {what}");
-        }
-        return Err(e);
+    if !create_exclusively(path, hex(&secret).as_bytes())? {
+        // Another process made it first: theirs is the one.
+        return read_secret(path, min_len, what);
     }
     tracing::info!(path = %path.display(), "created a new {what}");
     Ok(secret)
+}
+
+/// Writes `contents` to `path`, readable by the owner only, unless `path` exists; `false`
+/// when it did. The file appears whole or not at all (written aside, then linked into
+/// place), so a process reading it at the same moment never sees it half written.
+///
+/// # Errors
+/// Any IO error writing or linking the file.
+pub(crate) fn create_exclusively(path: &Path, contents: &[u8]) -> io::Result<bool> {
+    let aside = path.with_extension(format!("new-{}", uuid::Uuid::new_v4().simple()));
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options.open(&aside).and_then(|mut file| {
+        file.write_all(contents)?;
+        file.sync_all()
+    });
+    let linked = written.and_then(|()| match fs::hard_link(&aside, path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e),
+    });
+    if let Err(error) = fs::remove_file(&aside)
+        && error.kind() != io::ErrorKind::NotFound
+    {
+        tracing::warn!(path = %aside.display(), %error, "could not remove a file written aside");
+    }
+    linked
 }
 
 fn read_secret(path: &Path, min_len: usize, what: &str) -> io::Result<Vec<u8>> {

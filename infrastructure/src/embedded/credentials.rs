@@ -39,6 +39,10 @@ host all all ::1/128 scram-sha-256
 pub(super) struct Passwords {
     pub(super) superuser: String,
     pub(super) login: String,
+    /// The superuser's password was made now and is not yet in its file: it is written
+    /// there ([`commit`]) only once the cluster has it, so a start that fails in between
+    /// leaves no password file the cluster does not know.
+    pub(super) superuser_pending: bool,
 }
 
 impl std::fmt::Debug for Passwords {
@@ -47,26 +51,59 @@ impl std::fmt::Debug for Passwords {
     }
 }
 
-/// Whether the superuser's password file was already there (an existing cluster knows it).
-pub(super) fn superuser_known(data_dir: &Path) -> bool {
-    data_dir.join(SUPERUSER_FILE).exists()
+/// The cluster's passwords: the login's created on first use, the superuser's read from its
+/// file or, without one (a new cluster, or one made before passwords were required), made
+/// and left pending.
+pub(super) fn passwords(data_dir: &Path) -> Result<Passwords, Error> {
+    let io = |path: &Path| {
+        let context = format!("reading or creating {}", path.display());
+        move |source| Error::Io { context, source }
+    };
+    let superuser_path = data_dir.join(SUPERUSER_FILE);
+    let (superuser, superuser_pending) = match std::fs::read_to_string(&superuser_path) {
+        Ok(_) => (
+            secret_file::load_or_create(
+                &superuser_path,
+                PASSWORD_LEN,
+                MIN_PASSWORD_LEN,
+                "database password",
+            )
+            .map_err(io(&superuser_path))?,
+            false,
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            (application::random::random_bytes(PASSWORD_LEN), true)
+        }
+        Err(e) => return Err(io(&superuser_path)(e)),
+    };
+    let login_path = data_dir.join(LOGIN_FILE);
+    let login = secret_file::load_or_create(
+        &login_path,
+        PASSWORD_LEN,
+        MIN_PASSWORD_LEN,
+        "database password",
+    )
+    .map_err(io(&login_path))?;
+    Ok(Passwords {
+        superuser: secret_file::hex(&superuser),
+        login: secret_file::hex(&login),
+        superuser_pending,
+    })
 }
 
-/// The cluster's passwords, created on first use.
-pub(super) fn passwords(data_dir: &Path) -> Result<Passwords, Error> {
-    let read = |file: &str| {
-        let path = data_dir.join(file);
-        secret_file::load_or_create(&path, PASSWORD_LEN, MIN_PASSWORD_LEN, "database password")
-            .map(|bytes| secret_file::hex(&bytes))
-            .map_err(|source| Error::Io {
-                context: format!("reading or creating {}", path.display()),
+/// Writes a pending superuser password to its file, now that the cluster has it.
+pub(super) fn commit(data_dir: &Path, passwords: &mut Passwords) -> Result<(), Error> {
+    if passwords.superuser_pending {
+        let path = data_dir.join(SUPERUSER_FILE);
+        secret_file::create_exclusively(&path, passwords.superuser.as_bytes()).map_err(
+            |source| Error::Io {
+                context: format!("writing {}", path.display()),
                 source,
-            })
-    };
-    Ok(Passwords {
-        superuser: read(SUPERUSER_FILE)?,
-        login: read(LOGIN_FILE)?,
-    })
+            },
+        )?;
+        passwords.superuser_pending = false;
+    }
+    Ok(())
 }
 
 impl EmbeddedPostgres {
@@ -116,10 +153,10 @@ impl EmbeddedPostgres {
             .map_err(|source| self.io("running postgres --single for", source))?;
         if let Some(mut stdin) = child.stdin.take() {
             use tokio::io::AsyncWriteExt as _;
-            let statement = format!(
-                "ALTER ROLE postgres PASSWORD '{}'\n",
-                self.passwords.superuser
-            );
+            // A verifier rather than the password: nothing in clear reaches the server's
+            // output, which an error would show.
+            let verifier = crate::scram::verifier(&self.passwords.superuser)?;
+            let statement = format!("ALTER ROLE postgres PASSWORD '{verifier}'\n");
             stdin
                 .write_all(statement.as_bytes())
                 .await

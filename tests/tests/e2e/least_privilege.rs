@@ -57,6 +57,8 @@ async fn login_is_least_privileged(login_url: &str) {
              VALUES (1, {values})"
         ),
         "CREATE TABLE intruder (id int)".to_owned(),
+        "CREATE TEMP TABLE intruder (id int)".to_owned(),
+        "CREATE SCHEMA intruder".to_owned(),
         "CREATE FUNCTION intruder() RETURNS int LANGUAGE sql RETURN 1".to_owned(),
         "UPDATE commands SET version = 0".to_owned(),
         "DELETE FROM commands".to_owned(),
@@ -140,8 +142,17 @@ async fn the_embedded_cluster_asks_every_login_for_a_password_and_the_server_own
         assert!(error.to_string().contains("password"), "{who}: {error}");
     }
 
-    // A cluster made before passwords were required (trust, no password files) gets them
-    // on its next start, and keeps its data.
+    // A cluster made before passwords were required (trust, a superuser without a password,
+    // no password files) gets them on its next start, and keeps its data.
+    let superuser = std::fs::read_to_string(dir.0.join("postgres.password")).unwrap();
+    let mut admin = PgConnection::connect(&format!("postgres://postgres:{superuser}@{after_at}"))
+        .await
+        .unwrap();
+    sqlx::raw_sql("ALTER ROLE postgres PASSWORD NULL")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
     database.close().await;
     std::fs::remove_file(dir.0.join("postgres.password")).unwrap();
     std::fs::remove_file(dir.0.join("server.password")).unwrap();
@@ -161,5 +172,91 @@ async fn the_embedded_cluster_asks_every_login_for_a_password_and_the_server_own
     );
     let hba = std::fs::read_to_string(dir.0.join("pgdata/pg_hba.conf")).unwrap();
     assert!(!hba.contains("trust"), "{hba}");
+    let superuser = std::fs::read_to_string(dir.0.join("postgres.password")).unwrap();
+    PgConnection::connect(&format!("postgres://postgres:{superuser}@{after_at}"))
+        .await
+        .unwrap_or_else(|e| panic!("the superuser's new password: {e}"));
     reopened.close().await;
+}
+
+#[tokio::test]
+async fn a_role_that_may_do_more_than_the_server_needs_is_refused_as_its_login_naming_why() {
+    let db = test_database().await;
+    let owner = db.owner_pool().await;
+    let suffix = uuid::Uuid::now_v7().simple().to_string();
+    let login_url = |role: &str| {
+        let (_, after_at) = db.url.split_once('@').unwrap();
+        format!("postgres://{role}:pw-{suffix}@{after_at}")
+    };
+    let cases = [
+        ("CREATEDB LOGIN", "", "may create databases"),
+        ("CREATEROLE LOGIN", "", "may create roles"),
+        ("NOLOGIN", "", "not a login"),
+        (
+            "LOGIN",
+            "GRANT pg_write_all_data TO {role}",
+            "predefined role",
+        ),
+        (
+            "LOGIN",
+            "GRANT CREATE ON SCHEMA public TO {role}",
+            "create objects in a schema",
+        ),
+        (
+            "LOGIN",
+            "CREATE TABLE {role}_t (id int); ALTER TABLE {role}_t OWNER TO {role}",
+            "owns objects",
+        ),
+    ];
+    for (index, (attributes, then, why)) in cases.into_iter().enumerate() {
+        let role = format!("lp_{index}_{suffix}");
+        sqlx::raw_sql(&format!("CREATE ROLE {role} {attributes}"))
+            .execute(&owner)
+            .await
+            .unwrap();
+        if !then.is_empty() {
+            sqlx::raw_sql(&then.replace("{role}", &role))
+                .execute(&owner)
+                .await
+                .unwrap();
+        }
+        let refused = infrastructure::login::provision(&db.owner_url, &login_url(&role))
+            .await
+            .expect_err(&role);
+        assert!(
+            refused.to_string().contains(why),
+            "{attributes} {then}: {refused}"
+        );
+        let member: bool = sqlx::query_scalar("SELECT pg_has_role($1, 'domainflow_app', 'USAGE')")
+            .bind(&role)
+            .fetch_one(&owner)
+            .await
+            .unwrap();
+        assert!(!member, "{role} was made a member before being refused");
+        sqlx::raw_sql(&format!(
+            "DROP TABLE IF EXISTS {role}_t; REVOKE ALL ON SCHEMA public FROM {role}; DROP ROLE {role}"
+        ))
+        .execute(&owner)
+        .await
+        .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_server_given_only_its_login_refuses_a_database_whose_applied_migration_was_edited() {
+    let db = test_database().await;
+    Database::open(Some(db.url.clone()), None, std::path::Path::new("."))
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE _sqlx_migrations SET checksum = '\\x00'
+         WHERE version = (SELECT max(version) FROM _sqlx_migrations)",
+    )
+    .execute(&db.owner_pool().await)
+    .await
+    .unwrap();
+    let refused = Database::open(Some(db.url.clone()), None, std::path::Path::new("."))
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("migration"), "{refused}");
 }
