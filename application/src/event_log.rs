@@ -45,6 +45,11 @@ pub struct CommandMetadata {
     pub causation_id: Option<Uuid>,
     /// Who acted: a token subject, an API key's name, or `saga`.
     pub actor: String,
+    /// The `X-Correlation-Id` the client sent with the request, kept as it came: a label
+    /// of the client's for its own tracing, never the causal chain (`correlation_id`),
+    /// which the server alone assigns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_correlation_id: Option<String>,
 }
 
 /// An event about to be appended, already encoded by the event schema.

@@ -115,6 +115,7 @@ fn command(events: usize) -> Command {
         correlation_id: Uuid::new_v4(),
         causation_id: None,
         actor: "bench".to_owned(),
+        client_correlation_id: None,
     };
     Command {
         stream_id,

@@ -44,6 +44,7 @@ fn metadata() -> CommandMetadata {
         correlation_id: id,
         causation_id: None,
         actor: "bench".into(),
+        client_correlation_id: None,
     }
 }
 

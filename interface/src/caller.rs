@@ -11,16 +11,21 @@ use uuid::Uuid;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The header naming the causal chain a request belongs to.
+/// The header a client may label its request with, for its own tracing.
 pub const CORRELATION_HEADER: &str = "x-correlation-id";
+/// The longest `X-Correlation-Id` kept.
+const MAX_CLIENT_CORRELATION_LEN: usize = 128;
 
 /// Who is calling, and under which correlation id.
 #[derive(Debug, Clone)]
 pub struct Caller {
     /// The authenticated actor.
     pub actor: Actor,
-    /// The causal chain: the client's `x-correlation-id` when it is a UUID, a new one else.
+    /// The causal chain this request starts: always the server's own, new id.
     pub correlation_id: Uuid,
+    /// The client's `X-Correlation-Id`, kept beside the chain when it is 1 to 128 visible
+    /// ASCII characters; never the chain itself, which a client could otherwise join.
+    pub client_correlation_id: Option<String>,
 }
 
 impl Caller {
@@ -36,12 +41,11 @@ impl Caller {
             .authenticate(header("authorization"), header("x-api-key"))
             .await?;
         state.throttle.actor(&principal)?;
-        let correlation_id = header(CORRELATION_HEADER)
-            .and_then(|v| Uuid::parse_str(v).ok())
-            .unwrap_or_else(Uuid::now_v7);
+        let client_correlation_id = header(CORRELATION_HEADER).and_then(client_label);
         Ok(Self {
             actor: principal,
-            correlation_id,
+            correlation_id: Uuid::now_v7(),
+            client_correlation_id,
         })
     }
 
@@ -64,8 +68,16 @@ impl Caller {
             correlation_id: self.correlation_id,
             causation_id: None,
             actor: self.actor.subject.clone(),
+            client_correlation_id: self.client_correlation_id.clone(),
         }
     }
+}
+
+/// The client's `X-Correlation-Id`, when it is 1 to 128 visible ASCII characters.
+fn client_label(value: &str) -> Option<String> {
+    ((1..=MAX_CLIENT_CORRELATION_LEN).contains(&value.len())
+        && value.bytes().all(|b| b.is_ascii_graphic()))
+    .then(|| value.to_owned())
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -78,6 +90,18 @@ impl FromRequestParts<AppState> for Caller {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_client_label_is_kept_only_when_short_and_visible_ascii() {
+        assert_eq!(super::client_label("req-42"), Some("req-42".to_owned()));
+        assert_eq!(
+            super::client_label(&"a".repeat(128)).map(|l| l.len()),
+            Some(128)
+        );
+        for refused in ["", "has space", "tab\t", "é", &"a".repeat(129)] {
+            assert_eq!(super::client_label(refused), None, "{refused:?}");
+        }
+    }
+
     use std::sync::Arc;
 
     use application::api_keys::ApiKeys;

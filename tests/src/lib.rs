@@ -221,6 +221,7 @@ pub fn restocks(sku: &str, expected_version: i64, count: u32) -> Append {
             correlation_id: uuid::Uuid::now_v7(),
             causation_id: None,
             actor: "tester".into(),
+            client_correlation_id: None,
         },
         snapshot: None,
     }

@@ -33,6 +33,7 @@ pub fn metadata(actor: &str) -> CommandMetadata {
         correlation_id: id,
         causation_id: None,
         actor: actor.into(),
+        client_correlation_id: None,
     }
 }
 

@@ -28,6 +28,7 @@ fn metadata() -> CommandMetadata {
         correlation_id: id,
         causation_id: None,
         actor: "peer-bench".into(),
+        client_correlation_id: None,
     }
 }
 

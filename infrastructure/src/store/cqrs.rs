@@ -194,6 +194,7 @@ fn command_metadata(map: &HashMap<String, String>) -> CommandMetadata {
         correlation_id,
         causation_id: id(CAUSATION_ID),
         actor: map.get(ACTOR).cloned().unwrap_or_else(|| "cqrs-es".into()),
+        client_correlation_id: None,
     }
 }
 

@@ -129,6 +129,7 @@ async fn serve(socket: Socket, state: AppState, protocol: GraphQLProtocol) {
             let caller = Caller {
                 actor: actor.clone(),
                 correlation_id: Uuid::now_v7(),
+                client_correlation_id: None,
             };
             let _ = init_session.set(Session { credentials, actor });
             let mut data = Data::default();

@@ -51,6 +51,9 @@ pub struct EventMetadata {
     pub actor: Option<String>,
     /// The command that appended it.
     pub command_id: Option<String>,
+    /// The `X-Correlation-Id` the client sent with the command, as it came (never the
+    /// causal chain).
+    pub client_correlation_id: Option<String>,
 }
 
 impl From<&Value> for EventMetadata {
@@ -67,6 +70,7 @@ impl From<&Value> for EventMetadata {
             causation_id: field("causationId"),
             actor: field("actor"),
             command_id: field("commandId"),
+            client_correlation_id: field("clientCorrelationId"),
         }
     }
 }
@@ -120,7 +124,8 @@ mod tests {
             event_type: "StockRestocked".into(),
             event_version: 1,
             payload: json!({ "quantity": 3 }),
-            metadata: json!({ "correlationId": "c", "actor": "ops", "commandId": "k" }),
+            metadata: json!({ "correlationId": "c", "actor": "ops", "commandId": "k",
+                              "clientCorrelationId": "req-1" }),
             recorded_at: DateTime::UNIX_EPOCH,
             prev_hash: Vec::new(),
             hash: vec![0xab, 0x01],
@@ -140,7 +145,7 @@ mod tests {
                 "eventVersion": 1,
                 "payload": { "quantity": 3 },
                 "metadata": { "correlationId": "c", "causationId": null, "actor": "ops",
-                              "commandId": "k" },
+                              "commandId": "k", "clientCorrelationId": "req-1" },
                 "recordedAt": "1970-01-01T00:00:00.000000Z",
                 "hash": "ab01",
             })

@@ -78,6 +78,7 @@ impl TestApp {
             correlation_id: Uuid::now_v7(),
             causation_id: None,
             actor: "fulfilment-stand-in".into(),
+            client_correlation_id: None,
         };
         self.commands
             .orders()

@@ -30,6 +30,7 @@ fn metadata() -> CommandMetadata {
         correlation_id: Uuid::now_v7(),
         causation_id: None,
         actor: "tester".into(),
+        client_correlation_id: None,
     }
 }
 

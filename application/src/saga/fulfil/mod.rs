@@ -313,6 +313,7 @@ fn metadata(cause: &Cause, label: &str) -> CommandMetadata {
         correlation_id: cause.correlation_id,
         causation_id: cause.causation_id,
         actor: "saga".into(),
+        client_correlation_id: None,
     }
 }
 

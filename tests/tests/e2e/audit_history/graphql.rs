@@ -12,12 +12,17 @@ use uuid::Uuid;
 
 use super::{all_pages, assert_global_order, auditor, kinds, query};
 
-/// Places an order of `sku` paid with `token` under the correlation id `chain`, and waits
-/// until fulfilment has settled it.
-async fn order_chain(app: &TestApp, customer: &str, sku: &str, token: &str, chain: Uuid) -> String {
+/// Places an order of `sku` paid with `token`, labelled `X-Correlation-Id: label`, waits
+/// until fulfilment has settled it, and returns it with the causal chain the server gave it.
+async fn order_chain(
+    app: &TestApp,
+    customer: &str,
+    sku: &str,
+    token: &str,
+    label: &str,
+) -> (String, String) {
     let bearer = app.token(customer, Role::Customer);
-    let correlation = chain.to_string();
-    let headers = [("X-Correlation-Id", correlation.as_str())];
+    let headers = [("X-Correlation-Id", label)];
     let body = json!({
         "currency": "BRL",
         "lines": [{ "sku": sku, "quantity": 1 }],
@@ -32,18 +37,31 @@ async fn order_chain(app: &TestApp, customer: &str, sku: &str, token: &str, chai
         .to_owned();
     app.settled_order(&order, std::time::Duration::from_secs(30))
         .await;
-    order
+    let operator = app.token("olga", Role::Operator);
+    let placed = all_pages(
+        app,
+        &operator,
+        &format!("&streamType=order&streamId={order}"),
+    )
+    .await;
+    let metadata = &placed[0]["metadata"];
+    // The client's label is kept beside the chain, never as the chain.
+    assert_eq!(metadata["clientCorrelationId"], label, "{metadata}");
+    let chain = metadata["correlationId"].as_str().unwrap().to_owned();
+    assert_ne!(chain, label);
+    (order, chain)
 }
 
 #[tokio::test]
 async fn a_correlation_query_returns_one_orders_chain_and_nothing_from_other_orders() {
     let app = spawn_app().await;
     app.register_product("COR-1", 10).await;
-    let chain = Uuid::now_v7();
+    // Every order carries the same client label: a client cannot join another's chain.
+    let label = Uuid::now_v7().to_string();
     // A declined payment: the whole saga runs, compensation and support ticket included.
-    let ours = order_chain(&app, "alice", "COR-1", "tok_chargeDeclined", chain).await;
-    let theirs = order_chain(&app, "bob", "COR-1", "tok_visa", Uuid::now_v7()).await;
-    let also_alices = order_chain(&app, "alice", "COR-1", "tok_visa", Uuid::now_v7()).await;
+    let (ours, chain) = order_chain(&app, "alice", "COR-1", "tok_chargeDeclined", &label).await;
+    let (theirs, _) = order_chain(&app, "bob", "COR-1", "tok_visa", &label).await;
+    let (also_alices, _) = order_chain(&app, "alice", "COR-1", "tok_visa", &label).await;
     app.db.log_settled().await;
     let ticket: String = sqlx::query_scalar(
         "SELECT stream_id FROM events WHERE event_type = 'TicketOpened' AND payload ->> 'orderId' = $1",
@@ -75,7 +93,7 @@ async fn a_correlation_query_returns_one_orders_chain_and_nothing_from_other_ord
     assert_eq!(rest.len(), expected.len(), "each event once");
     assert_global_order(&rest);
     for event in &rest {
-        assert_eq!(event["metadata"]["correlationId"], chain.to_string());
+        assert_eq!(event["metadata"]["correlationId"], chain);
         assert!(event["metadata"]["commandId"].is_string(), "{event}");
         let actor = if event["eventType"] == "OrderPlaced" {
             "alice"

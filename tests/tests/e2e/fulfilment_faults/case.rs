@@ -116,6 +116,7 @@ fn metadata(id: Uuid, actor: &str) -> CommandMetadata {
         correlation_id: id,
         causation_id: None,
         actor: actor.into(),
+        client_correlation_id: None,
     }
 }
 

@@ -29,6 +29,7 @@ async fn register_without_a_price(app: &TestApp, sku: &str) -> Value {
                 correlation_id: id,
                 causation_id: None,
                 actor: "before-prices".into(),
+                client_correlation_id: None,
             },
             snapshot: None,
         })

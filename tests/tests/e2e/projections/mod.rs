@@ -52,6 +52,7 @@ fn meta() -> CommandMetadata {
         correlation_id: id,
         causation_id: None,
         actor: "test".into(),
+        client_correlation_id: None,
     }
 }
 
