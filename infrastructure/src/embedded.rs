@@ -135,8 +135,7 @@ impl EmbeddedPostgres {
         } else {
             cluster.initdb(false).await?;
         }
-        credentials::commit(&cluster.data_dir, &mut cluster.passwords)?;
-        cluster.write_hba()?;
+        cluster.require_passwords()?;
         cluster.launch(DURABLE_SETTINGS).await?;
         Ok(cluster)
     }
@@ -177,8 +176,7 @@ impl EmbeddedPostgres {
         })?;
         cluster.reaper = Some(reaper);
         cluster.initdb(true).await?;
-        credentials::commit(&cluster.data_dir, &mut cluster.passwords)?;
-        cluster.write_hba()?;
+        cluster.require_passwords()?;
         cluster.launch(TEMPORARY_SETTINGS).await?;
         Ok(cluster)
     }

@@ -53,14 +53,26 @@ async fn provision_once(
     password: Option<&str>,
 ) -> Result<(), Error> {
     let mut owner = PgConnection::connect(owner_url).await?;
-    let outcome = async {
-        sqlx::raw_sql(
-            "SET search_path = pg_catalog, pg_temp; SET password_encryption = 'scram-sha-256'",
+    let outcome = provision_on(&mut owner, login_url, name, password).await;
+    let _ = owner.close().await;
+    outcome
+}
+
+async fn provision_on(
+    owner: &mut PgConnection,
+    login_url: &str,
+    name: &str,
+    password: Option<&str>,
+) -> Result<(), Error> {
+    {
+        run(
+            owner,
+            "SET search_path = pg_catalog, pg_temp; SET password_encryption = 'scram-sha-256'"
+                .to_owned(),
         )
-        .execute(&mut owner)
         .await?;
         let owner_name: String = sqlx::query_scalar("SELECT current_user::text")
-            .fetch_one(&mut owner)
+            .fetch_one(&mut *owner)
             .await?;
         if owner_name == name {
             return Err(Error::Login(format!(
@@ -70,7 +82,7 @@ async fn provision_once(
         let existing: Option<bool> =
             sqlx::query_scalar("SELECT rolcanlogin FROM pg_catalog.pg_roles WHERE rolname = $1")
                 .bind(name)
-                .fetch_optional(&mut owner)
+                .fetch_optional(&mut *owner)
                 .await?;
         let role = quote_identifier(name);
         match existing {
@@ -80,16 +92,15 @@ async fn provision_once(
                 )));
             }
             Some(true) => {
-                refuse_powerful(&mut owner, name).await?;
+                refuse_powerful(owner, name).await?;
                 if let Some(password) = password
                     && wrong_password(login_url).await
                 {
                     let verifier = crate::scram::verifier(password)?;
-                    sqlx::raw_sql(&format!(
-                        "ALTER ROLE {role} PASSWORD {}",
-                        quote_literal(&verifier)
-                    ))
-                    .execute(&mut owner)
+                    run(
+                        owner,
+                        format!("ALTER ROLE {role} PASSWORD {}", quote_literal(&verifier)),
+                    )
                     .await?;
                     tracing::info!(login = name, "set the server login's password");
                 }
@@ -104,27 +115,32 @@ async fn provision_once(
                     }
                     None => String::new(),
                 };
-                sqlx::raw_sql(&format!("CREATE ROLE {role} LOGIN{password}"))
-                    .execute(&mut owner)
-                    .await?;
+                run(owner, format!("CREATE ROLE {role} LOGIN{password}")).await?;
                 tracing::info!(login = name, "created the server's database login");
             }
         }
         let member: bool = sqlx::query_scalar("SELECT pg_catalog.pg_has_role($1, $2, 'USAGE')")
             .bind(name)
             .bind(APP_ROLE)
-            .fetch_one(&mut owner)
+            .fetch_one(&mut *owner)
             .await?;
         if !member {
-            sqlx::raw_sql(&format!("GRANT {} TO {role}", quote_identifier(APP_ROLE)))
-                .execute(&mut owner)
-                .await?;
+            run(
+                owner,
+                format!("GRANT {} TO {role}", quote_identifier(APP_ROLE)),
+            )
+            .await?;
         }
-        keep_the_database_to(&mut owner, &role).await
+        keep_the_database_to(owner, &role).await
     }
-    .await;
-    let _ = owner.close().await;
-    outcome
+}
+
+/// Runs `sql`, one or more statements without parameters.
+async fn run(conn: &mut PgConnection, sql: String) -> Result<(), Error> {
+    // Through the Executor trait rather than raw_sql, whose future is not Send for every
+    // lifetime: provisioning must be able to run on a spawned task.
+    sqlx::Executor::execute(conn, sql.as_str()).await?;
+    Ok(())
 }
 
 /// Lets only `role` (besides the owner and superusers) connect to the current database, and
@@ -141,11 +157,13 @@ async fn keep_the_database_to(owner: &mut PgConnection, role: &str) -> Result<()
     .fetch_one(&mut *owner)
     .await?;
     if may {
-        sqlx::raw_sql(&format!(
-            "REVOKE CONNECT, TEMPORARY ON DATABASE {database} FROM PUBLIC;
+        run(
+            owner,
+            format!(
+                "REVOKE CONNECT, TEMPORARY ON DATABASE {database} FROM PUBLIC;
              GRANT CONNECT ON DATABASE {database} TO {role}"
-        ))
-        .execute(&mut *owner)
+            ),
+        )
         .await?;
     } else {
         tracing::warn!(

@@ -71,7 +71,12 @@ pub(crate) fn create_exclusively(path: &Path, contents: &[u8]) -> io::Result<boo
     linked
 }
 
-fn read_secret(path: &Path, min_len: usize, what: &str) -> io::Result<Vec<u8>> {
+/// The secret in `path` (hex, at least `min_len` bytes).
+///
+/// # Errors
+/// [`io::ErrorKind::NotFound`] without the file; [`io::ErrorKind::InvalidData`] when it is
+/// not hex or too short; any other IO error reading it.
+pub(crate) fn read_secret(path: &Path, min_len: usize, what: &str) -> io::Result<Vec<u8>> {
     let text = fs::read_to_string(path)?;
     warn_if_shared(path, what);
     let invalid = |why: String| {

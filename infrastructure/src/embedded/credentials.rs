@@ -60,22 +60,14 @@ pub(super) fn passwords(data_dir: &Path) -> Result<Passwords, Error> {
         move |source| Error::Io { context, source }
     };
     let superuser_path = data_dir.join(SUPERUSER_FILE);
-    let (superuser, superuser_pending) = match std::fs::read_to_string(&superuser_path) {
-        Ok(_) => (
-            secret_file::load_or_create(
-                &superuser_path,
-                PASSWORD_LEN,
-                MIN_PASSWORD_LEN,
-                "database password",
-            )
-            .map_err(io(&superuser_path))?,
-            false,
-        ),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            (application::random::random_bytes(PASSWORD_LEN), true)
-        }
-        Err(e) => return Err(io(&superuser_path)(e)),
-    };
+    let (superuser, superuser_pending) =
+        match secret_file::read_secret(&superuser_path, MIN_PASSWORD_LEN, "database password") {
+            Ok(password) => (password, false),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                (application::random::random_bytes(PASSWORD_LEN), true)
+            }
+            Err(e) => return Err(io(&superuser_path)(e)),
+        };
     let login_path = data_dir.join(LOGIN_FILE);
     let login = secret_file::load_or_create(
         &login_path,
@@ -91,22 +83,28 @@ pub(super) fn passwords(data_dir: &Path) -> Result<Passwords, Error> {
     })
 }
 
-/// Writes a pending superuser password to its file, now that the cluster has it.
-pub(super) fn commit(data_dir: &Path, passwords: &mut Passwords) -> Result<(), Error> {
-    if passwords.superuser_pending {
-        let path = data_dir.join(SUPERUSER_FILE);
-        secret_file::create_exclusively(&path, passwords.superuser.as_bytes()).map_err(
-            |source| Error::Io {
-                context: format!("writing {}", path.display()),
-                source,
-            },
-        )?;
-        passwords.superuser_pending = false;
-    }
-    Ok(())
-}
-
 impl EmbeddedPostgres {
+    /// Once the cluster has the superuser's password (initdb, or single-user mode): writes a
+    /// pending one to its file, and [`HBA`] over `pg_hba.conf`, before the server starts.
+    pub(super) fn require_passwords(&mut self) -> Result<(), Error> {
+        if self.passwords.superuser_pending {
+            let path = self.data_dir.join(SUPERUSER_FILE);
+            secret_file::create_exclusively(&path, self.passwords.superuser.as_bytes()).map_err(
+                |source| Error::Io {
+                    context: format!("writing {}", path.display()),
+                    source,
+                },
+            )?;
+            self.passwords.superuser_pending = false;
+        }
+        let hba = self.pgdata.join("pg_hba.conf");
+        std::fs::write(&hba, HBA).map_err(|source| self.io("writing pg_hba.conf in", source))?;
+        if let Some(account) = self.account {
+            account::give(&hba, account)?;
+        }
+        Ok(())
+    }
+
     /// The superuser's password in a file the server user can read, for `initdb --pwfile`;
     /// removed once initdb is done.
     pub(super) fn write_pwfile(&self) -> Result<std::path::PathBuf, Error> {
@@ -124,16 +122,6 @@ impl EmbeddedPostgres {
             account::give(&path, account)?;
         }
         Ok(path)
-    }
-
-    /// Writes [`HBA`] over the cluster's `pg_hba.conf`.
-    pub(super) fn write_hba(&self) -> Result<(), Error> {
-        let path = self.pgdata.join("pg_hba.conf");
-        std::fs::write(&path, HBA).map_err(|source| self.io("writing pg_hba.conf in", source))?;
-        if let Some(account) = self.account {
-            account::give(&path, account)?;
-        }
-        Ok(())
     }
 
     /// Gives the superuser of a cluster made before passwords were required the password

@@ -3,10 +3,10 @@
 //! provider's key set, a required issuer and audience, the server's own secret in hex. A
 //! malformed one stops the server at once, naming it.
 
-use std::time::Duration;
-
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use tests::{ServerProcess, test_database};
+
+use super::serve_refused;
 use tokio::process::Command;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_domainflow");
@@ -183,21 +183,7 @@ async fn a_secret_that_is_not_hex_or_a_malformed_key_set_stops_the_server_naming
             "--jwt-keys",
         ),
     ] {
-        let output = tokio::time::timeout(
-            Duration::from_secs(30),
-            Command::new(BINARY)
-                .arg("serve")
-                .args(["--database-url", "postgres://nobody@127.0.0.1:1/none"])
-                .args(&args)
-                .env_remove("DOMAINFLOW_JWT_SECRET")
-                .kill_on_drop(true)
-                .output(),
-        )
-        .await
-        .expect("serve did not stop")
-        .unwrap();
-        assert!(!output.status.success(), "serve {args:?} started");
-        let stderr = String::from_utf8_lossy(&output.stderr);
+        let stderr = serve_refused(&args).await;
         assert!(stderr.contains(named), "{args:?}: {stderr}");
     }
     let _ = std::fs::remove_dir_all(&dir);

@@ -8,3 +8,27 @@ mod payment_settings;
 mod rebuild_cli;
 mod saga_crash;
 mod verify;
+
+/// Runs `domainflow serve` with `args` (and an unreachable database, never reached: settings
+/// are checked first), which must fail before serving; its stderr. Settings from the
+/// environment are removed, so only `args` count.
+#[allow(clippy::expect_used)] // A test helper: a failure is the test failing.
+async fn serve_refused(args: &[&str]) -> String {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_domainflow"));
+    command
+        .arg("serve")
+        .args(["--database-url", "postgres://nobody@127.0.0.1:1/none"])
+        .args(args)
+        .kill_on_drop(true);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("DOMAINFLOW_") {
+            command.env_remove(key);
+        }
+    }
+    let output = tokio::time::timeout(std::time::Duration::from_secs(30), command.output())
+        .await
+        .expect("serve did not stop")
+        .expect("running serve");
+    assert!(!output.status.success(), "serve {args:?} started");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}

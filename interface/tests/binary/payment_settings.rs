@@ -7,41 +7,19 @@ use std::time::Duration;
 
 use tests::fake_provider::FakeProvider;
 use tests::{ServerProcess, TestApp, test_database};
-use tokio::process::Command;
+
+use super::serve_refused;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_domainflow");
-
-/// Runs `domainflow serve` with `args`, which must fail before serving; its stderr.
-async fn refused(args: &[&str]) -> String {
-    let output = tokio::time::timeout(
-        Duration::from_secs(30),
-        Command::new(BINARY)
-            .arg("serve")
-            // Never reached: the settings are checked first.
-            .args(["--database-url", "postgres://nobody@127.0.0.1:1/none"])
-            .args(args)
-            .env_remove("DOMAINFLOW_PAYMENT_PROVIDER")
-            .env_remove("DOMAINFLOW_PAYMENT_PROVIDER_URL")
-            .env_remove("DOMAINFLOW_PAYMENT_PROVIDER_TIMEOUT")
-            .env_remove("DOMAINFLOW_PAYMENT_PROVIDER_KEY")
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .expect("serve did not stop")
-    .unwrap();
-    assert!(!output.status.success(), "serve {args:?} started");
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 #[tokio::test]
 async fn serve_refuses_a_fulfilment_lag_limit_a_payment_step_can_outlast() {
     // The payment deadline (30 s) plus a provider call (10 s) is 40 s.
     for limit in ["30s", "40s"] {
-        let stderr = refused(&["--max-fulfilment-lag", limit]).await;
+        let stderr = serve_refused(&["--max-fulfilment-lag", limit]).await;
         assert!(stderr.contains("--max-fulfilment-lag"), "{limit}: {stderr}");
     }
-    let stderr = refused(&["--max-fulfilment-lag", "0s"]).await;
+    let stderr = serve_refused(&["--max-fulfilment-lag", "0s"]).await;
     assert!(stderr.contains("or off"), "{stderr}");
 }
 
@@ -69,7 +47,7 @@ async fn serve_refuses_bad_payment_provider_settings_naming_the_setting() {
         (&["--payment-provider", "paypal"], "--payment-provider"),
     ];
     for (args, named) in cases {
-        let stderr = refused(args).await;
+        let stderr = serve_refused(args).await;
         assert!(stderr.contains(named), "{args:?}: {stderr}");
     }
 }

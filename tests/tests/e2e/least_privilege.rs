@@ -176,6 +176,17 @@ async fn the_embedded_cluster_asks_every_login_for_a_password_and_the_server_own
     PgConnection::connect(&format!("postgres://postgres:{superuser}@{after_at}"))
         .await
         .unwrap_or_else(|e| panic!("the superuser's new password: {e}"));
+
+    // A server still running without the superuser's password file is one an earlier
+    // version started: it is not attached to, and no password file is made for it.
+    std::fs::remove_file(dir.0.join("postgres.password")).unwrap();
+    let refused = Database::open(None, None, &dir.0).await.unwrap_err();
+    assert!(
+        refused.to_string().contains("before passwords"),
+        "{refused}"
+    );
+    assert!(!dir.0.join("postgres.password").exists());
+    std::fs::write(dir.0.join("postgres.password"), &superuser).unwrap();
     reopened.close().await;
 }
 

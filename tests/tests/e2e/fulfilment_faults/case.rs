@@ -40,8 +40,9 @@ impl Rng {
     }
 }
 
-/// A new, migrated database on `cluster`: its URL and a pool for the case's checks and
-/// faults, as the superuser (only a superuser may kill the server's connections).
+/// A new, migrated database on `cluster`: its URL as the server's login (which owns
+/// nothing, as in production) and a pool for the case's checks and faults, as the superuser
+/// (only a superuser may kill the server's connections).
 async fn case_database(cluster: &EmbeddedPostgres) -> Result<(String, PgPool), String> {
     let name = format!("f_{}", Uuid::now_v7().simple());
     let mut admin = sqlx::PgConnection::connect(&cluster.url("postgres"))
@@ -59,7 +60,11 @@ async fn case_database(cluster: &EmbeddedPostgres) -> Result<(String, PgPool), S
         .map_err(|e| e.to_string())?;
     let _ = admin.close().await;
     let url = cluster.url(&name);
+    let login = cluster.login_url(&name);
     infrastructure::migrate(&url)
+        .await
+        .map_err(|e| e.to_string())?;
+    infrastructure::login::provision(&url, &login)
         .await
         .map_err(|e| e.to_string())?;
     // The checker observes the faults without suffering them: it tests each connection
@@ -70,7 +75,7 @@ async fn case_database(cluster: &EmbeddedPostgres) -> Result<(String, PgPool), S
         .connect(&url)
         .await
         .map_err(|e| e.to_string())?;
-    Ok((url, pool))
+    Ok((login, pool))
 }
 
 /// The saga's parts for one case.
