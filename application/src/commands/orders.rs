@@ -103,7 +103,9 @@ impl Commands {
                 })
             })
             .collect::<Result<Vec<_>, Error>>()?;
-        let order = OrderId::from_u128(metadata.command_id.as_u128());
+        // A fresh random id (UUID v7), never derived from the caller or the idempotency key:
+        // a resent command is recognised by its command id, whose record names this order.
+        let order = OrderId::from_u128(Uuid::now_v7().as_u128());
         let command = order::Command::Place {
             order,
             customer,

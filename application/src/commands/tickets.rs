@@ -39,7 +39,8 @@ impl Commands {
     ) -> Result<CommandResult, Error> {
         actor.require(&[Role::Customer, Role::Agent], "open tickets")?;
         let customer = customer_for(actor, input.customer_id.as_deref())?;
-        let ticket = TicketId::from_u128(metadata.command_id.as_u128());
+        // A fresh random id; a resent command is recognised by its command id's record.
+        let ticket = TicketId::from_u128(Uuid::now_v7().as_u128());
         let command = ticket::Command::Open {
             ticket,
             customer,

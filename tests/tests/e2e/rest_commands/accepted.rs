@@ -71,14 +71,17 @@ async fn placing_an_order_answers_202_with_the_new_order_id() {
         { "sku": "TEA-9", "quantity": 1, "unitPrice": "3" },
     ]));
 
+    let keyed = [("Idempotency-Key", "order-1")];
     let result = command_result(
-        app.post("/api/orders", Some(&customer(&app)), body).await,
+        app.post_with("/api/orders", Some(&customer(&app)), body, &keyed)
+            .await,
         202,
     )
     .await;
 
     let order = result["orderId"].as_str().unwrap();
-    Uuid::parse_str(order).unwrap();
+    // A random UUID v7, not one derived from the customer and the Idempotency-Key.
+    assert_eq!(Uuid::parse_str(order).unwrap().get_version_num(), 7);
     assert_eq!(result["id"], order);
     assert_eq!(result["streamType"], "order");
     assert_eq!(result["version"], 1);
