@@ -222,7 +222,7 @@ pub(super) async fn run_case(seed: u64, cluster: Cluster) -> Result<(), String> 
         }
         let token = *rng.pick(&TOKENS);
         injected(&format!("paid with {token}"));
-        let id = Uuid::now_v7();
+        let command = Uuid::now_v7();
         let input = PlaceOrder {
             customer_id: None,
             currency: "BRL".into(),
@@ -236,8 +236,12 @@ pub(super) async fn run_case(seed: u64, cluster: Cluster) -> Result<(), String> 
                 .collect(),
             payment_token: token.into(),
         };
-        let placing = metadata(id, &customer);
-        retry(|| client.place_order(&actor, input.clone(), &placing)).await?;
+        let placing = metadata(command, &customer);
+        // The order's id is the one the store answers: a random one, the same for every
+        // retry of this command (a retry is recognised by its command id).
+        let result = retry(|| client.place_order(&actor, input.clone(), &placing)).await?;
+        let id = Uuid::parse_str(&result.stream.stream_id)
+            .map_err(|e| format!("order id {}: {e}", result.stream.stream_id))?;
         placed.push(Placed { id, lines });
 
         // Faults between orders.
