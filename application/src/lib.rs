@@ -34,6 +34,7 @@ pub mod event_store;
 pub mod history;
 pub mod idempotency;
 pub mod input;
+pub mod instruments;
 pub mod locks;
 pub mod money;
 pub mod operations;

@@ -18,7 +18,7 @@ use crate::event_log::{
 };
 use crate::event_store::{AppendOutcome, EventStore, ForCommand};
 use crate::locks::StreamLocks;
-use crate::{Error, EventSourced, Upcasters};
+use crate::{Error, EventSourced, Upcasters, instruments};
 
 /// What a command did: where its aggregate stands now and where its events sit in the
 /// global order.
@@ -179,6 +179,25 @@ where
         metadata: &CommandMetadata,
         guard: impl Fn(&A, i64) -> Result<(), Error> + Send + Sync,
     ) -> Result<CommandResult, Error> {
+        let name = A::command_name(&command);
+        let started = std::time::Instant::now();
+        let result = self.run(id, command, metadata, guard).await;
+        let outcome = instruments::command_outcome(&result);
+        metrics::counter!(instruments::COMMANDS, "aggregate" => A::TYPE, "command" => name, "outcome" => outcome)
+            .increment(1);
+        metrics::histogram!(instruments::COMMAND_SECONDS, "aggregate" => A::TYPE, "command" => name)
+            .record(started.elapsed());
+        result
+    }
+
+    /// [`Repository::execute_if`] without its metrics.
+    async fn run(
+        &self,
+        id: &str,
+        command: A::Command,
+        metadata: &CommandMetadata,
+        guard: impl Fn(&A, i64) -> Result<(), Error> + Send + Sync,
+    ) -> Result<CommandResult, Error> {
         let _queued = self.locks.lock(&format!("{}/{id}", A::TYPE)).await;
         // What this process wrote last; for a command that starts its stream, nothing yet.
         let kept = self.kept.take(id).or_else(|| {
@@ -201,6 +220,8 @@ where
             match self.attempt(id, command.clone(), metadata, &guard).await {
                 Err(Error::Conflict { .. }) if attempt < self.options.max_attempts => {
                     tracing::debug!(attempt, "concurrency conflict, deciding again");
+                    metrics::counter!(instruments::CONFLICTS_RETRIED, "aggregate" => A::TYPE)
+                        .increment(1);
                     tokio::time::sleep(backoff(attempt)).await;
                     attempt += 1;
                 }
@@ -338,6 +359,8 @@ where
                 appended,
                 head_hash,
             } => {
+                metrics::counter!(instruments::EVENTS_APPENDED, "aggregate" => A::TYPE)
+                    .increment(u64::try_from(append.events.len()).unwrap_or(u64::MAX));
                 self.kept.put(
                     id,
                     Kept {

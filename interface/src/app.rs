@@ -89,6 +89,8 @@ impl Application {
     /// [`ApiError::Internal`] when the database cannot be reached, the secret is too short
     /// or the address cannot be bound.
     pub async fn build(config: ServerConfig) -> Result<Self, ApiError> {
+        // Before anything records: the workers set their gauges from their first look.
+        let metrics = crate::metrics::recorder();
         let pool = infrastructure::connect(
             &config.database_url,
             &DatabaseOptions {
@@ -174,8 +176,10 @@ impl Application {
             limits: Arc::new(config.limits),
             shutdown,
             saga,
+            metrics: metrics.clone(),
         };
         tokio::spawn(throttle.sweep(stopped.clone()));
+        tokio::spawn(crate::metrics::upkeep(metrics, stopped.clone()));
         tokio::spawn(
             state
                 .idempotency
@@ -256,6 +260,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
         .layer(middleware::from_fn(failure_log::log))
         .layer(middleware::from_fn(request_id::assign))
+        .layer(middleware::from_fn(crate::http_metrics::record))
         .with_state(state)
 }
 

@@ -20,6 +20,7 @@ pub mod graphql;
 pub mod guard;
 pub mod health;
 pub mod history;
+pub mod http_metrics;
 pub mod idempotency;
 pub mod in_flight;
 pub mod metrics;

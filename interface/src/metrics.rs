@@ -1,23 +1,86 @@
-//! `GET /metrics`: Prometheus text exposition of every projection's lag (from
-//! [`projections::status`]) and of the order-fulfilment saga (sagas by phase, dead letters,
-//! running deadlines, retries, the payment circuit), computed on each scrape.
+//! `GET /metrics`: the Prometheus text exposition of what this process has recorded through
+//! the `metrics` facade (the names are in [`application::instruments`]): HTTP requests,
+//! commands, events appended, conflicts retried, every follower's lag, the sagas by phase,
+//! dead letters and deadlines. The workers and the saga runner keep their gauges as they go,
+//! so a scrape counts nothing in the database: it reads the recorder, and this process's
+//! memory for the connection pool, the payment circuit and the saga's retries.
+//!
 //! Unauthenticated, like the health probes, unless a metrics token is set
 //! (`--metrics-token`): then a scrape must send it as `Authorization: Bearer TOKEN`.
 
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use application::instruments::{
+    self, DB_CONNECTIONS, DB_CONNECTIONS_MAX, PAYMENT_CIRCUIT, SAGA_RETRIES,
+};
 use application::saga::BreakerState;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use projections::saga::SagaSummary;
-use projections::{ProjectionState, ProjectionStatus};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tokio::sync::watch;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The content type of the Prometheus text format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// The bucket bounds, in seconds, of every duration histogram.
+pub const BUCKETS: [f64; 14] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+/// How often the recorder folds the samples recorded since into its histograms.
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// The process's recorder: installed as the global one on first use, with every metric
+/// described and the duration histograms bucketed. Every server of the process shares it.
+/// If another global recorder was installed first, this one records nothing and says so.
+#[must_use]
+pub fn recorder() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let builder = instruments::HISTOGRAMS.iter().try_fold(
+                PrometheusBuilder::new(),
+                |builder, name| {
+                    builder.set_buckets_for_metric(Matcher::Full((*name).to_owned()), &BUCKETS)
+                },
+            );
+            let builder = match builder {
+                Ok(builder) => builder,
+                Err(error) => {
+                    tracing::warn!(%error, "histogram buckets refused; durations become summaries");
+                    PrometheusBuilder::new()
+                }
+            };
+            let recorder = builder.build_recorder();
+            let handle = recorder.handle();
+            match metrics::set_global_recorder(recorder) {
+                Ok(()) => instruments::describe(),
+                Err(error) => {
+                    tracing::warn!(%error, "another metrics recorder is installed: /metrics stays empty");
+                }
+            }
+            handle
+        })
+        .clone()
+}
+
+/// Folds the recorded samples into the histograms every few seconds until `stop` turns
+/// true, so that memory stays bounded between scrapes.
+pub async fn upkeep(handle: PrometheusHandle, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(UPKEEP_EVERY) => handle.run_upkeep(),
+            _ = stop.changed() => return,
+        }
+    }
+}
 
 /// `GET /metrics`.
 pub fn router() -> Router<AppState> {
@@ -36,180 +99,30 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
                 .into_response();
         }
     }
-    let scraped = async {
-        let statuses = projections::status(&state.pool).await?;
-        let summary = projections::saga::summary(&state.pool).await?;
-        let mut text = render(&statuses);
-        text.push_str(&render_saga(
-            &summary,
-            state.saga.fulfil.retries(),
-            state.saga.breaker.state(),
-        ));
-        Ok::<_, projections::Error>(text)
-    };
-    match scraped.await {
-        Ok(text) => ([(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response(),
-        Err(e) => ApiError::Internal(e.to_string()).into_response(),
-    }
+    record_memory(&state);
+    (
+        [(header::CONTENT_TYPE, CONTENT_TYPE)],
+        state.metrics.render(),
+    )
+        .into_response()
 }
 
-/// The saga series in the Prometheus text format.
-#[must_use]
-pub fn render_saga(summary: &SagaSummary, retries: u64, circuit: BreakerState) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# HELP domainflow_sagas Order-fulfilment sagas by phase.\n# TYPE domainflow_sagas gauge"
-    );
-    for (phase, count) in &summary.by_phase {
-        let _ = writeln!(
-            out,
-            "domainflow_sagas{{phase=\"{}\"}} {count}",
-            escape(phase)
-        );
-    }
-    let gauges = [
-        (
-            "domainflow_saga_dead_letters",
-            "Saga actions given up on, waiting for an operator.",
-            "gauge",
-            summary.dead_letters.to_string(),
-        ),
-        (
-            "domainflow_saga_deadlines",
-            "Payment deadlines running.",
-            "gauge",
-            summary.deadlines.to_string(),
-        ),
-        (
-            "domainflow_saga_retries_total",
-            "Saga retries by this process: failed charges and commands tried again.",
-            "counter",
-            retries.to_string(),
-        ),
-    ];
-    for (name, help, kind, value) in gauges {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
-        );
-    }
-    let _ = writeln!(
-        out,
-        "# HELP domainflow_payment_circuit_state 1 for the payment provider circuit's current \
-         state (closed, open, half_open), 0 for the others.\n\
-         # TYPE domainflow_payment_circuit_state gauge"
-    );
-    for state in [
+/// Sets the gauges read from this process's memory: the pool, the circuit, the retries.
+fn record_memory(state: &AppState) {
+    let pool = &state.pool;
+    let size = pool.size();
+    let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
+    metrics::gauge!(DB_CONNECTIONS, "state" => "in_use").set(f64::from(size.saturating_sub(idle)));
+    metrics::gauge!(DB_CONNECTIONS, "state" => "idle").set(f64::from(idle));
+    metrics::gauge!(DB_CONNECTIONS_MAX).set(f64::from(pool.options().get_max_connections()));
+    metrics::counter!(SAGA_RETRIES).absolute(state.saga.fulfil.retries());
+    let circuit = state.saga.breaker.state();
+    for each in [
         BreakerState::Closed,
         BreakerState::Open,
         BreakerState::HalfOpen,
     ] {
-        let _ = writeln!(
-            out,
-            "domainflow_payment_circuit_state{{state=\"{}\"}} {}",
-            state.as_str(),
-            u8::from(state == circuit)
-        );
-    }
-    out
-}
-
-/// The three projection series in the Prometheus text format.
-#[must_use]
-pub fn render(statuses: &[ProjectionStatus]) -> String {
-    let mut out = String::new();
-    family(
-        &mut out,
-        "domainflow_projection_lag_events",
-        "Events in the log after the projection's checkpoint.",
-        statuses,
-        |s| s.lag_events.to_string(),
-    );
-    family(
-        &mut out,
-        "domainflow_projection_lag_seconds",
-        "Age in seconds of the oldest event the projection has not applied (0 when caught up).",
-        statuses,
-        |s| s.lag_seconds.to_string(),
-    );
-    family(
-        &mut out,
-        "domainflow_projection_parked",
-        "1 when the projection is parked after a failing event, 0 while it runs.",
-        statuses,
-        |s| u8::from(s.state == ProjectionState::Parked).to_string(),
-    );
-    out
-}
-
-fn family(
-    out: &mut String,
-    name: &str,
-    help: &str,
-    statuses: &[ProjectionStatus],
-    value: impl Fn(&ProjectionStatus) -> String,
-) {
-    use std::fmt::Write as _;
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} gauge");
-    for status in statuses {
-        let _ = writeln!(
-            out,
-            "{name}{{projection=\"{}\"}} {}",
-            escape(&status.name),
-            value(status)
-        );
-    }
-}
-
-/// A label value with `\`, `"` and newlines escaped.
-fn escape(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn renders_the_saga_series() {
-        let summary = SagaSummary {
-            by_phase: vec![("CONFIRMED".into(), 3), ("PAYING".into(), 1)],
-            dead_letters: 2,
-            deadlines: 1,
-        };
-        let text = render_saga(&summary, 7, BreakerState::Open);
-        assert!(text.contains("domainflow_sagas{phase=\"CONFIRMED\"} 3\n"));
-        assert!(text.contains("domainflow_saga_dead_letters 2\n"));
-        assert!(text.contains(
-            "# TYPE domainflow_saga_retries_total counter\ndomainflow_saga_retries_total 7\n"
-        ));
-        assert!(text.contains("domainflow_payment_circuit_state{state=\"open\"} 1\n"));
-        assert!(text.contains("domainflow_payment_circuit_state{state=\"closed\"} 0\n"));
-    }
-
-    #[test]
-    fn renders_each_series_per_projection() {
-        let statuses = [ProjectionStatus {
-            name: "or\"ders".into(),
-            position: "0".repeat(32),
-            state: ProjectionState::Parked,
-            error: Some("boom".into()),
-            lag_events: 3,
-            lag_seconds: 1.5,
-            rebuild: None,
-        }];
-        let text = render(&statuses);
-        assert!(text.contains("# TYPE domainflow_projection_lag_events gauge\n"));
-        assert!(text.contains("domainflow_projection_lag_events{projection=\"or\\\"ders\"} 3\n"));
-        assert!(
-            text.contains("domainflow_projection_lag_seconds{projection=\"or\\\"ders\"} 1.5\n")
-        );
-        assert!(text.contains("domainflow_projection_parked{projection=\"or\\\"ders\"} 1\n"));
+        metrics::gauge!(PAYMENT_CIRCUIT, "state" => each.as_str())
+            .set(f64::from(u8::from(each == circuit)));
     }
 }

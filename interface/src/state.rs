@@ -11,6 +11,7 @@ use application::idempotency::Idempotency;
 use application::operations::Operations;
 use application::queries::Queries;
 use application::{Commands, EventStore};
+use metrics_exporter_prometheus::PrometheusHandle;
 use projections::Announcer;
 use sqlx::PgPool;
 use tokio::sync::watch;
@@ -56,6 +57,8 @@ pub struct AppState {
     pub throttle: Arc<Throttle>,
     /// The places of requests in flight.
     pub in_flight: Arc<InFlight>,
+    /// What this process has recorded, for `/metrics`.
+    pub metrics: PrometheusHandle,
 }
 
 impl std::fmt::Debug for AppState {

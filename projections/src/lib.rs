@@ -23,6 +23,7 @@ pub mod control;
 pub mod decode;
 pub mod error;
 pub mod follow;
+pub mod lag;
 pub mod lock;
 pub mod orders;
 pub mod payments;

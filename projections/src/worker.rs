@@ -10,6 +10,9 @@ use application::event_log::{Position, RecordedEvent};
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::{Notify, watch};
 
+use application::instruments::PROJECTION_EVENTS;
+
+use crate::lag::Lag;
 use crate::lock::pause;
 use crate::projection::{apply_naming, failed_at};
 use crate::{Announcer, Error, Follower, Projection, checkpoint};
@@ -189,9 +192,13 @@ impl Worker {
         let name = self.name();
         let start = checkpoint::load(conn, name).await?;
         if let Some(error) = start.parked {
+            Lag::new(name, self.pool.clone()).parked(true);
             return Err(Error::Parked { name, error });
         }
         let mut position = start.position;
+        let mut lag = Lag::new(name, self.pool.clone());
+        lag.parked(false);
+        lag.measure(position, 0, None).await;
         let mut follower = Follower::new(
             Arc::clone(&self.store),
             Arc::clone(&self.wake),
@@ -208,6 +215,13 @@ impl Worker {
             match self.apply_batch(conn, position, &events).await {
                 Ok(last) => {
                     position = last;
+                    let applied = u64::try_from(events.len()).unwrap_or(u64::MAX);
+                    metrics::counter!(PROJECTION_EVENTS, "projection" => name).increment(applied);
+                    if i64::try_from(events.len()).unwrap_or(i64::MAX) < limit {
+                        lag.caught_up(0, None);
+                    } else {
+                        lag.measure(position, 0, None).await;
+                    }
                     limit = self.options.batch_size;
                     failures = 0;
                 }
@@ -230,6 +244,7 @@ impl Worker {
                         let text = error.to_string();
                         tracing::error!(error = %text, failures, "parking the projection");
                         checkpoint::park(conn, name, &text).await?;
+                        lag.parked(true);
                         return Err(Error::Parked { name, error: text });
                     }
                     tracing::warn!(%error, failures, "batch failed; retrying");

@@ -58,6 +58,9 @@ pub trait EventSourced: cqrs_es::Aggregate<Services = (), Error: Into<Error>> + 
     /// repository first decides it on an empty aggregate without loading the stream, and
     /// the append's head check sends it the loading way when the stream exists after all.
     fn starts_stream(command: &Self::Command) -> bool;
+
+    /// The name of `command`, e.g. `Place`: a label of the command metrics.
+    fn command_name(command: &Self::Command) -> &'static str;
 }
 
 /// Writes the adapter pair of one aggregate: the event newtype with its schema-backed serde
@@ -202,6 +205,10 @@ macro_rules! adapter {
 
             fn starts_stream(command: &$command) -> bool {
                 matches!(command, $starts { .. })
+            }
+
+            fn command_name(command: &$command) -> &'static str {
+                command.name()
             }
         }
     };

@@ -46,3 +46,18 @@ pub enum Command {
         at: Timestamp,
     },
 }
+
+impl Command {
+    /// The command's name, e.g. `Place`: for metrics and logs.
+    #[must_use]
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Self::Place { .. } => "Place",
+            Self::RecordLineReserved { .. } => "RecordLineReserved",
+            Self::RecordPaymentSucceeded => "RecordPaymentSucceeded",
+            Self::Confirm { .. } => "Confirm",
+            Self::Cancel { .. } => "Cancel",
+            Self::Ship { .. } => "Ship",
+        }
+    }
+}

@@ -35,3 +35,19 @@ pub enum Command {
     /// Pay the captured amount back.
     Refund,
 }
+
+impl Command {
+    /// The command's name, e.g. `Request`: for metrics and logs.
+    #[must_use]
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Self::Request { .. } => "Request",
+            Self::RecordAuthorized => "RecordAuthorized",
+            Self::RecordDeclined { .. } => "RecordDeclined",
+            Self::RecordFailure { .. } => "RecordFailure",
+            Self::PassDeadline => "PassDeadline",
+            Self::Expire => "Expire",
+            Self::Refund => "Refund",
+        }
+    }
+}

@@ -53,3 +53,19 @@ pub enum Command {
         quantity: Quantity,
     },
 }
+
+impl Command {
+    /// The command's name, e.g. `Register`: for metrics and logs.
+    #[must_use]
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Self::Register { .. } => "Register",
+            Self::Reprice { .. } => "Reprice",
+            Self::Restock { .. } => "Restock",
+            Self::Reserve { .. } => "Reserve",
+            Self::Release { .. } => "Release",
+            Self::Commit { .. } => "Commit",
+            Self::Return { .. } => "Return",
+        }
+    }
+}

@@ -50,3 +50,17 @@ pub enum Command {
         at: Timestamp,
     },
 }
+
+impl Command {
+    /// The command's name, e.g. `Open`: for metrics and logs.
+    #[must_use]
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Self::Open { .. } => "Open",
+            Self::PostMessage { .. } => "PostMessage",
+            Self::Assign { .. } => "Assign",
+            Self::Close { .. } => "Close",
+            Self::Reopen { .. } => "Reopen",
+        }
+    }
+}

@@ -46,6 +46,14 @@ async fn commands_answer_503_while_the_database_is_away_and_resume_by_themselves
     let problem: Value = refused.json().await.unwrap();
     assert_eq!(problem["code"], "UNAVAILABLE", "{problem}");
     assert_eq!(app.get("/health/ready", None, &[]).await.status(), 503);
+    // A scrape reads what the process keeps, so it answers while the database is away.
+    let scraped = app.get("/metrics", None, &[]).await;
+    assert_eq!(scraped.status(), 200);
+    let text = scraped.text().await.unwrap();
+    assert!(
+        text.contains("domainflow_sagas{phase=\"CONFIRMED\"} 1\n"),
+        "{text}"
+    );
     let answer: Value = app
         .graphql(
             "mutation { restock(input: {sku: \"MUG-1\", quantity: 1}) { version } }",

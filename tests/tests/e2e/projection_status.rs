@@ -271,8 +271,19 @@ async fn with_a_metrics_token_a_scrape_must_send_it() {
         problem(get(&app, "/metrics", wrong).await, 401, "UNAUTHENTICATED").await;
     }
 
-    let response = get(&app, "/metrics", Some("scrape-secret")).await;
-    assert_eq!(response.status(), 200);
-    let text = response.text().await.unwrap();
-    assert!(text.contains("domainflow_projection_lag_events"), "{text}");
+    // The workers set their gauges from their first look at the log.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let response = get(&app, "/metrics", Some("scrape-secret")).await;
+        assert_eq!(response.status(), 200);
+        let text = response.text().await.unwrap();
+        if text.contains("domainflow_projection_lag_events{") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no lag series: {text}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }

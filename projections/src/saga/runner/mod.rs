@@ -38,9 +38,9 @@ use tenure::Tenure;
 use writer::Writer;
 
 use super::dead_letters::Place;
-use super::fence;
 use super::outcome::{self, Deadline, Outcome};
 use super::state;
+use super::{fence, gauges};
 use crate::{Error, checkpoint};
 
 /// The saga's checkpoint row, lock name and fence name.
@@ -231,6 +231,7 @@ impl SagaRunner {
         event: &RecordedEvent,
         step: Step,
     ) -> Result<(), Error> {
+        let before = saga.as_ref().map(|saga| saga.current().phase());
         let saga = match saga.as_mut() {
             Some(saga) if event.position <= saga.position => return Ok(()),
             Some(saga) => saga,
@@ -252,7 +253,9 @@ impl SagaRunner {
             "version": event.version,
             "eventType": event.event_type,
         });
-        self.store_saga(writer, saga, &advanced, &cause).await
+        self.store_saga(writer, saga, &advanced, &cause).await?;
+        gauges::moved(before, advanced.phase);
+        Ok(())
     }
 
     /// The payment deadline of the order of `saga` has passed. If the payment still waits

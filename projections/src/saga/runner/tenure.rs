@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use application::event_log::{Position, RecordedEvent};
+use chrono::{DateTime, Utc};
 use domain::fulfilment::Step;
 use sqlx::{Connection, PgConnection};
 use tokio::sync::{Notify, mpsc, watch};
@@ -20,9 +21,10 @@ use application::decode_recorded;
 use application::saga::step_of;
 
 use super::{NAME, SagaRunner, Writer};
-use crate::saga::fence;
+use crate::saga::{fence, gauges};
 use application::saga::Saga;
 
+use crate::lag::{COUNT_EVERY, Lag};
 use crate::saga::state;
 use crate::{Error, Follower, checkpoint};
 
@@ -43,9 +45,9 @@ pub(super) struct Tenure {
     writer: Writer,
     /// The lanes running, by order.
     lanes: Mutex<HashMap<Uuid, mpsc::UnboundedSender<Item>>>,
-    /// Steps read but not done, by position, each with the position read just before it:
-    /// the checkpoint may move up to the first one's predecessor.
-    in_flight: Mutex<BTreeMap<Position, Position>>,
+    /// Steps read but not done, by position, each with the position read just before it
+    /// (the checkpoint may move up to the first one's predecessor) and when it was recorded.
+    in_flight: Mutex<BTreeMap<Position, (Position, DateTime<Utc>)>>,
     /// Orders whose deadline is queued in their lane.
     deadlines: Mutex<HashSet<Uuid>>,
     /// The sagas of orders not yet final whose lane ended, as this tenure stored them: the
@@ -114,6 +116,7 @@ impl Tenure {
         let mut stored = start.position;
         let mut read_up_to = start.position;
         let mut parked = start.parked.is_some();
+        let mut lag = Lag::new(NAME, self.runner.pool.clone());
         let mut follower = Follower::new(
             Arc::clone(&self.runner.store),
             Arc::clone(&self.runner.wake),
@@ -121,6 +124,8 @@ impl Tenure {
             options.max_poll,
         );
         let mut deadlines_checked: Option<tokio::time::Instant> = None;
+        let mut waiting_counted: Option<tokio::time::Instant> = None;
+        gauges::count_phases(&self.runner.pool).await?;
         loop {
             if *shutdown.borrow() {
                 return Ok(());
@@ -140,7 +145,7 @@ impl Tenure {
             // The checkpoint follows the oldest step not done yet.
             let done_up_to = lock(&self.in_flight)
                 .first_key_value()
-                .map_or(read_up_to, |(_, before)| *before);
+                .map_or(read_up_to, |(_, (before, _))| *before);
             if done_up_to > stored {
                 let mut tx = session.begin().await?;
                 fence::hold(&mut tx, NAME, self.epoch).await?;
@@ -150,12 +155,14 @@ impl Tenure {
             }
 
             let mut read_a_full_batch = false;
+            let mut read_to_the_end = false;
             if parked {
                 parked = checkpoint::is_parked(session, NAME).await?;
             } else if lock(&self.in_flight).len() < options.max_in_flight {
                 let events = follower.read(read_up_to, options.batch_size).await?;
                 read_a_full_batch =
                     i64::try_from(events.len()).unwrap_or(i64::MAX) >= options.batch_size;
+                read_to_the_end = !read_a_full_batch;
                 match self.dispatch(&events, &mut read_up_to, lanes) {
                     Ok(()) => {}
                     Err(poison) => {
@@ -171,14 +178,44 @@ impl Tenure {
                 }
             }
 
+            self.report_lag(&mut lag, read_up_to, parked, read_to_the_end)
+                .await;
+
             if deadlines_checked.is_none_or(|at| at.elapsed() >= options.max_poll) {
                 self.queue_deadlines(lanes).await?;
                 deadlines_checked = Some(tokio::time::Instant::now());
             }
 
+            if waiting_counted.is_none_or(|at| at.elapsed() >= COUNT_EVERY) {
+                gauges::count_waiting(&self.runner.pool).await?;
+                waiting_counted = Some(tokio::time::Instant::now());
+            }
+
             if !read_a_full_batch {
                 follower.wait(progressed.as_mut(), shutdown).await;
             }
+        }
+    }
+
+    /// Keeps the saga's lag gauges: the steps read but not done, and the events not read
+    /// yet after `read_up_to` unless the last read reached the end of the log.
+    async fn report_lag(
+        &self,
+        lag: &mut Lag,
+        read_up_to: Position,
+        parked: bool,
+        read_to_the_end: bool,
+    ) {
+        lag.parked(parked);
+        let (pending, oldest) = {
+            let in_flight = lock(&self.in_flight);
+            let oldest = in_flight.values().map(|(_, at)| *at).min();
+            (in_flight.len(), oldest)
+        };
+        if read_to_the_end {
+            lag.caught_up(pending, oldest);
+        } else {
+            lag.measure(read_up_to, pending, oldest).await;
         }
     }
 
@@ -209,7 +246,7 @@ impl Tenure {
             else {
                 continue;
             };
-            lock(&self.in_flight).insert(event.position, before);
+            lock(&self.in_flight).insert(event.position, (before, event.recorded_at));
             let order = Uuid::from_u128(order.as_u128());
             self.send(order, Item::Step(Box::new(event.clone()), step), lanes);
         }

@@ -1,0 +1,142 @@
+//! The names of every metric domainflow records, and their descriptions.
+//!
+//! Each layer records through the `metrics` facade where the thing happens (a command
+//! decided, a batch applied, a saga moved on); the server installs the Prometheus recorder
+//! and serves what it holds at `GET /metrics`. Nothing is counted at scrape time: gauges are
+//! kept up to date by whoever changes them (the workers, the saga runner).
+//!
+//! Without an installed recorder (the command line, a library user) every record is a
+//! no-op.
+
+use crate::Error;
+
+/// HTTP requests answered, by `route` (the route's pattern, `unmatched` for none),
+/// `method` and `status`.
+pub const HTTP_REQUESTS: &str = "domainflow_http_requests_total";
+/// Seconds from a request's arrival to its answer's head, by `route`, `method` and `status`.
+pub const HTTP_REQUEST_SECONDS: &str = "domainflow_http_request_duration_seconds";
+/// Commands decided, by `aggregate`, `command` and `outcome`
+/// ([`command_outcome`]): those of clients and those of the saga.
+pub const COMMANDS: &str = "domainflow_commands_total";
+/// Seconds a command took, from its load to its answer, by `aggregate` and `command`.
+pub const COMMAND_SECONDS: &str = "domainflow_command_duration_seconds";
+/// Events appended by this process, by `aggregate`.
+pub const EVENTS_APPENDED: &str = "domainflow_events_appended_total";
+/// Commands decided again after a concurrency conflict, by `aggregate`.
+pub const CONFLICTS_RETRIED: &str = "domainflow_conflicts_retried_total";
+/// Events a projection applied, by `projection`.
+pub const PROJECTION_EVENTS: &str = "domainflow_projection_events_applied_total";
+/// Events in the log after a follower's checkpoint, by `projection` (the fulfilment saga
+/// is one): as of its last look at the log.
+pub const PROJECTION_LAG_EVENTS: &str = "domainflow_projection_lag_events";
+/// Age in seconds of the oldest event a follower has not applied yet (0 when caught up),
+/// by `projection`.
+pub const PROJECTION_LAG_SECONDS: &str = "domainflow_projection_lag_seconds";
+/// 1 while a follower is parked after a failing event, 0 while it runs, by `projection`.
+pub const PROJECTION_PARKED: &str = "domainflow_projection_parked";
+/// Order-fulfilment sagas by `phase`.
+pub const SAGAS: &str = "domainflow_sagas";
+/// Saga actions given up on, waiting for an operator.
+pub const SAGA_DEAD_LETTERS: &str = "domainflow_saga_dead_letters";
+/// Payment deadlines running.
+pub const SAGA_DEADLINES: &str = "domainflow_saga_deadlines";
+/// Saga retries by this process: failed charges and commands tried again.
+pub const SAGA_RETRIES: &str = "domainflow_saga_retries_total";
+/// 1 for the payment provider circuit's current `state` (closed, open, half_open), 0 for
+/// the others.
+pub const PAYMENT_CIRCUIT: &str = "domainflow_payment_circuit_state";
+/// Connections of the server's pool, by `state` (`in_use`, `idle`).
+pub const DB_CONNECTIONS: &str = "domainflow_db_connections";
+/// The most connections the server's pool opens.
+pub const DB_CONNECTIONS_MAX: &str = "domainflow_db_connections_max";
+
+/// The metrics whose names end in `_seconds` and are histograms: the exporter gives them
+/// buckets.
+pub const HISTOGRAMS: [&str; 2] = [HTTP_REQUEST_SECONDS, COMMAND_SECONDS];
+
+/// Describes every metric to the installed recorder (its `# HELP` and unit).
+pub fn describe() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        HTTP_REQUESTS,
+        "HTTP requests answered, by route, method and status."
+    );
+    describe_histogram!(
+        HTTP_REQUEST_SECONDS,
+        Unit::Seconds,
+        "Seconds from a request's arrival to its answer, by route, method and status."
+    );
+    describe_counter!(
+        COMMANDS,
+        "Commands decided (clients' and the saga's), by aggregate, command and outcome."
+    );
+    describe_histogram!(
+        COMMAND_SECONDS,
+        Unit::Seconds,
+        "Seconds a command took from its load to its answer, by aggregate and command."
+    );
+    describe_counter!(
+        EVENTS_APPENDED,
+        "Events appended by this process, by aggregate."
+    );
+    describe_counter!(
+        CONFLICTS_RETRIED,
+        "Commands decided again after a concurrency conflict, by aggregate."
+    );
+    describe_counter!(
+        PROJECTION_EVENTS,
+        "Events a projection applied, by projection."
+    );
+    describe_gauge!(
+        PROJECTION_LAG_EVENTS,
+        "Events in the log after the projection's checkpoint, as of its last look."
+    );
+    describe_gauge!(
+        PROJECTION_LAG_SECONDS,
+        Unit::Seconds,
+        "Age in seconds of the oldest event the projection has not applied (0 when caught up)."
+    );
+    describe_gauge!(
+        PROJECTION_PARKED,
+        "1 when the projection is parked after a failing event, 0 while it runs."
+    );
+    describe_gauge!(SAGAS, "Order-fulfilment sagas by phase.");
+    describe_gauge!(
+        SAGA_DEAD_LETTERS,
+        "Saga actions given up on, waiting for an operator."
+    );
+    describe_gauge!(SAGA_DEADLINES, "Payment deadlines running.");
+    describe_counter!(
+        SAGA_RETRIES,
+        "Saga retries by this process: failed charges and commands tried again."
+    );
+    describe_gauge!(
+        PAYMENT_CIRCUIT,
+        "1 for the payment provider circuit's current state (closed, open, half_open), 0 for \
+         the others."
+    );
+    describe_gauge!(
+        DB_CONNECTIONS,
+        "Connections of the server's database pool, by state (in_use, idle)."
+    );
+    describe_gauge!(
+        DB_CONNECTIONS_MAX,
+        "The most connections the server's database pool opens."
+    );
+}
+
+/// The `outcome` label of a command's answer: `ok`, or what refused it.
+#[must_use]
+pub const fn command_outcome<T>(result: &Result<T, Error>) -> &'static str {
+    match result {
+        Ok(_) => "ok",
+        Err(Error::Rejected(_) | Error::PriceMismatch(_)) => "rejected",
+        Err(Error::Validation(_) | Error::Schema(_)) => "invalid",
+        Err(Error::NotFound { .. }) => "not_found",
+        Err(Error::Conflict { .. }) => "conflict",
+        Err(Error::Forbidden(_) | Error::Unauthenticated(_)) => "forbidden",
+        Err(Error::IdempotencyMismatch) => "idempotency_mismatch",
+        Err(Error::Busy(_) | Error::Overloaded(_)) => "busy",
+        Err(Error::Stale | Error::Unavailable(_) | Error::Infrastructure(_)) => "failed",
+    }
+}
