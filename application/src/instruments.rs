@@ -24,14 +24,19 @@ pub const COMMAND_SECONDS: &str = "domainflow_command_duration_seconds";
 pub const EVENTS_APPENDED: &str = "domainflow_events_appended_total";
 /// Commands decided again after a concurrency conflict, by `aggregate`.
 pub const CONFLICTS_RETRIED: &str = "domainflow_conflicts_retried_total";
-/// Events a projection applied, by `projection`.
+/// Events a follower took (applied, for a projection; read into its lanes, for the saga), by
+/// `projection`.
 pub const PROJECTION_EVENTS: &str = "domainflow_projection_events_applied_total";
-/// Events in the log after a follower's checkpoint, by `projection` (the fulfilment saga
-/// is one): as of its last look at the log.
+/// Events a follower has not finished, by `projection` (the fulfilment saga is one): those
+/// after its position in the log (counted up to 100 000), and for the saga also the steps
+/// read but not done.
 pub const PROJECTION_LAG_EVENTS: &str = "domainflow_projection_lag_events";
 /// Age in seconds of the oldest event a follower has not applied yet (0 when caught up),
 /// by `projection`.
 pub const PROJECTION_LAG_SECONDS: &str = "domainflow_projection_lag_seconds";
+/// 1 in the process whose follower holds the lock (and keeps the lag gauges), 0 in one
+/// that let it go, by `projection`.
+pub const PROJECTION_ACTIVE: &str = "domainflow_projection_active";
 /// 1 while a follower is parked after a failing event, 0 while it runs, by `projection`.
 pub const PROJECTION_PARKED: &str = "domainflow_projection_parked";
 /// Order-fulfilment sagas by `phase`.
@@ -89,12 +94,17 @@ pub fn describe() {
     );
     describe_gauge!(
         PROJECTION_LAG_EVENTS,
-        "Events in the log after the projection's checkpoint, as of its last look."
+        "Events the follower has not finished: after its position (up to 100000), and the \
+         saga's steps read but not done."
     );
     describe_gauge!(
         PROJECTION_LAG_SECONDS,
         Unit::Seconds,
         "Age in seconds of the oldest event the projection has not applied (0 when caught up)."
+    );
+    describe_gauge!(
+        PROJECTION_ACTIVE,
+        "1 where the follower holds its lock and keeps the lag gauges, 0 where it let it go."
     );
     describe_gauge!(
         PROJECTION_PARKED,
@@ -123,6 +133,51 @@ pub fn describe() {
         DB_CONNECTIONS_MAX,
         "The most connections the server's database pool opens."
     );
+}
+
+/// Counts and times one command: [`CommandTimer::finish`] with its answer, or, when the
+/// command's future is dropped before it answers (its caller went away), as `cancelled`.
+#[derive(Debug)]
+pub struct CommandTimer {
+    aggregate: &'static str,
+    command: &'static str,
+    started: std::time::Instant,
+    finished: bool,
+}
+
+impl CommandTimer {
+    /// Starts timing `command` on an aggregate of type `aggregate`.
+    #[must_use]
+    pub fn start(aggregate: &'static str, command: &'static str) -> Self {
+        Self {
+            aggregate,
+            command,
+            started: std::time::Instant::now(),
+            finished: false,
+        }
+    }
+
+    /// The command answered `result`.
+    pub fn finish<T>(mut self, result: &Result<T, Error>) {
+        self.finished = true;
+        self.record(command_outcome(result));
+    }
+
+    fn record(&self, outcome: &'static str) {
+        let (aggregate, command) = (self.aggregate, self.command);
+        metrics::counter!(COMMANDS, "aggregate" => aggregate, "command" => command, "outcome" => outcome)
+            .increment(1);
+        metrics::histogram!(COMMAND_SECONDS, "aggregate" => aggregate, "command" => command)
+            .record(self.started.elapsed());
+    }
+}
+
+impl Drop for CommandTimer {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.record("cancelled");
+        }
+    }
 }
 
 /// The `outcome` label of a command's answer: `ok`, or what refused it.

@@ -179,14 +179,9 @@ where
         metadata: &CommandMetadata,
         guard: impl Fn(&A, i64) -> Result<(), Error> + Send + Sync,
     ) -> Result<CommandResult, Error> {
-        let name = A::command_name(&command);
-        let started = std::time::Instant::now();
+        let timer = instruments::CommandTimer::start(A::TYPE, A::command_name(&command));
         let result = self.run(id, command, metadata, guard).await;
-        let outcome = instruments::command_outcome(&result);
-        metrics::counter!(instruments::COMMANDS, "aggregate" => A::TYPE, "command" => name, "outcome" => outcome)
-            .increment(1);
-        metrics::histogram!(instruments::COMMAND_SECONDS, "aggregate" => A::TYPE, "command" => name)
-            .record(started.elapsed());
+        timer.finish(&result);
         result
     }
 

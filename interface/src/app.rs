@@ -259,8 +259,8 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
         .layer(middleware::from_fn(failure_log::log))
+        .layer(middleware::from_fn(crate::access::record))
         .layer(middleware::from_fn(request_id::assign))
-        .layer(middleware::from_fn(crate::http_metrics::record))
         .with_state(state)
 }
 

@@ -21,7 +21,8 @@ const MAX_CLIENT_CORRELATION_LEN: usize = 128;
 pub struct Caller {
     /// The authenticated actor.
     pub actor: Actor,
-    /// The causal chain this request starts: always the server's own, new id.
+    /// The causal chain this request starts: always the server's own, new id (the one its
+    /// access log line shows).
     pub correlation_id: Uuid,
     /// The client's `X-Correlation-Id`, kept beside the chain when it is 1 to 128 visible
     /// ASCII characters; never the chain itself, which a client could otherwise join.
@@ -44,7 +45,7 @@ impl Caller {
         let client_correlation_id = header(CORRELATION_HEADER).and_then(client_label);
         Ok(Self {
             actor: principal,
-            correlation_id: Uuid::now_v7(),
+            correlation_id: crate::request_id::correlation(),
             client_correlation_id,
         })
     }

@@ -8,6 +8,7 @@
 //! - [`payment`]: the payment provider the settings choose.
 //! - [`cli`]: `serve`, `migrate`, `token`, `schema`.
 
+pub mod access;
 pub mod app;
 pub mod caller;
 #[cfg(test)]
@@ -20,7 +21,6 @@ pub mod graphql;
 pub mod guard;
 pub mod health;
 pub mod history;
-pub mod http_metrics;
 pub mod idempotency;
 pub mod in_flight;
 pub mod metrics;

@@ -2,7 +2,6 @@
 
 use clap::Parser;
 use interface::cli::{Cli, Command, FileSettings};
-use tracing_subscriber::EnvFilter;
 
 /// The server allocates and frees many small, short-lived buffers (decoded events, JSON
 /// documents, rows); glibc's allocator spent about a quarter of the server's CPU on them
@@ -12,13 +11,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
     match run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -35,6 +27,7 @@ async fn main() -> std::process::ExitCode {
 #[allow(clippy::print_stdout)] // Tokens and the schema are printed for the user.
 async fn run(cli: Cli) -> Result<(), String> {
     let file = FileSettings::load(cli.config.as_deref())?;
+    interface::cli::init_logging(cli.log_format, &file);
     match cli.command {
         Command::Serve(args) => interface::cli::serve(*args, file).await,
         Command::Migrate(args) => {

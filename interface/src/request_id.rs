@@ -1,5 +1,8 @@
 //! A request id for every request: taken from `x-request-id` when the client sends a sane
-//! one, made otherwise; echoed in the response, the logs and every error body.
+//! one, made otherwise; echoed in the response, the logs and every error body. And the
+//! correlation id of the causal chain the request starts, always the server's own: the
+//! commands it sends carry it in their metadata, the saga steps they cause log it, and so
+//! does the request's access log line.
 
 use axum::extract::Request;
 use axum::http::HeaderValue;
@@ -8,7 +11,14 @@ use axum::response::Response;
 use tracing::Instrument;
 
 tokio::task_local! {
-    static REQUEST_ID: String;
+    static IDS: Ids;
+}
+
+/// The ids of the request being served.
+#[derive(Debug, Clone)]
+struct Ids {
+    request: String,
+    correlation: uuid::Uuid,
 }
 
 /// The header carrying the id.
@@ -17,13 +27,20 @@ pub const HEADER: &str = "x-request-id";
 /// The id of the request being served, or `-` outside one.
 #[must_use]
 pub fn current() -> String {
-    REQUEST_ID
-        .try_with(Clone::clone)
+    IDS.try_with(|ids| ids.request.clone())
         .unwrap_or_else(|_| "-".to_owned())
 }
 
-/// Middleware: assigns the id, runs the rest of the stack inside a span carrying it, and
-/// returns it in the response.
+/// The correlation id of the request being served; a new one outside a request (a
+/// subscription's own work, say).
+#[must_use]
+pub fn correlation() -> uuid::Uuid {
+    IDS.try_with(|ids| ids.correlation)
+        .unwrap_or_else(|_| uuid::Uuid::now_v7())
+}
+
+/// Middleware: assigns the ids, runs the rest of the stack inside a span carrying them, and
+/// returns the request id in the response.
 pub async fn assign(request: Request, next: Next) -> Response {
     let id = request
         .headers()
@@ -31,15 +48,19 @@ pub async fn assign(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
+    let correlation = uuid::Uuid::now_v7();
     let span = tracing::info_span!(
         "request",
         request_id = %id,
+        correlation_id = %correlation,
         method = %request.method(),
         path = %request.uri().path(),
     );
-    let mut response = REQUEST_ID
-        .scope(id.clone(), next.run(request).instrument(span))
-        .await;
+    let ids = Ids {
+        request: id.clone(),
+        correlation,
+    };
+    let mut response = IDS.scope(ids, next.run(request).instrument(span)).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(HEADER, value);
     }

@@ -10,9 +10,7 @@ use application::event_log::{Position, RecordedEvent};
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::{Notify, watch};
 
-use application::instruments::PROJECTION_EVENTS;
-
-use crate::lag::Lag;
+use crate::lag::{self, Lag};
 use crate::lock::pause;
 use crate::projection::{apply_naming, failed_at};
 use crate::{Announcer, Error, Follower, Projection, checkpoint};
@@ -159,20 +157,27 @@ impl Worker {
                 other => return other,
             }
             tracing::warn!("projection parked; waiting for an operator to resume or rebuild it");
+            // Every instance waits here and shows the parked state and the lag from the
+            // database.
+            let mut lag = Lag::new(self.name(), self.pool.clone());
             loop {
+                let checkpoint = match self.pool.acquire().await {
+                    Ok(mut conn) => checkpoint::load(&mut conn, self.name()).await,
+                    Err(error) => Err(error.into()),
+                };
+                match checkpoint {
+                    Ok(checkpoint) if checkpoint.parked.is_none() => break,
+                    Ok(checkpoint) => {
+                        lag::parked(self.name(), true);
+                        lag.measure(checkpoint.position, 0, None).await;
+                    }
+                    Err(error) => tracing::warn!(%error, "reading the projection's state"),
+                }
                 if pause(&mut shutdown, self.options.max_poll).await {
                     return Ok(());
                 }
-                let parked = match self.pool.acquire().await {
-                    Ok(mut conn) => checkpoint::is_parked(&mut conn, self.name()).await,
-                    Err(error) => Err(error.into()),
-                };
-                match parked {
-                    Ok(false) => break,
-                    Ok(true) => {}
-                    Err(error) => tracing::warn!(%error, "reading the projection's state"),
-                }
             }
+            lag::parked(self.name(), false);
             tracing::info!("projection resumed");
         }
     }
@@ -192,12 +197,12 @@ impl Worker {
         let name = self.name();
         let start = checkpoint::load(conn, name).await?;
         if let Some(error) = start.parked {
-            Lag::new(name, self.pool.clone()).parked(true);
+            lag::parked(name, true);
             return Err(Error::Parked { name, error });
         }
+        lag::parked(name, false);
         let mut position = start.position;
-        let mut lag = Lag::new(name, self.pool.clone());
-        lag.parked(false);
+        let mut lag = Lag::new(name, self.pool.clone()).holding();
         lag.measure(position, 0, None).await;
         let mut follower = Follower::new(
             Arc::clone(&self.store),
@@ -209,18 +214,32 @@ impl Worker {
         let mut limit = self.options.batch_size;
         let mut failures = 0;
         loop {
-            let Some(events) = follower.next(position, limit, shutdown).await else {
+            if *shutdown.borrow() {
                 return Ok(());
+            }
+            let events = match follower.read(position, limit).await {
+                Ok(events) => events,
+                Err(error) => {
+                    tracing::warn!(%error, "reading the event log");
+                    Vec::new()
+                }
             };
+            if events.is_empty() {
+                // Nothing to read may still be something waiting (behind a transaction
+                // held open, or behind a failing read): the count shows it.
+                lag.measure(position, 0, None).await;
+                follower.wait(std::future::pending(), shutdown).await;
+                continue;
+            }
             match self.apply_batch(conn, position, &events).await {
                 Ok(last) => {
                     position = last;
-                    let applied = u64::try_from(events.len()).unwrap_or(u64::MAX);
-                    metrics::counter!(PROJECTION_EVENTS, "projection" => name).increment(applied);
+                    lag.applied(events.len());
                     if i64::try_from(events.len()).unwrap_or(i64::MAX) < limit {
                         lag.caught_up(0, None);
                     } else {
-                        lag.measure(position, 0, None).await;
+                        let reached = events.last().map(|event| event.recorded_at);
+                        lag.measure(position, 0, reached).await;
                     }
                     limit = self.options.batch_size;
                     failures = 0;
@@ -244,7 +263,7 @@ impl Worker {
                         let text = error.to_string();
                         tracing::error!(error = %text, failures, "parking the projection");
                         checkpoint::park(conn, name, &text).await?;
-                        lag.parked(true);
+                        lag::parked(name, true);
                         return Err(Error::Parked { name, error: text });
                     }
                     tracing::warn!(%error, failures, "batch failed; retrying");

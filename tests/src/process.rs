@@ -1,6 +1,7 @@
 //! The `domainflow` binary as a child process, for tests where the server must crash.
 
 use std::process::Stdio;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -11,26 +12,50 @@ pub struct ServerProcess {
     child: Child,
     /// Its base URL, e.g. `http://127.0.0.1:41234`.
     pub address: String,
+    /// The lines it has written to standard error so far.
+    logs: Arc<Mutex<Vec<String>>>,
 }
 
 impl ServerProcess {
-    /// Starts `binary serve` on a free port with `args` added, and waits until it says where
-    /// it listens.
+    /// Starts `binary serve` on a free port with `args` added, logging warnings only, and
+    /// waits until it says where it listens.
     ///
     /// # Panics
     /// When it cannot start or exits before listening.
     pub async fn start(binary: &str, args: &[&str]) -> Self {
+        Self::start_logging(binary, args, "warn").await
+    }
+
+    /// Like [`ServerProcess::start`], logging what `filter` (a `RUST_LOG` value) lets
+    /// through, as JSON lines ([`ServerProcess::log_lines`]).
+    ///
+    /// # Panics
+    /// When it cannot start or exits before listening.
+    pub async fn start_logging(binary: &str, args: &[&str], filter: &str) -> Self {
         let mut child = Command::new(binary)
             .arg("serve")
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", filter)
+            .env("DOMAINFLOW_LOG_FORMAT", "json")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|e| panic!("starting {binary}: {e}"));
         let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+        let stderr = child.stderr.take().unwrap_or_else(|| panic!("no stderr"));
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let kept = Arc::clone(&logs);
+        // Keep reading so the child never blocks on a full pipe.
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                kept.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(line);
+            }
+        });
         let mut lines = BufReader::new(stdout).lines();
         let address = loop {
             match lines.next_line().await {
@@ -42,9 +67,21 @@ impl ServerProcess {
                 Ok(None) | Err(_) => panic!("{binary} exited before listening"),
             }
         };
-        // Keep reading so the child never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Self { child, address }
+        Self {
+            child,
+            address,
+            logs,
+        }
+    }
+
+    /// The lines written to standard error so far.
+    #[must_use]
+    pub fn log_lines(&self) -> Vec<String> {
+        self.logs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Kills the process with SIGKILL (no shutdown of any kind) and waits for it to die.

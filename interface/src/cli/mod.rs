@@ -7,6 +7,7 @@ mod duration;
 mod export;
 mod jwt;
 mod limits;
+mod logging;
 mod progress;
 mod projections;
 mod provider;
@@ -23,7 +24,13 @@ use clap::{Args, Parser, Subcommand};
 
 pub use database::open;
 pub use duration::{parse_duration, parse_limit, parse_rate};
+pub use logging::LogFormat;
 pub use settings::FileSettings;
+
+/// Installs the log subscriber in the format the flag, or else the settings file, names.
+pub fn init_logging(flag: Option<LogFormat>, file: &FileSettings) {
+    logging::init(flag.or(file.log_format).unwrap_or_default());
+}
 
 /// domainflow: an event-sourced CQRS server with its own PostgreSQL event store.
 #[derive(Debug, Parser)]
@@ -32,6 +39,14 @@ pub struct Cli {
     /// A TOML file with settings (flags and environment variables override it).
     #[arg(long, global = true, env = "DOMAINFLOW_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// How log lines look: `auto` (text on a terminal, JSON otherwise), `json` or `text`.
+    #[arg(
+        long,
+        global = true,
+        env = "DOMAINFLOW_LOG_FORMAT",
+        value_name = "FORMAT"
+    )]
+    pub log_format: Option<LogFormat>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,

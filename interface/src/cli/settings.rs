@@ -79,6 +79,8 @@ pub struct FileSettings {
     pub idempotency_ttl: Option<String>,
     /// See `--metrics-token`.
     pub metrics_token: Option<String>,
+    /// See `--log-format`: `"auto"`, `"json"` or `"text"`.
+    pub log_format: Option<super::LogFormat>,
 }
 
 impl FileSettings {

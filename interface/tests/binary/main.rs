@@ -4,6 +4,7 @@
 mod dead_letters_cli;
 mod export;
 mod jwt_settings;
+mod observability;
 mod payment_settings;
 mod rebuild_cli;
 mod saga_crash;

@@ -17,7 +17,6 @@ mod hot_sku;
 mod idempotency;
 mod least_privilege;
 mod limits;
-mod metrics;
 mod payment_provider;
 mod pool;
 mod prices;

@@ -29,6 +29,7 @@ use domain::fulfilment::{Phase, Step};
 use serde_json::{Value, json};
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::{Notify, watch};
+use tracing::Instrument;
 use uuid::Uuid;
 
 mod tenure;
@@ -150,6 +151,8 @@ impl SagaRunner {
                 Err(error) => Err(error),
             };
             let _ = session.close().await;
+            gauges::leave();
+            crate::lag::parked(NAME, false);
             match outcome {
                 Ok(()) => return,
                 Err(error) => {
@@ -244,7 +247,17 @@ impl SagaRunner {
             // An event about an order the saga never saw placed: nothing to coordinate.
             None => return Ok(()),
         };
-        let advanced = self.advance_saga(saga, step, Some(event.event_id)).await;
+        // The step's logs carry the causal chain of the request that placed the order.
+        let span = tracing::info_span!(
+            "saga_step",
+            %order,
+            correlation_id = %saga.correlation_id,
+            event_type = %event.event_type,
+        );
+        let advanced = self
+            .advance_saga(saga, step, Some(event.event_id))
+            .instrument(span.clone())
+            .await;
         saga.position = event.position;
         let cause = json!({
             "eventId": event.event_id,
@@ -253,8 +266,13 @@ impl SagaRunner {
             "version": event.version,
             "eventType": event.event_type,
         });
-        self.store_saga(writer, saga, &advanced, &cause).await?;
+        self.store_saga(writer, saga, &advanced, &cause)
+            .instrument(span.clone())
+            .await?;
         gauges::moved(before, advanced.phase);
+        span.in_scope(|| {
+            tracing::debug!(phase = state::phase_name(advanced.phase), "saga step taken");
+        });
         Ok(())
     }
 

@@ -24,7 +24,7 @@ use super::{NAME, SagaRunner, Writer};
 use crate::saga::{fence, gauges};
 use application::saga::Saga;
 
-use crate::lag::{COUNT_EVERY, Lag};
+use crate::lag::{self, COUNT_EVERY, Lag};
 use crate::saga::state;
 use crate::{Error, Follower, checkpoint};
 
@@ -116,7 +116,7 @@ impl Tenure {
         let mut stored = start.position;
         let mut read_up_to = start.position;
         let mut parked = start.parked.is_some();
-        let mut lag = Lag::new(NAME, self.runner.pool.clone());
+        let mut lag = Lag::new(NAME, self.runner.pool.clone()).holding();
         let mut follower = Follower::new(
             Arc::clone(&self.runner.store),
             Arc::clone(&self.runner.wake),
@@ -125,7 +125,7 @@ impl Tenure {
         );
         let mut deadlines_checked: Option<tokio::time::Instant> = None;
         let mut waiting_counted: Option<tokio::time::Instant> = None;
-        gauges::count_phases(&self.runner.pool).await?;
+        gauges::count_phases(&self.runner.pool).await;
         loop {
             if *shutdown.borrow() {
                 return Ok(());
@@ -163,10 +163,18 @@ impl Tenure {
                 read_a_full_batch =
                     i64::try_from(events.len()).unwrap_or(i64::MAX) >= options.batch_size;
                 read_to_the_end = !read_a_full_batch;
-                match self.dispatch(&events, &mut read_up_to, lanes) {
+                let taken = self.dispatch(&events, &mut read_up_to, lanes);
+                lag.applied(
+                    events
+                        .iter()
+                        .take_while(|event| event.position <= read_up_to)
+                        .count(),
+                );
+                match taken {
                     Ok(()) => {}
                     Err(poison) => {
                         read_a_full_batch = false;
+                        read_to_the_end = false;
                         // Park once every step before the poison event is stored, so that
                         // the checkpoint stands right before it.
                         if lock(&self.in_flight).is_empty() && stored == read_up_to {
@@ -187,7 +195,7 @@ impl Tenure {
             }
 
             if waiting_counted.is_none_or(|at| at.elapsed() >= COUNT_EVERY) {
-                gauges::count_waiting(&self.runner.pool).await?;
+                gauges::count_waiting(&self.runner.pool).await;
                 waiting_counted = Some(tokio::time::Instant::now());
             }
 
@@ -206,10 +214,11 @@ impl Tenure {
         parked: bool,
         read_to_the_end: bool,
     ) {
-        lag.parked(parked);
+        lag::parked(NAME, parked);
+        // The first step in the log's order stands for the oldest.
         let (pending, oldest) = {
             let in_flight = lock(&self.in_flight);
-            let oldest = in_flight.values().map(|(_, at)| *at).min();
+            let oldest = in_flight.first_key_value().map(|(_, (_, at))| *at);
             (in_flight.len(), oldest)
         };
         if read_to_the_end {
