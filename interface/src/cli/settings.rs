@@ -23,6 +23,7 @@ use serde::Deserialize;
 /// request_timeout = "30s"
 /// header_read_timeout = "15s"
 /// idempotency_ttl = "24h"
+/// log_format = "json"             # auto, json or text
 /// ```
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
