@@ -79,5 +79,14 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("{}", interface::rest::openapi_json());
             Ok(())
         }
+        Command::Settings => {
+            print!("{}", interface::cli::settings_reference());
+            Ok(())
+        }
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "domainflow", &mut std::io::stdout());
+            Ok(())
+        }
     }
 }

@@ -57,16 +57,49 @@ pub fn duration_setting(
     key: &str,
     value: Option<&str>,
 ) -> Result<Option<Duration>, String> {
-    let from_file = value
-        .map(parse_duration)
+    setting(flag, key, value, parse_duration)
+}
+
+/// A value from its flag, else from the settings file's `key` (`value`, parsed by
+/// `parse`, the flag's own parser).
+///
+/// # Errors
+/// A message naming `key` when `parse` refuses the file's value.
+pub fn setting<T>(
+    flag: Option<T>,
+    key: &str,
+    value: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Option<T>, String> {
+    if flag.is_some() {
+        return Ok(flag);
+    }
+    value
+        .map(parse)
         .transpose()
-        .map_err(|e| format!("{key} in the settings file: {e}"))?;
-    Ok(flag.or(from_file))
+        .map_err(|e| format!("{key} in the settings file: {e}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_flag_wins_over_the_file_which_wins_over_nothing() {
+        let minute = Some(Duration::from_secs(60));
+        assert_eq!(setting(minute, "k", Some("5s"), parse_duration), Ok(minute));
+        assert_eq!(
+            setting(None, "k", Some("off"), parse_limit),
+            Ok(Some(Duration::ZERO))
+        );
+        assert_eq!(setting(None, "k", None, parse_duration), Ok(None));
+        let refused = setting(None, "max_fulfilment_lag", Some("never"), parse_limit);
+        assert!(
+            refused
+                .unwrap_err()
+                .starts_with("max_fulfilment_lag in the settings file")
+        );
+    }
 
     #[test]
     fn a_rate_is_a_count_or_off() {

@@ -12,6 +12,7 @@ mod progress;
 mod projections;
 mod provider;
 mod rebuild;
+mod reference;
 mod serve;
 mod settings;
 mod table;
@@ -25,6 +26,7 @@ use clap::{Args, Parser, Subcommand};
 pub use database::open;
 pub use duration::{parse_duration, parse_limit, parse_rate};
 pub use logging::LogFormat;
+pub use reference::settings_reference;
 pub use settings::FileSettings;
 
 /// Installs the log subscriber in the format the flag, or else the settings file, names.
@@ -39,7 +41,8 @@ pub struct Cli {
     /// A TOML file with settings (flags and environment variables override it).
     #[arg(long, global = true, env = "DOMAINFLOW_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// How log lines look: `auto` (text on a terminal, JSON otherwise), `json` or `text`.
+    /// How log lines look: `auto` (text on a terminal, JSON otherwise), `json` or `text`
+    /// [default: auto].
     #[arg(
         long,
         global = true,
@@ -65,6 +68,14 @@ pub enum Command {
     Schema,
     /// Print the REST API's OpenAPI document (JSON).
     Openapi,
+    /// Print the reference of every setting of `serve` (Markdown).
+    Settings,
+    /// Print a completion script for SHELL (bash, elvish, fish, powershell, zsh).
+    Completions {
+        /// The shell.
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
     /// Verify the event log's hash chains; exits non-zero naming the first broken link.
     Verify {
         /// Only this stream, as TYPE/ID (e.g. `stock/MUG-1`).
@@ -226,11 +237,11 @@ pub struct ServeArgs {
     /// Bearer tokens.
     #[command(flatten)]
     pub jwt: JwtArgs,
-    /// Turn GraphQL introspection and field suggestions on.
-    #[arg(long, env = "DOMAINFLOW_GRAPHQL_INTROSPECTION")]
+    /// Turn GraphQL introspection and field suggestions on [default: false].
+    #[arg(long, env = "DOMAINFLOW_GRAPHQL_INTROSPECTION", value_name = "BOOL")]
     pub graphql_introspection: Option<bool>,
     /// Serve GraphiQL at GET /graphql [default: true].
-    #[arg(long, env = "DOMAINFLOW_GRAPHIQL")]
+    #[arg(long, env = "DOMAINFLOW_GRAPHIQL", value_name = "BOOL")]
     pub graphiql: Option<bool>,
     /// Largest request body accepted, in bytes [default: 262144].
     #[arg(long, env = "DOMAINFLOW_MAX_BODY_BYTES", value_name = "BYTES")]

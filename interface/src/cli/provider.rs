@@ -1,6 +1,7 @@
 //! The payment provider's settings from flags, environment and the settings file.
 
-use super::{FileSettings, ProviderArgs, parse_duration};
+use super::duration::duration_setting;
+use super::{FileSettings, ProviderArgs};
 use crate::payment::{DEFAULT_PROVIDER_TIMEOUT, ProviderSettings};
 
 /// Merges `args` over `file` (flags and environment variables win), with the defaults for
@@ -12,12 +13,11 @@ pub fn provider_settings(
     args: ProviderArgs,
     file: &FileSettings,
 ) -> Result<ProviderSettings, String> {
-    let file_timeout = file
-        .payment_provider_timeout
-        .as_deref()
-        .map(parse_duration)
-        .transpose()
-        .map_err(|e| format!("payment_provider_timeout in the settings file: {e}"))?;
+    let timeout = duration_setting(
+        args.payment_provider_timeout,
+        "payment_provider_timeout",
+        file.payment_provider_timeout.as_deref(),
+    )?;
     Ok(ProviderSettings {
         kind: args
             .payment_provider
@@ -26,10 +26,7 @@ pub fn provider_settings(
         url: args
             .payment_provider_url
             .or_else(|| file.payment_provider_url.clone()),
-        timeout: args
-            .payment_provider_timeout
-            .or(file_timeout)
-            .unwrap_or(DEFAULT_PROVIDER_TIMEOUT),
+        timeout: timeout.unwrap_or(DEFAULT_PROVIDER_TIMEOUT),
         key: args
             .payment_provider_key
             .or_else(|| file.payment_provider_key.clone()),

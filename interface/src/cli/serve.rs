@@ -6,9 +6,10 @@ use application::RepositoryOptions;
 use application::saga::SagaOptions;
 use infrastructure::{Database, DatabaseOptions};
 
+use super::duration::{duration_setting, setting};
 use super::limits::http_limits;
 use super::settings::default_data_dir;
-use super::{FileSettings, ServeArgs, jwt_keys, provider_settings};
+use super::{FileSettings, ServeArgs, jwt_keys, parse_limit, provider_settings};
 use crate::app::{Application, ServerConfig};
 use crate::payment::{ProviderKind, ProviderSettings};
 use crate::saga::SagaConfig;
@@ -44,7 +45,18 @@ pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
         ..RepositoryOptions::default()
     };
 
-    let max_lag = max_fulfilment_lag(args.max_fulfilment_lag, args.payment_timeout, &provider)?;
+    let payment_timeout = duration_setting(
+        args.payment_timeout,
+        "payment_timeout",
+        file.payment_timeout.as_deref(),
+    )?;
+    let max_lag = setting(
+        args.max_fulfilment_lag,
+        "max_fulfilment_lag",
+        file.max_fulfilment_lag.as_deref(),
+        parse_limit,
+    )?;
+    let max_lag = max_fulfilment_lag(max_lag, payment_timeout, &provider)?;
 
     let database = Database::open(database_url, owner_url, &data_dir)
         .await
@@ -68,7 +80,7 @@ pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
         ),
         ProviderKind::Http => None,
     };
-    let mut saga = saga_config(args.payment_timeout, &provider, ledger.as_ref())?;
+    let mut saga = saga_config(payment_timeout, &provider, ledger.as_ref())?;
     saga.max_lag = max_lag;
     let app = Application::build(ServerConfig {
         listen,

@@ -23,6 +23,8 @@ use serde::Deserialize;
 /// request_timeout = "30s"
 /// header_read_timeout = "15s"
 /// idempotency_ttl = "24h"
+/// payment_timeout = "30s"
+/// max_fulfilment_lag = "120s"     # or "off"
 /// log_format = "json"             # auto, json or text
 /// ```
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -80,6 +82,10 @@ pub struct FileSettings {
     pub idempotency_ttl: Option<String>,
     /// See `--metrics-token`.
     pub metrics_token: Option<String>,
+    /// See `--payment-timeout`, e.g. `"30s"`.
+    pub payment_timeout: Option<String>,
+    /// See `--max-fulfilment-lag`, e.g. `"120s"` or `"off"`.
+    pub max_fulfilment_lag: Option<String>,
     /// See `--log-format`: `"auto"`, `"json"` or `"text"`.
     pub log_format: Option<super::LogFormat>,
 }

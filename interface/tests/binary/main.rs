@@ -8,6 +8,7 @@ mod observability;
 mod payment_settings;
 mod rebuild_cli;
 mod saga_crash;
+mod settings;
 mod verify;
 
 /// Runs `domainflow serve` with `args` (and an unreachable database, never reached: settings
