@@ -150,6 +150,15 @@ impl Application {
         } else {
             None
         };
+        let followers = projections::followers()
+            .into_iter()
+            .zip(
+                workers
+                    .iter()
+                    .map(JoinHandle::abort_handle)
+                    .chain(saga_runner.iter().map(JoinHandle::abort_handle)),
+            )
+            .collect();
         let state = AppState {
             commands: Arc::new(commands),
             queries: Queries::new(Arc::new(PgReadModels::new(pool.clone()))),
@@ -177,6 +186,7 @@ impl Application {
             shutdown,
             saga,
             metrics: metrics.clone(),
+            followers: Arc::new(followers),
         };
         tokio::spawn(throttle.sweep(stopped.clone()));
         tokio::spawn(crate::metrics::upkeep(metrics, stopped.clone()));

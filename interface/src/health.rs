@@ -1,7 +1,17 @@
 //! Liveness and readiness.
+//!
+//! `/health/ready` answers JSON with one entry per check, each `pass` or `fail` with its
+//! reason, and 503 unless every one passes:
+//! - `server`: not shutting down;
+//! - `followers`: every projection worker and the saga's runner of this process still runs;
+//! - `database`: it answers within [`DATABASE_WAIT`];
+//! - `migrations`: every migration this binary knows is applied;
+//! - one per follower of the log (`orders`, …, `fulfilment`): not parked, and no further
+//!   behind than `--ready-max-lag` (the age of the first event it has not taken).
 
 use std::time::Duration;
 
+use application::operations::{FollowerHealth, Readiness};
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
@@ -24,38 +34,136 @@ async fn live() -> Json<Value> {
 }
 
 /// How long readiness waits for the database before it says the database is unreachable.
-const DATABASE_WAIT: Duration = Duration::from_secs(2);
+pub const DATABASE_WAIT: Duration = Duration::from_secs(2);
 
-/// Ready when the database answers (within [`DATABASE_WAIT`]), every migration this binary
-/// knows is applied, and no projection nor the saga is parked; otherwise 503 with the reason.
+/// A check that passed, with what it found.
+fn pass(name: &str, mut details: Value) -> Value {
+    details["name"] = json!(name);
+    details["status"] = json!("pass");
+    details
+}
+
+/// A check that failed, and why.
+fn fail(name: &str, reason: impl Into<String>, mut details: Value) -> Value {
+    details["name"] = json!(name);
+    details["status"] = json!("fail");
+    details["reason"] = json!(reason.into());
+    details
+}
+
+/// Every check; see the module documentation.
 async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let checked = tokio::time::timeout(DATABASE_WAIT, state.operations.readiness()).await;
-    let unavailable = |body: Value| (StatusCode::SERVICE_UNAVAILABLE, Json(body));
-    match checked {
-        Ok(Ok(ready)) if ready.migrations_applied < ready.migrations_known => unavailable(json!({
-            "status": "migrations pending",
-            "applied": ready.migrations_applied,
-            "known": ready.migrations_known,
-        })),
-        Ok(Ok(ready)) if ready.parked.is_empty() => (
-            StatusCode::OK,
-            Json(json!({ "status": "ready", "migrations": ready.migrations_applied })),
-        ),
-        Ok(Ok(ready)) => unavailable(json!({
-            "status": "parked",
-            "parked": ready
-                .parked
-                .into_iter()
-                .map(|(name, error)| json!({ "name": name, "error": error }))
-                .collect::<Vec<_>>(),
-        })),
+    let mut checks = Vec::new();
+    checks.push(if *state.shutdown.borrow() {
+        fail("server", "shutting down", json!({}))
+    } else {
+        pass("server", json!({}))
+    });
+    let stopped: Vec<&str> = state
+        .followers
+        .iter()
+        .filter(|(_, task)| task.is_finished())
+        .map(|(name, _)| name.as_str())
+        .collect();
+    checks.push(if stopped.is_empty() {
+        pass("followers", json!({ "running": state.followers.len() }))
+    } else {
+        fail(
+            "followers",
+            format!("stopped in this process: {}", stopped.join(", ")),
+            json!({ "stopped": stopped }),
+        )
+    });
+    match tokio::time::timeout(DATABASE_WAIT, state.operations.readiness()).await {
+        Ok(Ok(readiness)) => {
+            checks.push(pass("database", json!({})));
+            checks.extend(database_checks(&readiness, state.limits.ready_max_lag));
+        }
         Ok(Err(error)) => {
             tracing::warn!(%error, "readiness check failed");
-            unavailable(json!({ "status": "database unreachable" }))
+            checks.push(fail("database", "unreachable", json!({})));
         }
         Err(_) => {
             tracing::warn!(wait = ?DATABASE_WAIT, "readiness check timed out");
-            unavailable(json!({ "status": "database unreachable" }))
+            checks.push(fail(
+                "database",
+                format!("no answer within {}s", DATABASE_WAIT.as_secs()),
+                json!({}),
+            ));
         }
+    }
+    let ready = checks.iter().all(|check| check["status"] == "pass");
+    let (status, word) = if ready {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready")
+    };
+    (status, Json(json!({ "status": word, "checks": checks })))
+}
+
+/// The migrations' check and one per follower of the log.
+fn database_checks(readiness: &Readiness, max_lag: Duration) -> Vec<Value> {
+    let (applied, known) = (readiness.migrations_applied, readiness.migrations_known);
+    let counts = json!({ "applied": applied, "known": known });
+    let mut checks = vec![if applied < known {
+        fail("migrations", format!("{} pending", known - applied), counts)
+    } else {
+        pass("migrations", counts)
+    }];
+    let names = projections::followers();
+    for follower in &readiness.followers {
+        if names.contains(&follower.name) {
+            checks.push(follower_check(follower, max_lag));
+        }
+    }
+    checks
+}
+
+fn follower_check(follower: &FollowerHealth, max_lag: Duration) -> Value {
+    let lag = follower.lag_seconds;
+    let details = json!({ "lagSeconds": lag });
+    let limit = max_lag.as_secs_f64();
+    match &follower.parked {
+        Some(error) => fail(&follower.name, format!("parked: {error}"), details),
+        None if !max_lag.is_zero() && lag > limit => fail(
+            &follower.name,
+            format!("{lag:.0}s behind the log, over the {limit:.0}s of --ready-max-lag"),
+            details,
+        ),
+        None => pass(&follower.name, details),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn follower(parked: Option<&str>, lag_seconds: f64) -> FollowerHealth {
+        FollowerHealth {
+            name: "orders".into(),
+            parked: parked.map(str::to_owned),
+            lag_seconds,
+        }
+    }
+
+    #[test]
+    fn a_follower_fails_when_parked_or_too_far_behind() {
+        let minute = Duration::from_secs(60);
+        assert_eq!(
+            follower_check(&follower(None, 5.0), minute)["status"],
+            "pass"
+        );
+        let behind = follower_check(&follower(None, 90.0), minute);
+        assert_eq!(behind["status"], "fail");
+        assert_eq!(
+            behind["reason"],
+            "90s behind the log, over the 60s of --ready-max-lag"
+        );
+        assert_eq!(
+            follower_check(&follower(None, 90.0), Duration::ZERO)["status"],
+            "pass"
+        );
+        let parked = follower_check(&follower(Some("bad event"), 0.0), minute);
+        assert_eq!(parked["reason"], "parked: bad event");
     }
 }

@@ -59,6 +59,9 @@ pub struct AppState {
     pub in_flight: Arc<InFlight>,
     /// What this process has recorded, for `/metrics`.
     pub metrics: PrometheusHandle,
+    /// This process's followers of the log (projection workers, the saga's runner), by
+    /// name: readiness fails when one has stopped.
+    pub followers: Arc<Vec<(String, tokio::task::AbortHandle)>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -116,6 +119,9 @@ pub struct HttpLimits {
     pub idempotency_ttl: Duration,
     /// The SHA-256 of the bearer token `/metrics` asks for; `None`: open.
     pub metrics_token: Option<KeyHash>,
+    /// How far behind the log a follower may be before `/health/ready` fails; zero: no
+    /// limit.
+    pub ready_max_lag: Duration,
 }
 
 impl Default for HttpLimits {
@@ -144,6 +150,7 @@ impl Default for HttpLimits {
             header_read_timeout: Duration::from_secs(15),
             idempotency_ttl: Duration::from_secs(24 * 3600),
             metrics_token: None,
+            ready_max_lag: Duration::from_secs(300),
         }
     }
 }

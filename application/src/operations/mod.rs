@@ -72,20 +72,32 @@ pub trait ProjectionControl: Send + Sync {
 }
 
 /// Whether the database is fit to serve.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Readiness {
     /// Migrations applied.
     pub migrations_applied: i64,
     /// Migrations this build knows.
     pub migrations_known: i64,
-    /// Parked projections, with why.
-    pub parked: Vec<(String, Option<String>)>,
+    /// Every follower of the log with a checkpoint, by name.
+    pub followers: Vec<FollowerHealth>,
+}
+
+/// How one follower of the log (a projection, the saga) stands, as its checkpoint says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FollowerHealth {
+    /// Its name.
+    pub name: String,
+    /// Why it is parked, when it is (`Some("")` for no reason given).
+    pub parked: Option<String>,
+    /// Age in seconds of the first event after its checkpoint (0 when there is none).
+    pub lag_seconds: f64,
 }
 
 /// Asks the database how it stands.
 #[async_trait]
 pub trait HealthCheck: Send + Sync {
-    /// The migrations and the parked projections.
+    /// The migrations and the followers' checkpoints. Cheap enough for a probe every
+    /// second: one row per follower, no count.
     async fn readiness(&self) -> Result<Readiness, Error>;
 }
 

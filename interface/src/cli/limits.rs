@@ -2,8 +2,8 @@
 
 use std::num::NonZeroU32;
 
-use super::duration::duration_setting as duration;
-use super::{FileSettings, ServeArgs};
+use super::duration::{duration_setting as duration, setting};
+use super::{FileSettings, ServeArgs, parse_limit};
 use crate::state::HttpLimits;
 
 /// Merges the limits of `args` over `file` (flags and environment variables win), with the
@@ -71,6 +71,13 @@ pub fn http_limits(args: &ServeArgs, file: &FileSettings) -> Result<HttpLimits, 
         )?
         .unwrap_or(defaults.idempotency_ttl),
         metrics_token: metrics_token.map(application::api_keys::hash),
+        ready_max_lag: setting(
+            given.ready_max_lag,
+            "ready_max_lag",
+            file.ready_max_lag.as_deref(),
+            parse_limit,
+        )?
+        .unwrap_or(defaults.ready_max_lag),
         ..defaults
     })
 }

@@ -25,6 +25,7 @@ use serde::Deserialize;
 /// idempotency_ttl = "24h"
 /// payment_timeout = "30s"
 /// max_fulfilment_lag = "120s"     # or "off"
+/// ready_max_lag = "5m"            # or "off"
 /// log_format = "json"             # auto, json or text
 /// ```
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -86,6 +87,8 @@ pub struct FileSettings {
     pub payment_timeout: Option<String>,
     /// See `--max-fulfilment-lag`, e.g. `"120s"` or `"off"`.
     pub max_fulfilment_lag: Option<String>,
+    /// See `--ready-max-lag`, e.g. `"5m"` or `"off"`.
+    pub ready_max_lag: Option<String>,
     /// See `--log-format`: `"auto"`, `"json"` or `"text"`.
     pub log_format: Option<super::LogFormat>,
 }

@@ -3,7 +3,8 @@
 //! what happened and nothing else (requests by route, method and status with their
 //! histograms; commands by aggregate, command and outcome, the saga's among them; every
 //! event of the log appended and applied; the sagas by phase, summing to the sagas stored),
-//! a transaction held open shows as lag, and the log has one access line per request with
+//! a transaction held open shows as lag and, past `--ready-max-lag`, fails readiness; and
+//! the log has one access line per request with
 //! its request id and correlation id, which the saga's steps for that order carry too.
 //!
 //! Each server is a process of its own: its metrics are its own.
@@ -78,7 +79,14 @@ async fn start() -> (ServerProcess, TestApp) {
     let url = db.url.clone();
     let server = ServerProcess::start_logging(
         BINARY,
-        &["--database-url", &url, "--jwt-secret", &secret],
+        &[
+            "--database-url",
+            &url,
+            "--jwt-secret",
+            &secret,
+            "--ready-max-lag",
+            "1s",
+        ],
         "info,sqlx=warn,projections::saga=debug",
     )
     .await;
@@ -229,7 +237,7 @@ async fn after_a_scripted_run_the_metrics_hold_what_happened() {
 }
 
 #[tokio::test]
-async fn a_transaction_held_open_shows_as_lag_until_it_ends() {
+async fn a_transaction_held_open_shows_as_lag_and_fails_readiness_until_it_ends() {
     let (server, app) = start().await;
     scrape_until(&app, "no lag series", |text| {
         lag(text, "products") == Some(0.0)
@@ -256,12 +264,85 @@ async fn a_transaction_held_open_shows_as_lag_until_it_ends() {
     })
     .await;
 
+    // Readiness fails on it once it is older than --ready-max-lag, naming the follower.
+    let deadline = tokio::time::Instant::now() + SETTLE;
+    loop {
+        let (status, body) = readiness(&app).await;
+        let products = check(&body, "products");
+        if status == 503 && products["status"] == "fail" {
+            assert!(
+                products["reason"]
+                    .as_str()
+                    .unwrap()
+                    .contains("behind the log"),
+                "{body}"
+            );
+            assert_eq!(body["status"], "not ready");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still ready: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
     open.commit().await.unwrap();
     scrape_until(&app, "the lag did not clear", |text| {
         lag(text, "products") == Some(0.0)
     })
     .await;
+    let deadline = tokio::time::Instant::now() + SETTLE;
+    loop {
+        let (status, body) = readiness(&app).await;
+        if status == 200 {
+            let names: Vec<&str> = body["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|check| check["name"].as_str().unwrap())
+                .collect();
+            for name in [
+                "server",
+                "followers",
+                "database",
+                "migrations",
+                "orders",
+                "fulfilment",
+            ] {
+                assert!(names.contains(&name), "no {name} check: {body}");
+            }
+            assert!(
+                body["checks"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|c| c["status"] == "pass")
+            );
+            assert_eq!(check(&body, "followers")["running"], 5, "{body}");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not ready again: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     server.kill().await;
+}
+
+/// The status and body of `/health/ready`.
+async fn readiness(app: &TestApp) -> (u16, Value) {
+    let response = app.get("/health/ready", None, &[]).await;
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+/// The check named `name` of a readiness body.
+fn check<'a>(body: &'a Value, name: &str) -> &'a Value {
+    body["checks"]
+        .as_array()
+        .and_then(|checks| checks.iter().find(|check| check["name"] == name))
+        .unwrap_or_else(|| panic!("no {name} check: {body}"))
 }
 
 /// The JSON log lines of `server` whose current span has `field` = `value`.

@@ -239,7 +239,17 @@ async fn an_event_that_does_not_decode_parks_the_saga_until_an_operator_resumes_
     let ready = app.get("/health/ready", None, &[]).await;
     assert_eq!(ready.status(), 503);
     let body: serde_json::Value = ready.json().await.unwrap();
-    assert_eq!(body["parked"][0]["name"], "fulfilment", "{body}");
+    let saga = body["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|check| check["name"] == "fulfilment")
+        .unwrap_or_else(|| panic!("no fulfilment check: {body}"));
+    assert_eq!(saga["status"], "fail", "{body}");
+    assert!(
+        saga["reason"].as_str().unwrap().contains("stock/POISON-1"),
+        "{body}"
+    );
     assert_eq!(
         app.event_types("order", &order).await,
         ["OrderPlaced"],
