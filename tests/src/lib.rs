@@ -17,6 +17,7 @@ pub mod cut;
 pub mod fake_provider;
 mod process;
 pub mod workload;
+pub mod ws;
 
 pub use answers::{
     REJECTED_STATUS, body_json, command_result, expect, graphql_data, graphql_error, header,

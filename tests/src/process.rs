@@ -84,6 +84,26 @@ impl ServerProcess {
             .clone()
     }
 
+    /// Sends SIGTERM and waits at most `within` for the process to exit; how it exited.
+    ///
+    /// # Panics
+    /// When the signal cannot be sent or the process outlives `within`.
+    pub async fn terminate(mut self, within: std::time::Duration) -> std::process::ExitStatus {
+        let pid = self
+            .child
+            .id()
+            .unwrap_or_else(|| panic!("the server has exited"));
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap_or_else(|e| panic!("running kill: {e}"));
+        assert!(sent.success(), "kill -TERM {pid} failed");
+        tokio::time::timeout(within, self.child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("the server did not exit within {within:?} of SIGTERM"))
+            .unwrap_or_else(|e| panic!("waiting for the server: {e}"))
+    }
+
     /// Kills the process with SIGKILL (no shutdown of any kind) and waits for it to die.
     ///
     /// # Panics

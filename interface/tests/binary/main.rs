@@ -9,6 +9,7 @@ mod payment_settings;
 mod rebuild_cli;
 mod saga_crash;
 mod settings;
+mod shutdown;
 mod verify;
 
 /// Runs `domainflow serve` with `args` (and an unreachable database, never reached: settings
