@@ -44,7 +44,8 @@ pub enum Redrive {
     },
 }
 
-/// Where the dead letters are kept, and who carries them out again.
+/// Where the dead letters are kept, who carries them out again, and the sagas still in
+/// flight.
 #[async_trait]
 pub trait DeadLetters: Send + Sync {
     /// Up to `limit` letters after the id `after`, oldest first.
@@ -56,4 +57,7 @@ pub trait DeadLetters: Send + Sync {
     /// # Errors
     /// [`Error::NotFound`] for an unknown id; the store's error.
     async fn redrive(&self, id: i64) -> Result<Redrive, Error>;
+
+    /// How many sagas stand in each phase not yet final (`RESERVING`, `PAYING`, ...).
+    async fn in_flight(&self) -> Result<Vec<crate::queries::Tally>, Error>;
 }

@@ -16,6 +16,7 @@ pub use dead_letters::{DeadLetter, DeadLetters, Redrive};
 pub use status::{ProjectionState, ProjectionStatus, RebuildProgress};
 
 use crate::event_log::Position;
+use crate::queries::Tally;
 use crate::{Actor, Error, Role};
 
 /// How far a rebuild has come: events applied of the total.
@@ -157,6 +158,15 @@ impl Operations {
             return Err(Error::Validation(format!("{id} is not a dead letter id")));
         }
         self.dead_letters.redrive(id).await
+    }
+
+    /// How many sagas stand in each phase not yet final (operators and auditors).
+    ///
+    /// # Errors
+    /// [`Error::Forbidden`]; the store's error.
+    pub async fn sagas_in_flight(&self, actor: &Actor) -> Result<Vec<Tally>, Error> {
+        actor.require(&[Role::Operator, Role::Auditor], "count the sagas")?;
+        self.dead_letters.in_flight().await
     }
 
     /// Refuses every role but operator: transports ask first, before they look at the

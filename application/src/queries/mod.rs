@@ -18,7 +18,7 @@ use uuid::Uuid;
 pub use cursor::{KeyCursor, SkuCursor};
 pub use filter::{OrderFilter, TicketFilter, sku};
 pub use views::{
-    OrderLineView, OrderPaymentView, OrderView, PaymentView, ProductView, TicketMessageView,
+    OrderLineView, OrderPaymentView, OrderView, PaymentView, ProductView, Tally, TicketMessageView,
     TicketView, TimelineEntryView,
 };
 pub use watch::Changes;
@@ -75,6 +75,8 @@ pub trait ReadModels: Send + Sync {
     ) -> Result<Page<(SkuCursor, ProductView)>, Error>;
     /// The payments of the orders `order_ids` that have one.
     async fn payments(&self, order_ids: &[Uuid]) -> Result<Vec<PaymentView>, Error>;
+    /// How many orders stand in each status that has any.
+    async fn order_counts(&self) -> Result<Vec<Tally>, Error>;
     /// Waits until every projection in `names` has applied `position`, at most `timeout`.
     ///
     /// # Errors
@@ -90,6 +92,9 @@ pub trait ReadModels: Send + Sync {
 
 /// The roles that read orders, tickets and payments.
 const STAFF_AND_CUSTOMERS: [Role; 3] = [Role::Customer, Role::Agent, Role::Operator];
+
+/// The roles that see counts over every customer's orders: the staff.
+const STAFF: [Role; 3] = [Role::Agent, Role::Operator, Role::Auditor];
 
 /// The read side's use cases.
 #[derive(Clone)]
@@ -169,6 +174,15 @@ impl Queries {
     ) -> Result<Page<(KeyCursor, OrderView)>, Error> {
         Self::may_read(actor, "orders")?;
         self.reads.orders(filter, after, first).await
+    }
+
+    /// How many orders stand in each status (the staff).
+    ///
+    /// # Errors
+    /// [`Error::Forbidden`]; the store's error.
+    pub async fn order_counts(&self, actor: &Actor) -> Result<Vec<Tally>, Error> {
+        actor.require(&STAFF, "count the orders")?;
+        self.reads.order_counts().await
     }
 
     /// The ticket `id`, if `actor` may see it.

@@ -180,3 +180,12 @@ pub struct PaymentView {
     /// The payment stream's version applied.
     pub version: i64,
 }
+
+/// How many of something there are under one label: orders by status, sagas by phase.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tally {
+    /// The label, e.g. `CONFIRMED`.
+    pub label: String,
+    /// How many.
+    pub count: i64,
+}

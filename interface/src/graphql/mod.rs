@@ -36,6 +36,7 @@ mod reads;
 mod rebuild;
 mod response;
 mod subscription;
+mod tallies;
 mod ws;
 mod ws_gate;
 
@@ -54,11 +55,12 @@ pub use mutation::Mutation;
 pub use query::Query;
 pub use rebuild::RebuildProjectionInput;
 pub use subscription::{AppendedEvent, Subscription};
+pub use tallies::TallyQuery;
 
 /// The root of the queries: the read models, the audit trail and the saga's dead letters.
 #[derive(Debug, Default, MergedObject)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(Query, HistoryQuery, DeadLetterQuery);
+pub struct QueryRoot(Query, HistoryQuery, DeadLetterQuery, TallyQuery);
 
 /// The root of the mutations: the commands and the operators' redrive.
 #[derive(Debug, Default, MergedObject)]

@@ -11,7 +11,7 @@ mod wait;
 use application::money::format_amount;
 pub use application::queries::{
     KeyCursor, MAX_PAGE, OrderFilter, OrderLineView, OrderPaymentView, OrderView, Page,
-    PaymentView, ProductView, SkuCursor, TicketFilter, TicketMessageView, TicketView,
+    PaymentView, ProductView, SkuCursor, Tally, TicketFilter, TicketMessageView, TicketView,
     TimelineEntryView,
 };
 use chrono::{DateTime, Utc};
@@ -175,6 +175,22 @@ pub async fn orders(
         at: view.placed_at,
         id: view.id,
     })
+}
+
+/// How many orders stand in each status that has any (an index-only pass over
+/// `rm_orders_status`).
+///
+/// # Errors
+/// [`Error::Database`].
+pub async fn order_counts(pool: &PgPool) -> Result<Vec<Tally>, Error> {
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT status, count(*) FROM rm_orders GROUP BY status ORDER BY status")
+            .fetch_all(pool)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(label, count)| Tally { label, count })
+        .collect())
 }
 
 const TICKET_COLUMNS: &str = "id, customer_id, order_id, subject, status, assignee, messages, \

@@ -5,7 +5,7 @@ use std::time::Duration;
 use application::event_log::Position;
 use application::queries::{
     KeyCursor, OrderFilter, OrderView, Page, PaymentView, ProductView, ReadModels, SkuCursor,
-    TicketFilter, TicketView,
+    Tally, TicketFilter, TicketView,
 };
 use async_trait::async_trait;
 use domain::Sku;
@@ -77,6 +77,10 @@ impl ReadModels for PgReadModels {
 
     async fn payments(&self, order_ids: &[Uuid]) -> Answer<Vec<PaymentView>> {
         Ok(super::payments(&self.pool, order_ids).await?)
+    }
+
+    async fn order_counts(&self) -> Answer<Vec<Tally>> {
+        Ok(super::order_counts(&self.pool).await?)
     }
 
     async fn wait_until(

@@ -1,7 +1,8 @@
 //! The saga's dead letters as the application's [`DeadLetters`] port: listed from
-//! `saga_dead_letters`, redriven through the saga's actions.
+//! `saga_dead_letters`, redriven through the saga's actions; and the sagas in flight.
 
 use application::operations::{DeadLetter, DeadLetters, Redrive};
+use application::queries::Tally;
 use application::saga::Fulfil;
 use async_trait::async_trait;
 use sqlx::PgPool;
@@ -35,5 +36,9 @@ impl DeadLetters for Desk {
 
     async fn redrive(&self, id: i64) -> Result<Redrive, application::Error> {
         Ok(dead_letters::redrive(&self.pool, &self.fulfil, id).await?)
+    }
+
+    async fn in_flight(&self) -> Result<Vec<Tally>, application::Error> {
+        Ok(super::gauges::in_flight(&self.pool).await?)
     }
 }

@@ -5,11 +5,13 @@
 //! ends they turn 0 in its process, so that only the runner that holds the lock speaks.
 
 use application::instruments::{SAGA_DEAD_LETTERS, SAGA_DEADLINES, SAGAS};
+use application::queries::Tally;
 use domain::fulfilment::Phase;
 use domain::order::CancellationReason;
 use sqlx::PgPool;
 
 use super::state::phase_name;
+use crate::Error;
 
 /// Every phase's name, so that each has a series (0 when no saga stands in it).
 fn phases() -> [&'static str; 6] {
@@ -87,4 +89,23 @@ pub async fn count_waiting(pool: &PgPool) {
         }
         Err(error) => tracing::warn!(%error, "counting the saga's dead letters and deadlines"),
     }
+}
+
+/// How many sagas stand in each phase not yet final (through the partial index
+/// `saga_fulfilments_in_flight`, which holds only those).
+///
+/// # Errors
+/// [`Error::Database`].
+pub async fn in_flight(pool: &PgPool) -> Result<Vec<Tally>, Error> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT phase, count(*) FROM saga_fulfilments
+         WHERE phase NOT IN ('CONFIRMED', 'CANCELLED')
+         GROUP BY phase ORDER BY phase",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(label, count)| Tally { label, count })
+        .collect())
 }

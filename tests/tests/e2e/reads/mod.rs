@@ -5,6 +5,7 @@
 // A test that cannot set up its fixtures has nothing left to check: failing loudly is right.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod counts;
 mod orders;
 mod products;
 mod tickets;
