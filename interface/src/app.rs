@@ -264,6 +264,7 @@ pub fn router(state: AppState) -> Router {
         .merge(graphql::router())
         .merge(health::router())
         .merge(crate::metrics::router())
+        .merge(crate::dashboard::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), limit_body))
         .layer(DefaultBodyLimit::max(limit))

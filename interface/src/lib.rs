@@ -15,6 +15,8 @@ pub mod caller;
 mod captured_logs;
 pub mod cli;
 pub mod connections;
+pub mod dashboard;
+pub mod embedded;
 pub mod error;
 pub mod failure_log;
 pub mod graphql;
