@@ -27,8 +27,10 @@ function element(tag, attributes = {}, ...children) {
   return node;
 }
 
-function say(message) {
+/// Shows `message` in the status line, as a failure unless `ok`.
+function say(message, ok = false) {
   $("#status").textContent = message || "";
+  $("#status").classList.toggle("ok", ok);
 }
 
 /// The claims of a JWT, or null when it is not one.
@@ -217,7 +219,7 @@ function lagRow(projection) {
     : projection.state;
   const action = element("td");
   if (operator() && projection.name !== "fulfilment") {
-    const button = element("button", { class: "rebuild", type: "button", "data-name": projection.name }, "Rebuild");
+    const button = element("button", { class: "rebuild", type: "button" }, "Rebuild");
     button.disabled = Boolean(projection.rebuild);
     button.onclick = () => act(button, "mutation($name: String!) { rebuildProjection(input: {name: $name}) { state } }", { name: projection.name }, `Rebuilding ${projection.name}.`);
     action.append(button);
@@ -250,7 +252,8 @@ async function act(button, mutation, variables, done) {
   try {
     const data = await graphql(mutation, variables);
     const result = data.retryDeadLetter;
-    say(result && result.error ? `Redrive failed again: ${result.error}` : done);
+    if (result && result.error) say(`Redrive failed again: ${result.error}`);
+    else say(done, true);
   } catch (error) {
     say(error.message);
   } finally {
