@@ -189,3 +189,10 @@ pub struct Tally {
     /// How many.
     pub count: i64,
 }
+
+impl From<(String, i64)> for Tally {
+    /// A `(label, count)` row.
+    fn from((label, count): (String, i64)) -> Self {
+        Self { label, count }
+    }
+}

@@ -187,10 +187,7 @@ pub async fn order_counts(pool: &PgPool) -> Result<Vec<Tally>, Error> {
         sqlx::query_as("SELECT status, count(*) FROM rm_orders GROUP BY status ORDER BY status")
             .fetch_all(pool)
             .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(label, count)| Tally { label, count })
-        .collect())
+    Ok(rows.into_iter().map(Tally::from).collect())
 }
 
 const TICKET_COLUMNS: &str = "id, customer_id, order_id, subject, status, assignee, messages, \

@@ -104,8 +104,5 @@ pub async fn in_flight(pool: &PgPool) -> Result<Vec<Tally>, Error> {
     )
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(label, count)| Tally { label, count })
-        .collect())
+    Ok(rows.into_iter().map(Tally::from).collect())
 }
