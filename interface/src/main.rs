@@ -12,7 +12,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    match run(cli).await {
+    let outcome = run(cli).await;
+    // The exporter's last batch goes out on its own thread; wait for it off the runtime.
+    let _ = tokio::task::spawn_blocking(interface::cli::flush_traces).await;
+    match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(message) => {
             #[allow(clippy::print_stderr)] // The reason a command failed is its output.
@@ -27,7 +30,7 @@ async fn main() -> std::process::ExitCode {
 #[allow(clippy::print_stdout)] // Tokens and the schema are printed for the user.
 async fn run(cli: Cli) -> Result<(), String> {
     let file = FileSettings::load(cli.config.as_deref())?;
-    interface::cli::init_logging(cli.log_format, &file);
+    interface::cli::init_logging(&cli, &file)?;
     match cli.command {
         Command::Serve(args) => interface::cli::serve(*args, file).await,
         Command::Migrate(args) => {

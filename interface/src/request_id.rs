@@ -2,13 +2,15 @@
 //! one, made otherwise; echoed in the response, the logs and every error body. And the
 //! correlation id of the causal chain the request starts, always the server's own: the
 //! commands it sends carry it in their metadata, the saga steps they cause log it, and so
-//! does the request's access log line.
+//! does the request's access log line. A W3C `traceparent` makes the request's span a child
+//! of the caller's, for trace export (`--otlp-endpoint`).
 
 use axum::extract::Request;
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 tokio::task_local! {
     static IDS: Ids;
@@ -56,6 +58,13 @@ pub async fn assign(request: Request, next: Next) -> Response {
         method = %request.method(),
         path = %request.uri().path(),
     );
+    if request.headers().contains_key("traceparent") {
+        // With trace export on, the request's span joins the caller's trace.
+        let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
+            propagator.extract(&Headers(request.headers()))
+        });
+        let _ = span.set_parent(parent);
+    }
     let ids = Ids {
         request: id.clone(),
         correlation,
@@ -65,4 +74,17 @@ pub async fn assign(request: Request, next: Next) -> Response {
         response.headers_mut().insert(HEADER, value);
     }
     response
+}
+
+/// A request's headers as OpenTelemetry reads a propagated context from them.
+struct Headers<'a>(&'a axum::http::HeaderMap);
+
+impl opentelemetry::propagation::Extractor for Headers<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|value| value.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(axum::http::HeaderName::as_str).collect()
+    }
 }

@@ -16,6 +16,7 @@ mod reference;
 mod serve;
 mod settings;
 mod table;
+mod telemetry;
 mod token;
 mod verify;
 
@@ -29,9 +30,25 @@ pub use logging::LogFormat;
 pub use reference::settings_reference;
 pub use settings::FileSettings;
 
-/// Installs the log subscriber in the format the flag, or else the settings file, names.
-pub fn init_logging(flag: Option<LogFormat>, file: &FileSettings) {
-    logging::init(flag.or(file.log_format).unwrap_or_default());
+/// Installs the log subscriber in the format the flag, or else the settings file, names,
+/// exporting spans to the OTLP endpoint either gives.
+///
+/// # Errors
+/// A message naming `--otlp-endpoint` when it is not a URL.
+pub fn init_logging(cli: &Cli, file: &FileSettings) -> Result<(), String> {
+    let endpoint = cli
+        .otlp_endpoint
+        .as_deref()
+        .or(file.otlp_endpoint.as_deref());
+    logging::init(
+        cli.log_format.or(file.log_format).unwrap_or_default(),
+        endpoint,
+    )
+}
+
+/// Exports the spans not exported yet, before the process ends.
+pub fn flush_traces() {
+    telemetry::flush();
 }
 
 /// domainflow: an event-sourced CQRS server with its own PostgreSQL event store.
@@ -50,6 +67,15 @@ pub struct Cli {
         value_name = "FORMAT"
     )]
     pub log_format: Option<LogFormat>,
+    /// Export spans to this OpenTelemetry collector (its base URL; spans go to URL/v1/traces
+    /// over OTLP/HTTP JSON), e.g. http://otel-collector:4318; off without one.
+    #[arg(
+        long,
+        global = true,
+        env = "DOMAINFLOW_OTLP_ENDPOINT",
+        value_name = "URL"
+    )]
+    pub otlp_endpoint: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,

@@ -27,6 +27,7 @@ use serde::Deserialize;
 /// max_fulfilment_lag = "120s"     # or "off"
 /// ready_max_lag = "5m"            # or "off"
 /// log_format = "json"             # auto, json or text
+/// otlp_endpoint = "http://otel-collector:4318"
 /// ```
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -89,6 +90,8 @@ pub struct FileSettings {
     pub max_fulfilment_lag: Option<String>,
     /// See `--ready-max-lag`, e.g. `"5m"` or `"off"`.
     pub ready_max_lag: Option<String>,
+    /// See `--otlp-endpoint`.
+    pub otlp_endpoint: Option<String>,
     /// See `--log-format`: `"auto"`, `"json"` or `"text"`.
     pub log_format: Option<super::LogFormat>,
 }

@@ -7,14 +7,19 @@
 //! the log has one access line per request with
 //! its request id and correlation id, which the saga's steps for that order carry too.
 //!
+//! With `--otlp-endpoint`, request spans reach an OpenTelemetry collector in the caller's
+//! trace (`traceparent`).
+//!
 //! Each server is a process of its own: its metrics are its own.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use application::Role;
 use serde_json::{Value, json};
 use sqlx::Connection;
 use tests::{REJECTED_STATUS, ServerProcess, TestApp, problem, test_database};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_domainflow");
 const SETTLE: Duration = Duration::from_secs(30);
@@ -409,6 +414,107 @@ async fn each_request_has_an_access_line_and_the_saga_steps_carry_its_correlatio
             server.log_lines()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    server.kill().await;
+}
+
+/// A stand-in OpenTelemetry collector: answers every request 200 and keeps each body.
+async fn collector() -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let kept = Arc::clone(&bodies);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let kept = Arc::clone(&kept);
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buffer = [0_u8; 8192];
+                loop {
+                    let Ok(read) = stream.read(&mut buffer).await else {
+                        return;
+                    };
+                    if read == 0 {
+                        return;
+                    }
+                    request.extend_from_slice(&buffer[..read]);
+                    let text = String::from_utf8_lossy(&request).into_owned();
+                    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+                        continue;
+                    };
+                    let length = head
+                        .lines()
+                        .find_map(|line| {
+                            let (name, value) = line.split_once(':')?;
+                            name.eq_ignore_ascii_case("content-length")
+                                .then(|| value.trim().parse::<usize>().ok())?
+                        })
+                        .unwrap_or(0);
+                    if body.len() < length {
+                        continue;
+                    }
+                    kept.lock().unwrap().push(format!("{head}\n{body}"));
+                    let _ = stream
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}")
+                        .await;
+                    return;
+                }
+            });
+        }
+    });
+    (address, bodies)
+}
+
+#[tokio::test]
+async fn with_an_otlp_endpoint_request_spans_reach_the_collector_in_the_callers_trace() {
+    let (endpoint, bodies) = collector().await;
+    let db = test_database().await;
+    let (secret, secret_bytes) = tests::jwt_secret();
+    let url = db.url.clone();
+    let server = ServerProcess::start(
+        BINARY,
+        &[
+            "--database-url",
+            &url,
+            "--jwt-secret",
+            &secret,
+            "--otlp-endpoint",
+            &endpoint,
+        ],
+    )
+    .await;
+    let app = TestApp::attach(server.address.clone(), db, &secret_bytes);
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let traced = app
+        .get(
+            "/health/live",
+            None,
+            &[("traceparent", &format!("00-{trace}-00f067aa0ba902b7-01"))],
+        )
+        .await;
+    assert_eq!(traced.status(), 200);
+
+    // The exporter sends a batch every few seconds.
+    let deadline = tokio::time::Instant::now() + SETTLE;
+    loop {
+        let exported = bodies.lock().unwrap().clone();
+        let found = exported.iter().find(|body| body.contains(trace));
+        if let Some(body) = found {
+            assert!(body.starts_with("POST /v1/traces "), "{body}");
+            assert!(body.contains("\"domainflow\""), "no service name: {body}");
+            assert!(body.contains("\"request\""), "no request span: {body}");
+            // The caller's span is the parent.
+            assert!(
+                body.contains("00f067aa0ba902b7"),
+                "no parent span id: {body}"
+            );
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no span of trace {trace} in {exported:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
     server.kill().await;
 }
