@@ -233,10 +233,12 @@ impl Application {
         };
         let header_read_timeout = self.state.limits.header_read_timeout;
         crate::connections::serve(self.listener, self.router, header_read_timeout, shutdown).await;
-        // One shutdown for everything: the workers finish their batch and stop.
+        // One shutdown for everything: the workers finish their batch and stop, all within
+        // one bound.
         let _ = self.stop_workers.send(true);
+        let deadline = tokio::time::Instant::now() + WORKERS_STOP_WITHIN;
         for worker in self.workers {
-            match tokio::time::timeout(Duration::from_secs(10), worker).await {
+            match tokio::time::timeout_at(deadline, worker).await {
                 Ok(Ok(Ok(()))) => {}
                 Ok(Ok(Err(error))) => {
                     tracing::warn!(%error, "projection worker stopped with an error");
@@ -246,7 +248,7 @@ impl Application {
             }
         }
         if let Some(runner) = self.saga_runner {
-            match tokio::time::timeout(Duration::from_secs(10), runner).await {
+            match tokio::time::timeout_at(deadline, runner).await {
                 Ok(Ok(())) => {}
                 Ok(Err(error)) => tracing::warn!(%error, "saga runner panicked"),
                 Err(_) => tracing::warn!("saga runner did not stop in time"),
@@ -255,6 +257,10 @@ impl Application {
         self.state.pool.close().await;
     }
 }
+
+/// How long the projection workers and the saga's runner, together, may take to finish
+/// their batch once the server stops.
+pub const WORKERS_STOP_WITHIN: Duration = Duration::from_secs(10);
 
 /// The whole HTTP surface over `state`.
 pub fn router(state: AppState) -> Router {

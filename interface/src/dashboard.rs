@@ -14,8 +14,8 @@ use crate::embedded::{self, Asset, CSS, JS};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Changes whenever the page or the assets may change: part of every asset URL.
-const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The assets' fingerprint: part of every asset URL.
+static ASSET_VERSION: LazyLock<String> = LazyLock::new(|| embedded::fingerprint(&ASSETS));
 
 /// The page's policy: only this server's script, style and API (its WebSocket included).
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
@@ -23,7 +23,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
     form-action 'none'; frame-ancestors 'none'";
 
 static PAGE: LazyLock<String> = LazyLock::new(|| {
-    include_str!("../assets/dashboard/index.html").replace("{{version}}", ASSET_VERSION)
+    include_str!("../assets/dashboard/index.html").replace("{{version}}", &ASSET_VERSION)
 });
 
 /// Every file the page loads.
@@ -62,6 +62,6 @@ mod tests {
 
     #[test]
     fn the_page_loads_only_embedded_assets_and_each_is_served() {
-        embedded::assert_self_contained(&PAGE, &ASSETS, "/dashboard/assets/", ASSET_VERSION);
+        embedded::assert_self_contained(&PAGE, &ASSETS, "/dashboard/assets/", &ASSET_VERSION);
     }
 }

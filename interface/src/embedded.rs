@@ -16,6 +16,20 @@ pub struct Asset {
     pub bytes: &'static [u8],
 }
 
+/// The version of a page's assets: a digest of their bytes (FNV-1a, 64 bits, in hex), so
+/// that their URLs change with their content and a year's caching never serves stale ones.
+#[must_use]
+pub fn fingerprint(assets: &[Asset]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for asset in assets {
+        for byte in asset.name.as_bytes().iter().chain(asset.bytes) {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}
+
 /// JavaScript's content type.
 pub const JS: &str = "text/javascript; charset=utf-8";
 /// CSS's content type.
@@ -102,4 +116,26 @@ pub fn assert_self_contained(page: &str, assets: &[Asset], prefix: &str, version
         assert!(!each.bytes.is_empty());
     }
     assert!(asset(assets, "../Cargo.toml").is_none());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fingerprint_follows_the_bytes() {
+        let one = [Asset {
+            name: "a.js",
+            content_type: JS,
+            bytes: b"let a = 1;",
+        }];
+        let two = [Asset {
+            name: "a.js",
+            content_type: JS,
+            bytes: b"let a = 2;",
+        }];
+        assert_eq!(fingerprint(&one), fingerprint(&one));
+        assert_ne!(fingerprint(&one), fingerprint(&two));
+        assert_eq!(fingerprint(&one).len(), 16);
+    }
 }

@@ -1,13 +1,18 @@
 //! Liveness and readiness.
 //!
-//! `/health/ready` answers JSON with one entry per check, each `pass` or `fail` with its
-//! reason, and 503 unless every one passes:
-//! - `server`: not shutting down;
-//! - `followers`: every projection worker and the saga's runner of this process still runs;
-//! - `database`: it answers within [`DATABASE_WAIT`];
-//! - `migrations`: every migration this binary knows is applied;
-//! - one per follower of the log (`orders`, …, `fulfilment`): not parked, and no further
-//!   behind than `--ready-max-lag` (the age of the first event it has not taken).
+//! `/health/ready` answers JSON with one entry per check, each `pass`, `warn` or `fail`
+//! with its reason, and 503 when one fails. What fails is this instance's own trouble:
+//! - `server`: shutting down;
+//! - `followers`: a projection worker or the saga's runner of this process has stopped;
+//! - `database`: no answer within [`DATABASE_WAIT`];
+//! - `migrations`: one this binary knows is not applied.
+//!
+//! The followers of the log (`orders`, …, `fulfilment`) are shared by every instance, so
+//! their state is reported and fails nothing by default (a parked one is a `warn`): were it
+//! to fail readiness, every instance would leave the load balancer at once. Only with
+//! `--ready-max-lag` does a projection further behind than that fail (the saga is left out:
+//! its checkpoint waits for payments, and admission control, `--max-fulfilment-lag`, guards
+//! it).
 
 use std::time::Duration;
 
@@ -40,6 +45,14 @@ pub const DATABASE_WAIT: Duration = Duration::from_secs(2);
 fn pass(name: &str, mut details: Value) -> Value {
     details["name"] = json!(name);
     details["status"] = json!("pass");
+    details
+}
+
+/// A check that found something to look at, without failing readiness.
+fn warn(name: &str, reason: impl Into<String>, mut details: Value) -> Value {
+    details["name"] = json!(name);
+    details["status"] = json!("warn");
+    details["reason"] = json!(reason.into());
     details
 }
 
@@ -92,7 +105,7 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
             ));
         }
     }
-    let ready = checks.iter().all(|check| check["status"] == "pass");
+    let ready = checks.iter().all(|check| check["status"] != "fail");
     let (status, word) = if ready {
         (StatusCode::OK, "ready")
     } else {
@@ -123,9 +136,10 @@ fn follower_check(follower: &FollowerHealth, max_lag: Duration) -> Value {
     let lag = follower.lag_seconds;
     let details = json!({ "lagSeconds": lag });
     let limit = max_lag.as_secs_f64();
+    let gated = !max_lag.is_zero() && follower.name != projections::saga::runner::NAME;
     match &follower.parked {
-        Some(error) => fail(&follower.name, format!("parked: {error}"), details),
-        None if !max_lag.is_zero() && lag > limit => fail(
+        Some(error) => warn(&follower.name, format!("parked: {error}"), details),
+        None if gated && lag > limit => fail(
             &follower.name,
             format!("{lag:.0}s behind the log, over the {limit:.0}s of --ready-max-lag"),
             details,
@@ -164,6 +178,12 @@ mod tests {
             "pass"
         );
         let parked = follower_check(&follower(Some("bad event"), 0.0), minute);
+        assert_eq!(parked["status"], "warn");
         assert_eq!(parked["reason"], "parked: bad event");
+        let saga = FollowerHealth {
+            name: "fulfilment".into(),
+            ..follower(None, 90.0)
+        };
+        assert_eq!(follower_check(&saga, minute)["status"], "pass");
     }
 }

@@ -119,8 +119,8 @@ pub struct HttpLimits {
     pub idempotency_ttl: Duration,
     /// The SHA-256 of the bearer token `/metrics` asks for; `None`: open.
     pub metrics_token: Option<KeyHash>,
-    /// How far behind the log a follower may be before `/health/ready` fails; zero: no
-    /// limit.
+    /// How far behind the log a projection may be before `/health/ready` fails; zero (the
+    /// default): lag never fails it.
     pub ready_max_lag: Duration,
 }
 
@@ -150,7 +150,7 @@ impl Default for HttpLimits {
             header_read_timeout: Duration::from_secs(15),
             idempotency_ttl: Duration::from_secs(24 * 3600),
             metrics_token: None,
-            ready_max_lag: Duration::from_secs(300),
+            ready_max_lag: Duration::ZERO,
         }
     }
 }

@@ -143,18 +143,33 @@ impl Worker {
         }
     }
 
-    /// Runs like [`Worker::run`], but a parked projection does not end it: it waits until
-    /// an operator resumes the projection (`projections resume`) or a rebuild replaces it,
-    /// then goes on from the checkpoint. Ends when `shutdown` turns true.
+    /// Runs like [`Worker::run`], but nothing but shutdown ends it: a parked projection
+    /// waits until an operator resumes it (`projections resume`) or a rebuild replaces it,
+    /// then goes on from the checkpoint; any other failure is logged and the worker starts
+    /// again after a pause. Ends when `shutdown` turns true.
     ///
     /// # Errors
-    /// Those of [`Worker::run`] other than [`Error::Parked`].
+    /// None today: the `Result` keeps the shape of [`Worker::run`].
     #[tracing::instrument(skip_all, fields(projection = self.name()))]
     pub async fn supervise(self, mut shutdown: watch::Receiver<bool>) -> Result<(), Error> {
+        let mut failures: u32 = 0;
         loop {
             match self.clone().run(shutdown.clone()).await {
-                Err(Error::Parked { .. }) => {}
-                other => return other,
+                Err(Error::Parked { .. }) => failures = 0,
+                Ok(()) => return Ok(()),
+                // Any other failure (a statement cancelled, the database refusing for a
+                // while) is no reason to stop following the log: again, after a pause that
+                // doubles up to a minute.
+                Err(error) => {
+                    failures = failures.saturating_add(1);
+                    let pause_for = (self.options.retry_base * 2_u32.saturating_pow(failures))
+                        .min(std::time::Duration::from_secs(60));
+                    tracing::error!(%error, failures, ?pause_for, "projection worker failed; starting it again");
+                    if pause(&mut shutdown, pause_for).await {
+                        return Ok(());
+                    }
+                    continue;
+                }
             }
             tracing::warn!("projection parked; waiting for an operator to resume or rebuild it");
             // Every instance waits here and shows the parked state and the lag from the

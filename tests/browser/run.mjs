@@ -492,6 +492,13 @@ async function dashboardAuditor() {
     return (count !== null && count >= 1) || { ok: false, seen: `#orders-by-status: ${await textOf('#orders-by-status')}; #status: ${await textOf('#status')}` };
   });
   await sleep(2_500);
+  // What the API refuses an auditor, the page says it cannot show.
+  for (const section of ['#lag', '#dead-letters']) {
+    const text = await textOf(section);
+    if (!text || !text.includes('Not available: FORBIDDEN')) {
+      throw new Failure(`${section} to say "Not available: FORBIDDEN" to the auditor`, text);
+    }
+  }
   const rebuild = await page.locator('button.rebuild').count();
   const redrive = await page.locator('button.redrive').count();
   if (rebuild !== 0 || redrive !== 0) {
@@ -570,6 +577,14 @@ async function main() {
     const product = await dashboardOperator();
     await deadLetter(product);
     await dashboardAuditor();
+    step = 'the pages ran clean';
+    // An uncaught exception or a blocked load (the content security policy) is a failure
+    // even when every step above passed.
+    const broken = pageErrors.filter((line) => line.startsWith('pageerror') || line.includes('Content Security Policy'));
+    if (broken.length > 0) {
+      throw new Failure('no uncaught exception and no content security policy violation', broken.join(' | '));
+    }
+    pass('the pages threw nothing and the content security policy blocked nothing');
   } catch (error) {
     failed = true;
     await report(error);

@@ -58,6 +58,7 @@ pub trait DeadLetters: Send + Sync {
     /// [`Error::NotFound`] for an unknown id; the store's error.
     async fn redrive(&self, id: i64) -> Result<Redrive, Error>;
 
-    /// How many sagas stand in each phase not yet final (`RESERVING`, `PAYING`, ...).
+    /// How many sagas stand in each phase not yet final (`NOT_STARTED`, `RESERVING`,
+    /// `PAYING`, `CONFIRMING`).
     async fn in_flight(&self) -> Result<Vec<crate::queries::Tally>, Error>;
 }

@@ -221,7 +221,10 @@ function lagRow(projection) {
   if (operator() && projection.name !== "fulfilment") {
     const button = element("button", { class: "rebuild", type: "button" }, "Rebuild");
     button.disabled = Boolean(projection.rebuild);
-    button.onclick = () => act(button, "mutation($name: String!) { rebuildProjection(input: {name: $name}) { state } }", { name: projection.name }, `Rebuilding ${projection.name}.`);
+    button.onclick = () => {
+      if (!confirm(`Rebuild ${projection.name} from the whole event log? It keeps serving meanwhile.`)) return;
+      act(button, "mutation($name: String!) { rebuildProjection(input: {name: $name}) { state } }", { name: projection.name }, `Rebuilding ${projection.name}.`);
+    };
     action.append(button);
   }
   const row = element("tr", { class: projection.state, "data-name": projection.name },

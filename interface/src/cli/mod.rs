@@ -334,8 +334,9 @@ pub struct LimitArgs {
         value_name = "TOKEN"
     )]
     pub metrics_token: Option<String>,
-    /// `/health/ready` fails while a projection or the saga is further behind the log than
-    /// this (the age of the first event it has not taken), e.g. 5m, or off [default: 5m].
+    /// `/health/ready` fails while a projection is further behind the log than this (the age
+    /// of the first event it has not taken), e.g. 5m; every instance shares the log, so all
+    /// turn not ready together [default: off].
     #[arg(long, env = "DOMAINFLOW_READY_MAX_LAG", value_parser = parse_limit, value_name = "DURATION")]
     pub ready_max_lag: Option<std::time::Duration>,
 }

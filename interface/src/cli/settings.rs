@@ -25,7 +25,7 @@ use serde::Deserialize;
 /// idempotency_ttl = "24h"
 /// payment_timeout = "30s"
 /// max_fulfilment_lag = "120s"     # or "off"
-/// ready_max_lag = "5m"            # or "off"
+/// ready_max_lag = "5m"            # default "off"
 /// log_format = "json"             # auto, json or text
 /// otlp_endpoint = "http://otel-collector:4318"
 /// ```

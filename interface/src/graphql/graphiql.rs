@@ -8,9 +8,8 @@ use axum::response::Response;
 
 use crate::embedded::{self, Asset, CSS, JS};
 
-/// Changes whenever the page or the assets may change: part of every asset URL, so the
-/// assets can be cached for long.
-const ASSET_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "-graphiql-3.9.0");
+/// The assets' fingerprint: part of every asset URL, so the assets can be cached for long.
+static ASSET_VERSION: LazyLock<String> = LazyLock::new(|| embedded::fingerprint(&ASSETS));
 
 /// The page's policy: only this server's scripts, styles, fonts and API.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
@@ -18,7 +17,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
     connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 static PAGE: LazyLock<String> = LazyLock::new(|| {
-    include_str!("../../assets/graphiql/index.html").replace("{{version}}", ASSET_VERSION)
+    include_str!("../../assets/graphiql/index.html").replace("{{version}}", &ASSET_VERSION)
 });
 
 /// Every file the page loads.
@@ -74,7 +73,7 @@ mod tests {
 
     #[test]
     fn the_page_loads_only_embedded_assets_and_each_is_served() {
-        embedded::assert_self_contained(&PAGE, &ASSETS, "/graphql/assets/", ASSET_VERSION);
+        embedded::assert_self_contained(&PAGE, &ASSETS, "/graphql/assets/", &ASSET_VERSION);
         assert!(asset("LICENSE-react").is_none());
     }
 }

@@ -91,8 +91,8 @@ pub async fn count_waiting(pool: &PgPool) {
     }
 }
 
-/// How many sagas stand in each phase not yet final (through the partial index
-/// `saga_fulfilments_in_flight`, which holds only those).
+/// How many sagas stand in each phase not yet final (through the index on the phase,
+/// which skips the final ones).
 ///
 /// # Errors
 /// [`Error::Database`].

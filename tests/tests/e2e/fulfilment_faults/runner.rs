@@ -236,8 +236,9 @@ async fn an_event_that_does_not_decode_parks_the_saga_until_an_operator_resumes_
         "{row}"
     );
     assert!(row["lagEvents"].as_i64().unwrap() >= 2, "{row}");
+    // Readiness names it, without taking the instance out of service.
     let ready = app.get("/health/ready", None, &[]).await;
-    assert_eq!(ready.status(), 503);
+    assert_eq!(ready.status(), 200);
     let body: serde_json::Value = ready.json().await.unwrap();
     let saga = body["checks"]
         .as_array()
@@ -245,7 +246,7 @@ async fn an_event_that_does_not_decode_parks_the_saga_until_an_operator_resumes_
         .iter()
         .find(|check| check["name"] == "fulfilment")
         .unwrap_or_else(|| panic!("no fulfilment check: {body}"));
-    assert_eq!(saga["status"], "fail", "{body}");
+    assert_eq!(saga["status"], "warn", "{body}");
     assert!(
         saga["reason"].as_str().unwrap().contains("stock/POISON-1"),
         "{body}"
