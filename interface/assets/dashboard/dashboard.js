@@ -10,7 +10,9 @@ const ORDER_STATUSES = ["PENDING", "CONFIRMED", "CANCELLED", "SHIPPED"];
 const SAGA_PHASES = ["RESERVING", "PAYING", "CONFIRMING"];
 const STORAGE_KEY = "domainflow.dashboard.token";
 
-const session = { token: null, subject: null, role: null, socket: null, timer: null };
+// `generation` changes at each sign-in and sign-out: an answer to an earlier session's
+// request is dropped, never shown under the next one.
+const session = { token: null, subject: null, role: null, socket: null, generation: 0 };
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -85,16 +87,16 @@ function signIn(token) {
   $("#who").textContent = `${claimed.sub} (${claimed.role})`;
   $("#sections").hidden = false;
   say("");
+  session.generation += 1;
   follow();
-  refresh();
-  session.timer = setInterval(refresh, REFRESH_MS);
+  poll(session.generation);
 }
 
 function signOut() {
   sessionStorage.removeItem(STORAGE_KEY);
-  clearInterval(session.timer);
   const socket = session.socket;
-  Object.assign(session, { token: null, subject: null, role: null, socket: null, timer: null });
+  Object.assign(session, { token: null, subject: null, role: null, socket: null });
+  session.generation += 1;
   if (socket) socket.close(1000, "signed out");
   for (const id of ["#flow", "#orders-by-status", "#sagas", "#lag", "#dead-letters", "#low-stock"]) {
     $(id).replaceChildren();
@@ -165,13 +167,25 @@ function appended(event) {
   while (flow.children.length > FLOW_LENGTH) flow.lastChild.remove();
 }
 
+// Reads again two seconds after the last reading finished (never two at once), skipping
+// while the tab is hidden, until the session ends.
+async function poll(generation) {
+  while (session.generation === generation) {
+    if (!document.hidden) await refresh();
+    await new Promise((resolve) => setTimeout(resolve, REFRESH_MS));
+  }
+}
+
 // Each section reads on its own: one the token may not read says so, the others go on.
 async function section(selector, load) {
+  const generation = session.generation;
+  let children;
   try {
-    $(selector).replaceChildren(...(await load()));
+    children = await load();
   } catch (error) {
-    $(selector).replaceChildren(element("span", { class: "empty" }, `Not available: ${error.message}`));
+    children = [element("span", { class: "empty" }, `Not available: ${error.message}`)];
   }
+  if (session.generation === generation) $(selector).replaceChildren(...children);
 }
 
 function tallies(list, labels, attribute) {
@@ -184,33 +198,35 @@ function tallies(list, labels, attribute) {
 }
 
 function refresh() {
-  if (!session.token) return;
-  section("#orders-by-status", async () => {
-    const data = await graphql("{ orderCounts { label count } }");
-    return tallies(data.orderCounts, ORDER_STATUSES, "data-status");
-  });
-  section("#sagas", async () => {
-    const data = await graphql("{ sagasInFlight { label count } }");
-    return tallies(data.sagasInFlight, SAGA_PHASES, "data-phase");
-  });
-  section("#lag", async () => {
-    const data = await graphql("{ projections { name state error lagEvents lagSeconds rebuild { applied total } } }");
-    return data.projections.map(lagRow);
-  });
-  section("#dead-letters", async () => {
-    const data = await graphql("{ deadLetters(first: 50) { edges { node { id orderId action error attempts } } } }");
-    const rows = data.deadLetters.edges.map(({ node }) => deadLetterRow(node));
-    return rows.length ? rows : [element("li", { class: "empty" }, "None.")];
-  });
-  section("#low-stock", async () => {
-    const data = await graphql("{ products(first: 50, lowStockOnly: true) { edges { node { sku name available lowStockThreshold } } } }");
-    const rows = data.products.edges.map(({ node }) =>
-      element("li", { "data-sku": node.sku },
-        `${node.sku} (${node.name}): `,
-        element("span", { class: "available" }, node.available),
-        ` available, threshold ${node.lowStockThreshold}`));
-    return rows.length ? rows : [element("li", { class: "empty" }, "None.")];
-  });
+  if (!session.token) return Promise.resolve();
+  return Promise.all([
+    section("#orders-by-status", async () => {
+      const data = await graphql("{ orderCounts { label count } }");
+      return tallies(data.orderCounts, ORDER_STATUSES, "data-status");
+    }),
+    section("#sagas", async () => {
+      const data = await graphql("{ sagasInFlight { label count } }");
+      return tallies(data.sagasInFlight, SAGA_PHASES, "data-phase");
+    }),
+    section("#lag", async () => {
+      const data = await graphql("{ projections { name state error lagEvents lagSeconds rebuild { applied total } } }");
+      return data.projections.map(lagRow);
+    }),
+    section("#dead-letters", async () => {
+      const data = await graphql("{ deadLetters(first: 50) { edges { node { id orderId action error attempts } } } }");
+      const rows = data.deadLetters.edges.map(({ node }) => deadLetterRow(node));
+      return rows.length ? rows : [element("li", { class: "empty" }, "None.")];
+    }),
+    section("#low-stock", async () => {
+      const data = await graphql("{ products(first: 50, lowStockOnly: true) { edges { node { sku name available lowStockThreshold } } } }");
+      const rows = data.products.edges.map(({ node }) =>
+        element("li", { "data-sku": node.sku },
+          `${node.sku} (${node.name}): `,
+          element("span", { class: "available" }, node.available),
+          ` available, threshold ${node.lowStockThreshold}`));
+      return rows.length ? rows : [element("li", { class: "empty" }, "None.")];
+    }),
+  ]);
 }
 
 function lagRow(projection) {
