@@ -53,6 +53,29 @@ pub struct ServerConfig {
     pub max_connections: u32,
     /// The order-fulfilment saga.
     pub saga: SagaConfig,
+    /// What this process runs.
+    pub role: ProcessRole,
+}
+
+/// What a process runs: the API and, or only, the followers of the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProcessRole {
+    /// The API (`serve`), with the projection workers and the saga's runner when `workers`.
+    Api {
+        /// Whether the followers of the log run here too.
+        workers: bool,
+    },
+    /// The projection workers and the saga's runner (`worker`); HTTP serves only the health
+    /// probes and `/metrics`.
+    Worker,
+}
+
+impl ProcessRole {
+    /// Whether the projection workers and the saga's runner run in this process.
+    #[must_use]
+    pub const fn runs_followers(self) -> bool {
+        matches!(self, Self::Worker | Self::Api { workers: true })
+    }
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -64,6 +87,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("repository", &self.repository)
             .field("max_connections", &self.max_connections)
             .field("saga", &self.saga)
+            .field("role", &self.role)
             .finish_non_exhaustive()
     }
 }
@@ -108,14 +132,19 @@ impl Application {
         ));
         let (stop_workers, stopped) = watch::channel(false);
         let announcer = Announcer::new();
-        let workers = projections::spawn_workers(
-            &pool,
-            &store,
-            &commits,
-            &announcer,
-            &stopped,
-            &WorkerOptions::default(),
-        );
+        let followers = config.role.runs_followers();
+        let workers = if followers {
+            projections::spawn_workers(
+                &pool,
+                &store,
+                &commits,
+                &announcer,
+                &stopped,
+                &WorkerOptions::default(),
+            )
+        } else {
+            Vec::new()
+        };
         let jwt = config.jwt;
         let (shutting_down, shutdown) = watch::channel(false);
         let throttle = Arc::new(Throttle::new(
@@ -135,18 +164,16 @@ impl Application {
             Commands::new(Arc::clone(&store), &config.repository).with_admission(admission);
         let saga = SagaRuntime::new(commands.clone(), &config.saga);
         let saga_runner = if config.saga.run {
-            let runner = saga.start(
+            saga.start(
                 Arc::clone(&store),
                 pool.clone(),
                 Arc::clone(&commits),
                 config.saga.runner.clone(),
+                followers,
                 stopped.clone(),
-            );
-            Some(
-                runner
-                    .await
-                    .map_err(|e| ApiError::Internal(e.to_string()))?,
             )
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?
         } else {
             None
         };
@@ -201,7 +228,10 @@ impl Application {
             .map_err(|e| ApiError::Internal(format!("cannot listen on {}: {e}", config.listen)))?;
         Ok(Self {
             listener,
-            router: router(state.clone()),
+            router: match config.role {
+                ProcessRole::Api { .. } => router(state.clone()),
+                ProcessRole::Worker => probes(state.clone()),
+            },
             state,
             workers,
             saga_runner,
@@ -274,6 +304,19 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), limit_body))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
+        .layer(middleware::from_fn(failure_log::log))
+        .layer(middleware::from_fn(crate::access::record))
+        .layer(middleware::from_fn(request_id::assign))
+        .with_state(state)
+}
+
+/// A worker's HTTP surface: the health probes and `/metrics`, under the same limits.
+pub fn probes(state: AppState) -> Router {
+    Router::new()
+        .merge(health::router())
+        .merge(crate::metrics::router())
+        .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
         .layer(middleware::from_fn(failure_log::log))
         .layer(middleware::from_fn(crate::access::record))

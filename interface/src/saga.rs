@@ -108,8 +108,10 @@ impl SagaRuntime {
         Self { fulfil, breaker }
     }
 
-    /// Prepares the runner's starting point, then spawns it; it ends when `shutdown` turns
-    /// true.
+    /// Prepares the runner's starting point (so that no order this process accepts falls
+    /// before it), then spawns the runner when `run`; it ends when `shutdown` turns true.
+    /// An API process without the followers prepares all the same: the runner may start
+    /// later, in a worker.
     ///
     /// # Errors
     /// When the database cannot be reached.
@@ -119,10 +121,11 @@ impl SagaRuntime {
         pool: PgPool,
         wake: Arc<Notify>,
         options: RunnerOptions,
+        run: bool,
         shutdown: watch::Receiver<bool>,
-    ) -> Result<JoinHandle<()>, projections::Error> {
+    ) -> Result<Option<JoinHandle<()>>, projections::Error> {
         let runner = SagaRunner::new(store, pool, self.fulfil.clone(), wake, options);
         runner.prepare().await?;
-        Ok(tokio::spawn(runner.run(shutdown)))
+        Ok(run.then(|| tokio::spawn(runner.run(shutdown))))
     }
 }

@@ -32,8 +32,21 @@ impl ServerProcess {
     /// # Panics
     /// When it cannot start or exits before listening.
     pub async fn start_logging(binary: &str, args: &[&str], filter: &str) -> Self {
+        Self::spawn(binary, "serve", args, filter).await
+    }
+
+    /// Starts `binary worker` (the followers of the log, health and metrics only) on a free
+    /// port with `args` added, logging warnings only, and waits until it listens.
+    ///
+    /// # Panics
+    /// When it cannot start or exits before listening.
+    pub async fn start_worker(binary: &str, args: &[&str]) -> Self {
+        Self::spawn(binary, "worker", args, "warn").await
+    }
+
+    async fn spawn(binary: &str, command: &str, args: &[&str], filter: &str) -> Self {
         let mut child = Command::new(binary)
-            .arg("serve")
+            .arg(command)
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
             .env("RUST_LOG", filter)

@@ -86,6 +86,10 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (starts an embedded PostgreSQL when no database URL is given).
     Serve(Box<ServeArgs>),
+    /// Run the projection workers and the saga's runner without the API, beside `serve`
+    /// processes sharing the database; HTTP on --listen (default 127.0.0.1:9090) serves only
+    /// the health probes and /metrics.
+    Worker(Box<ServeArgs>),
     /// Apply the database migrations and exit.
     Migrate(DatabaseArgs),
     /// Print a signed bearer token for local use.
@@ -260,6 +264,10 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "DOMAINFLOW_LISTEN", value_name = "ADDR")]
     pub listen: Option<std::net::SocketAddr>,
+    /// Whether `serve` runs the projection workers and the saga's runner too; false when
+    /// `domainflow worker` processes run them [default: true].
+    #[arg(long, env = "DOMAINFLOW_WORKERS", value_name = "BOOL")]
+    pub workers: Option<bool>,
     /// Bearer tokens.
     #[command(flatten)]
     pub jwt: JwtArgs,
@@ -424,6 +432,6 @@ pub use export::{Export, export};
 pub use jwt::jwt_keys;
 pub use projections::projections;
 pub use provider::provider_settings;
-pub use serve::serve;
+pub use serve::{serve, worker};
 pub use token::token;
 pub use verify::verify;

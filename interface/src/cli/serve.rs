@@ -10,7 +10,7 @@ use super::duration::{duration_setting, setting};
 use super::limits::http_limits;
 use super::settings::default_data_dir;
 use super::{FileSettings, ServeArgs, jwt_keys, parse_limit, provider_settings};
-use crate::app::{Application, ServerConfig};
+use crate::app::{Application, ProcessRole, ServerConfig};
 use crate::payment::{ProviderKind, ProviderSettings};
 use crate::saga::SagaConfig;
 
@@ -18,8 +18,22 @@ use crate::saga::SagaConfig;
 ///
 /// # Errors
 /// A message naming what kept the server from starting.
-#[allow(clippy::print_stdout)] // Where the server listens is the command's output.
 pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
+    let workers = args.workers.or(file.workers).unwrap_or(true);
+    run(args, file, ProcessRole::Api { workers }).await
+}
+
+/// Runs the projection workers and the saga's runner until SIGINT or SIGTERM, with only
+/// the health probes and `/metrics` over HTTP.
+///
+/// # Errors
+/// A message naming what kept the worker from starting.
+pub async fn worker(args: ServeArgs, file: FileSettings) -> Result<(), String> {
+    run(args, file, ProcessRole::Worker).await
+}
+
+#[allow(clippy::print_stdout)] // Where the server listens is the command's output.
+async fn run(args: ServeArgs, file: FileSettings, role: ProcessRole) -> Result<(), String> {
     // Settings are checked before anything starts, so a bad one fails at once.
     let limits = http_limits(&args, &file)?;
     let data_dir = args
@@ -33,10 +47,14 @@ pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
     provider.validate()?;
     let database_url = args.database.database_url.or(file.database_url);
     let owner_url = args.database.owner_url.or(file.database_owner_url);
+    let default_port = match role {
+        ProcessRole::Api { .. } => 8080,
+        ProcessRole::Worker => 9090,
+    };
     let listen: SocketAddr = args
         .listen
         .or(file.listen)
-        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], default_port)));
     let repository = RepositoryOptions {
         snapshot_every: args
             .snapshot_every
@@ -90,6 +108,7 @@ pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
         repository,
         max_connections: args.max_connections.or(file.max_connections).unwrap_or(16),
         saga,
+        role,
     })
     .await
     .map_err(|e| e.to_string())?;
@@ -103,16 +122,20 @@ pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
         );
     }
     println!("domainflow listening on http://{address}");
-    println!("  REST  http://{address}/api   (docs: http://{address}/api/docs)");
-    println!("  GraphQL http://{address}/graphql");
-    println!(
-        "  get a token: domainflow token --sub alice --role customer{}",
-        if data_dir == default_data_dir() {
-            String::new()
-        } else {
-            format!(" --data-dir {}", data_dir.display())
-        }
-    );
+    if role == ProcessRole::Worker {
+        println!("  a worker: projections and the saga's runner; health and /metrics only");
+    } else {
+        println!("  REST  http://{address}/api   (docs: http://{address}/api/docs)");
+        println!("  GraphQL http://{address}/graphql");
+        println!(
+            "  get a token: domainflow token --sub alice --role customer{}",
+            if data_dir == default_data_dir() {
+                String::new()
+            } else {
+                format!(" --data-dir {}", data_dir.display())
+            }
+        );
+    }
     app.run_until_stopped(shutdown_signal()).await;
     if let Some(ledger) = ledger {
         ledger.close().await;

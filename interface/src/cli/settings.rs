@@ -8,6 +8,7 @@ use serde::Deserialize;
 ///
 /// ```toml
 /// listen = "0.0.0.0:8080"
+/// workers = true                  # serve runs the projection workers and the saga
 /// database_url = "postgres://domainflow@db/domainflow"
 /// data_dir = "/var/lib/domainflow"
 /// graphql_introspection = false
@@ -34,6 +35,8 @@ use serde::Deserialize;
 pub struct FileSettings {
     /// See `--listen`.
     pub listen: Option<std::net::SocketAddr>,
+    /// See `--workers`.
+    pub workers: Option<bool>,
     /// See `--database-url`.
     pub database_url: Option<String>,
     /// See `--owner-url`.

@@ -7,6 +7,7 @@ mod jwt_settings;
 mod observability;
 mod payment_settings;
 mod rebuild_cli;
+mod roles;
 mod saga_crash;
 mod settings;
 mod shutdown;

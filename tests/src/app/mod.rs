@@ -88,6 +88,7 @@ pub async fn spawn_app_with_simulation(
             provider: Arc::clone(&simulation) as Arc<dyn PaymentProvider>,
             ..SagaConfig::default()
         },
+        role: interface::app::ProcessRole::Api { workers: true },
     };
     configure(&mut config);
     let app = Application::build(config)

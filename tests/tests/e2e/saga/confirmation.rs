@@ -104,6 +104,7 @@ async fn a_saga_started_on_a_database_with_history_leaves_earlier_orders_alone()
         repository: application::RepositoryOptions::default(),
         max_connections: 8,
         saga: interface::SagaConfig::default(),
+        role: interface::app::ProcessRole::Api { workers: true },
     };
     let server = interface::Application::build(config).await.unwrap();
     long.commit().await.unwrap();
