@@ -24,21 +24,14 @@ pub async fn acquire(
             None => pool.acquire().await.map(sqlx::pool::PoolConnection::detach),
         };
         match conn {
-            Ok(mut conn) => {
-                let taken =
-                    sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock(hashtext($1))")
-                        .bind(key)
-                        .fetch_one(&mut conn)
-                        .await;
-                match taken {
-                    Ok(true) => {
-                        tracing::info!(key, "lock taken");
-                        return Some(conn);
-                    }
-                    Ok(false) => waiting = Some(conn),
-                    Err(error) => tracing::warn!(%error, key, "trying the lock"),
+            Ok(mut conn) => match try_lock(&mut conn, key).await {
+                Ok(true) => {
+                    tracing::info!(key, "lock taken");
+                    return Some(conn);
                 }
-            }
+                Ok(false) => waiting = Some(conn),
+                Err(error) => tracing::warn!(%error, key, "trying the lock"),
+            },
             Err(error) => tracing::warn!(%error, key, "connecting for the lock"),
         }
         if pause(shutdown, retry).await {
@@ -48,6 +41,29 @@ pub async fn acquire(
             return None;
         }
     }
+}
+
+/// A connection holding the advisory lock named `key` if nobody holds it now; `None` when
+/// someone does. Closing the connection releases it.
+///
+/// # Errors
+/// When no connection can be had or the lock cannot be asked for.
+pub async fn try_take(pool: &PgPool, key: &str) -> Result<Option<PgConnection>, sqlx::Error> {
+    let mut conn = pool.acquire().await?.detach();
+    if try_lock(&mut conn, key).await? {
+        Ok(Some(conn))
+    } else {
+        let _ = conn.close().await;
+        Ok(None)
+    }
+}
+
+/// Asks for the advisory lock named `key` on `conn`, without waiting.
+async fn try_lock(conn: &mut PgConnection, key: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext($1))")
+        .bind(key)
+        .fetch_one(conn)
+        .await
 }
 
 /// Sleeps `duration` unless shut down first; true when shutting down.

@@ -4,7 +4,7 @@
 use application::saga::{self, Carried, Failure, Fulfil, Reconciled};
 use domain::fulfilment::{Action, Phase};
 use serde_json::Value;
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{Connection, PgConnection, PgPool, Row};
 use uuid::Uuid;
 
 pub use application::operations::{DeadLetter, Redrive};
@@ -57,12 +57,33 @@ pub async fn list(pool: &PgPool, after: Option<i64>, limit: i64) -> Result<Vec<D
         .collect()
 }
 
+/// The advisory lock a redrive of dead letter `id` holds: one redrive of a letter at a
+/// time, across processes.
+#[must_use]
+pub fn redrive_lock(id: i64) -> String {
+    format!("dead-letter:{id}")
+}
+
 /// Carries out the dead letter `id` again, and the actions of its step after it; removes it
-/// when they all go through.
+/// when they all go through. One redrive of a letter runs at a time (two operators, or the
+/// command line and the dashboard, cannot carry out its actions twice at once).
 ///
 /// # Errors
-/// [`Error::Application`] (`NotFound`) for an unknown id; [`Error::Database`].
+/// [`Error::Application`] (`NotFound`) for an unknown id, (`Busy`) while another redrive of
+/// it runs; [`Error::Database`].
 pub async fn redrive(pool: &PgPool, fulfil: &Fulfil, id: i64) -> Result<Redrive, Error> {
+    let Some(held) = crate::lock::try_take(pool, &redrive_lock(id)).await? else {
+        return Err(Error::Application(application::Error::Busy(format!(
+            "dead letter {id} is being redriven; look again once that is done"
+        ))));
+    };
+    let outcome = redrive_held(pool, fulfil, id).await;
+    let _ = held.close().await;
+    outcome
+}
+
+/// [`redrive`], its lock held.
+async fn redrive_held(pool: &PgPool, fulfil: &Fulfil, id: i64) -> Result<Redrive, Error> {
     let mut conn = pool.acquire().await?;
     let row = sqlx::query(
         "SELECT order_id, step_index, action_index, cause, attempts

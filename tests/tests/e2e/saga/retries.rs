@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use application::Role;
 use serde_json::{Value, json};
-use tests::{TestApp, expect, graphql_data, graphql_error};
+use tests::{TestApp, expect, graphql_data, graphql_error, problem};
 
 use super::{SETTLE, levels, quick_app};
 
@@ -108,6 +108,28 @@ async fn a_provider_that_keeps_failing_ends_in_a_dead_letter_that_a_redrive_comp
     .await;
     assert_eq!(again["retryDeadLetter"]["status"], "FAILED", "{again}");
     let retry = format!("/api/admin/dead-letters/{}/retry", letter["id"]);
+
+    // While another redrive of the letter runs (its lock held here), one more is refused.
+    let mut other = app.db.pool.acquire().await.unwrap();
+    let key = projections::saga::dead_letters::redrive_lock(letter["id"].as_i64().unwrap());
+    let held: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext($1))")
+        .bind(&key)
+        .fetch_one(&mut *other)
+        .await
+        .unwrap();
+    assert!(held);
+    problem(
+        app.post(&retry, Some(&operator), json!({})).await,
+        409,
+        "CONFLICT",
+    )
+    .await;
+    let _: bool = sqlx::query_scalar("SELECT pg_advisory_unlock(hashtext($1))")
+        .bind(&key)
+        .fetch_one(&mut *other)
+        .await
+        .unwrap();
+    drop(other);
 
     app.provider.set_outage(false);
     tokio::time::sleep(Duration::from_millis(300)).await; // the circuit's cooldown
