@@ -42,25 +42,27 @@ async fn live() -> Json<Value> {
 pub const DATABASE_WAIT: Duration = Duration::from_secs(2);
 
 /// A check that passed, with what it found.
-fn pass(name: &str, mut details: Value) -> Value {
-    details["name"] = json!(name);
-    details["status"] = json!("pass");
-    details
+fn pass(name: &str, details: Value) -> Value {
+    entry(name, "pass", None, details)
 }
 
 /// A check that found something to look at, without failing readiness.
-fn warn(name: &str, reason: impl Into<String>, mut details: Value) -> Value {
-    details["name"] = json!(name);
-    details["status"] = json!("warn");
-    details["reason"] = json!(reason.into());
-    details
+fn warn(name: &str, reason: impl Into<String>, details: Value) -> Value {
+    entry(name, "warn", Some(reason.into()), details)
 }
 
 /// A check that failed, and why.
-fn fail(name: &str, reason: impl Into<String>, mut details: Value) -> Value {
+fn fail(name: &str, reason: impl Into<String>, details: Value) -> Value {
+    entry(name, "fail", Some(reason.into()), details)
+}
+
+/// One entry of the answer: `details` with the check's name, status and reason.
+fn entry(name: &str, status: &str, reason: Option<String>, mut details: Value) -> Value {
     details["name"] = json!(name);
-    details["status"] = json!("fail");
-    details["reason"] = json!(reason.into());
+    details["status"] = json!(status);
+    if let Some(reason) = reason {
+        details["reason"] = json!(reason);
+    }
     details
 }
 

@@ -57,15 +57,7 @@ pub fn spawn_workers(
                 options.clone(),
             )
             .announcing(announcer.clone());
-            let name = worker.name();
-            let supervised = worker.supervise(shutdown.clone());
-            tokio::spawn(async move {
-                let outcome = supervised.await;
-                if let Err(error) = &outcome {
-                    tracing::error!(projection = name, %error, "projection worker stopped");
-                }
-                outcome
-            })
+            tokio::spawn(worker.supervise(shutdown.clone()))
         })
         .collect()
 }

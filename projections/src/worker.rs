@@ -162,8 +162,11 @@ impl Worker {
                 // doubles up to a minute.
                 Err(error) => {
                     failures = failures.saturating_add(1);
-                    let pause_for = (self.options.retry_base * 2_u32.saturating_pow(failures))
-                        .min(std::time::Duration::from_secs(60));
+                    let pause_for = application::backoff::Backoff {
+                        base: self.options.retry_base,
+                        cap: std::time::Duration::from_secs(60),
+                    }
+                    .delay(failures);
                     tracing::error!(%error, failures, ?pause_for, "projection worker failed; starting it again");
                     if pause(&mut shutdown, pause_for).await {
                         return Ok(());
