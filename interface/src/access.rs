@@ -87,3 +87,38 @@ fn method_label(method: &Method) -> &'static str {
         _ => "other",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use metrics_exporter_prometheus::PrometheusBuilder;
+
+    #[test]
+    fn a_request_or_a_command_dropped_before_its_answer_is_still_counted() {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        metrics::with_local_recorder(&recorder, || {
+            drop(Pending {
+                route: Some("/api/orders".into()),
+                method: "POST",
+                started: Instant::now(),
+            });
+            drop(application::instruments::CommandTimer::start(
+                "order", "Place",
+            ));
+        });
+        let text = handle.render();
+        assert!(
+            text.contains(
+                "domainflow_http_requests_total{route=\"/api/orders\",method=\"POST\",status=\"499\"} 1"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "domainflow_commands_total{aggregate=\"order\",command=\"Place\",outcome=\"cancelled\"} 1"
+            ),
+            "{text}"
+        );
+    }
+}

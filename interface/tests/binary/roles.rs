@@ -110,6 +110,32 @@ async fn an_api_without_workers_and_workers_without_an_api_fulfil_every_order_th
         i64::try_from(orders.len()).unwrap(),
         "confirmed once each"
     );
+    // With two workers up, one holds each follower: its `active` gauge is 1 there only.
+    let third = ServerProcess::start_worker(BINARY, &common).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut active = 0.0;
+    for worker in [&second, &third] {
+        let text = app
+            .client
+            .get(format!("{}/metrics", worker.address))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        active += text
+            .lines()
+            .find_map(|line| {
+                line.strip_prefix("domainflow_projection_active{projection=\"orders\"} ")
+            })
+            .map_or(0.0, |value| value.parse::<f64>().unwrap());
+    }
+    assert!(
+        (active - 1.0).abs() < f64::EPSILON,
+        "orders active in {active} workers"
+    );
+    third.kill().await;
     second.kill().await;
     api.kill().await;
 }
