@@ -35,6 +35,7 @@ pub mod history;
 pub mod idempotency;
 pub mod input;
 pub mod instruments;
+pub mod integration;
 pub mod locks;
 pub mod money;
 pub mod operations;

@@ -15,6 +15,7 @@ pub mod login;
 pub mod opened;
 pub mod payment;
 pub mod payment_http;
+pub mod relay;
 mod scram;
 mod secret_file;
 pub mod store;

@@ -9,6 +9,7 @@ use application::api_keys::ApiKeys;
 use application::audit::Audit;
 use application::auth::Authenticator;
 use application::idempotency::Idempotency;
+use application::integration::Broker;
 use application::operations::Operations;
 use application::queries::Queries;
 use application::saga::Fulfil;
@@ -23,7 +24,7 @@ use infrastructure::{
 };
 use projections::read::PgReadModels;
 use projections::saga::Desk;
-use projections::{Announcer, WorkerOptions};
+use projections::{Announcer, Projections, Relay, RelayOptions, WorkerOptions};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
@@ -55,6 +56,8 @@ pub struct ServerConfig {
     pub saga: SagaConfig,
     /// What this process runs.
     pub role: ProcessRole,
+    /// The broker the outbox relay publishes to; no relay without one.
+    pub broker: Option<Arc<dyn Broker>>,
 }
 
 /// What a process runs: the API and, or only, the followers of the log.
@@ -65,9 +68,11 @@ pub enum ProcessRole {
         /// Whether the followers of the log run here too.
         workers: bool,
     },
-    /// The projection workers and the saga's runner (`worker`); HTTP serves only the health
-    /// probes and `/metrics`.
+    /// The projection workers, the saga's runner and the relay (`worker`); HTTP serves only
+    /// the health probes and `/metrics`.
     Worker,
+    /// The outbox relay alone (`relay`); HTTP serves only the health probes and `/metrics`.
+    Relay,
 }
 
 impl ProcessRole {
@@ -75,6 +80,15 @@ impl ProcessRole {
     #[must_use]
     pub const fn runs_followers(self) -> bool {
         matches!(self, Self::Worker | Self::Api { workers: true })
+    }
+
+    /// Whether the outbox relay runs in this process (when a broker is configured).
+    #[must_use]
+    pub const fn runs_relay(self) -> bool {
+        matches!(
+            self,
+            Self::Worker | Self::Relay | Self::Api { workers: true }
+        )
     }
 }
 
@@ -88,6 +102,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("max_connections", &self.max_connections)
             .field("saga", &self.saga)
             .field("role", &self.role)
+            .field("broker", &self.broker.as_ref().map(|broker| broker.kind()))
             .finish_non_exhaustive()
     }
 }
@@ -100,6 +115,7 @@ pub struct Application {
     state: AppState,
     workers: Vec<JoinHandle<Result<(), projections::Error>>>,
     saga_runner: Option<JoinHandle<()>>,
+    relay: Option<JoinHandle<Result<(), projections::Error>>>,
     stop_workers: watch::Sender<bool>,
     /// Tells WebSocket connections (which graceful shutdown does not wait for) to close.
     shutting_down: watch::Sender<bool>,
@@ -177,14 +193,35 @@ impl Application {
         } else {
             None
         };
-        let followers = projections::followers()
-            .into_iter()
-            .zip(
-                workers
+        let relay = match &config.broker {
+            Some(broker) if config.role.runs_relay() => Some(tokio::spawn(
+                Relay::new(
+                    Arc::clone(broker),
+                    Arc::clone(&store),
+                    pool.clone(),
+                    Arc::clone(&commits),
+                    RelayOptions::default(),
+                )
+                .run(stopped.clone()),
+            )),
+            _ => None,
+        };
+        // spawn_workers runs one worker per projection, in the order of Projections::all.
+        let followers = Projections::all()
+            .iter()
+            .map(|projection| projection.name())
+            .zip(workers.iter().map(JoinHandle::abort_handle))
+            .chain(
+                saga_runner
                     .iter()
-                    .map(JoinHandle::abort_handle)
-                    .chain(saga_runner.iter().map(JoinHandle::abort_handle)),
+                    .map(|runner| (projections::saga::runner::NAME, runner.abort_handle())),
             )
+            .chain(
+                relay
+                    .iter()
+                    .map(|relay| (projections::relay::NAME, relay.abort_handle())),
+            )
+            .map(|(name, handle)| (name.to_owned(), handle))
             .collect();
         let state = AppState {
             commands: Arc::new(commands),
@@ -230,11 +267,12 @@ impl Application {
             listener,
             router: match config.role {
                 ProcessRole::Api { .. } => router(state.clone()),
-                ProcessRole::Worker => probes(state.clone()),
+                ProcessRole::Worker | ProcessRole::Relay => probes(state.clone()),
             },
             state,
             workers,
             saga_runner,
+            relay,
             stop_workers,
             shutting_down,
         })
@@ -284,11 +322,18 @@ impl Application {
                 Err(_) => tracing::warn!("saga runner did not stop in time"),
             }
         }
+        if let Some(relay) = self.relay {
+            match tokio::time::timeout_at(deadline, relay).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(error)) => tracing::warn!(%error, "relay panicked"),
+                Err(_) => tracing::warn!("relay did not stop in time"),
+            }
+        }
         self.state.pool.close().await;
     }
 }
 
-/// How long the projection workers and the saga's runner, together, may take to finish
+/// How long the projection workers, the saga's runner and the relay, together, may take to finish
 /// their batch once the server stops.
 pub const WORKERS_STOP_WITHIN: Duration = Duration::from_secs(10);
 

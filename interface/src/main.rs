@@ -34,6 +34,7 @@ async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Serve(args) => interface::cli::serve(*args, file).await,
         Command::Worker(args) => interface::cli::worker(*args, file).await,
+        Command::Relay(args) => interface::cli::relay(*args, file).await,
         Command::Migrate(args) => {
             let database = interface::cli::open(args, file).await?;
             println!("migrations applied");

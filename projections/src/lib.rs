@@ -12,6 +12,8 @@
 //! - [`Control`]: the application's [`application::operations::ProjectionControl`] port.
 //! - [`saga`]: the order-fulfilment saga's runner, state, deadlines and dead letters; it
 //!   reads the log like a projection and sends commands instead of writing read models.
+//! - [`Relay`]: the outbox relay, publishing the log's integration events to a broker
+//!   from a checkpoint of its own.
 //! - [`Rebuild`]: rebuilds a projection into shadow tables from the start of the log while
 //!   the live tables serve, then swaps them in with the live worker's checkpoint.
 //! - [`transaction`]: transactions on pooled connections that a cancel cannot leave open.
@@ -32,6 +34,7 @@ pub mod projection;
 pub mod read;
 pub mod rebuild;
 pub mod registry;
+pub mod relay;
 mod rows;
 pub mod saga;
 pub mod status;
@@ -50,6 +53,7 @@ pub use products::{Levels, Products};
 pub use projection::Projection;
 pub use rebuild::{Progress, Rebuild, RebuildOptions, Rebuilt};
 pub use registry::{Projections, spawn_workers};
+pub use relay::{Relay, RelayOptions};
 pub use saga::{RunnerOptions, SagaRunner};
 pub use status::{ProjectionState, ProjectionStatus, RebuildProgress, followers, status};
 pub use tickets::Tickets;

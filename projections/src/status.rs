@@ -9,18 +9,22 @@ pub use application::operations::{ProjectionState, ProjectionStatus, RebuildProg
 use crate::{Error, Projections};
 
 /// The name of everything that follows the log from a checkpoint: every projection of
-/// [`Projections::all`], then the fulfilment saga.
+/// [`Projections::all`], then the fulfilment saga, then the outbox relay.
 #[must_use]
 pub fn followers() -> Vec<String> {
     Projections::all()
         .iter()
         .map(|p| p.name().to_owned())
-        .chain([crate::saga::runner::NAME.to_owned()])
+        .chain(OPTIONAL.map(str::to_owned))
         .collect()
 }
 
-/// The status of every follower of the log ([`followers`]), in that order; the saga only
-/// once it has run on this database. A projection
+/// The followers listed only once they have run on the database (their checkpoint exists):
+/// a database whose server never ran the saga or never relayed shows no row for them.
+const OPTIONAL: [&str; 2] = [crate::saga::runner::NAME, crate::relay::NAME];
+
+/// The status of every follower of the log ([`followers`]), in that order; the saga and
+/// the relay only once they have run on this database. A projection
 /// without a checkpoint row yet stands at the start of the log.
 ///
 /// # Errors
@@ -51,12 +55,12 @@ pub async fn status(pool: &PgPool) -> Result<Vec<ProjectionStatus>, Error> {
              WHERE (e.transaction_id, e.position)
                  > (COALESCE(c.transaction_id, '0'::xid8), COALESCE(c.position, 0))
          ) lag
-         -- The saga is listed once it has run on this database (its checkpoint exists).
-         WHERE n.name <> $2 OR c.name IS NOT NULL
+         -- The saga and the relay are listed once they have run on this database.
+         WHERE n.name <> ALL($2) OR c.name IS NOT NULL
          ORDER BY n.ord",
     )
     .bind(&names)
-    .bind(crate::saga::runner::NAME)
+    .bind(&OPTIONAL[..])
     .fetch_all(pool)
     .await?;
     rows.into_iter()

@@ -13,9 +13,11 @@
 
 mod answers;
 mod app;
+pub mod brokers;
 pub mod cut;
 pub mod fake_provider;
 mod process;
+pub mod rng;
 pub mod workload;
 pub mod ws;
 

@@ -1,6 +1,7 @@
 //! The `domainflow` command line: settings from flags, environment and an optional file.
 
 mod api_key;
+mod broker;
 mod database;
 mod dead_letters;
 mod duration;
@@ -24,6 +25,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use broker::BrokerKind;
 pub use database::open;
 pub use duration::{parse_duration, parse_limit, parse_rate};
 pub use logging::LogFormat;
@@ -90,6 +92,9 @@ pub enum Command {
     /// processes sharing the database; HTTP on --listen (default 127.0.0.1:9090) serves only
     /// the health probes and /metrics.
     Worker(Box<ServeArgs>),
+    /// Run only the outbox relay, publishing integration events to --broker; HTTP on
+    /// --listen (default 127.0.0.1:9091) serves only the health probes and /metrics.
+    Relay(Box<ServeArgs>),
     /// Apply the database migrations and exit.
     Migrate(DatabaseArgs),
     /// Print a signed bearer token for local use.
@@ -298,6 +303,9 @@ pub struct ServeArgs {
     /// The payment provider.
     #[command(flatten)]
     pub provider: ProviderArgs,
+    /// The broker the outbox relay publishes to.
+    #[command(flatten)]
+    pub broker: BrokerArgs,
     /// Limits on use.
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -378,6 +386,25 @@ pub struct ProviderArgs {
     pub payment_provider_key: Option<String>,
 }
 
+/// Where the outbox relay publishes integration events (`docs/integration-events.md`).
+#[derive(Debug, Clone, Args)]
+pub struct BrokerArgs {
+    /// The broker integration events are published to: none, rabbitmq or nats. The relay
+    /// runs beside the projection workers (in `serve` with workers, in `worker`) or alone
+    /// (`relay`) [default: none].
+    #[arg(long, env = "DOMAINFLOW_BROKER", value_enum, value_name = "BROKER")]
+    pub broker: Option<BrokerKind>,
+    /// The broker's URL [default: amqp://guest:guest@127.0.0.1:5672/%2f for rabbitmq,
+    /// nats://127.0.0.1:4222 for nats].
+    #[arg(
+        long,
+        env = "DOMAINFLOW_BROKER_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub broker_url: Option<String>,
+}
+
 /// Settings of `token`.
 #[derive(Debug, Clone, Args)]
 pub struct TokenArgs {
@@ -432,6 +459,6 @@ pub use export::{Export, export};
 pub use jwt::jwt_keys;
 pub use projections::projections;
 pub use provider::provider_settings;
-pub use serve::{serve, worker};
+pub use serve::{relay, serve, worker};
 pub use token::token;
 pub use verify::verify;

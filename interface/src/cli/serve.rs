@@ -6,6 +6,7 @@ use application::RepositoryOptions;
 use application::saga::SagaOptions;
 use infrastructure::{Database, DatabaseOptions};
 
+use super::broker::broker;
 use super::duration::{duration_setting, setting};
 use super::limits::http_limits;
 use super::settings::default_data_dir;
@@ -32,6 +33,15 @@ pub async fn worker(args: ServeArgs, file: FileSettings) -> Result<(), String> {
     run(args, file, ProcessRole::Worker).await
 }
 
+/// Runs only the outbox relay until SIGINT or SIGTERM, with only the health probes and
+/// `/metrics` over HTTP.
+///
+/// # Errors
+/// A message naming what kept the relay from starting (among them, no broker).
+pub async fn relay(args: ServeArgs, file: FileSettings) -> Result<(), String> {
+    run(args, file, ProcessRole::Relay).await
+}
+
 #[allow(clippy::print_stdout)] // Where the server listens is the command's output.
 async fn run(args: ServeArgs, file: FileSettings, role: ProcessRole) -> Result<(), String> {
     // Settings are checked before anything starts, so a bad one fails at once.
@@ -44,12 +54,17 @@ async fn run(args: ServeArgs, file: FileSettings, role: ProcessRole) -> Result<(
         .unwrap_or_else(default_data_dir);
     let jwt = jwt_keys(&args.jwt, &file, &data_dir)?;
     let provider = provider_settings(args.provider, &file)?;
+    let broker = broker(args.broker, &file)?;
+    if role == ProcessRole::Relay && broker.is_none() {
+        return Err("domainflow relay needs a broker: --broker rabbitmq or --broker nats".into());
+    }
     provider.validate()?;
     let database_url = args.database.database_url.or(file.database_url);
     let owner_url = args.database.owner_url.or(file.database_owner_url);
     let default_port = match role {
         ProcessRole::Api { .. } => 8080,
         ProcessRole::Worker => 9090,
+        ProcessRole::Relay => 9091,
     };
     let listen: SocketAddr = args
         .listen
@@ -109,6 +124,7 @@ async fn run(args: ServeArgs, file: FileSettings, role: ProcessRole) -> Result<(
         max_connections: args.max_connections.or(file.max_connections).unwrap_or(16),
         saga,
         role,
+        broker: broker.clone(),
     })
     .await
     .map_err(|e| e.to_string())?;
@@ -122,7 +138,16 @@ async fn run(args: ServeArgs, file: FileSettings, role: ProcessRole) -> Result<(
         );
     }
     println!("domainflow listening on http://{address}");
-    if role == ProcessRole::Worker {
+    let relaying = broker
+        .as_ref()
+        .filter(|_| role.runs_relay())
+        .map(|broker| broker.kind());
+    if let Some(kind) = relaying {
+        println!("  relaying integration events to {kind}");
+    }
+    if role == ProcessRole::Relay {
+        println!("  a relay: integration events only; health and /metrics only");
+    } else if role == ProcessRole::Worker {
         println!("  a worker: projections and the saga's runner; health and /metrics only");
     } else {
         println!("  REST  http://{address}/api   (docs: http://{address}/api/docs)");

@@ -29,6 +29,8 @@ use serde::Deserialize;
 /// ready_max_lag = "5m"            # default "off"
 /// log_format = "json"             # auto, json or text
 /// otlp_endpoint = "http://otel-collector:4318"
+/// broker = "rabbitmq"             # none, rabbitmq or nats
+/// broker_url = "amqp://domainflow:secret@rabbitmq:5672/%2f"
 /// ```
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -97,6 +99,10 @@ pub struct FileSettings {
     pub otlp_endpoint: Option<String>,
     /// See `--log-format`: `"auto"`, `"json"` or `"text"`.
     pub log_format: Option<super::LogFormat>,
+    /// See `--broker`: `"none"`, `"rabbitmq"` or `"nats"`.
+    pub broker: Option<super::BrokerKind>,
+    /// See `--broker-url`.
+    pub broker_url: Option<String>,
 }
 
 impl FileSettings {

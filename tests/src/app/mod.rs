@@ -89,6 +89,7 @@ pub async fn spawn_app_with_simulation(
             ..SagaConfig::default()
         },
         role: interface::app::ProcessRole::Api { workers: true },
+        broker: None,
     };
     configure(&mut config);
     let app = Application::build(config)

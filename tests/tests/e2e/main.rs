@@ -24,6 +24,7 @@ mod projection_status;
 mod projections;
 mod reads;
 mod rebuild;
+mod relay;
 mod rest_commands;
 mod saga;
 mod subscriptions;

@@ -13,32 +13,13 @@ use application::{Actor, Commands, RepositoryOptions, Role};
 use infrastructure::{DatabaseOptions, EmbeddedPostgres, PgEventStore, SimulatedProvider};
 use projections::{RunnerOptions, SagaRunner};
 use sqlx::{Connection, Executor, PgPool};
+use tests::rng::Rng;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use super::checks::{check, settle};
 use super::{Cluster, Placed, SKUS, TOKENS, injected, kill, kill_lock_holder, redrive_all};
-
-/// A small deterministic generator: one seed, one sequence of choices.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Self(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[usize::try_from(self.below(items.len() as u64)).unwrap()]
-    }
-}
 
 /// A new, migrated database on `cluster`: its URL as the server's login (which owns
 /// nothing, as in production) and a pool for the case's checks and faults, as the superuser

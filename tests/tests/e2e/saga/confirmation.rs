@@ -105,6 +105,7 @@ async fn a_saga_started_on_a_database_with_history_leaves_earlier_orders_alone()
         max_connections: 8,
         saga: interface::SagaConfig::default(),
         role: interface::app::ProcessRole::Api { workers: true },
+        broker: None,
     };
     let server = interface::Application::build(config).await.unwrap();
     long.commit().await.unwrap();

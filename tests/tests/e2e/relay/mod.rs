@@ -1,0 +1,211 @@
+//! The outbox relay against the RabbitMQ and NATS servers of this machine (URLs from
+//! `RABBITMQ_URL` and `NATS_URL`): a server relays while orders, tickets and their
+//! fulfilment write the log, the broker is restarted in the middle, and a consumer then
+//! finds every integration event the log holds, each under its event id, the first arrival
+//! of each in its stream's order (duplicates allowed).
+//!
+//! Seeded: the orders, their pace and when the restart comes follow `RELAY_SEED` (printed;
+//! set it to replay). Where a broker cannot be reached, its test says so and passes, unless
+//! `BROKER_TESTS=required`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
+
+mod nats;
+mod rabbitmq;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use application::Role;
+use application::event_log::{Position, ReadFilter};
+use application::integration::{Broker, IntegrationEvent, integration_event};
+use application::{EventStore, Upcasters, decode_recorded};
+use serde_json::json;
+use tests::brokers::Received;
+use tests::rng::{Rng, seed_from};
+use tests::{TestApp, spawn_app_with};
+
+const TMP: &str = env!("CARGO_TARGET_TMPDIR");
+
+/// How long the broker stays down.
+const OUTAGE: Duration = Duration::from_secs(1);
+
+/// Runs the scenario against `broker`, restarting it with `restart` (blocking) while orders
+/// come in; the integration events the log holds at the end, in the log's order.
+async fn relay_through_a_restart(
+    broker: Arc<dyn Broker>,
+    restart: fn(Duration),
+) -> Vec<IntegrationEvent> {
+    let seed = seed_from("RELAY_SEED");
+    println!("relay seed {seed}: replay with RELAY_SEED={seed}");
+    let mut rng = Rng::new(seed);
+    let app = spawn_app_with(|config| config.broker = Some(broker)).await;
+    let operator = app.token("operator-1", Role::Operator);
+    app.register_product("RELAY-A", 1000).await;
+    // Few units and a threshold: orders run it out (cancellations, refunds) and it warns.
+    let scarce = json!({
+        "sku": "RELAY-B", "name": "Scarce", "initialQuantity": 12,
+        "lowStockThreshold": 5, "price": "12.50", "currency": "BRL",
+    });
+    assert_eq!(
+        app.post("/api/products", Some(&operator), scarce)
+            .await
+            .status(),
+        201
+    );
+    let ticket = app.open_ticket("customer-relay").await;
+    app.close_ticket("customer-relay", &ticket).await;
+
+    let before = 5 + rng.below(20);
+    let mut orders = Vec::new();
+    let mut restarting: Option<tokio::task::JoinHandle<()>> = None;
+    // Orders keep coming until the broker is back, so the relay has to publish through the
+    // outage.
+    loop {
+        if orders.len() as u64 == before {
+            restarting = Some(tokio::task::spawn_blocking(move || restart(OUTAGE)));
+        }
+        let sku = *rng.pick(&["RELAY-A", "RELAY-A", "RELAY-B"]);
+        let token = *rng.pick(&["tok_visa", "tok_visa", "tok_visa", "tok_chargeDeclined"]);
+        let quantity = u32::try_from(1 + rng.below(3)).unwrap();
+        let customer = format!("customer-{}", rng.below(5));
+        orders.push(
+            app.place_order_paid_with(&customer, &[(sku, quantity)], token)
+                .await,
+        );
+        tokio::time::sleep(Duration::from_millis(10 + rng.below(40))).await;
+        if restarting
+            .as_ref()
+            .is_some_and(tokio::task::JoinHandle::is_finished)
+        {
+            break;
+        }
+    }
+    restarting
+        .expect("the restart started")
+        .await
+        .expect("the broker restarted");
+    // A few more after it, so that a relay stuck on the old connection would show.
+    for _ in 0..3 {
+        orders.push(app.place_order("customer-after", "RELAY-A", 1).await);
+    }
+    for order in &orders {
+        app.settled_order(order, Duration::from_secs(60)).await;
+    }
+    println!(
+        "{} orders placed, the broker restarted after {before}",
+        orders.len()
+    );
+    relayed_to_the_end(&app).await;
+    integration_events(&app).await
+}
+
+/// Waits until the relay's checkpoint is at the end of the log.
+async fn relayed_to_the_end(app: &TestApp) {
+    app.db.log_settled().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let statuses = projections::status(&app.db.pool).await.unwrap();
+        let relay = statuses.iter().find(|s| s.name == projections::relay::NAME);
+        if relay.is_some_and(|relay| relay.lag_events == 0) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the relay did not catch up: {relay:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The integration events of the whole log, in its order.
+async fn integration_events(app: &TestApp) -> Vec<IntegrationEvent> {
+    let store = infrastructure::PgEventStore::new(app.db.pool.clone());
+    let upcasters = Upcasters::current();
+    let mut after = Position::START;
+    let mut events = Vec::new();
+    loop {
+        let page = store
+            .read_filtered(after, 1000, &ReadFilter::default())
+            .await
+            .unwrap();
+        let Some(last) = page.last() else {
+            return events;
+        };
+        after = last.position;
+        for recorded in &page {
+            let decoded = decode_recorded(recorded, &upcasters).unwrap();
+            events.extend(decoded.and_then(|event| integration_event(recorded, &event)));
+        }
+    }
+}
+
+/// Every expected event arrived, under its id and as the contract says; per subject, the
+/// first arrivals come in the stream's order. Messages of other databases are left aside.
+fn check(expected: &[IntegrationEvent], received: &[Received]) {
+    let names: HashSet<&str> = expected.iter().map(|event| event.name).collect();
+    for name in [
+        "order.placed",
+        "order.confirmed",
+        "order.cancelled",
+        "payment.authorized",
+        "ticket.opened",
+        "ticket.closed",
+    ] {
+        assert!(names.contains(name), "the run made no {name}: {names:?}");
+    }
+    let by_id: HashMap<String, &IntegrationEvent> = expected
+        .iter()
+        .map(|event| (event.id.to_string(), event))
+        .collect();
+    let mut first_seen: HashSet<&str> = HashSet::new();
+    let mut last_sequence: HashMap<&str, i64> = HashMap::new();
+    let mut duplicates = 0;
+    for message in received {
+        let Some(event) = by_id.get(message.message_id.as_str()) else {
+            continue;
+        };
+        let body = &message.body;
+        assert_eq!(
+            body["id"],
+            message.message_id.as_str(),
+            "message id = event id: {body}"
+        );
+        assert_eq!(body["type"], event.name, "{body}");
+        assert_eq!(body["subject"], event.subject.as_str(), "{body}");
+        assert_eq!(body["sequence"], event.sequence, "{body}");
+        assert_eq!(body["specversion"], "1.0", "{body}");
+        assert!(
+            body.get("data").is_some_and(serde_json::Value::is_object),
+            "{body}"
+        );
+        if !first_seen.insert(message.message_id.as_str()) {
+            duplicates += 1;
+            continue;
+        }
+        let last = last_sequence.entry(event.subject.as_str()).or_insert(0);
+        assert!(
+            event.sequence > *last,
+            "{} arrived first as sequence {} after sequence {last}",
+            event.subject,
+            event.sequence
+        );
+        *last = event.sequence;
+    }
+    let missing: Vec<String> = expected
+        .iter()
+        .filter(|event| !first_seen.contains(event.id.to_string().as_str()))
+        .map(|event| format!("{} {} #{}", event.name, event.subject, event.sequence))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} integration events never arrived: {missing:?}",
+        missing.len(),
+        expected.len()
+    );
+    println!(
+        "{} integration events arrived in stream order, {duplicates} duplicates",
+        expected.len()
+    );
+}
