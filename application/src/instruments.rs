@@ -55,6 +55,13 @@ pub const DB_CONNECTIONS: &str = "domainflow_db_connections";
 /// The most connections the server's pool opens.
 pub const DB_CONNECTIONS_MAX: &str = "domainflow_db_connections_max";
 
+/// Integration events the relay published and the broker confirmed, by `broker` and
+/// `event` (a repeat after a failure counts again).
+pub const RELAY_PUBLISHED: &str = "domainflow_relay_published_total";
+/// Batches the relay failed to publish (the broker away, a confirm missing or refused), by
+/// `broker`: each is tried again.
+pub const RELAY_FAILURES: &str = "domainflow_relay_failures_total";
+
 /// The metrics whose names end in `_seconds` and are histograms: the exporter gives them
 /// buckets.
 pub const HISTOGRAMS: [&str; 2] = [HTTP_REQUEST_SECONDS, COMMAND_SECONDS];
@@ -132,6 +139,14 @@ pub fn describe() {
     describe_gauge!(
         DB_CONNECTIONS_MAX,
         "The most connections the server's database pool opens."
+    );
+    describe_counter!(
+        RELAY_PUBLISHED,
+        "Integration events published and confirmed by the broker, by broker and event."
+    );
+    describe_counter!(
+        RELAY_FAILURES,
+        "Batches the relay failed to publish and tries again, by broker."
     );
 }
 

@@ -31,6 +31,7 @@ use std::time::Duration;
 use application::EventStore;
 use application::backoff::Backoff;
 use application::event_log::{Position, RecordedEvent};
+use application::instruments::{RELAY_FAILURES, RELAY_PUBLISHED};
 use application::integration::{Broker, IntegrationEvent, Publisher, integration_event};
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::{Notify, watch};
@@ -58,6 +59,10 @@ pub struct RelayOptions {
     pub retry_base: Duration,
     /// The longest pause between two attempts.
     pub max_retry: Duration,
+    /// The longest a batch may take to connect, publish and be confirmed: past it the
+    /// connection is given up (a broker that accepts connections and never answers, or
+    /// blocks publishers, holds nothing up for longer).
+    pub publish_timeout: Duration,
 }
 
 impl Default for RelayOptions {
@@ -69,6 +74,7 @@ impl Default for RelayOptions {
             lock_retry: Duration::from_secs(1),
             retry_base: Duration::from_millis(200),
             max_retry: Duration::from_secs(30),
+            publish_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -98,7 +104,7 @@ enum Ended {
     Stopped,
     /// The relay is parked.
     Parked(String),
-    /// Something failed; the session starts again after a pause.
+    /// The database failed; the session starts again after a pause.
     Failed(Error),
 }
 
@@ -122,18 +128,15 @@ impl Relay {
         }
     }
 
-    /// Runs until `shutdown` turns true: takes the lock when it is free, publishes from the
-    /// checkpoint on, and after any failure starts again after a pause. A parked relay waits
-    /// for `projections resume relay`.
+    /// Runs until `shutdown` turns true: takes the lock when it is free and publishes from
+    /// the checkpoint on. A broker that fails is tried again, holding the lock, after a
+    /// pause; a failure of the database ends the session (the lock is let go) and it starts
+    /// again after a pause. A parked relay waits for `projections resume relay`.
     ///
     /// # Errors
     /// None today: the `Result` keeps the shape of the projection workers'.
     #[tracing::instrument(skip_all, fields(projection = NAME, broker = self.broker.kind()))]
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) -> Result<(), Error> {
-        let backoff = Backoff {
-            base: self.options.retry_base,
-            cap: self.options.max_retry,
-        };
         let mut failures: u32 = 0;
         let mut parked_said = false;
         loop {
@@ -147,9 +150,7 @@ impl Relay {
             else {
                 return Ok(());
             };
-            let ended = self
-                .session(&mut session, &mut shutdown, &mut failures)
-                .await;
+            let ended = self.session(&mut session, &mut shutdown).await;
             // Closing the session releases the lock.
             let _ = session.close().await;
             let pause_for = match ended {
@@ -165,7 +166,7 @@ impl Relay {
                 Ended::Failed(error) => {
                     parked_said = false;
                     failures = failures.saturating_add(1);
-                    let pause_for = backoff.delay(failures);
+                    let pause_for = self.backoff().delay(failures);
                     tracing::warn!(%error, failures, ?pause_for, "relay failed; starting again");
                     pause_for
                 }
@@ -176,12 +177,18 @@ impl Relay {
         }
     }
 
+    fn backoff(&self) -> Backoff {
+        Backoff {
+            base: self.options.retry_base,
+            cap: self.options.max_retry,
+        }
+    }
+
     /// Publishes from the checkpoint on while holding the lock on `conn`.
     async fn session(
         &self,
         conn: &mut PgConnection,
         shutdown: &mut watch::Receiver<bool>,
-        failures: &mut u32,
     ) -> Ended {
         let start = match checkpoint::load(conn, NAME).await {
             Ok(start) => start,
@@ -200,7 +207,8 @@ impl Relay {
             self.options.min_poll,
             self.options.max_poll,
         );
-        let mut publisher: Option<Box<dyn Publisher>> = None;
+        let mut broker = Connected::new(Arc::clone(&self.broker), self.options.publish_timeout);
+        let mut broker_failures: u32 = 0;
         loop {
             if *shutdown.borrow() {
                 return Ended::Stopped;
@@ -225,30 +233,35 @@ impl Relay {
                     };
                 }
             };
-            if !messages.is_empty() {
-                let connected = match publisher.as_mut() {
-                    Some(connected) => connected,
-                    None => match self.broker.connect().await {
-                        Ok(connected) => {
-                            tracing::info!(broker = self.broker.kind(), "connected to the broker");
-                            publisher.insert(connected)
-                        }
-                        Err(error) => return Ended::Failed(error.into()),
-                    },
-                };
-                let published = tokio::select! {
-                    published = publish_in_waves(connected.as_mut(), &messages) => published,
-                    _ = shutdown.changed() => return Ended::Stopped,
-                };
-                if let Err(error) = published {
-                    return Ended::Failed(error.into());
+            let published = tokio::select! {
+                published = broker.publish(&messages) => published,
+                _ = shutdown.changed() => return Ended::Stopped,
+            };
+            if let Err(error) = published {
+                // The broker is away or failed: the same batch again after a pause, still
+                // holding the lock, the lag growing in the gauges.
+                broker_failures = broker_failures.saturating_add(1);
+                metrics::counter!(RELAY_FAILURES, "broker" => self.broker.kind()).increment(1);
+                let pause_for = self.backoff().delay(broker_failures);
+                tracing::warn!(%error, failures = broker_failures, ?pause_for, "publishing failed; trying again");
+                lag.measure(position, 0, None).await;
+                if pause(shutdown, pause_for).await {
+                    return Ended::Stopped;
                 }
+                continue;
+            }
+            for message in &messages {
+                metrics::counter!(RELAY_PUBLISHED, "broker" => self.broker.kind(), "event" => message.name)
+                    .increment(1);
+            }
+            if broker_failures > 0 {
+                tracing::info!(failures = broker_failures, "publishing again");
+                broker_failures = 0;
             }
             let to = events.last().map_or(position, |event| event.position);
             if let Err(error) = checkpoint::advance(conn, NAME, position, to).await {
                 return Ended::Failed(error);
             }
-            *failures = 0;
             position = to;
             lag.applied(events.len());
             if i64::try_from(events.len()).unwrap_or(i64::MAX) < self.options.batch_size {
@@ -282,6 +295,59 @@ impl Relay {
             }
         }
         Ok(messages)
+    }
+}
+
+/// The broker, connected on first use and again after a failure.
+struct Connected {
+    broker: Arc<dyn Broker>,
+    publisher: Option<Box<dyn Publisher>>,
+    timeout: Duration,
+}
+
+impl Connected {
+    fn new(broker: Arc<dyn Broker>, timeout: Duration) -> Self {
+        Self {
+            broker,
+            publisher: None,
+            timeout,
+        }
+    }
+
+    /// Publishes `messages` (see [`publish_in_waves`]) within the timeout; after a failure
+    /// the connection is dropped, and the next call makes a new one.
+    async fn publish(&mut self, messages: &[IntegrationEvent]) -> Result<(), application::Error> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        let timeout = self.timeout;
+        let published = tokio::time::timeout(timeout, self.connect_and_publish(messages))
+            .await
+            .unwrap_or_else(|_| {
+                Err(application::Error::Infrastructure(format!(
+                    "{}: the batch was not confirmed within {timeout:?}",
+                    self.broker.kind()
+                )))
+            });
+        if published.is_err() {
+            self.publisher = None;
+        }
+        published
+    }
+
+    async fn connect_and_publish(
+        &mut self,
+        messages: &[IntegrationEvent],
+    ) -> Result<(), application::Error> {
+        let publisher = match &mut self.publisher {
+            Some(publisher) => publisher,
+            None => {
+                let connected = self.broker.connect().await?;
+                tracing::info!(broker = self.broker.kind(), "connected to the broker");
+                self.publisher.insert(connected)
+            }
+        };
+        publish_in_waves(publisher.as_mut(), messages).await
     }
 }
 

@@ -9,6 +9,7 @@ use std::io::Write;
 use std::process::Command;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use lapin::options::{
     BasicGetOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
     QueueDeleteOptions,
@@ -223,14 +224,20 @@ impl NatsMark {
     }
 }
 
+/// When a broker was certainly down: from its stop's end to its start's beginning.
+pub type Outage = (DateTime<Utc>, DateTime<Utc>);
+
 /// Restarts RabbitMQ: `rabbitmqctl stop_app`, an outage of `outage`, `start_app`. Blocking.
 ///
 /// # Panics
 /// When rabbitmqctl fails.
-pub fn restart_rabbitmq(outage: Duration) {
+pub fn restart_rabbitmq(outage: Duration) -> Outage {
     run("rabbitmqctl", &["stop_app"]);
+    let down = Utc::now();
     std::thread::sleep(outage);
+    let up = Utc::now();
     run("rabbitmqctl", &["start_app"]);
+    (down, up)
 }
 
 /// Restarts the NATS server: stopped with SIGTERM, an outage of `outage`, then started again
@@ -238,7 +245,7 @@ pub fn restart_rabbitmq(outage: Duration) {
 ///
 /// # Panics
 /// When no nats-server runs or it cannot be started again.
-pub fn restart_nats(outage: Duration) {
+pub fn restart_nats(outage: Duration) -> Outage {
     let (pid, command) = nats_server().unwrap_or_else(|| panic!("no nats-server runs"));
     run("kill", &["-TERM", &pid.to_string()]);
     for _ in 0..100 {
@@ -247,7 +254,9 @@ pub fn restart_nats(outage: Duration) {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    let down = Utc::now();
     std::thread::sleep(outage);
+    let up = Utc::now();
     let (program, arguments) = command
         .split_first()
         .unwrap_or_else(|| panic!("nats-server {pid} has no command line"));
@@ -276,6 +285,7 @@ pub fn restart_nats(outage: Duration) {
         started.is_ok_and(|status| status.success()),
         "starting nats-server again"
     );
+    (down, up)
 }
 
 /// The pid and command line of the running nats-server.

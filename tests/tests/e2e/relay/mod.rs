@@ -8,7 +8,12 @@
 //! set it to replay). Where a broker cannot be reached, its test says so and passes, unless
 //! `BROKER_TESTS=required`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
 
 mod nats;
 mod rabbitmq;
@@ -21,8 +26,9 @@ use application::Role;
 use application::event_log::{Position, ReadFilter};
 use application::integration::{Broker, IntegrationEvent, integration_event};
 use application::{EventStore, Upcasters, decode_recorded};
+use chrono::{DateTime, Utc};
 use serde_json::json;
-use tests::brokers::Received;
+use tests::brokers::{Outage, Received};
 use tests::rng::{Rng, seed_from};
 use tests::{TestApp, spawn_app_with};
 
@@ -35,12 +41,14 @@ const OUTAGE: Duration = Duration::from_secs(1);
 /// come in; the integration events the log holds at the end, in the log's order.
 async fn relay_through_a_restart(
     broker: Arc<dyn Broker>,
-    restart: fn(Duration),
+    restart: fn(Duration) -> Outage,
 ) -> Vec<IntegrationEvent> {
     let seed = seed_from("RELAY_SEED");
     println!("relay seed {seed}: replay with RELAY_SEED={seed}");
     let mut rng = Rng::new(seed);
+    let kind = broker.kind();
     let app = spawn_app_with(|config| config.broker = Some(broker)).await;
+    let failures_before = relay_failures(&app, kind).await;
     let operator = app.token("operator-1", Role::Operator);
     app.register_product("RELAY-A", 1000).await;
     // Few units and a threshold: orders run it out (cancellations, refunds) and it warns.
@@ -59,7 +67,7 @@ async fn relay_through_a_restart(
 
     let before = 5 + rng.below(20);
     let mut orders = Vec::new();
-    let mut restarting: Option<tokio::task::JoinHandle<()>> = None;
+    let mut restarting: Option<tokio::task::JoinHandle<Outage>> = None;
     // Orders keep coming until the broker is back, so the relay has to publish through the
     // outage.
     loop {
@@ -82,7 +90,7 @@ async fn relay_through_a_restart(
             break;
         }
     }
-    restarting
+    let (down, up) = restarting
         .expect("the restart started")
         .await
         .expect("the broker restarted");
@@ -98,7 +106,34 @@ async fn relay_through_a_restart(
         orders.len()
     );
     relayed_to_the_end(&app).await;
-    integration_events(&app).await
+    let failures = relay_failures(&app, kind).await - failures_before;
+    println!("publishing failed {failures} times around the restart of {kind}");
+    let events = integration_events(&app).await;
+    // The restart fell in the middle of the run: integration events were written while the
+    // broker was down, and had to be carried through the outage.
+    let during = events
+        .iter()
+        .filter(|event| {
+            let body: serde_json::Value = serde_json::from_slice(&event.body).unwrap();
+            let time: DateTime<Utc> = body["time"].as_str().unwrap().parse().unwrap();
+            down <= time && time <= up
+        })
+        .count();
+    assert!(
+        during > 0,
+        "no integration event was written while {kind} was down"
+    );
+    println!("{during} integration events were written while {kind} was down");
+    events
+}
+
+/// `domainflow_relay_failures_total` for `broker`, as the server's `/metrics` shows it.
+async fn relay_failures(app: &TestApp, broker: &str) -> u64 {
+    let text = app.get("/metrics", None, &[]).await.text().await.unwrap();
+    let series = format!("domainflow_relay_failures_total{{broker=\"{broker}\"}} ");
+    text.lines()
+        .find_map(|line| line.strip_prefix(series.as_str()))
+        .map_or(0, |value| value.trim().parse().unwrap())
 }
 
 /// Waits until the relay's checkpoint is at the end of the log.
