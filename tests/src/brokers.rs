@@ -9,6 +9,11 @@ use std::io::Write;
 use std::process::Command;
 use std::time::Duration;
 
+use std::collections::{HashMap, HashSet};
+
+use application::event_log::{Position, ReadFilter};
+use application::integration::{IntegrationEvent, integration_event};
+use application::{EventStore, Upcasters, decode_recorded};
 use chrono::{DateTime, Utc};
 use lapin::options::{
     BasicGetOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
@@ -17,6 +22,7 @@ use lapin::options::{
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{Connection, ConnectionProperties, ExchangeKind};
 use serde_json::Value;
+use sqlx::PgPool;
 
 /// One message as a consumer received it.
 #[derive(Debug, Clone)]
@@ -246,7 +252,8 @@ pub fn restart_rabbitmq(outage: Duration) -> Outage {
 /// # Panics
 /// When no nats-server runs or it cannot be started again.
 pub fn restart_nats(outage: Duration) -> Outage {
-    let (pid, command) = nats_server().unwrap_or_else(|| panic!("no nats-server runs"));
+    let server = nats_server().unwrap_or_else(|| panic!("no nats-server runs"));
+    let pid = server.pid;
     run("kill", &["-TERM", &pid.to_string()]);
     for _ in 0..100 {
         if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
@@ -257,9 +264,8 @@ pub fn restart_nats(outage: Duration) -> Outage {
     let down = Utc::now();
     std::thread::sleep(outage);
     let up = Utc::now();
-    let (program, arguments) = command
-        .split_first()
-        .unwrap_or_else(|| panic!("nats-server {pid} has no command line"));
+    let program = server.program.as_str();
+    let arguments = &server.arguments;
     let started = if which("start-stop-daemon") {
         let mut all = vec![
             "--start",
@@ -270,9 +276,13 @@ pub fn restart_nats(outage: Duration) -> Outage {
             "--",
         ];
         all.extend(arguments.iter().map(String::as_str));
-        Command::new("start-stop-daemon").args(all).status()
+        Command::new("start-stop-daemon")
+            .args(all)
+            .current_dir(&server.directory)
+            .status()
     } else {
         Command::new("setsid")
+            .current_dir(&server.directory)
             .arg("-f")
             .arg(program)
             .args(arguments)
@@ -288,8 +298,19 @@ pub fn restart_nats(outage: Duration) -> Outage {
     (down, up)
 }
 
-/// The pid and command line of the running nats-server.
-fn nats_server() -> Option<(u32, Vec<String>)> {
+/// A running nats-server, as it was started.
+struct NatsServer {
+    pid: u32,
+    /// Its executable, absolute.
+    program: String,
+    /// Its arguments.
+    arguments: Vec<String>,
+    /// The directory it was started in (relative paths among the arguments are from there).
+    directory: std::path::PathBuf,
+}
+
+/// The running nats-server.
+fn nats_server() -> Option<NatsServer> {
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
             continue;
@@ -299,12 +320,20 @@ fn nats_server() -> Option<(u32, Vec<String>)> {
         };
         if comm.trim() == "nats-server" {
             let line = std::fs::read(entry.path().join("cmdline")).ok()?;
-            let command = line
+            let arguments = line
                 .split(|&b| b == 0)
                 .filter(|part| !part.is_empty())
+                .skip(1)
                 .map(|part| String::from_utf8_lossy(part).into_owned())
                 .collect();
-            return Some((pid, command));
+            let program = std::fs::read_link(entry.path().join("exe")).ok()?;
+            let directory = std::fs::read_link(entry.path().join("cwd")).ok()?;
+            return Some(NatsServer {
+                pid,
+                program: program.to_string_lossy().into_owned(),
+                arguments,
+                directory,
+            });
         }
     }
     None
@@ -326,4 +355,113 @@ fn run(program: &str, arguments: &[&str]) {
         "{program} {arguments:?} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// Waits until the relay's checkpoint is at the end of the log (every event appended so
+/// far readable first).
+///
+/// # Panics
+/// When it has not caught up within 90 s.
+pub async fn relayed_to_the_end(pool: &PgPool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let statuses = projections::status(pool)
+            .await
+            .unwrap_or_else(|e| panic!("the relay's status: {e}"));
+        let relay = statuses.iter().find(|s| s.name == projections::relay::NAME);
+        if relay.is_some_and(|relay| relay.lag_events == 0) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the relay did not catch up: {relay:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The integration events of the whole log, in its order.
+///
+/// # Panics
+/// When the log cannot be read or an event does not decode.
+pub async fn integration_events(pool: &PgPool) -> Vec<IntegrationEvent> {
+    let store = infrastructure::PgEventStore::new(pool.clone());
+    let upcasters = Upcasters::current();
+    let mut after = Position::START;
+    let mut events = Vec::new();
+    loop {
+        let page = store
+            .read_filtered(after, 1000, &ReadFilter::default())
+            .await
+            .unwrap_or_else(|e| panic!("reading the log: {e}"));
+        let Some(last) = page.last() else {
+            return events;
+        };
+        after = last.position;
+        for recorded in &page {
+            let decoded = decode_recorded(recorded, &upcasters)
+                .unwrap_or_else(|e| panic!("decoding {}: {e}", recorded.stream));
+            events.extend(decoded.and_then(|event| integration_event(recorded, &event)));
+        }
+    }
+}
+
+/// Every expected event arrived, under its id and as the contract says; per subject, the
+/// first arrivals come in the stream's order; how many repeats came. Messages of other
+/// databases are left aside.
+///
+/// # Panics
+/// When one is missing, differs from the contract or came first out of order.
+#[must_use]
+pub fn check_arrivals(expected: &[IntegrationEvent], received: &[Received]) -> usize {
+    let by_id: HashMap<String, &IntegrationEvent> = expected
+        .iter()
+        .map(|event| (event.id.to_string(), event))
+        .collect();
+    let mut first_seen: HashSet<&str> = HashSet::new();
+    let mut last_sequence: HashMap<&str, i64> = HashMap::new();
+    let mut duplicates = 0;
+    for message in received {
+        let Some(event) = by_id.get(message.message_id.as_str()) else {
+            continue;
+        };
+        let body = &message.body;
+        assert_eq!(
+            body["id"],
+            message.message_id.as_str(),
+            "message id = event id: {body}"
+        );
+        assert_eq!(body["type"], event.name, "{body}");
+        assert_eq!(body["subject"], event.subject.as_str(), "{body}");
+        assert_eq!(body["streamversion"], event.sequence, "{body}");
+        assert_eq!(body["specversion"], "1.0", "{body}");
+        assert!(
+            body.get("data").is_some_and(serde_json::Value::is_object),
+            "{body}"
+        );
+        if !first_seen.insert(message.message_id.as_str()) {
+            duplicates += 1;
+            continue;
+        }
+        let last = last_sequence.entry(event.subject.as_str()).or_insert(0);
+        assert!(
+            event.sequence > *last,
+            "{} arrived first as sequence {} after sequence {last}",
+            event.subject,
+            event.sequence
+        );
+        *last = event.sequence;
+    }
+    let missing: Vec<String> = expected
+        .iter()
+        .filter(|event| !first_seen.contains(event.id.to_string().as_str()))
+        .map(|event| format!("{} {} #{}", event.name, event.subject, event.sequence))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} integration events never arrived: {missing:?}",
+        missing.len(),
+        expected.len()
+    );
+    duplicates
 }

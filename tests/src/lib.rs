@@ -13,6 +13,7 @@
 
 mod answers;
 mod app;
+pub mod books;
 pub mod brokers;
 pub mod cut;
 pub mod fake_provider;

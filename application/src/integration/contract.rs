@@ -69,7 +69,7 @@ pub fn integration_event(
         "subject": subject,
         "time": recorded.recorded_at.to_rfc3339_opts(SecondsFormat::Millis, true),
         "datacontenttype": "application/json",
-        "sequence": recorded.version,
+        "streamversion": recorded.version,
         "correlationid": correlation_id,
         "data": data,
     });

@@ -21,8 +21,9 @@ pub trait Broker: Send + Sync + std::fmt::Debug {
 /// One connection to a broker.
 #[async_trait]
 pub trait Publisher: Send + std::fmt::Debug {
-    /// Publishes `events` and returns once the broker has confirmed every one of them
-    /// (stored durably). Events are sent in the order given; on an error, any of them may
+    /// Publishes `events` and returns once the broker has confirmed every one of them:
+    /// stored in the stream (JetStream), or routed to every bound queue and stored there
+    /// (RabbitMQ, which drops a message no queue binds). Events are sent in the order given; on an error, any of them may
     /// or may not have been stored, and the connection should be dropped.
     ///
     /// # Errors

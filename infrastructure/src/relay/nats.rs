@@ -26,6 +26,9 @@ const MAX_AGE: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
 const KIND: &str = "nats";
 
+/// How many times the client reconnects by itself before its publishes fail.
+const RECONNECTS: usize = 3;
+
 /// The stream the relay creates when it does not exist: file storage, every subject under
 /// [`SUBJECT_PREFIX`], the duplicate window, a week's messages.
 #[must_use]
@@ -41,9 +44,18 @@ pub fn stream_config() -> stream::Config {
 }
 
 /// A NATS server with JetStream at a `nats://` URL.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Nats {
     url: String,
+}
+
+impl std::fmt::Debug for Nats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The password never reaches a log.
+        f.debug_struct("Nats")
+            .field("url", &super::redacted(&self.url))
+            .finish()
+    }
 }
 
 impl Nats {
@@ -63,9 +75,22 @@ impl Broker for Nats {
     }
 
     async fn connect(&self) -> Result<Box<dyn Publisher>, Error> {
-        let client = async_nats::ConnectOptions::new()
+        // The client's own reconnects bridge a blip; past a few, its publishes fail and the
+        // relay connects anew, so that an abandoned client never sends old publishes late.
+        let mut options = async_nats::ConnectOptions::new()
             .name("domainflow relay")
-            .connect(self.url.as_str())
+            .max_reconnects(RECONNECTS);
+        // Sent apart from the URL, which the client logs.
+        let (url, login) = super::credentials(&self.url);
+        if let Some((user, password)) = login {
+            options = if password.is_empty() {
+                options.token(user)
+            } else {
+                options.user_and_password(user, password)
+            };
+        }
+        let client = options
+            .connect(url.as_str())
             .await
             .map_err(|e| failed(KIND, "connecting", e))?;
         let context = jetstream::ContextBuilder::new()

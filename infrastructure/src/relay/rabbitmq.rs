@@ -19,9 +19,18 @@ pub const DEAD_LETTER_EXCHANGE: &str = "domainflow.events.dead-letter";
 const KIND: &str = "rabbitmq";
 
 /// A RabbitMQ server at an `amqp://` URL.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RabbitMq {
     url: String,
+}
+
+impl std::fmt::Debug for RabbitMq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The password never reaches a log.
+        f.debug_struct("RabbitMq")
+            .field("url", &super::redacted(&self.url))
+            .finish()
+    }
 }
 
 impl RabbitMq {

@@ -10,7 +10,6 @@ mod parked;
 mod replay;
 mod requests;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,27 +18,9 @@ use infrastructure::PgEventStore;
 use projections::{Projections, Rebuild, RebuildOptions};
 use serde_json::Value;
 use sqlx::PgPool;
+use tests::books::read_models;
 use tests::{TestApp, expect};
 use tokio::sync::watch;
-
-/// Every row of every read model, as JSON, in primary-key order.
-async fn read_models(pool: &PgPool) -> BTreeMap<&'static str, Vec<Value>> {
-    let mut tables = BTreeMap::new();
-    for (table, key) in [
-        ("rm_orders", "id"),
-        ("rm_tickets", "id"),
-        ("rm_products", "sku"),
-        ("rm_payments", "order_id"),
-    ] {
-        let rows: Vec<Value> =
-            sqlx::query_scalar(&format!("SELECT to_jsonb(t) FROM {table} t ORDER BY {key}"))
-                .fetch_all(pool)
-                .await
-                .unwrap();
-        tables.insert(table, rows);
-    }
-    tables
-}
 
 async fn event_count(pool: &PgPool) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM events")

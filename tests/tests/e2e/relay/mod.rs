@@ -18,17 +18,15 @@
 mod nats;
 mod rabbitmq;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use application::Role;
-use application::event_log::{Position, ReadFilter};
-use application::integration::{Broker, IntegrationEvent, integration_event};
-use application::{EventStore, Upcasters, decode_recorded};
+use application::integration::{Broker, IntegrationEvent};
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use tests::brokers::{Outage, Received};
+use tests::brokers::{Outage, Received, check_arrivals, integration_events, relayed_to_the_end};
 use tests::rng::{Rng, seed_from};
 use tests::{TestApp, spawn_app_with};
 
@@ -105,10 +103,11 @@ async fn relay_through_a_restart(
         "{} orders placed, the broker restarted after {before}",
         orders.len()
     );
-    relayed_to_the_end(&app).await;
+    app.db.log_settled().await;
+    relayed_to_the_end(&app.db.pool).await;
     let failures = relay_failures(&app, kind).await - failures_before;
     println!("publishing failed {failures} times around the restart of {kind}");
-    let events = integration_events(&app).await;
+    let events = integration_events(&app.db.pool).await;
     // The restart fell in the middle of the run: integration events were written while the
     // broker was down, and had to be carried through the outage.
     let during = events
@@ -136,48 +135,8 @@ async fn relay_failures(app: &TestApp, broker: &str) -> u64 {
         .map_or(0, |value| value.trim().parse().unwrap())
 }
 
-/// Waits until the relay's checkpoint is at the end of the log.
-async fn relayed_to_the_end(app: &TestApp) {
-    app.db.log_settled().await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-    loop {
-        let statuses = projections::status(&app.db.pool).await.unwrap();
-        let relay = statuses.iter().find(|s| s.name == projections::relay::NAME);
-        if relay.is_some_and(|relay| relay.lag_events == 0) {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the relay did not catch up: {relay:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// The integration events of the whole log, in its order.
-async fn integration_events(app: &TestApp) -> Vec<IntegrationEvent> {
-    let store = infrastructure::PgEventStore::new(app.db.pool.clone());
-    let upcasters = Upcasters::current();
-    let mut after = Position::START;
-    let mut events = Vec::new();
-    loop {
-        let page = store
-            .read_filtered(after, 1000, &ReadFilter::default())
-            .await
-            .unwrap();
-        let Some(last) = page.last() else {
-            return events;
-        };
-        after = last.position;
-        for recorded in &page {
-            let decoded = decode_recorded(recorded, &upcasters).unwrap();
-            events.extend(decoded.and_then(|event| integration_event(recorded, &event)));
-        }
-    }
-}
-
-/// Every expected event arrived, under its id and as the contract says; per subject, the
-/// first arrivals come in the stream's order. Messages of other databases are left aside.
+/// Every expected event arrived (see [`check_arrivals`]), and the run made each kind of
+/// event the scenario is meant to.
 fn check(expected: &[IntegrationEvent], received: &[Received]) {
     let names: HashSet<&str> = expected.iter().map(|event| event.name).collect();
     for name in [
@@ -190,55 +149,7 @@ fn check(expected: &[IntegrationEvent], received: &[Received]) {
     ] {
         assert!(names.contains(name), "the run made no {name}: {names:?}");
     }
-    let by_id: HashMap<String, &IntegrationEvent> = expected
-        .iter()
-        .map(|event| (event.id.to_string(), event))
-        .collect();
-    let mut first_seen: HashSet<&str> = HashSet::new();
-    let mut last_sequence: HashMap<&str, i64> = HashMap::new();
-    let mut duplicates = 0;
-    for message in received {
-        let Some(event) = by_id.get(message.message_id.as_str()) else {
-            continue;
-        };
-        let body = &message.body;
-        assert_eq!(
-            body["id"],
-            message.message_id.as_str(),
-            "message id = event id: {body}"
-        );
-        assert_eq!(body["type"], event.name, "{body}");
-        assert_eq!(body["subject"], event.subject.as_str(), "{body}");
-        assert_eq!(body["sequence"], event.sequence, "{body}");
-        assert_eq!(body["specversion"], "1.0", "{body}");
-        assert!(
-            body.get("data").is_some_and(serde_json::Value::is_object),
-            "{body}"
-        );
-        if !first_seen.insert(message.message_id.as_str()) {
-            duplicates += 1;
-            continue;
-        }
-        let last = last_sequence.entry(event.subject.as_str()).or_insert(0);
-        assert!(
-            event.sequence > *last,
-            "{} arrived first as sequence {} after sequence {last}",
-            event.subject,
-            event.sequence
-        );
-        *last = event.sequence;
-    }
-    let missing: Vec<String> = expected
-        .iter()
-        .filter(|event| !first_seen.contains(event.id.to_string().as_str()))
-        .map(|event| format!("{} {} #{}", event.name, event.subject, event.sequence))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "{} of {} integration events never arrived: {missing:?}",
-        missing.len(),
-        expected.len()
-    );
+    let duplicates = check_arrivals(expected, received);
     println!(
         "{} integration events arrived in stream order, {duplicates} duplicates",
         expected.len()
