@@ -9,6 +9,7 @@ mod payment_settings;
 mod rebuild_cli;
 mod roles;
 mod saga_crash;
+mod scale_out;
 mod settings;
 mod shutdown;
 mod verify;
