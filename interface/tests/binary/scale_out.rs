@@ -67,17 +67,34 @@ impl Client {
                 }],
                 "paymentToken": rng.pick(&TOKENS),
             });
-            let response = self
-                .http
-                .post(format!("{api}/api/orders"))
-                .bearer_auth(token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            let status = response.status();
-            let answer: serde_json::Value = response.json().await.unwrap_or_default();
-            assert_eq!(status, 202, "placing an order: {answer}");
+            // A server pushing back (429, 503) is asked again after the pause it names, as
+            // a client would; anything else but 202 is a failure.
+            let mut pushed_back = 0;
+            let answer = loop {
+                let response = self
+                    .http
+                    .post(format!("{api}/api/orders"))
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = response.status().as_u16();
+                let retry_after = response
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|value| value.to_str().ok()?.parse::<u64>().ok())
+                    .unwrap_or(1);
+                let answer: serde_json::Value = response.json().await.unwrap_or_default();
+                match status {
+                    202 => break answer,
+                    429 | 503 if pushed_back < 30 => {
+                        pushed_back += 1;
+                        tokio::time::sleep(Duration::from_secs(retry_after.min(2))).await;
+                    }
+                    _ => panic!("placing an order: {status} {answer}"),
+                }
+            };
             let order = answer["orderId"].as_str().unwrap().to_owned();
             if rng.below(8) == 0 {
                 let other = &self.apis[(i + 1) % self.apis.len()];
@@ -96,7 +113,7 @@ impl Client {
                 );
             }
             orders.push(order);
-            tokio::time::sleep(Duration::from_millis(5 + rng.below(30))).await;
+            tokio::time::sleep(Duration::from_millis(15 + rng.below(40))).await;
         }
         orders
     }
