@@ -17,6 +17,7 @@ pub mod payment;
 pub mod payment_http;
 pub mod relay;
 mod scram;
+pub mod seal;
 mod secret_file;
 pub mod store;
 

@@ -58,6 +58,8 @@ pub struct ServerConfig {
     pub role: ProcessRole,
     /// The broker the outbox relay publishes to; no relay without one.
     pub broker: Option<Arc<dyn Broker>>,
+    /// The seal key and how often to seal; no seals without one.
+    pub sealing: Option<crate::sealer::Sealing>,
 }
 
 /// What a process runs: the API and, or only, the followers of the log.
@@ -103,6 +105,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("saga", &self.saga)
             .field("role", &self.role)
             .field("broker", &self.broker.as_ref().map(|broker| broker.kind()))
+            .field("sealing", &self.sealing)
             .finish_non_exhaustive()
     }
 }
@@ -206,6 +209,13 @@ impl Application {
             )),
             _ => None,
         };
+        if let Some(sealing) = config.sealing.clone().filter(|_| followers) {
+            tokio::spawn(crate::sealer::run(
+                infrastructure::seal::PgSeals::new(pool.clone()),
+                sealing,
+                stopped.clone(),
+            ));
+        }
         // spawn_workers runs one worker per projection, in the order of Projections::all.
         let followers = Projections::all()
             .iter()

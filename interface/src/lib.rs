@@ -30,6 +30,7 @@ pub mod payment;
 pub mod request_id;
 pub mod rest;
 pub mod saga;
+pub mod sealer;
 pub mod state;
 pub mod throttle;
 

@@ -45,8 +45,19 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("{}", interface::cli::token(args, &file)?);
             Ok(())
         }
-        Command::Verify { stream, database } => {
-            println!("{}", interface::cli::verify(stream, database, file).await?);
+        Command::Verify {
+            stream,
+            public_key,
+            database,
+        } => {
+            println!(
+                "{}",
+                interface::cli::verify(stream, public_key, database, file).await?
+            );
+            Ok(())
+        }
+        Command::SealKey(command) => {
+            println!("{}", interface::cli::seal_key(command)?);
             Ok(())
         }
         Command::ApiKey(command) => {

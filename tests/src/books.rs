@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 use sqlx::PgPool;
+use uuid::Uuid;
 
 /// Every row of every read model, as JSON, in primary-key order.
 ///
@@ -92,11 +93,85 @@ pub async fn fulfilment_promises(pool: &PgPool) -> Result<(), String> {
         })
         .collect();
     if broken.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "orders not final, or whose money disagrees with their outcome \
-             (order, outcome, provider's outcome, refunded): {broken:?}"
-        ))
+        return Ok(());
     }
+    let mut histories = String::new();
+    for (order, ..) in broken.iter().take(5) {
+        if let Ok(order) = Uuid::parse_str(order) {
+            histories.push_str(&history(pool, order).await);
+        }
+    }
+    Err(format!(
+        "orders not final, or whose money disagrees with their outcome \
+         (order, outcome, provider's outcome, refunded): {broken:?}{histories}"
+    ))
+}
+
+/// Why fulfilment is not at rest yet, or `None` when it is: no payment deadline running,
+/// no dead letter, no payment waiting for an answer, and the saga has taken in the whole log.
+///
+/// # Errors
+/// The database's error.
+pub async fn unsettled(pool: &PgPool) -> Result<Option<String>, String> {
+    let (deadlines, letters, waiting, behind): (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM saga_deadlines),
+                (SELECT count(*) FROM saga_dead_letters),
+                (SELECT count(*) FROM (
+                     SELECT DISTINCT ON (stream_id) event_type FROM events
+                     WHERE stream_type = 'payment'
+                     ORDER BY stream_id, version DESC
+                 ) last
+                 WHERE event_type IN ('PaymentRequested', 'PaymentFailedTransiently')),
+                (SELECT count(*) FROM events e, projection_checkpoints c
+                 WHERE c.name = 'fulfilment'
+                   AND (e.transaction_id, e.position) > (c.transaction_id, c.position))",
+    )
+    .fetch_one(pool)
+    .await
+    .map_err(|e| e.to_string())?;
+    Ok(match (deadlines, letters, waiting, behind) {
+        (0, 0, 0, 0) => None,
+        _ => Some(format!(
+            "{deadlines} deadlines, {letters} dead letters, {waiting} payments waiting, \
+             {behind} events not taken in by the saga"
+        )),
+    })
+}
+
+/// An event as a failure's message shows it: position, stream, type, command id, actor.
+type LoggedEvent = (String, String, String, Option<String>, Option<String>);
+
+/// What the log, the saga and the dead letters say of `order`, for a failure's message.
+#[must_use]
+pub async fn history(checker: &PgPool, order: Uuid) -> String {
+    use std::fmt::Write as _;
+    let events: Vec<LoggedEvent> = sqlx::query_as(
+        "SELECT transaction_id::text || '/' || position, stream_id, event_type,
+                metadata->>'commandId', metadata->>'actor'
+         FROM events
+         WHERE stream_id = $1 OR payload->>'orderId' = $1 OR payload->>'order' = $1
+         ORDER BY transaction_id, position",
+    )
+    .bind(order.to_string())
+    .fetch_all(checker)
+    .await
+    .unwrap_or_default();
+    let saga: Option<(String, serde_json::Value)> =
+        sqlx::query_as("SELECT phase, steps FROM saga_fulfilments WHERE order_id = $1")
+            .bind(order)
+            .fetch_optional(checker)
+            .await
+            .unwrap_or_default();
+    let letters: Vec<(String, String)> =
+        sqlx::query_as("SELECT action, error FROM saga_dead_letters WHERE order_id = $1")
+            .bind(order)
+            .fetch_all(checker)
+            .await
+            .unwrap_or_default();
+    let mut out = format!("\n  order {order}:");
+    for event in events {
+        let _ = write!(out, "\n    {event:?}");
+    }
+    let _ = write!(out, "\n    saga: {saga:?}\n    dead letters: {letters:?}");
+    out
 }

@@ -111,15 +111,24 @@ pub enum Command {
         #[arg(value_name = "SHELL")]
         shell: clap_complete::Shell,
     },
-    /// Verify the event log's hash chains; exits non-zero naming the first broken link.
+    /// Verify the event log's hash chains and its seals; exits non-zero naming the first
+    /// broken link or seal.
     Verify {
-        /// Only this stream, as TYPE/ID (e.g. `stock/MUG-1`).
+        /// Only this stream, as TYPE/ID (e.g. `stock/MUG-1`); seals are not checked.
         #[arg(long, value_name = "TYPE/ID")]
         stream: Option<String>,
+        /// The seal key's public half (a file holding its 64 hex digits): every seal's
+        /// signature is checked with it. Without it, seals are checked against the events
+        /// but not their signatures.
+        #[arg(long, value_name = "FILE")]
+        public_key: Option<PathBuf>,
         /// The database.
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Make a seal key, or print its public half.
+    #[command(subcommand)]
+    SealKey(SealKeyCommand),
     /// Create or revoke API keys (sent as `X-Api-Key`; only their hash is stored).
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
@@ -306,6 +315,9 @@ pub struct ServeArgs {
     /// The broker the outbox relay publishes to.
     #[command(flatten)]
     pub broker: BrokerArgs,
+    /// Seals of the log.
+    #[command(flatten)]
+    pub seal: SealArgs,
     /// Limits on use.
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -405,6 +417,35 @@ pub struct BrokerArgs {
     pub broker_url: Option<String>,
 }
 
+/// Seals of the whole log (README, For auditors).
+#[derive(Debug, Clone, Args)]
+pub struct SealArgs {
+    /// The Ed25519 seal key (a file from `domainflow seal-key generate`): with it, the
+    /// process that runs the followers of the log seals the log every --seal-every; without
+    /// it, nothing is sealed.
+    #[arg(long, env = "DOMAINFLOW_SEAL_KEY", value_name = "FILE")]
+    pub seal_key: Option<PathBuf>,
+    /// How often the log is sealed, e.g. 1m [default: 60s].
+    #[arg(long, env = "DOMAINFLOW_SEAL_EVERY", value_parser = parse_duration, value_name = "DURATION")]
+    pub seal_every: Option<std::time::Duration>,
+}
+
+/// `seal-key` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SealKeyCommand {
+    /// Make a new seal key in FILE (which must not exist; readable by its owner only) and
+    /// print its public half, for auditors.
+    Generate {
+        /// Where to write the private half.
+        file: PathBuf,
+    },
+    /// Print the public half of the seal key in FILE.
+    Public {
+        /// The private half.
+        file: PathBuf,
+    },
+}
+
 /// Settings of `token`.
 #[derive(Debug, Clone, Args)]
 pub struct TokenArgs {
@@ -461,4 +502,4 @@ pub use projections::projections;
 pub use provider::provider_settings;
 pub use serve::{relay, serve, worker};
 pub use token::token;
-pub use verify::verify;
+pub use verify::{seal_key, verify};

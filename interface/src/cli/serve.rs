@@ -10,10 +10,12 @@ use super::broker::broker;
 use super::duration::{duration_setting, setting};
 use super::limits::http_limits;
 use super::settings::default_data_dir;
-use super::{FileSettings, ServeArgs, jwt_keys, parse_limit, provider_settings};
+use super::{FileSettings, SealArgs, ServeArgs, jwt_keys, parse_limit, provider_settings};
 use crate::app::{Application, ProcessRole, ServerConfig};
 use crate::payment::{ProviderKind, ProviderSettings};
 use crate::saga::SagaConfig;
+use crate::sealer::Sealing;
+use infrastructure::seal::SealKey;
 
 /// Runs the server until SIGINT or SIGTERM.
 ///
@@ -55,6 +57,7 @@ async fn run(args: ServeArgs, file: FileSettings, role: ProcessRole) -> Result<(
     let jwt = jwt_keys(&args.jwt, &file, &data_dir)?;
     let provider = provider_settings(args.provider, &file)?;
     let broker = broker(args.broker, &file)?;
+    let sealing = sealing(&args.seal, &file)?;
     if role == ProcessRole::Relay && broker.is_none() {
         return Err("domainflow relay needs a broker: --broker rabbitmq or --broker nats".into());
     }
@@ -125,6 +128,7 @@ async fn run(args: ServeArgs, file: FileSettings, role: ProcessRole) -> Result<(
         saga,
         role,
         broker: broker.clone(),
+        sealing,
     })
     .await
     .map_err(|e| e.to_string())?;
@@ -209,6 +213,26 @@ fn saga_config(
     }
     Ok(config)
 }
+
+/// The seal key and interval `args` over `file` name; `None` without a key.
+fn sealing(args: &SealArgs, file: &FileSettings) -> Result<Option<Sealing>, String> {
+    let every = duration_setting(args.seal_every, "seal_every", file.seal_every.as_deref())?
+        .unwrap_or(DEFAULT_SEAL_EVERY);
+    if every.is_zero() {
+        return Err("--seal-every must be longer than 0s".into());
+    }
+    let Some(path) = args.seal_key.clone().or_else(|| file.seal_key.clone()) else {
+        return Ok(None);
+    };
+    let key = SealKey::load(&path)?;
+    Ok(Some(Sealing {
+        key: std::sync::Arc::new(key),
+        every,
+    }))
+}
+
+/// How often the log is sealed when no interval is given.
+const DEFAULT_SEAL_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.
 pub async fn shutdown_signal() {

@@ -31,6 +31,8 @@ use serde::Deserialize;
 /// otlp_endpoint = "http://otel-collector:4318"
 /// broker = "rabbitmq"             # none, rabbitmq or nats
 /// broker_url = "amqp://domainflow:secret@rabbitmq:5672/%2f"
+/// seal_key = "/etc/domainflow/seal.key"
+/// seal_every = "1m"
 /// ```
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -103,6 +105,10 @@ pub struct FileSettings {
     pub broker: Option<super::BrokerKind>,
     /// See `--broker-url`.
     pub broker_url: Option<String>,
+    /// See `--seal-key`.
+    pub seal_key: Option<PathBuf>,
+    /// See `--seal-every`, e.g. `"1m"`.
+    pub seal_every: Option<String>,
 }
 
 impl FileSettings {

@@ -218,6 +218,7 @@ async fn two_apis_and_two_workers_lose_nothing_through_a_kill_and_a_restart() {
     for order in &orders {
         app.settled_order(order, SETTLE).await;
     }
+    at_rest(&app, seed).await;
     tests::books::fulfilment_promises(&app.db.pool)
         .await
         .unwrap_or_else(|broken| panic!("seed {seed}: {broken}"));
@@ -271,6 +272,22 @@ async fn runs_fulfilment(app: &TestApp, worker: &ServerProcess) -> bool {
         .await
         .unwrap();
     metrics.contains("domainflow_projection_active{projection=\"fulfilment\"} 1")
+}
+
+/// Waits until fulfilment is at rest: no deadline, dead letter or payment waiting.
+async fn at_rest(app: &TestApp, seed: u64) {
+    let deadline = tokio::time::Instant::now() + SETTLE;
+    loop {
+        let why = match tests::books::unsettled(&app.db.pool).await {
+            Ok(None) => return,
+            Ok(Some(why)) | Err(why) => why,
+        };
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "seed {seed}: fulfilment did not come to rest: {why}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// Waits until every follower of the log has no lag and none is parked.

@@ -90,6 +90,7 @@ pub async fn spawn_app_with_simulation(
         },
         role: interface::app::ProcessRole::Api { workers: true },
         broker: None,
+        sealing: None,
     };
     configure(&mut config);
     let app = Application::build(config)

@@ -8,6 +8,7 @@ mod commands;
 mod concurrency;
 mod global_order;
 mod groups;
+mod seals;
 mod tampering;
 
 use std::time::Duration;

@@ -12,6 +12,8 @@ use infrastructure::SimulatedProvider;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use tests::books::history;
+
 use super::case::retry;
 use super::{Placed, redrive_all};
 
@@ -200,42 +202,4 @@ pub(super) async fn check(
         return Err(format!("effects applied twice: {twice:?}"));
     }
     Ok(())
-}
-
-/// An event as a failure's message shows it: position, stream, type, command id, actor.
-type LoggedEvent = (String, String, String, Option<String>, Option<String>);
-
-/// What the log, the saga and the dead letters say of `order`, for a failure's message.
-async fn history(checker: &PgPool, order: Uuid) -> String {
-    let events: Vec<LoggedEvent> = sqlx::query_as(
-        "SELECT transaction_id::text || '/' || position, stream_id, event_type,
-                metadata->>'commandId', metadata->>'actor'
-         FROM events
-         WHERE stream_id = $1 OR payload->>'orderId' = $1 OR payload->>'order' = $1
-         ORDER BY transaction_id, position",
-    )
-    .bind(order.to_string())
-    .fetch_all(checker)
-    .await
-    .unwrap_or_default();
-    let saga: Option<(String, serde_json::Value)> =
-        sqlx::query_as("SELECT phase, steps FROM saga_fulfilments WHERE order_id = $1")
-            .bind(order)
-            .fetch_optional(checker)
-            .await
-            .unwrap_or_default();
-    let letters: Vec<(String, String)> =
-        sqlx::query_as("SELECT action, error FROM saga_dead_letters WHERE order_id = $1")
-            .bind(order)
-            .fetch_all(checker)
-            .await
-            .unwrap_or_default();
-    let mut out = format!("\n  order {order}:");
-    for event in events {
-        out.push_str(&format!("\n    {event:?}"));
-    }
-    out.push_str(&format!(
-        "\n    saga: {saga:?}\n    dead letters: {letters:?}"
-    ));
-    out
 }

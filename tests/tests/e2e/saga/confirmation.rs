@@ -106,6 +106,7 @@ async fn a_saga_started_on_a_database_with_history_leaves_earlier_orders_alone()
         saga: interface::SagaConfig::default(),
         role: interface::app::ProcessRole::Api { workers: true },
         broker: None,
+        sealing: None,
     };
     let server = interface::Application::build(config).await.unwrap();
     long.commit().await.unwrap();

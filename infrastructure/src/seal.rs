@@ -1,0 +1,69 @@
+//! Seals of the whole log: signed statements of where the global order stood.
+//!
+//! The hash chains of the events are per stream: they show a changed event, but not a
+//! stream's last events deleted, a whole stream deleted, or a chain recomputed by someone
+//! who can write the table. A seal covers the whole log: the head (the last event, in the
+//! global order), the number of events up to it, and a running digest over the hash of
+//! every one of them in the global order (`digest = sha256(digest ‖ hash)`, starting from
+//! nothing), signed with an Ed25519 key whose private half stays outside the database.
+//! Each seal goes on from the one before, so sealing reads only the events since.
+//!
+//! - [`SealKey`] and [`PublicKey`]: the key files.
+//! - [`PgSeals`]: appends the next seal ([`PgSeals::seal`]) and checks every seal against
+//!   the stored events ([`PgSeals::verify`]).
+
+mod key;
+mod store;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sha2::{Digest, Sha256};
+
+use application::event_log::Position;
+
+pub use key::{PublicKey, SealKey};
+pub use store::{PgSeals, SealReport};
+
+/// One seal, as stored in `log_seals`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seal {
+    /// 1, 2, 3, …
+    pub sequence: i64,
+    /// The last event it covers.
+    pub head: Position,
+    /// Events up to and including the head.
+    pub event_count: i64,
+    /// The running digest at the head.
+    pub digest: Vec<u8>,
+    /// When it was made.
+    pub sealed_at: DateTime<Utc>,
+    /// The signing key's public half, hex.
+    pub public_key: String,
+    /// Ed25519 over [`Seal::message`].
+    pub signature: Vec<u8>,
+}
+
+impl Seal {
+    /// What is signed: every field but the signature, one per line.
+    #[must_use]
+    pub fn message(&self) -> Vec<u8> {
+        format!(
+            "domainflow seal v1\n{}\n{}\n{}\n{}\n{}\n{}\n",
+            self.sequence,
+            self.head.token(),
+            self.event_count,
+            crate::secret_file::hex(&self.digest),
+            self.sealed_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+            self.public_key,
+        )
+        .into_bytes()
+    }
+}
+
+/// The running digest after one more event of hash `hash`.
+#[must_use]
+pub fn chain(digest: &[u8], hash: &[u8]) -> Vec<u8> {
+    let mut hasher = Sha256::new();
+    hasher.update(digest);
+    hasher.update(hash);
+    hasher.finalize().to_vec()
+}

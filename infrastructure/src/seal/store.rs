@@ -1,0 +1,295 @@
+//! Seals in the database: the next one appended, and every one checked against the events.
+
+use std::fmt;
+
+use application::event_log::{Position, ReadFilter};
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use sqlx::{PgPool, Row};
+
+use super::{PublicKey, Seal, SealKey, chain};
+use crate::Error;
+use crate::store::PgEventStore;
+
+/// The most events one seal reads past the one before (a first seal of a long log is made
+/// in steps of this many).
+const MOST_PER_SEAL: usize = 1_000_000;
+
+/// Events read at once while sealing.
+const BATCH: i64 = 5_000;
+
+/// The `log_seals` table.
+#[derive(Debug, Clone)]
+pub struct PgSeals {
+    pool: PgPool,
+    store: PgEventStore,
+}
+
+/// What checking the seals found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SealReport {
+    /// Every seal holds.
+    Held {
+        /// How many seals there are.
+        seals: i64,
+        /// Events the last seal covers.
+        covered: i64,
+        /// Events after the last seal (not covered yet).
+        after: i64,
+        /// Whether the signatures were checked (with a public key).
+        signatures: bool,
+    },
+    /// There is no seal yet.
+    Unsealed {
+        /// Events in the log.
+        events: i64,
+    },
+    /// The first seal that does not hold, and why.
+    Broken {
+        /// Its sequence number.
+        sequence: i64,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+impl fmt::Display for SealReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Held {
+                seals,
+                covered,
+                after,
+                signatures,
+            } => {
+                write!(
+                    f,
+                    "{seals} seals hold: {covered} events sealed, {after} after the last seal"
+                )?;
+                if !signatures {
+                    write!(f, " (signatures not checked: pass --public-key)")?;
+                }
+                Ok(())
+            }
+            Self::Unsealed { events } => write!(f, "no seal yet ({events} events unsealed)"),
+            Self::Broken { sequence, problem } => write!(f, "seal {sequence} is broken: {problem}"),
+        }
+    }
+}
+
+impl PgSeals {
+    /// The seals of the database behind `pool`.
+    #[must_use]
+    pub fn new(pool: PgPool) -> Self {
+        Self {
+            store: PgEventStore::new(pool.clone()),
+            pool,
+        }
+    }
+
+    /// The newest seal, if there is one.
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub async fn last(&self) -> Result<Option<Seal>, Error> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM log_seals ORDER BY sequence DESC LIMIT 1"
+        ))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(seal_of).transpose()
+    }
+
+    /// Seals the events since the last seal (those every reader may see: below the oldest
+    /// transaction in progress) with `key`; `None` when there is nothing new, or another
+    /// process sealed first.
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub async fn seal(&self, key: &SealKey) -> Result<Option<Seal>, Error> {
+        let last = self.last().await?;
+        let (mut head, mut count, mut digest, sequence) = match &last {
+            Some(last) => (
+                last.head,
+                last.event_count,
+                last.digest.clone(),
+                last.sequence + 1,
+            ),
+            None => (Position::START, 0, Vec::new(), 1),
+        };
+        let headers = ReadFilter {
+            bodies_of: Some(Vec::new()),
+            ..ReadFilter::default()
+        };
+        let mut read = 0;
+        while read < MOST_PER_SEAL {
+            let events = self.store.read_all(head, BATCH, &headers).await?;
+            let Some(newest) = events.last() else { break };
+            head = newest.position;
+            for event in &events {
+                digest = chain(&digest, &event.hash);
+            }
+            count += i64::try_from(events.len()).unwrap_or(i64::MAX);
+            read += events.len();
+        }
+        if read == 0 {
+            return Ok(None);
+        }
+        let now = Utc::now();
+        let mut seal = Seal {
+            sequence,
+            head,
+            event_count: count,
+            digest,
+            // As stored: microseconds.
+            sealed_at: DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now),
+            public_key: key.public().hex(),
+            signature: Vec::new(),
+        };
+        seal.signature = key.sign(&seal.message());
+        let inserted = sqlx::query(
+            "INSERT INTO log_seals (sequence, transaction_id, position, event_count, digest,
+                                    sealed_at, public_key, signature)
+             VALUES ($1, $2::text::xid8, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (sequence) DO NOTHING",
+        )
+        .bind(seal.sequence)
+        .bind(seal.head.transaction_id.to_string())
+        .bind(seal.head.position)
+        .bind(seal.event_count)
+        .bind(&seal.digest)
+        .bind(seal.sealed_at)
+        .bind(&seal.public_key)
+        .bind(&seal.signature)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok((inserted == 1).then_some(seal))
+    }
+
+    /// Checks every seal against the stored events: numbered without a gap, signed by
+    /// `public_key` (when given), and the count and running digest of the events in the
+    /// global order equal to the seal's at its head. Events are streamed, so memory holds
+    /// the seals and one row at a time.
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub async fn verify(&self, public_key: Option<&PublicKey>) -> Result<SealReport, Error> {
+        let seals: Vec<Seal> = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM log_seals ORDER BY sequence"
+        ))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(seal_of)
+        .collect::<Result<_, _>>()?;
+        let broken = |sequence: i64, problem: String| Ok(SealReport::Broken { sequence, problem });
+        for (expected, seal) in (1_i64..).zip(&seals) {
+            if seal.sequence != expected {
+                return broken(expected, "it is missing: seals were deleted".to_owned());
+            }
+            if let Some(key) = public_key {
+                if seal.public_key != key.hex() {
+                    return broken(
+                        seal.sequence,
+                        format!("it was signed with another key ({})", seal.public_key),
+                    );
+                }
+                if !key.verifies(&seal.message(), &seal.signature) {
+                    return broken(
+                        seal.sequence,
+                        "its signature does not match its content".to_owned(),
+                    );
+                }
+            }
+        }
+        let mut rows = sqlx::query(
+            "SELECT transaction_id::text::bigint AS transaction_id, position, hash
+             FROM events ORDER BY transaction_id, position",
+        )
+        .fetch(&self.pool);
+        let (mut digest, mut count) = (Vec::new(), 0_i64);
+        let mut pending = seals.iter().peekable();
+        while let Some(row) = rows.try_next().await? {
+            let position = position_of(&row)?;
+            let hash: Vec<u8> = row.try_get("hash")?;
+            digest = chain(&digest, &hash);
+            count += 1;
+            // Heads grow with each seal: one event is the head of one seal at most.
+            if let Some(seal) = pending.peek() {
+                if position > seal.head {
+                    return broken(
+                        seal.sequence,
+                        format!(
+                            "its last event ({}) is not in the log: it was deleted or moved",
+                            seal.head.token()
+                        ),
+                    );
+                }
+                if position == seal.head {
+                    if count != seal.event_count {
+                        return broken(
+                            seal.sequence,
+                            format!(
+                                "{count} events up to its head, {} sealed: events were deleted \
+                                 or added below it",
+                                seal.event_count
+                            ),
+                        );
+                    }
+                    if digest != seal.digest {
+                        return broken(
+                            seal.sequence,
+                            "the events up to its head are not the ones sealed: one was \
+                             changed, replaced or moved in the global order"
+                                .to_owned(),
+                        );
+                    }
+                    pending.next();
+                }
+            }
+        }
+        if let Some(seal) = pending.next() {
+            return broken(
+                seal.sequence,
+                format!(
+                    "the log ends before its last event ({}): events were deleted",
+                    seal.head.token()
+                ),
+            );
+        }
+        Ok(match seals.last() {
+            Some(last) => SealReport::Held {
+                seals: last.sequence,
+                covered: last.event_count,
+                after: count - last.event_count,
+                signatures: public_key.is_some(),
+            },
+            None => SealReport::Unsealed { events: count },
+        })
+    }
+}
+
+const COLUMNS: &str =
+    "sequence, transaction_id::text::bigint AS transaction_id, position, event_count,
+                       digest, sealed_at, public_key, signature";
+
+fn position_of(row: &sqlx::postgres::PgRow) -> Result<Position, Error> {
+    let transaction_id: i64 = row.try_get("transaction_id")?;
+    Ok(Position {
+        transaction_id: u64::try_from(transaction_id).unwrap_or_default(),
+        position: row.try_get("position")?,
+    })
+}
+
+fn seal_of(row: &sqlx::postgres::PgRow) -> Result<Seal, Error> {
+    Ok(Seal {
+        sequence: row.try_get("sequence")?,
+        head: position_of(row)?,
+        event_count: row.try_get("event_count")?,
+        digest: row.try_get("digest")?,
+        sealed_at: row.try_get("sealed_at")?,
+        public_key: row.try_get("public_key")?,
+        signature: row.try_get("signature")?,
+    })
+}

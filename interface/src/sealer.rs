@@ -1,0 +1,44 @@
+//! The sealer: every so often, a signed seal of the events since the last one
+//! ([`infrastructure::seal`]). It runs beside the followers of the log; two sealers at once
+//! are harmless (a seal's number is taken once: the slower one's seal is dropped).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use infrastructure::seal::{PgSeals, SealKey};
+use tokio::sync::watch;
+
+/// What the sealer needs.
+#[derive(Debug, Clone)]
+pub struct Sealing {
+    /// The private half of the seal key.
+    pub key: Arc<SealKey>,
+    /// How often it seals.
+    pub every: Duration,
+}
+
+/// Seals every `sealing.every` until `shutdown` turns true; a failure is logged and the
+/// next round tries again.
+pub async fn run(seals: PgSeals, sealing: Sealing, mut shutdown: watch::Receiver<bool>) {
+    let mut ticks = tokio::time::interval(sealing.every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+        match seals.seal(&sealing.key).await {
+            Ok(Some(seal)) => tracing::info!(
+                sequence = seal.sequence,
+                events = seal.event_count,
+                head = %seal.head.token(),
+                "log sealed"
+            ),
+            Ok(None) => tracing::debug!("nothing new to seal"),
+            Err(error) => tracing::warn!(%error, "sealing the log failed; trying again later"),
+        }
+    }
+}
