@@ -220,7 +220,7 @@ async fn a_forged_deleted_or_foreign_seal_is_named() {
     let seal_glass = |sql: &'static str| {
         let owner = owner.clone();
         async move {
-            let mut tx = owner.begin().await.unwrap();
+            let mut tx = projections::transaction::begin(&owner).await.unwrap();
             for statement in [
                 "ALTER TABLE log_seals DISABLE TRIGGER log_seals_no_update_or_delete",
                 sql,
