@@ -30,7 +30,10 @@ async fn verify_passes_an_untouched_log_and_names_the_exact_broken_link() {
 
     let untouched = verify(&db.url, &[]);
     assert!(untouched.status.success(), "{}", text(&untouched.stderr));
-    assert_eq!(text(&untouched.stdout), "verified 9 events in 3 streams");
+    assert_eq!(
+        text(&untouched.stdout),
+        "verified 9 events in 3 streams\nno seal yet (9 events unsealed)"
+    );
 
     let stored = store
         .read_stream(&StreamRef::new("stock", "B"), 1)
@@ -66,4 +69,75 @@ async fn verify_passes_an_untouched_log_and_names_the_exact_broken_link() {
     );
     let other = verify(&db.url, &["--stream", "stock/A"]);
     assert_eq!(text(&other.stdout), "verified 3 events in 1 streams");
+}
+
+/// A server with a seal key seals the log as it goes; `verify --public-key` checks the
+/// seals with the key's public half, and names the seal a deleted stream breaks although
+/// every remaining chain holds.
+#[tokio::test]
+async fn a_server_seals_the_log_and_verify_checks_the_seals_with_the_public_key() {
+    let db = tests::test_database().await;
+    let dir = std::env::temp_dir().join(format!("seal-cli-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key_file = dir.join("seal.key");
+    let key_path = key_file.to_str().unwrap();
+    let binary = env!("CARGO_BIN_EXE_domainflow");
+    let generated = tests::run(binary, &["seal-key", "generate", key_path]);
+    assert!(generated.status.success(), "{}", text(&generated.stderr));
+    let public = text(&generated.stdout);
+    assert_eq!(public.len(), 64, "{public}");
+    let again = tests::run(binary, &["seal-key", "generate", key_path]);
+    assert!(!again.status.success(), "an existing key was replaced");
+    let shown = tests::run(binary, &["seal-key", "public", key_path]);
+    assert_eq!(text(&shown.stdout), public);
+    let public_file = dir.join("seal.pub");
+    std::fs::write(&public_file, &public).unwrap();
+    let public_path = public_file.to_str().unwrap();
+
+    let store = PgEventStore::new(db.pool.clone());
+    for id in ["A", "B"] {
+        store.append(&restocks(id, 0, 2)).await.unwrap();
+    }
+    let (secret, _) = tests::jwt_secret();
+    let server = tests::ServerProcess::start(
+        binary,
+        &[
+            "--database-url",
+            &db.url,
+            "--jwt-secret",
+            &secret,
+            "--seal-key",
+            key_path,
+            "--seal-every",
+            "1s",
+        ],
+    )
+    .await;
+    let mut sealed = String::new();
+    for _ in 0..100 {
+        let checked = verify(&db.url, &["--public-key", public_path]);
+        sealed = text(&checked.stdout);
+        if sealed.contains("seals hold: 4 events sealed") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        sealed.contains("seals hold: 4 events sealed, 0 after the last seal"),
+        "{sealed}"
+    );
+    server.kill().await;
+
+    db.break_glass("DELETE FROM events WHERE stream_id = 'B'")
+        .await;
+    let chains = verify(&db.url, &["--stream", "stock/A"]);
+    assert!(chains.status.success(), "{}", text(&chains.stderr));
+    let broken = verify(&db.url, &["--public-key", public_path]);
+    assert!(!broken.status.success());
+    let stderr = text(&broken.stderr);
+    assert!(
+        stderr.starts_with("domainflow: seal ") && stderr.contains(" is broken: "),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
 }
