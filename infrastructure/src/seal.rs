@@ -12,14 +12,17 @@
 //! - [`PgSeals`]: appends the next seal ([`PgSeals::seal`]) and checks every seal against
 //!   the stored events ([`PgSeals::verify`]).
 
+mod export;
 mod key;
 mod store;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use application::event_log::Position;
 
+pub use export::{ExportReport, verify_export};
 pub use key::{PublicKey, SealKey};
 pub use store::{PgSeals, SealReport};
 
@@ -56,6 +59,62 @@ impl Seal {
             self.public_key,
         )
         .into_bytes()
+    }
+}
+
+/// A seal as an export writes it (a line `{"seal": {...}}` after the event that is its head).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SealRecord {
+    /// 1, 2, 3, …
+    pub sequence: i64,
+    /// The position token of the last event it covers.
+    pub head: String,
+    /// Events up to and including the head.
+    pub event_count: i64,
+    /// The running digest at the head (hex).
+    pub digest: String,
+    /// When it was made (RFC 3339, microseconds).
+    pub sealed_at: String,
+    /// The signing key's public half (hex).
+    pub public_key: String,
+    /// Ed25519 over the seal's message (hex).
+    pub signature: String,
+}
+
+impl From<&Seal> for SealRecord {
+    fn from(seal: &Seal) -> Self {
+        Self {
+            sequence: seal.sequence,
+            head: seal.head.token(),
+            event_count: seal.event_count,
+            digest: crate::secret_file::hex(&seal.digest),
+            sealed_at: seal.sealed_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+            public_key: seal.public_key.clone(),
+            signature: crate::secret_file::hex(&seal.signature),
+        }
+    }
+}
+
+impl TryFrom<&SealRecord> for Seal {
+    type Error = String;
+
+    fn try_from(record: &SealRecord) -> Result<Self, String> {
+        let hex = |text: &str, what: &str| {
+            crate::secret_file::unhex(text).ok_or_else(|| format!("its {what} is not hex"))
+        };
+        Ok(Self {
+            sequence: record.sequence,
+            head: Position::from_token(&record.head)
+                .ok_or_else(|| format!("its head {:?} is not a position", record.head))?,
+            event_count: record.event_count,
+            digest: hex(&record.digest, "digest")?,
+            sealed_at: DateTime::parse_from_rfc3339(&record.sealed_at)
+                .map_err(|e| format!("its time {:?}: {e}", record.sealed_at))?
+                .with_timezone(&Utc),
+            public_key: record.public_key.clone(),
+            signature: hex(&record.signature, "signature")?,
+        })
     }
 }
 

@@ -46,9 +46,21 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Verify {
+            export: Some(export),
+            public_key,
+            ..
+        } => {
+            println!(
+                "{}",
+                interface::cli::verify_export(&export, public_key.as_deref())?
+            );
+            Ok(())
+        }
+        Command::Verify {
             stream,
             public_key,
             database,
+            export: None,
         } => {
             println!(
                 "{}",

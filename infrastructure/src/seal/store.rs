@@ -167,6 +167,21 @@ impl PgSeals {
         Ok((inserted == 1).then_some(seal))
     }
 
+    /// Every seal, oldest first.
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub async fn all(&self) -> Result<Vec<Seal>, Error> {
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM log_seals ORDER BY sequence"
+        ))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(seal_of)
+        .collect()
+    }
+
     /// Checks every seal against the stored events: numbered without a gap, signed by
     /// `public_key` (when given), and the count and running digest of the events in the
     /// global order equal to the seal's at its head. Events are streamed, so memory holds
@@ -175,14 +190,7 @@ impl PgSeals {
     /// # Errors
     /// [`Error::Database`].
     pub async fn verify(&self, public_key: Option<&PublicKey>) -> Result<SealReport, Error> {
-        let seals: Vec<Seal> = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM log_seals ORDER BY sequence"
-        ))
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(seal_of)
-        .collect::<Result<_, _>>()?;
+        let seals = self.all().await?;
         let broken = |sequence: i64, problem: String| Ok(SealReport::Broken { sequence, problem });
         for (expected, seal) in (1_i64..).zip(&seals) {
             if seal.sequence != expected {

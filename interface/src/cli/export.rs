@@ -1,6 +1,7 @@
 //! `domainflow events export`: the event log (or part of it) as NDJSON, one event per
 //! line in the global order, in the same format as `GET /api/events` with `Accept:
-//! application/x-ndjson`. Read in batches, so memory stays flat whatever the size of the
+//! application/x-ndjson`; an export of the whole log also carries its seals, each a line
+//! `{"seal": {...}}` after the event that is its head. Read in batches, so memory stays flat whatever the size of the
 //! log; a progress bar on stderr counts against the selection's size.
 
 use std::fs::File;
@@ -16,7 +17,8 @@ use super::database::with_pool;
 use super::progress::Progress;
 use super::verify::parse_stream;
 use super::{DatabaseArgs, FileSettings};
-use crate::history::write_line;
+use crate::history::{write_line, write_seal_line};
+use infrastructure::seal::PgSeals;
 
 /// What to export and where.
 #[derive(Debug, Clone)]
@@ -59,7 +61,19 @@ pub async fn export(
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = BufWriter::with_capacity(1 << 16, out);
+    // A whole-log export carries the seals, each after the event that is its head, so that
+    // it can be verified offline (`verify --export`).
+    let whole = export.since.is_none() && export.stream.is_none();
     let written = with_pool(database, file, |pool| async move {
+        let seals = if whole {
+            PgSeals::new(pool.clone())
+                .all()
+                .await
+                .map_err(|e| e.to_string())?
+        } else {
+            Vec::new()
+        };
+        let mut seals = seals.iter().peekable();
         let audit = Audit::new(crate::app::event_store(&pool));
         let console = Actor::console();
         let total = audit
@@ -76,6 +90,9 @@ pub async fn export(
             chunk.clear();
             for event in &batch {
                 write_line(event, &mut chunk);
+                if let Some(seal) = seals.next_if(|seal| seal.head == event.position) {
+                    write_seal_line(seal, &mut chunk);
+                }
             }
             out.write_all(&chunk).map_err(|e| format!("writing: {e}"))?;
             progress.advance(batch.len() as u64);

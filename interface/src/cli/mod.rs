@@ -115,8 +115,12 @@ pub enum Command {
     /// broken link or seal.
     Verify {
         /// Only this stream, as TYPE/ID (e.g. `stock/MUG-1`); seals are not checked.
-        #[arg(long, value_name = "TYPE/ID")]
+        #[arg(long, value_name = "TYPE/ID", conflicts_with = "export")]
         stream: Option<String>,
+        /// Verify this export (`domainflow events export` of the whole log) instead of the
+        /// database, offline: every hash recomputed from the lines, every seal checked.
+        #[arg(long, value_name = "FILE")]
+        export: Option<PathBuf>,
         /// The seal key's public half (a file holding its 64 hex digits): every seal's
         /// signature is checked with it. Without it, seals are checked against the events
         /// but not their signatures.
@@ -502,4 +506,4 @@ pub use projections::projections;
 pub use provider::provider_settings;
 pub use serve::{relay, serve, worker};
 pub use token::token;
-pub use verify::{seal_key, verify};
+pub use verify::{seal_key, verify, verify_export};

@@ -4,9 +4,9 @@ use application::Actor;
 use application::audit::Audit;
 use application::event_log::{Integrity, StreamRef};
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use infrastructure::seal::{PgSeals, PublicKey, SealKey, SealReport};
+use infrastructure::seal::{self, PgSeals, PublicKey, SealKey, SealReport};
 
 use super::database::with_pool;
 use super::{DatabaseArgs, FileSettings, SealKeyCommand};
@@ -48,6 +48,20 @@ pub async fn verify(
         None => Ok(chains.to_string()),
         Some(broken @ SealReport::Broken { .. }) => Err(broken.to_string()),
         Some(seals) => Ok(format!("{chains}\n{seals}")),
+    }
+}
+
+/// Verifies the export in `path` offline, with the seal key's public half in
+/// `public_key` when given.
+///
+/// # Errors
+/// The first broken link or seal (with its line), or why the files could not be read.
+pub fn verify_export(path: &Path, public_key: Option<&Path>) -> Result<String, String> {
+    let public_key = public_key.map(PublicKey::load).transpose()?;
+    let file = std::fs::File::open(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    match seal::verify_export(std::io::BufReader::new(file), public_key.as_ref())? {
+        broken @ seal::ExportReport::Broken { .. } => Err(format!("{}: {broken}", path.display())),
+        verified => Ok(verified.to_string()),
     }
 }
 

@@ -1,6 +1,7 @@
-//! An event as auditors see it: `position, streamType, streamId, version, eventType,
-//! eventVersion, payload, metadata {correlationId, causationId, actor, commandId},
-//! recordedAt, hash` (API.md, "Event (history)"). One type for the REST page, the NDJSON
+//! An event as auditors see it: `position, streamType, streamId, version, eventId,
+//! eventType, eventVersion, payload, metadata {correlationId, causationId, actor, commandId},
+//! recordedAt, hash` (API.md, "Event (history)", with `eventId`, which a check of the hash
+//! from the content needs). One type for the REST page, the NDJSON
 //! lines (REST and `domainflow events export`) and GraphQL.
 
 use application::event_log::RecordedEvent;
@@ -24,6 +25,8 @@ pub struct Event {
     pub stream_id: String,
     /// Its version within the stream (1-based).
     pub version: i64,
+    /// Its id (a UUID): the message id of the integration event it gives, if any.
+    pub event_id: String,
     /// Its type, e.g. `OrderPlaced`.
     pub event_type: String,
     /// The schema version of its payload.
@@ -82,6 +85,7 @@ impl From<&RecordedEvent> for Event {
             stream_type: event.stream.stream_type.clone(),
             stream_id: event.stream.stream_id.clone(),
             version: event.version,
+            event_id: event.event_id.to_string(),
             event_type: event.event_type.clone(),
             event_version: event.event_version,
             payload: Json(event.payload.clone()),
@@ -98,6 +102,14 @@ impl From<&RecordedEvent> for Event {
 pub fn write_line(event: &RecordedEvent, out: &mut Vec<u8>) {
     // Writing plain data into a Vec cannot fail.
     if serde_json::to_writer(&mut *out, &Event::from(event)).is_ok() {
+        out.push(b'\n');
+    }
+}
+
+/// Appends `seal` to `out` as one NDJSON line: `{"seal": {...}}`.
+pub fn write_seal_line(seal: &infrastructure::seal::Seal, out: &mut Vec<u8>) {
+    let line = serde_json::json!({ "seal": infrastructure::seal::SealRecord::from(seal) });
+    if serde_json::to_writer(&mut *out, &line).is_ok() {
         out.push(b'\n');
     }
 }
@@ -141,6 +153,7 @@ mod tests {
                 "streamType": "stock",
                 "streamId": "MUG-1",
                 "version": 2,
+                "eventId": Uuid::nil().to_string(),
                 "eventType": "StockRestocked",
                 "eventVersion": 1,
                 "payload": { "quantity": 3 },

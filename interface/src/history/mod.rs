@@ -4,4 +4,4 @@
 
 mod event;
 
-pub use event::{Event, EventMetadata, write_line};
+pub use event::{Event, EventMetadata, write_line, write_seal_line};

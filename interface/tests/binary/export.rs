@@ -116,6 +116,17 @@ async fn a_100_000_event_log_exports_every_event_once_in_global_order_in_flat_me
 
     let exported = lines(&all);
     assert_eq!(exported.len(), EVENTS);
+    // The export verifies offline: every hash recomputed from its lines.
+    let offline = tests::run(
+        env!("CARGO_BIN_EXE_domainflow"),
+        &["verify", "--export", all.to_str().unwrap()],
+    );
+    assert!(offline.status.success(), "{}", tests::text(&offline.stderr));
+    assert!(
+        tests::text(&offline.stdout).starts_with(&format!("verified {EVENTS} events in ")),
+        "{}",
+        tests::text(&offline.stdout)
+    );
     assert!(
         exported
             .windows(2)

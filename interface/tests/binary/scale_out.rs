@@ -241,6 +241,26 @@ async fn two_apis_and_two_workers_lose_nothing_through_a_kill_and_a_restart() {
         );
     }
 
+    // The whole log, with the saga's and the clients' metadata, exported and verified
+    // offline.
+    let export_file = std::env::temp_dir().join(format!("scale-{}.ndjson", uuid::Uuid::new_v4()));
+    let export_path = export_file.to_str().unwrap();
+    let exported = tests::run(
+        BINARY,
+        &[
+            "events",
+            "export",
+            "--out",
+            export_path,
+            "--database-url",
+            &url,
+        ],
+    );
+    assert!(exported.status.success(), "{}", text(&exported.stderr));
+    let offline = tests::run(BINARY, &["verify", "--export", export_path]);
+    assert!(offline.status.success(), "{}", text(&offline.stderr));
+    std::fs::remove_file(&export_file).unwrap();
+
     if let Some(queue) = queue {
         relayed_to_the_end(&app.db.pool).await;
         let expected = integration_events(&app.db.pool).await;

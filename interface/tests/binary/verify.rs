@@ -128,6 +128,63 @@ async fn a_server_seals_the_log_and_verify_checks_the_seals_with_the_public_key(
     );
     server.kill().await;
 
+    // The whole log exported carries its seals and verifies offline, with no database.
+    let export_file = dir.join("events.ndjson");
+    let export_path = export_file.to_str().unwrap();
+    let exported = tests::run(
+        binary,
+        &[
+            "events",
+            "export",
+            "--out",
+            export_path,
+            "--database-url",
+            &db.url,
+        ],
+    );
+    assert!(exported.status.success(), "{}", text(&exported.stderr));
+    let offline = |file: &str| {
+        tests::run(
+            binary,
+            &["verify", "--export", file, "--public-key", public_path],
+        )
+    };
+    let checked = offline(export_path);
+    assert!(checked.status.success(), "{}", text(&checked.stderr));
+    assert!(
+        text(&checked.stdout).starts_with("verified 4 events in 2 streams; 1 seals hold"),
+        "{}",
+        text(&checked.stdout)
+    );
+    // An export changed after the fact: a payload, or a line left out.
+    let lines: Vec<String> = std::fs::read_to_string(&export_file)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let changed = dir.join("changed.ndjson");
+    let mut edited = lines.clone();
+    edited[1] = edited[1].replacen("\"quantity\":", "\"quantity\":9", 1);
+    std::fs::write(&changed, edited.join("\n")).unwrap();
+    let refused = offline(changed.to_str().unwrap());
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("line 2: stock/"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let cut = dir.join("cut.ndjson");
+    let mut shorter = lines.clone();
+    shorter.remove(3);
+    std::fs::write(&cut, shorter.join("\n")).unwrap();
+    let refused = offline(cut.to_str().unwrap());
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("seal 1 is broken"),
+        "{}",
+        text(&refused.stderr)
+    );
+
     db.break_glass("DELETE FROM events WHERE stream_id = 'B'")
         .await;
     let chains = verify(&db.url, &["--stream", "stock/A"]);

@@ -1,0 +1,256 @@
+//! Verifying an export offline: `domainflow verify --export events.ndjson`, with no
+//! database. Every event's hash is recomputed from the line's content and linked to the one
+//! before it in its stream; the running digest is kept over the lines in their order; each
+//! seal line is checked against the events before it (and its signature, with the key).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::BufRead;
+
+use application::event_log::Position;
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::{PublicKey, Seal, SealRecord, chain};
+use crate::secret_file::{hex, unhex};
+use crate::store::hash::{Content, event_hash};
+
+/// What checking an export found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExportReport {
+    /// Every chain and every seal holds.
+    Verified {
+        /// Events in the export.
+        events: i64,
+        /// Streams in the export.
+        streams: usize,
+        /// Seals in the export.
+        seals: i64,
+        /// Events after the last seal.
+        after: i64,
+        /// Whether the signatures were checked.
+        signatures: bool,
+    },
+    /// The first thing that does not hold, with its line number.
+    Broken {
+        /// The line (1-based).
+        line: usize,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+impl fmt::Display for ExportReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Verified {
+                events,
+                streams,
+                seals,
+                after,
+                signatures,
+            } => {
+                write!(f, "verified {events} events in {streams} streams; ")?;
+                if *seals == 0 {
+                    write!(f, "no seal in the export")?;
+                } else {
+                    write!(f, "{seals} seals hold, {after} events after the last seal")?;
+                }
+                if !signatures && *seals > 0 {
+                    write!(f, " (signatures not checked: pass --public-key)")?;
+                }
+                Ok(())
+            }
+            Self::Broken { line, problem } => write!(f, "line {line}: {problem}"),
+        }
+    }
+}
+
+/// Checks the export read from `lines` (a whole-log export: `domainflow events export`
+/// without `--since` or `--stream`).
+///
+/// # Errors
+/// A message when the export cannot be read.
+pub fn verify_export(
+    lines: impl BufRead,
+    public_key: Option<&PublicKey>,
+) -> Result<ExportReport, String> {
+    let mut check = Check {
+        public_key,
+        streams: HashMap::new(),
+        digest: Vec::new(),
+        events: 0,
+        seals: 0,
+        covered: 0,
+        last: Position::START,
+    };
+    for (index, line) in lines.lines().enumerate() {
+        let line = line.map_err(|e| format!("reading the export: {e}"))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        if let Err(problem) = check.line(&line) {
+            return Ok(ExportReport::Broken {
+                line: index + 1,
+                problem,
+            });
+        }
+    }
+    Ok(ExportReport::Verified {
+        events: check.events,
+        streams: check.streams.len(),
+        seals: check.seals,
+        after: check.events - check.covered,
+        signatures: public_key.is_some(),
+    })
+}
+
+/// Where the walk through the export stands.
+struct Check<'a> {
+    public_key: Option<&'a PublicKey>,
+    /// Each stream's last version and hash.
+    streams: HashMap<(String, String), (i64, Vec<u8>)>,
+    digest: Vec<u8>,
+    events: i64,
+    seals: i64,
+    covered: i64,
+    last: Position,
+}
+
+impl Check<'_> {
+    fn line(&mut self, line: &str) -> Result<(), String> {
+        let value: Value =
+            serde_json::from_str(line).map_err(|e| format!("not a JSON object: {e}"))?;
+        match value.get("seal") {
+            Some(seal) => self.seal(seal),
+            None => self.event(&value),
+        }
+    }
+
+    fn event(&mut self, line: &Value) -> Result<(), String> {
+        let text = |name: &str| {
+            line.get(name)
+                .and_then(Value::as_str)
+                .ok_or_else(|| format!("no {name}"))
+        };
+        let number = |name: &str| {
+            line.get(name)
+                .and_then(Value::as_i64)
+                .ok_or_else(|| format!("no {name}"))
+        };
+        let position = Position::from_token(text("position")?)
+            .ok_or_else(|| "its position is not a position token".to_owned())?;
+        if position <= self.last {
+            return Err(format!(
+                "event {} is not after {} in the global order",
+                position.token(),
+                self.last.token()
+            ));
+        }
+        let (stream_type, stream_id) = (text("streamType")?, text("streamId")?);
+        let version = number("version")?;
+        let key = (stream_type.to_owned(), stream_id.to_owned());
+        let (previous_version, previous_hash) =
+            self.streams.get(&key).cloned().unwrap_or((0, Vec::new()));
+        if version != previous_version + 1 {
+            return Err(format!(
+                "{stream_type}/{stream_id} version {} is missing before version {version}",
+                previous_version + 1
+            ));
+        }
+        let event_id = Uuid::parse_str(text("eventId")?).map_err(|e| format!("eventId: {e}"))?;
+        let recorded_at: DateTime<Utc> = DateTime::parse_from_rfc3339(text("recordedAt")?)
+            .map_err(|e| format!("recordedAt: {e}"))?
+            .with_timezone(&Utc);
+        let payload = line.get("payload").cloned().unwrap_or(Value::Null);
+        let metadata = stored_metadata(line.get("metadata"));
+        let stored = unhex(text("hash")?).ok_or_else(|| "its hash is not hex".to_owned())?;
+        let recomputed = event_hash(
+            &previous_hash,
+            &Content {
+                stream_type,
+                stream_id,
+                version,
+                event_id,
+                event_type: text("eventType")?,
+                event_version: i32::try_from(number("eventVersion")?)
+                    .map_err(|_| "eventVersion is out of range".to_owned())?,
+                recorded_at,
+                metadata: &metadata,
+                payload: &payload,
+            },
+        );
+        if recomputed != stored {
+            return Err(format!(
+                "{stream_type}/{stream_id} version {version}: its content does not match its \
+                 hash (expected {}, found {})",
+                hex(&recomputed),
+                hex(&stored)
+            ));
+        }
+        self.streams.insert(key, (version, stored.clone()));
+        self.digest = chain(&self.digest, &stored);
+        self.events += 1;
+        self.last = position;
+        Ok(())
+    }
+
+    fn seal(&mut self, record: &Value) -> Result<(), String> {
+        let record: SealRecord = serde_json::from_value(record.clone())
+            .map_err(|e| format!("a seal line that is not one: {e}"))?;
+        let seal = Seal::try_from(&record).map_err(|e| format!("seal {}: {e}", record.sequence))?;
+        let broken = |problem: String| Err(format!("seal {} is broken: {problem}", seal.sequence));
+        if seal.sequence != self.seals + 1 {
+            return Err(format!("seal {} is missing", self.seals + 1));
+        }
+        if let Some(key) = self.public_key {
+            if seal.public_key != key.hex() {
+                return broken(format!(
+                    "it was signed with another key ({})",
+                    seal.public_key
+                ));
+            }
+            if !key.verifies(&seal.message(), &seal.signature) {
+                return broken("its signature does not match its content".to_owned());
+            }
+        }
+        if seal.head != self.last {
+            return broken(format!(
+                "its last event ({}) is not the event before it in the export",
+                seal.head.token()
+            ));
+        }
+        if seal.event_count != self.events {
+            return broken(format!(
+                "{} events up to its head, {} sealed: events were deleted or added",
+                self.events, seal.event_count
+            ));
+        }
+        if seal.digest != self.digest {
+            return broken(
+                "the events up to its head are not the ones sealed: one was changed, \
+                 replaced or moved"
+                    .to_owned(),
+            );
+        }
+        self.seals = seal.sequence;
+        self.covered = self.events;
+        Ok(())
+    }
+}
+
+/// The metadata as stored, from the export's fields: the server stores `commandId`,
+/// `correlationId`, `actor`, and `causationId` and `clientCorrelationId` when they are set;
+/// the export shows the unset ones as `null`.
+fn stored_metadata(shown: Option<&Value>) -> Value {
+    let mut stored = Map::new();
+    if let Some(Value::Object(fields)) = shown {
+        for (name, value) in fields {
+            if !value.is_null() {
+                stored.insert(name.clone(), value.clone());
+            }
+        }
+    }
+    Value::Object(stored)
+}
