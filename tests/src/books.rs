@@ -33,17 +33,12 @@ pub async fn read_models(pool: &PgPool) -> BTreeMap<&'static str, Vec<Value>> {
 /// An order, its last outcome, the provider's outcome and what it refunded.
 type OrderBooks = (String, Option<String>, Option<String>, Option<i64>);
 
-/// The promises that hold over the whole log once fulfilment is at rest; `Err` names the
-/// first one broken:
-/// - no command appended events in two transactions;
-/// - no stock or payment effect recorded twice for one order;
-/// - every order is final: its last outcome confirmed with its payment captured and not
-///   refunded (by the simulated provider's ledger kept in the database), or cancelled
-///   without a payment kept.
+/// No command appended events in two transactions, and no stock or payment effect, and no
+/// order outcome, was recorded twice for one order.
 ///
 /// # Errors
-/// What is broken, or the database's error.
-pub async fn fulfilment_promises(pool: &PgPool) -> Result<(), String> {
+/// What was applied twice, or the database's error.
+pub async fn applied_once(pool: &PgPool) -> Result<(), String> {
     let repeated: Vec<(Option<String>, i64)> = sqlx::query_as(
         "SELECT metadata->>'commandId', count(DISTINCT transaction_id)
          FROM events GROUP BY 1 HAVING count(DISTINCT transaction_id) > 1",
@@ -67,6 +62,21 @@ pub async fn fulfilment_promises(pool: &PgPool) -> Result<(), String> {
     if !twice.is_empty() {
         return Err(format!("effects applied twice: {twice:?}"));
     }
+    Ok(())
+}
+
+/// The promises that hold over the whole log once fulfilment is at rest; `Err` names the
+/// first one broken:
+/// - no command appended events in two transactions;
+/// - no stock or payment effect recorded twice for one order;
+/// - every order is final: its last outcome confirmed with its payment captured and not
+///   refunded (by the simulated provider's ledger kept in the database), or cancelled
+///   without a payment kept.
+///
+/// # Errors
+/// What is broken, or the database's error.
+pub async fn fulfilment_promises(pool: &PgPool) -> Result<(), String> {
+    applied_once(pool).await?;
     let wrong: Vec<OrderBooks> = sqlx::query_as(
         "SELECT o.stream_id,
                 (SELECT event_type FROM events t

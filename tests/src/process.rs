@@ -88,6 +88,20 @@ impl ServerProcess {
         }
     }
 
+    /// What its `/metrics` shows now.
+    ///
+    /// # Panics
+    /// When it does not answer.
+    pub async fn metrics(&self) -> String {
+        let response = reqwest::get(format!("{}/metrics", self.address))
+            .await
+            .unwrap_or_else(|e| panic!("scraping {}: {e}", self.address));
+        response
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("scraping {}: {e}", self.address))
+    }
+
     /// The lines written to standard error so far.
     #[must_use]
     pub fn log_lines(&self) -> Vec<String> {

@@ -70,15 +70,7 @@ async fn an_api_without_workers_and_workers_without_an_api_fulfil_every_order_th
             "CONFIRMED"
         );
     }
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", first.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = first.metrics().await;
     assert!(
         metrics.contains("domainflow_projection_active{projection=\"orders\"} 1"),
         "{metrics}"
@@ -115,15 +107,7 @@ async fn an_api_without_workers_and_workers_without_an_api_fulfil_every_order_th
     tokio::time::sleep(Duration::from_secs(2)).await;
     let mut active = 0.0;
     for worker in [&second, &third] {
-        let text = app
-            .client
-            .get(format!("{}/metrics", worker.address))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = worker.metrics().await;
         active += text
             .lines()
             .find_map(|line| {

@@ -197,7 +197,7 @@ async fn two_apis_and_two_workers_lose_nothing_through_a_kill_and_a_restart() {
     // Mid-run, the worker running fulfilment dies at once; the other takes over.
     tokio::time::sleep(Duration::from_millis(800 + rng.below(1200))).await;
     let [first, second] = workers;
-    let (killed, survivor) = if runs_fulfilment(&app, &first).await {
+    let (killed, survivor) = if runs_fulfilment(&first).await {
         (first, second)
     } else {
         (second, first)
@@ -281,17 +281,11 @@ async fn two_apis_and_two_workers_lose_nothing_through_a_kill_and_a_restart() {
 }
 
 /// Whether `worker` holds the saga's runner (its `active` gauge is 1 there).
-async fn runs_fulfilment(app: &TestApp, worker: &ServerProcess) -> bool {
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", worker.address))
-        .send()
+async fn runs_fulfilment(worker: &ServerProcess) -> bool {
+    worker
+        .metrics()
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    metrics.contains("domainflow_projection_active{projection=\"fulfilment\"} 1")
+        .contains("domainflow_projection_active{projection=\"fulfilment\"} 1")
 }
 
 /// Waits until fulfilment is at rest (no deadline, dead letter or payment waiting) and its

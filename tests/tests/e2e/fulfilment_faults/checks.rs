@@ -179,27 +179,5 @@ pub(super) async fn check(
             ));
         }
     }
-    let repeated: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT metadata->>'commandId', count(DISTINCT transaction_id)
-         FROM events GROUP BY 1 HAVING count(DISTINCT transaction_id) > 1",
-    )
-    .fetch_all(checker)
-    .await
-    .map_err(|e| e.to_string())?;
-    if !repeated.is_empty() {
-        return Err(format!("commands applied more than once: {repeated:?}"));
-    }
-    let twice: Vec<(String, String, Option<String>, i64)> = sqlx::query_as(
-        "SELECT stream_id, event_type, payload->>'orderId', count(*) FROM events
-         WHERE event_type IN ('StockReserved', 'StockCommitted', 'StockReleased',
-                              'StockReturned', 'PaymentAuthorized', 'PaymentRefunded')
-         GROUP BY 1, 2, 3 HAVING count(*) > 1",
-    )
-    .fetch_all(checker)
-    .await
-    .map_err(|e| e.to_string())?;
-    if !twice.is_empty() {
-        return Err(format!("effects applied twice: {twice:?}"));
-    }
-    Ok(())
+    tests::books::applied_once(checker).await
 }
