@@ -64,7 +64,7 @@ async fn log() -> Log {
     std::fs::create_dir_all(&dir).expect("a directory");
     let key = SealKey::generate(&dir.join("seal.key")).expect("a key");
     let seals = PgSeals::new(pool.clone());
-    seals.seal(&key).await.expect("sealing").expect("a seal");
+    seals.seal(&key, 0).await.expect("sealing").expect("a seal");
     // The whole log exported as `domainflow events export` writes it.
     let export = dir.join("events.ndjson");
     let mut out = std::io::BufWriter::new(std::fs::File::create(&export).expect("export file"));
@@ -127,7 +127,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("seals", |b| {
         b.iter(|| {
             let report = runtime
-                .block_on(log.seals.verify(Some(&public)))
+                .block_on(log.seals.verify(Some(&public), None))
                 .expect("verify");
             assert!(report.to_string().starts_with("1 seals hold"), "{report}");
         });
@@ -138,7 +138,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("export_offline", |b| {
         b.iter(|| {
             let file = std::fs::File::open(&log.export).expect("the export");
-            let report = verify_export(std::io::BufReader::new(file), Some(&public))
+            let report = verify_export(std::io::BufReader::new(file), Some(&public), None)
                 .expect("verify the export");
             assert!(report.to_string().contains("1 seals hold"), "{report}");
         });

@@ -43,6 +43,9 @@ pub enum Error {
         /// The command id.
         command_id: uuid::Uuid,
     },
+    /// The sealer refuses to go on from a last seal it cannot vouch for.
+    #[error("refusing to seal the log: {0}")]
+    SealRefused(String),
     /// An append carried no events.
     #[error("an append needs at least one event")]
     NothingToAppend,

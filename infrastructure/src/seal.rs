@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 
 use application::event_log::Position;
 
-pub use export::{ExportReport, verify_export};
+pub use export::{Expected, ExportReport, verify_export};
 pub use key::{PublicKey, SealKey};
 pub use store::{PgSeals, SealReport};
 

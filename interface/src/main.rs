@@ -48,23 +48,33 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Verify {
             export: Some(export),
             public_key,
+            expect_seal,
             ..
         } => {
             println!(
                 "{}",
-                interface::cli::verify_export(&export, public_key.as_deref())?
+                interface::cli::verify_export(
+                    &export,
+                    public_key.as_deref(),
+                    expect_seal.as_deref()
+                )?
             );
             Ok(())
         }
         Command::Verify {
             stream,
             public_key,
+            expect_seal,
             database,
             export: None,
         } => {
+            let seals = interface::cli::SealCheck {
+                public_key,
+                expected: expect_seal,
+            };
             println!(
                 "{}",
-                interface::cli::verify(stream, public_key, database, file).await?
+                interface::cli::verify(stream, seals, database, file).await?
             );
             Ok(())
         }

@@ -20,6 +20,7 @@ pub struct Sealing {
 /// Seals every `sealing.every` until `shutdown` turns true; a failure is logged and the
 /// next round tries again.
 pub async fn run(seals: PgSeals, sealing: Sealing, mut shutdown: watch::Receiver<bool>) {
+    let mut newest_known = 0;
     let mut ticks = tokio::time::interval(sealing.every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -30,14 +31,22 @@ pub async fn run(seals: PgSeals, sealing: Sealing, mut shutdown: watch::Receiver
         if *shutdown.borrow() {
             return;
         }
-        match seals.seal(&sealing.key).await {
-            Ok(Some(seal)) => tracing::info!(
-                sequence = seal.sequence,
-                events = seal.event_count,
-                head = %seal.head.token(),
-                "log sealed"
-            ),
+        match seals.seal(&sealing.key, newest_known).await {
+            Ok(Some(seal)) => {
+                newest_known = seal.sequence;
+                tracing::info!(
+                    sequence = seal.sequence,
+                    events = seal.event_count,
+                    head = %seal.head.token(),
+                    "log sealed"
+                );
+            }
             Ok(None) => tracing::debug!("nothing new to seal"),
+            // The seals or the events under them were changed: loud, every round, until an
+            // operator looks.
+            Err(error @ infrastructure::Error::SealRefused(_)) => {
+                tracing::error!(%error, "the log is not sealed");
+            }
             Err(error) => tracing::warn!(%error, "sealing the log failed; trying again later"),
         }
     }

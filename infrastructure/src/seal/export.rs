@@ -75,9 +75,13 @@ impl fmt::Display for ExportReport {
 pub fn verify_export(
     lines: impl BufRead,
     public_key: Option<&PublicKey>,
+    expected: Option<&Expected>,
 ) -> Result<ExportReport, String> {
     let mut check = Check {
         public_key,
+        expected,
+        expected_seen: false,
+        lines: 0,
         streams: HashMap::new(),
         digest: Vec::new(),
         events: 0,
@@ -87,6 +91,7 @@ pub fn verify_export(
     };
     for (index, line) in lines.lines().enumerate() {
         let line = line.map_err(|e| format!("reading the export: {e}"))?;
+        check.lines = index + 1;
         if line.trim().is_empty() {
             continue;
         }
@@ -97,6 +102,23 @@ pub fn verify_export(
             });
         }
     }
+    let end = |problem: String| {
+        Ok(ExportReport::Broken {
+            line: check.lines,
+            problem,
+        })
+    };
+    if public_key.is_some() && check.seals == 0 {
+        return end(
+            "the export holds no seal (a whole-log export of a sealed log has them)".into(),
+        );
+    }
+    if let Some(expected) = expected.filter(|_| !check.expected_seen) {
+        return end(format!(
+            "seal {} is not in the export: the log was cut back",
+            expected.sequence
+        ));
+    }
     Ok(ExportReport::Verified {
         events: check.events,
         streams: check.streams.len(),
@@ -106,9 +128,36 @@ pub fn verify_export(
     })
 }
 
+/// A seal an auditor kept: it must still be there, with this digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expected {
+    /// Its number.
+    pub sequence: i64,
+    /// Its digest.
+    pub digest: Vec<u8>,
+}
+
+impl Expected {
+    /// `N:DIGEST`, as `verify` prints the newest seal.
+    ///
+    /// # Errors
+    /// A message when `text` is not that.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let invalid = || format!("{text:?} is not SEQUENCE:DIGEST, e.g. 12:9f86d0…");
+        let (sequence, digest) = text.split_once(':').ok_or_else(invalid)?;
+        Ok(Self {
+            sequence: sequence.parse().map_err(|_| invalid())?,
+            digest: unhex(digest).ok_or_else(invalid)?,
+        })
+    }
+}
+
 /// Where the walk through the export stands.
 struct Check<'a> {
     public_key: Option<&'a PublicKey>,
+    expected: Option<&'a Expected>,
+    expected_seen: bool,
+    lines: usize,
     /// Each stream's last version and hash.
     streams: HashMap<(String, String), (i64, Vec<u8>)>,
     digest: Vec<u8>,
@@ -129,6 +178,15 @@ impl Check<'_> {
     }
 
     fn event(&mut self, line: &Value) -> Result<(), String> {
+        if let Value::Object(fields) = line
+            && let Some(unknown) = fields
+                .keys()
+                .find(|name| !EVENT_FIELDS.contains(&name.as_str()))
+        {
+            return Err(format!(
+                "an event line with a field no export writes: {unknown:?}"
+            ));
+        }
         let text = |name: &str| {
             line.get(name)
                 .and_then(Value::as_str)
@@ -201,6 +259,15 @@ impl Check<'_> {
             .map_err(|e| format!("a seal line that is not one: {e}"))?;
         let seal = Seal::try_from(&record).map_err(|e| format!("seal {}: {e}", record.sequence))?;
         let broken = |problem: String| Err(format!("seal {} is broken: {problem}", seal.sequence));
+        if SealRecord::from(&seal) != record {
+            return broken("its line is not written the one way an export writes it".to_owned());
+        }
+        if let Some(expected) = self.expected.filter(|e| e.sequence == seal.sequence) {
+            if expected.digest != seal.digest {
+                return broken("its digest is not the one expected (--expect-seal)".to_owned());
+            }
+            self.expected_seen = true;
+        }
         if seal.sequence != self.seals + 1 {
             return Err(format!("seal {} is missing", self.seals + 1));
         }
@@ -239,6 +306,21 @@ impl Check<'_> {
         Ok(())
     }
 }
+
+/// The fields of an event line.
+const EVENT_FIELDS: [&str; 11] = [
+    "position",
+    "streamType",
+    "streamId",
+    "version",
+    "eventId",
+    "eventType",
+    "eventVersion",
+    "payload",
+    "metadata",
+    "recordedAt",
+    "hash",
+];
 
 /// The metadata as stored, from the export's fields: the server stores `commandId`,
 /// `correlationId`, `actor`, and `causationId` and `clientCorrelationId` when they are set;

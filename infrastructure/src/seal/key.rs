@@ -26,8 +26,24 @@ impl SealKey {
     /// Reads the key in `path`.
     ///
     /// # Errors
-    /// A message naming the file when it cannot be read or is not a 32-byte hex seed.
+    /// A message naming the file when it cannot be read, is readable by anyone but its
+    /// owner, or is not a 32-byte hex seed.
     pub fn load(path: &Path) -> Result<Self, String> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(path)
+                .map_err(|e| format!("the seal key {}: {e}", path.display()))?
+                .permissions()
+                .mode();
+            if mode & 0o077 != 0 {
+                return Err(format!(
+                    "the seal key {} is readable by others (mode {:o}): chmod 600 it",
+                    path.display(),
+                    mode & 0o777
+                ));
+            }
+        }
         let seed = read_secret(path, 32, "seal key")
             .map_err(|e| format!("the seal key {}: {e}", path.display()))?;
         Self::from_seed(&seed).map_err(|e| format!("the seal key {}: {e}", path.display()))

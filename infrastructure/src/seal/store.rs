@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use sqlx::{PgPool, Row};
 
-use super::{PublicKey, Seal, SealKey, chain};
+use super::{Expected, PublicKey, Seal, SealKey, chain};
 use crate::Error;
 use crate::store::PgEventStore;
 
@@ -32,6 +32,9 @@ pub enum SealReport {
     Held {
         /// How many seals there are.
         seals: i64,
+        /// The newest seal's digest (hex): with its number, what an auditor keeps to check
+        /// later that the log was not cut back (`verify --expect-seal N:DIGEST`).
+        newest: String,
         /// Events the last seal covers.
         covered: i64,
         /// Events after the last seal (not covered yet).
@@ -58,13 +61,15 @@ impl fmt::Display for SealReport {
         match self {
             Self::Held {
                 seals,
+                newest,
                 covered,
                 after,
                 signatures,
             } => {
                 write!(
                     f,
-                    "{seals} seals hold: {covered} events sealed, {after} after the last seal"
+                    "{seals} seals hold: {covered} events sealed, {after} after the last seal \
+                     (newest {seals}:{newest})"
                 )?;
                 if !signatures {
                     write!(f, " (signatures not checked: pass --public-key)")?;
@@ -104,16 +109,58 @@ impl PgSeals {
     /// transaction in progress) with `key`; `None` when there is nothing new, or another
     /// process sealed first.
     ///
+    /// It goes on only from a last seal it can vouch for: signed by `key`, numbered at
+    /// least `newest_known` (the newest seal this sealer has seen; 0 for none), its head
+    /// still in the log with as many events up to it as it says. Otherwise the seals or the
+    /// events under them were changed, and sealing over them would sign the change.
+    ///
     /// # Errors
-    /// [`Error::Database`].
-    pub async fn seal(&self, key: &SealKey) -> Result<Option<Seal>, Error> {
+    /// [`Error::SealRefused`] naming what does not hold; [`Error::Database`].
+    pub async fn seal(&self, key: &SealKey, newest_known: i64) -> Result<Option<Seal>, Error> {
         let last = self.last().await?;
+        let refused = |why: String| Err(Error::SealRefused(why));
+        if last.as_ref().map_or(0, |last| last.sequence) < newest_known {
+            return refused(format!(
+                "seal {newest_known} was made and is gone: seals were deleted"
+            ));
+        }
+        if let Some(last) = &last {
+            let public = key.public();
+            if last.public_key != public.hex() || !public.verifies(&last.message(), &last.signature)
+            {
+                return refused(format!(
+                    "seal {} is not signed by this key: the seals or the key were changed",
+                    last.sequence
+                ));
+            }
+            let (present, below): (bool, i64) = sqlx::query_as(
+                "SELECT EXISTS (SELECT 1 FROM events
+                                WHERE transaction_id = $1::text::xid8 AND position = $2),
+                        (SELECT count(*) FROM events
+                         WHERE (transaction_id, position) <= ($1::text::xid8, $2))",
+            )
+            .bind(last.head.transaction_id.to_string())
+            .bind(last.head.position)
+            .fetch_one(&self.pool)
+            .await?;
+            if !present || below != last.event_count {
+                return refused(format!(
+                    "seal {} no longer matches the log ({below} events up to its head, {} \
+                     sealed{}): run domainflow verify",
+                    last.sequence,
+                    last.event_count,
+                    if present { "" } else { ", its last event gone" }
+                ));
+            }
+        }
         let (mut head, mut count, mut digest, sequence) = match &last {
             Some(last) => (
                 last.head,
                 last.event_count,
                 last.digest.clone(),
-                last.sequence + 1,
+                last.sequence.checked_add(1).ok_or_else(|| {
+                    Error::SealRefused(format!("seal {} is the last number", last.sequence))
+                })?,
             ),
             None => (Position::START, 0, Vec::new(), 1),
         };
@@ -182,16 +229,38 @@ impl PgSeals {
         .collect()
     }
 
-    /// Checks every seal against the stored events: numbered without a gap, signed by
-    /// `public_key` (when given), and the count and running digest of the events in the
+    /// Checks every seal against the stored events: `expected` (a seal an auditor kept)
+    /// still there with its digest, numbered without a gap, signed by `public_key` (when
+    /// given), and the count and running digest of the events in the
     /// global order equal to the seal's at its head. Events are streamed, so memory holds
     /// the seals and one row at a time.
     ///
     /// # Errors
     /// [`Error::Database`].
-    pub async fn verify(&self, public_key: Option<&PublicKey>) -> Result<SealReport, Error> {
+    pub async fn verify(
+        &self,
+        public_key: Option<&PublicKey>,
+        expected: Option<&Expected>,
+    ) -> Result<SealReport, Error> {
         let seals = self.all().await?;
         let broken = |sequence: i64, problem: String| Ok(SealReport::Broken { sequence, problem });
+        if let Some(expected) = expected {
+            match seals.iter().find(|seal| seal.sequence == expected.sequence) {
+                None => {
+                    return broken(
+                        expected.sequence,
+                        "it is not in the log: the log was cut back".to_owned(),
+                    );
+                }
+                Some(seal) if seal.digest != expected.digest => {
+                    return broken(
+                        seal.sequence,
+                        "its digest is not the one expected (--expect-seal)".to_owned(),
+                    );
+                }
+                Some(_) => {}
+            }
+        }
         for (expected, seal) in (1_i64..).zip(&seals) {
             if seal.sequence != expected {
                 return broken(expected, "it is missing: seals were deleted".to_owned());
@@ -269,6 +338,7 @@ impl PgSeals {
         Ok(match seals.last() {
             Some(last) => SealReport::Held {
                 seals: last.sequence,
+                newest: crate::secret_file::hex(&last.digest),
                 covered: last.event_count,
                 after: count - last.event_count,
                 signatures: public_key.is_some(),

@@ -99,6 +99,16 @@ pub async fn export(
         }
         out.flush().map_err(|e| format!("writing: {e}"))?;
         progress.finish();
+        // A seal whose last event was not met: the log under it was changed. The export
+        // would pass offline without it, so it fails here.
+        if let Some(seal) = seals.next() {
+            return Err(format!(
+                "seal {} names a last event ({}) the log does not hold: the log was changed; \
+                 run domainflow verify",
+                seal.sequence,
+                seal.head.token()
+            ));
+        }
         Ok(progress.done())
     })
     .await?;

@@ -121,6 +121,10 @@ pub enum Command {
         /// database, offline: every hash recomputed from the lines, every seal checked.
         #[arg(long, value_name = "FILE")]
         export: Option<PathBuf>,
+        /// A seal kept from an earlier check, as `verify` printed it (`newest N:DIGEST`): it
+        /// must still be there with that digest, or the log was cut back.
+        #[arg(long, value_name = "N:DIGEST")]
+        expect_seal: Option<String>,
         /// The seal key's public half (a file holding its 64 hex digits): every seal's
         /// signature is checked with it. Without it, seals are checked against the events
         /// but not their signatures.
@@ -506,4 +510,4 @@ pub use projections::projections;
 pub use provider::provider_settings;
 pub use serve::{relay, serve, worker};
 pub use token::token;
-pub use verify::{seal_key, verify, verify_export};
+pub use verify::{SealCheck, seal_key, verify, verify_export};

@@ -184,6 +184,49 @@ async fn a_server_seals_the_log_and_verify_checks_the_seals_with_the_public_key(
         "{}",
         text(&refused.stderr)
     );
+    // Without its seal lines, an export proves nothing to a holder of the key.
+    let unsealed = dir.join("unsealed.ndjson");
+    let events_only: Vec<&String> = lines
+        .iter()
+        .filter(|l| !l.starts_with("{\"seal\""))
+        .collect();
+    std::fs::write(
+        &unsealed,
+        events_only
+            .iter()
+            .map(|l| l.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+    .unwrap();
+    let refused = offline(unsealed.to_str().unwrap());
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("holds no seal"),
+        "{}",
+        text(&refused.stderr)
+    );
+    // The newest seal, as verify printed it, is what an auditor keeps and expects later.
+    let kept = sealed
+        .rsplit_once("(newest ")
+        .map(|(_, rest)| rest.trim_end_matches(')').to_owned())
+        .unwrap();
+    let expecting = verify(
+        &db.url,
+        &["--public-key", public_path, "--expect-seal", &kept],
+    );
+    assert!(expecting.status.success(), "{}", text(&expecting.stderr));
+    let wrong = format!("{}:{}", kept.split(':').next().unwrap(), "00".repeat(32));
+    let mismatch = verify(
+        &db.url,
+        &["--public-key", public_path, "--expect-seal", &wrong],
+    );
+    assert!(!mismatch.status.success());
+    assert!(
+        text(&mismatch.stderr).contains("not the one expected"),
+        "{}",
+        text(&mismatch.stderr)
+    );
 
     db.break_glass("DELETE FROM events WHERE stream_id = 'B'")
         .await;

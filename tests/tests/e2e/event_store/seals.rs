@@ -5,7 +5,7 @@
 
 use application::event_log::{Integrity, StreamRef};
 use infrastructure::PgEventStore;
-use infrastructure::seal::{PgSeals, PublicKey, SealKey, SealReport};
+use infrastructure::seal::{Expected, PgSeals, PublicKey, SealKey, SealReport};
 use infrastructure::store::hash::{Content, event_hash};
 use sqlx::Row;
 use tests::{TestDatabase, test_database};
@@ -35,7 +35,7 @@ async fn sealed_log(key: &SealKey) -> (TestDatabase, PgEventStore, PgSeals) {
             .unwrap();
     }
     db.log_settled().await;
-    assert_eq!(seals.seal(key).await.unwrap().unwrap().sequence, 1);
+    assert_eq!(seals.seal(key, 0).await.unwrap().unwrap().sequence, 1);
     for id in ["A", "B", "C"] {
         let stream = StreamRef::new("stock", id);
         store
@@ -44,10 +44,10 @@ async fn sealed_log(key: &SealKey) -> (TestDatabase, PgEventStore, PgSeals) {
             .unwrap();
     }
     db.log_settled().await;
-    let second = seals.seal(key).await.unwrap().unwrap();
+    let second = seals.seal(key, 1).await.unwrap().unwrap();
     assert_eq!((second.sequence, second.event_count), (2, 9));
     // Nothing new: no seal.
-    assert!(seals.seal(key).await.unwrap().is_none());
+    assert!(seals.seal(key, 2).await.unwrap().is_none());
     (db, store, seals)
 }
 
@@ -55,8 +55,23 @@ async fn sealed_log(key: &SealKey) -> (TestDatabase, PgEventStore, PgSeals) {
 async fn verified(store: &PgEventStore, seals: &PgSeals, key: &SealKey) -> (Integrity, SealReport) {
     (
         store.verify(None).await.unwrap(),
-        seals.verify(Some(&key.public())).await.unwrap(),
+        seals.verify(Some(&key.public()), None).await.unwrap(),
     )
+}
+
+/// Runs `sql` on `log_seals` as the owner, behind its append-only triggers' back.
+async fn seal_glass(db: &TestDatabase, sql: &str) {
+    let owner = db.owner_pool().await;
+    let mut tx = projections::transaction::begin(&owner).await.unwrap();
+    for statement in [
+        "ALTER TABLE log_seals DISABLE TRIGGER log_seals_no_update_or_delete",
+        sql,
+        "ALTER TABLE log_seals ENABLE ALWAYS TRIGGER log_seals_no_update_or_delete",
+    ] {
+        sqlx::query(statement).execute(&mut *tx).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    owner.close().await;
 }
 
 fn broken_at(report: &SealReport, sequence: i64, words: &str) {
@@ -85,10 +100,13 @@ async fn an_untouched_log_keeps_its_seals_and_events_after_the_last_are_counted(
         matches!(chains, Integrity::Verified { events: 10, .. }),
         "{chains}"
     );
+    let newest = seals.last().await.unwrap().unwrap();
+    let digest = infrastructure::store::hash::hex(&newest.digest);
     assert_eq!(
         report,
         SealReport::Held {
             seals: 2,
+            newest: digest.clone(),
             covered: 9,
             after: 1,
             signatures: true
@@ -96,10 +114,10 @@ async fn an_untouched_log_keeps_its_seals_and_events_after_the_last_are_counted(
     );
     assert_eq!(
         report.to_string(),
-        "2 seals hold: 9 events sealed, 1 after the last seal"
+        format!("2 seals hold: 9 events sealed, 1 after the last seal (newest 2:{digest})")
     );
     // Without the key, the digests are checked and the signatures are said not to be.
-    let unsigned = seals.verify(None).await.unwrap();
+    let unsigned = seals.verify(None, None).await.unwrap();
     assert!(
         unsigned.to_string().contains("signatures not checked"),
         "{unsigned}"
@@ -217,28 +235,18 @@ async fn a_forged_deleted_or_foreign_seal_is_named() {
     let key = key();
     let (db, store, seals) = sealed_log(&key).await;
     let owner = db.owner_pool().await;
-    let seal_glass = |sql: &'static str| {
-        let owner = owner.clone();
-        async move {
-            let mut tx = projections::transaction::begin(&owner).await.unwrap();
-            for statement in [
-                "ALTER TABLE log_seals DISABLE TRIGGER log_seals_no_update_or_delete",
-                sql,
-                "ALTER TABLE log_seals ENABLE ALWAYS TRIGGER log_seals_no_update_or_delete",
-            ] {
-                sqlx::query(statement).execute(&mut *tx).await.unwrap();
-            }
-            tx.commit().await.unwrap();
-        }
-    };
     // Another key's public half: every seal is someone else's.
     let (_, other) = verified(&store, &seals, &self::key()).await;
     broken_at(&other, 1, "signed with another key");
     // A digest rewritten to match a changed log fails its signature.
-    seal_glass("UPDATE log_seals SET event_count = event_count + 1 WHERE sequence = 2").await;
+    seal_glass(
+        &db,
+        "UPDATE log_seals SET event_count = event_count + 1 WHERE sequence = 2",
+    )
+    .await;
     let (_, forged) = verified(&store, &seals, &key).await;
     broken_at(&forged, 2, "signature does not match");
-    seal_glass("DELETE FROM log_seals WHERE sequence = 1").await;
+    seal_glass(&db, "DELETE FROM log_seals WHERE sequence = 1").await;
     let (_, deleted) = verified(&store, &seals, &key).await;
     broken_at(&deleted, 1, "missing");
     // The seals are append-only for the owner too.
@@ -249,4 +257,69 @@ async fn a_forged_deleted_or_foreign_seal_is_named() {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The newest seal deleted together with the events after the one before: every remaining
+/// seal holds, so the cut shows only against a seal an auditor kept; and the sealer, which
+/// saw that seal, refuses to sign over the cut.
+#[tokio::test]
+async fn a_log_cut_back_with_its_newest_seal_shows_against_the_kept_seal_and_is_not_resealed() {
+    let key = key();
+    let (db, store, seals) = sealed_log(&key).await;
+    let kept = seals.last().await.unwrap().unwrap();
+    db.break_glass("DELETE FROM events WHERE version = 3").await;
+    seal_glass(&db, "DELETE FROM log_seals WHERE sequence = 2").await;
+    let (chains, report) = verified(&store, &seals, &key).await;
+    assert!(matches!(chains, Integrity::Verified { .. }), "{chains}");
+    assert!(
+        matches!(report, SealReport::Held { seals: 1, .. }),
+        "{report}"
+    );
+    let expected = Expected {
+        sequence: kept.sequence,
+        digest: kept.digest.clone(),
+    };
+    let against_kept = seals
+        .verify(Some(&key.public()), Some(&expected))
+        .await
+        .unwrap();
+    broken_at(&against_kept, 2, "cut back");
+    let refused = seals.seal(&key, kept.sequence).await;
+    assert!(
+        matches!(refused, Err(infrastructure::Error::SealRefused(_))),
+        "{refused:?}"
+    );
+}
+
+/// A sealer does not go on from a seal it cannot vouch for: one forged, one of another key,
+/// or one whose events were changed under it.
+#[tokio::test]
+async fn the_sealer_refuses_to_sign_over_a_changed_log_or_a_forged_seal() {
+    let key = key();
+    let (db, store, seals) = sealed_log(&key).await;
+    store
+        .append(&append(&StreamRef::new("stock", "D"), 0, vec![event(1)]))
+        .await
+        .unwrap();
+    db.log_settled().await;
+    // Another key's sealer.
+    let other = self::key();
+    let refused = seals.seal(&other, 0).await;
+    assert!(
+        matches!(refused, Err(infrastructure::Error::SealRefused(_))),
+        "{refused:?}"
+    );
+    // The events under the last seal changed.
+    db.break_glass("DELETE FROM events WHERE stream_id = 'A' AND version = 3")
+        .await;
+    let refused = seals.seal(&key, 2).await;
+    assert!(
+        matches!(refused, Err(infrastructure::Error::SealRefused(_))),
+        "{refused:?}"
+    );
+    assert_eq!(
+        seals.last().await.unwrap().unwrap().sequence,
+        2,
+        "nothing was sealed"
+    );
 }
