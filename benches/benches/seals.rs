@@ -68,7 +68,7 @@ async fn log() -> Log {
     // The whole log exported as `domainflow events export` writes it.
     let export = dir.join("events.ndjson");
     let mut out = std::io::BufWriter::new(std::fs::File::create(&export).expect("export file"));
-    let all_seals = seals.all().await.expect("seals");
+    let all_seals: Vec<_> = seals.stream().try_collect().await.expect("seals");
     let mut after = Position::START;
     loop {
         let batch = store

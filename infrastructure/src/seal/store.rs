@@ -214,26 +214,19 @@ impl PgSeals {
         Ok((inserted == 1).then_some(seal))
     }
 
-    /// Every seal, oldest first.
-    ///
-    /// # Errors
-    /// [`Error::Database`].
-    pub async fn all(&self) -> Result<Vec<Seal>, Error> {
-        sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM log_seals ORDER BY sequence"
-        ))
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(seal_of)
-        .collect()
+    /// Every seal, oldest first, one at a time.
+    pub fn stream(&self) -> impl futures::Stream<Item = Result<Seal, Error>> + Send + '_ {
+        sqlx::query(SEALS_IN_ORDER)
+            .fetch(&self.pool)
+            .map_err(Error::from)
+            .and_then(|row| std::future::ready(seal_of(&row)))
     }
 
     /// Checks every seal against the stored events: `expected` (a seal an auditor kept)
     /// still there with its digest, numbered without a gap, signed by `public_key` (when
-    /// given), and the count and running digest of the events in the
-    /// global order equal to the seal's at its head. Events are streamed, so memory holds
-    /// the seals and one row at a time.
+    /// given), and the count and running digest of the events in the global order equal to
+    /// the seal's at its head. Events and seals are both streamed, side by side, so memory
+    /// holds one of each at a time.
     ///
     /// # Errors
     /// [`Error::Database`].
@@ -242,91 +235,68 @@ impl PgSeals {
         public_key: Option<&PublicKey>,
         expected: Option<&Expected>,
     ) -> Result<SealReport, Error> {
-        let seals = self.all().await?;
-        let broken = |sequence: i64, problem: String| Ok(SealReport::Broken { sequence, problem });
-        if let Some(expected) = expected {
-            match seals.iter().find(|seal| seal.sequence == expected.sequence) {
-                None => {
-                    return broken(
-                        expected.sequence,
-                        "it is not in the log: the log was cut back".to_owned(),
-                    );
-                }
-                Some(seal) if seal.digest != expected.digest => {
-                    return broken(
-                        seal.sequence,
-                        "its digest is not the one expected (--expect-seal)".to_owned(),
-                    );
-                }
-                Some(_) => {}
-            }
-        }
-        for (expected, seal) in (1_i64..).zip(&seals) {
-            if seal.sequence != expected {
-                return broken(expected, "it is missing: seals were deleted".to_owned());
-            }
-            if let Some(key) = public_key {
-                if seal.public_key != key.hex() {
-                    return broken(
-                        seal.sequence,
-                        format!("it was signed with another key ({})", seal.public_key),
-                    );
-                }
-                if !key.verifies(&seal.message(), &seal.signature) {
-                    return broken(
-                        seal.sequence,
-                        "its signature does not match its content".to_owned(),
-                    );
-                }
-            }
-        }
+        let mut feed = Feed {
+            seals: Box::pin(self.stream()),
+            next: 1,
+            public_key,
+            expected,
+            expected_seen: false,
+            newest: None,
+        };
+        let mut pending = match feed.next().await? {
+            Ok(seal) => seal,
+            Err(broken) => return Ok(broken),
+        };
         let mut rows = sqlx::query(
             "SELECT transaction_id::text::bigint AS transaction_id, position, hash
              FROM events ORDER BY transaction_id, position",
         )
         .fetch(&self.pool);
         let (mut digest, mut count) = (Vec::new(), 0_i64);
-        let mut pending = seals.iter().peekable();
+        let broken = |sequence: i64, problem: String| Ok(SealReport::Broken { sequence, problem });
         while let Some(row) = rows.try_next().await? {
             let position = position_of(&row)?;
             let hash: Vec<u8> = row.try_get("hash")?;
             digest = chain(&digest, &hash);
             count += 1;
             // Heads grow with each seal: one event is the head of one seal at most.
-            if let Some(seal) = pending.peek() {
-                if position > seal.head {
-                    return broken(
-                        seal.sequence,
-                        format!(
-                            "its last event ({}) is not in the log: it was deleted or moved",
-                            seal.head.token()
-                        ),
-                    );
-                }
-                if position == seal.head {
-                    if count != seal.event_count {
-                        return broken(
-                            seal.sequence,
-                            format!(
-                                "{count} events up to its head, {} sealed: events were deleted \
-                                 or added below it",
-                                seal.event_count
-                            ),
-                        );
-                    }
-                    if digest != seal.digest {
-                        return broken(
-                            seal.sequence,
-                            "the events up to its head are not the ones sealed: one was \
-                             changed, replaced or moved in the global order"
-                                .to_owned(),
-                        );
-                    }
-                    pending.next();
-                }
+            let Some(seal) = &pending else { continue };
+            if position > seal.head {
+                return broken(
+                    seal.sequence,
+                    format!(
+                        "its last event ({}) is not in the log: it was deleted or moved",
+                        seal.head.token()
+                    ),
+                );
             }
+            if position < seal.head {
+                continue;
+            }
+            if count != seal.event_count {
+                return broken(
+                    seal.sequence,
+                    format!(
+                        "{count} events up to its head, {} sealed: events were deleted or \
+                         added below it",
+                        seal.event_count
+                    ),
+                );
+            }
+            if digest != seal.digest {
+                return broken(
+                    seal.sequence,
+                    "the events up to its head are not the ones sealed: one was changed, \
+                     replaced or moved in the global order"
+                        .to_owned(),
+                );
+            }
+            pending = match feed.next().await? {
+                Ok(seal) => seal,
+                Err(broken) => return Ok(broken),
+            };
         }
-        if let Some(seal) = pending.next() {
+        if let Some(seal) = pending {
             return broken(
                 seal.sequence,
                 format!(
@@ -335,12 +305,18 @@ impl PgSeals {
                 ),
             );
         }
-        Ok(match seals.last() {
-            Some(last) => SealReport::Held {
-                seals: last.sequence,
-                newest: crate::secret_file::hex(&last.digest),
-                covered: last.event_count,
-                after: count - last.event_count,
+        if let Some(expected) = expected.filter(|_| !feed.expected_seen) {
+            return broken(
+                expected.sequence,
+                "it is not in the log: the log was cut back".to_owned(),
+            );
+        }
+        Ok(match feed.newest {
+            Some((sequence, newest, covered)) => SealReport::Held {
+                seals: sequence,
+                newest,
+                covered,
+                after: count - covered,
                 signatures: public_key.is_some(),
             },
             None => SealReport::Unsealed { events: count },
@@ -348,9 +324,17 @@ impl PgSeals {
     }
 }
 
-const COLUMNS: &str =
-    "sequence, transaction_id::text::bigint AS transaction_id, position, event_count,
-                       digest, sealed_at, public_key, signature";
+/// The columns of a seal, as [`seal_of`] reads them.
+macro_rules! columns {
+    () => {
+        "sequence, transaction_id::text::bigint AS transaction_id, position, event_count, \
+         digest, sealed_at, public_key, signature"
+    };
+}
+
+const COLUMNS: &str = columns!();
+
+const SEALS_IN_ORDER: &str = concat!("SELECT ", columns!(), " FROM log_seals ORDER BY sequence");
 
 fn position_of(row: &sqlx::postgres::PgRow) -> Result<Position, Error> {
     let transaction_id: i64 = row.try_get("transaction_id")?;
@@ -370,4 +354,61 @@ fn seal_of(row: &sqlx::postgres::PgRow) -> Result<Seal, Error> {
         public_key: row.try_get("public_key")?,
         signature: row.try_get("signature")?,
     })
+}
+
+/// The seals, one at a time, each checked as it comes: numbered without a gap, signed by
+/// the key, and the expected one with its digest.
+struct Feed<'a, S> {
+    seals: std::pin::Pin<Box<S>>,
+    /// The number the next seal must carry.
+    next: i64,
+    public_key: Option<&'a PublicKey>,
+    expected: Option<&'a Expected>,
+    expected_seen: bool,
+    /// The newest seal taken: its number, digest (hex) and event count.
+    newest: Option<(i64, String, i64)>,
+}
+
+impl<S: futures::Stream<Item = Result<Seal, Error>>> Feed<'_, S> {
+    /// The next seal (`None` after the last), or the report of why it does not hold.
+    async fn next(&mut self) -> Result<Result<Option<Seal>, SealReport>, Error> {
+        let Some(seal) = self.seals.try_next().await? else {
+            return Ok(Ok(None));
+        };
+        let broken =
+            |sequence: i64, problem: String| Ok(Err(SealReport::Broken { sequence, problem }));
+        if seal.sequence != self.next {
+            return broken(self.next, "it is missing: seals were deleted".to_owned());
+        }
+        if let Some(key) = self.public_key {
+            if seal.public_key != key.hex() {
+                return broken(
+                    seal.sequence,
+                    format!("it was signed with another key ({})", seal.public_key),
+                );
+            }
+            if !key.verifies(&seal.message(), &seal.signature) {
+                return broken(
+                    seal.sequence,
+                    "its signature does not match its content".to_owned(),
+                );
+            }
+        }
+        if let Some(expected) = self.expected.filter(|e| e.sequence == seal.sequence) {
+            if expected.digest != seal.digest {
+                return broken(
+                    seal.sequence,
+                    "its digest is not the one expected (--expect-seal)".to_owned(),
+                );
+            }
+            self.expected_seen = true;
+        }
+        self.next += 1;
+        self.newest = Some((
+            seal.sequence,
+            crate::secret_file::hex(&seal.digest),
+            seal.event_count,
+        ));
+        Ok(Ok(Some(seal)))
+    }
 }

@@ -65,15 +65,13 @@ pub async fn export(
     // it can be verified offline (`verify --export`).
     let whole = export.since.is_none() && export.stream.is_none();
     let written = with_pool(database, file, |pool| async move {
-        let seals = if whole {
-            PgSeals::new(pool.clone())
-                .all()
-                .await
-                .map_err(|e| e.to_string())?
+        let all_seals = PgSeals::new(pool.clone());
+        let mut seals = std::pin::pin!(all_seals.stream());
+        let mut next_seal = if whole {
+            seals.try_next().await.map_err(|e| e.to_string())?
         } else {
-            Vec::new()
+            None
         };
-        let mut seals = seals.iter().peekable();
         let audit = Audit::new(crate::app::event_store(&pool));
         let console = Actor::console();
         let total = audit
@@ -90,8 +88,9 @@ pub async fn export(
             chunk.clear();
             for event in &batch {
                 write_line(event, &mut chunk);
-                if let Some(seal) = seals.next_if(|seal| seal.head == event.position) {
+                if let Some(seal) = next_seal.as_ref().filter(|s| s.head == event.position) {
                     write_seal_line(seal, &mut chunk);
+                    next_seal = seals.try_next().await.map_err(|e| e.to_string())?;
                 }
             }
             out.write_all(&chunk).map_err(|e| format!("writing: {e}"))?;
@@ -101,7 +100,7 @@ pub async fn export(
         progress.finish();
         // A seal whose last event was not met: the log under it was changed. The export
         // would pass offline without it, so it fails here.
-        if let Some(seal) = seals.next() {
+        if let Some(seal) = next_seal {
             return Err(format!(
                 "seal {} names a last event ({}) the log does not hold: the log was changed; \
                  run domainflow verify",
