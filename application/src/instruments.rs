@@ -62,6 +62,10 @@ pub const RELAY_PUBLISHED: &str = "domainflow_relay_published_total";
 /// `broker`: each is tried again.
 pub const RELAY_FAILURES: &str = "domainflow_relay_failures_total";
 
+/// Rounds of the sealer, by `outcome`: `sealed`, `nothing_new`, `refused` (the seals or
+/// the events under them were changed: alert on it) or `failed` (tried again next round).
+pub const SEALS: &str = "domainflow_seal_rounds_total";
+
 /// The metrics whose names end in `_seconds` and are histograms: the exporter gives them
 /// buckets.
 pub const HISTOGRAMS: [&str; 2] = [HTTP_REQUEST_SECONDS, COMMAND_SECONDS];
@@ -143,6 +147,10 @@ pub fn describe() {
     describe_counter!(
         RELAY_PUBLISHED,
         "Integration events published and confirmed by the broker, by broker and event."
+    );
+    describe_counter!(
+        SEALS,
+        "Rounds of the log's sealer by outcome (sealed, nothing_new, refused, failed)."
     );
     describe_counter!(
         RELAY_FAILURES,

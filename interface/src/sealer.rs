@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use application::instruments::SEALS;
 use infrastructure::seal::{PgSeals, SealKey};
 use tokio::sync::watch;
 
@@ -31,7 +32,15 @@ pub async fn run(seals: PgSeals, sealing: Sealing, mut shutdown: watch::Receiver
         if *shutdown.borrow() {
             return;
         }
-        match seals.seal(&sealing.key, newest_known).await {
+        let outcome = seals.seal(&sealing.key, newest_known).await;
+        let counted = match &outcome {
+            Ok(Some(_)) => "sealed",
+            Ok(None) => "nothing_new",
+            Err(infrastructure::Error::SealRefused(_)) => "refused",
+            Err(_) => "failed",
+        };
+        metrics::counter!(SEALS, "outcome" => counted).increment(1);
+        match outcome {
             Ok(Some(seal)) => {
                 newest_known = seal.sequence;
                 tracing::info!(

@@ -99,20 +99,17 @@ async fn a_server_seals_the_log_and_verify_checks_the_seals_with_the_public_key(
         store.append(&restocks(id, 0, 2)).await.unwrap();
     }
     let (secret, _) = tests::jwt_secret();
-    let server = tests::ServerProcess::start(
-        binary,
-        &[
-            "--database-url",
-            &db.url,
-            "--jwt-secret",
-            &secret,
-            "--seal-key",
-            key_path,
-            "--seal-every",
-            "1s",
-        ],
-    )
-    .await;
+    let server_args = [
+        "--database-url",
+        &db.url,
+        "--jwt-secret",
+        &secret,
+        "--seal-key",
+        key_path,
+        "--seal-every",
+        "1s",
+    ];
+    let server = tests::ServerProcess::start(binary, &server_args).await;
     let mut sealed = String::new();
     for _ in 0..100 {
         let checked = verify(&db.url, &["--public-key", public_path]);
@@ -125,6 +122,13 @@ async fn a_server_seals_the_log_and_verify_checks_the_seals_with_the_public_key(
     assert!(
         sealed.contains("seals hold: 4 events sealed, 0 after the last seal"),
         "{sealed}"
+    );
+    assert!(
+        server
+            .metrics()
+            .await
+            .contains("domainflow_seal_rounds_total{outcome=\"sealed\"}"),
+        "the seal is counted"
     );
     server.kill().await;
 
@@ -239,5 +243,21 @@ async fn a_server_seals_the_log_and_verify_checks_the_seals_with_the_public_key(
         stderr.starts_with("domainflow: seal ") && stderr.contains(" is broken: "),
         "{stderr}"
     );
+    // A server started over the changed log refuses to seal over it, and counts it.
+    let server = tests::ServerProcess::start(binary, &server_args).await;
+    let mut refused = false;
+    for _ in 0..100 {
+        if server
+            .metrics()
+            .await
+            .contains("domainflow_seal_rounds_total{outcome=\"refused\"}")
+        {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(refused, "the sealer went on over a changed log");
+    server.kill().await;
     std::fs::remove_dir_all(dir).unwrap();
 }
