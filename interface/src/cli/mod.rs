@@ -88,9 +88,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (starts an embedded PostgreSQL when no database URL is given).
     Serve(Box<ServeArgs>),
-    /// Run the projection workers and the saga's runner without the API, beside `serve`
-    /// processes sharing the database; HTTP on --listen (default 127.0.0.1:9090) serves only
-    /// the health probes and /metrics.
+    /// Run the followers of the log (the projection workers, the saga's runner and, with
+    /// --broker, the relay) without the API, beside `serve` processes sharing the database;
+    /// HTTP on --listen (default 127.0.0.1:9090) serves only the health probes and /metrics.
     Worker(Box<ServeArgs>),
     /// Run only the outbox relay, publishing integration events to --broker; HTTP on
     /// --listen (default 127.0.0.1:9091) serves only the health probes and /metrics.

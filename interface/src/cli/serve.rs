@@ -26,8 +26,8 @@ pub async fn serve(args: ServeArgs, file: FileSettings) -> Result<(), String> {
     run(args, file, ProcessRole::Api { workers }).await
 }
 
-/// Runs the projection workers and the saga's runner until SIGINT or SIGTERM, with only
-/// the health probes and `/metrics` over HTTP.
+/// Runs the followers of the log (projections, the saga's runner, the relay with a broker)
+/// until SIGINT or SIGTERM, with only the health probes and `/metrics` over HTTP.
 ///
 /// # Errors
 /// A message naming what kept the worker from starting.
@@ -152,7 +152,7 @@ async fn run(args: ServeArgs, file: FileSettings, role: ProcessRole) -> Result<(
     if role == ProcessRole::Relay {
         println!("  a relay: integration events only; health and /metrics only");
     } else if role == ProcessRole::Worker {
-        println!("  a worker: projections and the saga's runner; health and /metrics only");
+        println!("  a worker: the followers of the log; health and /metrics only");
     } else {
         println!("  REST  http://{address}/api   (docs: http://{address}/api/docs)");
         println!("  GraphQL http://{address}/graphql");
