@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 use application::event_log::Position;
 
 pub use export::{Expected, ExportReport, verify_export};
+
 pub use key::{PublicKey, SealKey};
 pub use store::{PgSeals, SealReport};
 
@@ -116,6 +117,59 @@ impl TryFrom<&SealRecord> for Seal {
             signature: hex(&record.signature, "signature")?,
         })
     }
+}
+
+/// Whether `seal`, met where seal number `next` is due, holds on its own: no seal missing
+/// before it, signed by `key` (when given), and with the digest an auditor kept for its
+/// number (`expected`). `Ok(true)` when it is the expected one; the number of the seal at
+/// fault and why otherwise. The database walk and the offline check of an export share it.
+pub(crate) fn standing(
+    seal: &Seal,
+    next: i64,
+    key: Option<&PublicKey>,
+    expected: Option<&Expected>,
+) -> Result<bool, (i64, String)> {
+    if seal.sequence != next {
+        return Err((next, "it is missing: seals were deleted".to_owned()));
+    }
+    let broken = |problem: String| Err((seal.sequence, problem));
+    if let Some(key) = key {
+        if seal.public_key != key.hex() {
+            return broken(format!(
+                "it was signed with another key ({})",
+                seal.public_key
+            ));
+        }
+        if !key.verifies(&seal.message(), &seal.signature) {
+            return broken("its signature does not match its content".to_owned());
+        }
+    }
+    match expected.filter(|e| e.sequence == seal.sequence) {
+        Some(expected) if expected.digest != seal.digest => {
+            broken("its digest is not the one expected (--expect-seal)".to_owned())
+        }
+        Some(_) => Ok(true),
+        None => Ok(false),
+    }
+}
+
+/// Whether the `count` events up to `seal`'s head, with running digest `digest`, are the
+/// ones it sealed; why not otherwise.
+pub(crate) fn covers(seal: &Seal, count: i64, digest: &[u8]) -> Result<(), String> {
+    if count != seal.event_count {
+        return Err(format!(
+            "{count} events up to its head, {} sealed: events were deleted or added below it",
+            seal.event_count
+        ));
+    }
+    if digest != seal.digest.as_slice() {
+        return Err(
+            "the events up to its head are not the ones sealed: one was changed, \
+                    replaced or moved in the global order"
+                .to_owned(),
+        );
+    }
+    Ok(())
 }
 
 /// The running digest after one more event of hash `hash`.

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{PublicKey, Seal, SealRecord, chain};
+use super::{PublicKey, Seal, SealRecord, chain, covers, standing};
 use crate::secret_file::{hex, unhex};
 use crate::store::hash::{Content, event_hash};
 
@@ -262,24 +262,10 @@ impl Check<'_> {
         if SealRecord::from(&seal) != record {
             return broken("its line is not written the one way an export writes it".to_owned());
         }
-        if let Some(expected) = self.expected.filter(|e| e.sequence == seal.sequence) {
-            if expected.digest != seal.digest {
-                return broken("its digest is not the one expected (--expect-seal)".to_owned());
-            }
-            self.expected_seen = true;
-        }
-        if seal.sequence != self.seals + 1 {
-            return Err(format!("seal {} is missing", self.seals + 1));
-        }
-        if let Some(key) = self.public_key {
-            if seal.public_key != key.hex() {
-                return broken(format!(
-                    "it was signed with another key ({})",
-                    seal.public_key
-                ));
-            }
-            if !key.verifies(&seal.message(), &seal.signature) {
-                return broken("its signature does not match its content".to_owned());
+        match standing(&seal, self.seals + 1, self.public_key, self.expected) {
+            Ok(expected) => self.expected_seen |= expected,
+            Err((sequence, problem)) => {
+                return Err(format!("seal {sequence} is broken: {problem}"));
             }
         }
         if seal.head != self.last {
@@ -288,19 +274,8 @@ impl Check<'_> {
                 seal.head.token()
             ));
         }
-        if seal.event_count != self.events {
-            return broken(format!(
-                "{} events up to its head, {} sealed: events were deleted or added",
-                self.events, seal.event_count
-            ));
-        }
-        if seal.digest != self.digest {
-            return broken(
-                "the events up to its head are not the ones sealed: one was changed, \
-                 replaced or moved"
-                    .to_owned(),
-            );
-        }
+        covers(&seal, self.events, &self.digest)
+            .map_err(|problem| format!("seal {} is broken: {problem}", seal.sequence))?;
         self.seals = seal.sequence;
         self.covered = self.events;
         Ok(())

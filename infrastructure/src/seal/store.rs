@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use sqlx::{PgPool, Row};
 
-use super::{Expected, PublicKey, Seal, SealKey, chain};
+use super::{Expected, PublicKey, Seal, SealKey, chain, covers, standing};
 use crate::Error;
 use crate::store::PgEventStore;
 
@@ -273,23 +273,8 @@ impl PgSeals {
             if position < seal.head {
                 continue;
             }
-            if count != seal.event_count {
-                return broken(
-                    seal.sequence,
-                    format!(
-                        "{count} events up to its head, {} sealed: events were deleted or \
-                         added below it",
-                        seal.event_count
-                    ),
-                );
-            }
-            if digest != seal.digest {
-                return broken(
-                    seal.sequence,
-                    "the events up to its head are not the ones sealed: one was changed, \
-                     replaced or moved in the global order"
-                        .to_owned(),
-                );
+            if let Err(problem) = covers(seal, count, &digest) {
+                return broken(seal.sequence, problem);
             }
             pending = match feed.next().await? {
                 Ok(seal) => seal,
@@ -375,33 +360,9 @@ impl<S: futures::Stream<Item = Result<Seal, Error>>> Feed<'_, S> {
         let Some(seal) = self.seals.try_next().await? else {
             return Ok(Ok(None));
         };
-        let broken =
-            |sequence: i64, problem: String| Ok(Err(SealReport::Broken { sequence, problem }));
-        if seal.sequence != self.next {
-            return broken(self.next, "it is missing: seals were deleted".to_owned());
-        }
-        if let Some(key) = self.public_key {
-            if seal.public_key != key.hex() {
-                return broken(
-                    seal.sequence,
-                    format!("it was signed with another key ({})", seal.public_key),
-                );
-            }
-            if !key.verifies(&seal.message(), &seal.signature) {
-                return broken(
-                    seal.sequence,
-                    "its signature does not match its content".to_owned(),
-                );
-            }
-        }
-        if let Some(expected) = self.expected.filter(|e| e.sequence == seal.sequence) {
-            if expected.digest != seal.digest {
-                return broken(
-                    seal.sequence,
-                    "its digest is not the one expected (--expect-seal)".to_owned(),
-                );
-            }
-            self.expected_seen = true;
+        match standing(&seal, self.next, self.public_key, self.expected) {
+            Ok(expected) => self.expected_seen |= expected,
+            Err((sequence, problem)) => return Ok(Err(SealReport::Broken { sequence, problem })),
         }
         self.next += 1;
         self.newest = Some((

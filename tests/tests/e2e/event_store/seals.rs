@@ -6,7 +6,7 @@
 use application::event_log::{Integrity, StreamRef};
 use infrastructure::PgEventStore;
 use infrastructure::seal::{Expected, PgSeals, PublicKey, SealKey, SealReport};
-use infrastructure::store::hash::{Content, event_hash};
+use infrastructure::store::hash::{Content, event_hash, hex};
 use sqlx::Row;
 use tests::{TestDatabase, test_database};
 
@@ -253,10 +253,6 @@ async fn a_forged_deleted_or_foreign_seal_is_named() {
     let refused = sqlx::query("DELETE FROM log_seals").execute(&owner).await;
     assert!(refused.is_err(), "the owner deleted seals");
     let _ = PublicKey::parse(&key.public().hex()).unwrap();
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The newest seal deleted together with the events after the one before: every remaining
