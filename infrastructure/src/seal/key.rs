@@ -158,4 +158,23 @@ mod tests {
         assert!(!public.verifies(b"the log!", &signature));
         std::fs::remove_dir_all(dir).unwrap();
     }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_others_may_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = std::env::temp_dir().join(format!("seal-key-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("seal.key");
+        let _ = SealKey::generate(&path).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let refused = SealKey::load(&path).map(|key| key.public().hex());
+        assert!(
+            refused
+                .as_ref()
+                .is_err_and(|e| e.contains("readable by others")),
+            "{refused:?}"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

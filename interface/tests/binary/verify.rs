@@ -29,6 +29,24 @@ async fn verify_passes_an_untouched_log_and_names_the_exact_broken_link() {
     }
 
     let untouched = verify(&db.url, &[]);
+    // With the key, a log that was never sealed (or whose seals were all deleted) fails.
+    let dir = std::env::temp_dir().join(format!("unsealed-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = dir.join("seal.key");
+    let generated = tests::run(
+        env!("CARGO_BIN_EXE_domainflow"),
+        &["seal-key", "generate", key.to_str().unwrap()],
+    );
+    let public = dir.join("seal.pub");
+    std::fs::write(&public, text(&generated.stdout)).unwrap();
+    let keyed = verify(&db.url, &["--public-key", public.to_str().unwrap()]);
+    assert!(!keyed.status.success());
+    assert!(
+        text(&keyed.stderr).contains("no seal in the log"),
+        "{}",
+        text(&keyed.stderr)
+    );
+    std::fs::remove_dir_all(dir).unwrap();
     assert!(untouched.status.success(), "{}", text(&untouched.stderr));
     assert_eq!(
         text(&untouched.stdout),
@@ -243,6 +261,25 @@ async fn a_server_seals_the_log_and_verify_checks_the_seals_with_the_public_key(
         stderr.starts_with("domainflow: seal ") && stderr.contains(" is broken: "),
         "{stderr}"
     );
+    // An export of the changed log refuses to finish without the seal it cannot place.
+    let refused_export = tests::run(
+        binary,
+        &[
+            "events",
+            "export",
+            "--out",
+            export_path,
+            "--database-url",
+            &db.url,
+        ],
+    );
+    assert!(!refused_export.status.success());
+    assert!(
+        text(&refused_export.stderr).contains("names a last event"),
+        "{}",
+        text(&refused_export.stderr)
+    );
+
     // A server started over the changed log refuses to seal over it, and counts it.
     let server = tests::ServerProcess::start(binary, &server_args).await;
     let mut refused = false;
