@@ -44,6 +44,15 @@ impl ServerProcess {
         Self::spawn(binary, "worker", args, "warn").await
     }
 
+    /// Starts `binary relay` (the outbox relay alone, health and metrics only) on a free
+    /// port with `args` added, logging warnings only, and waits until it listens.
+    ///
+    /// # Panics
+    /// When it cannot start or exits before listening.
+    pub async fn start_relay(binary: &str, args: &[&str]) -> Self {
+        Self::spawn(binary, "relay", args, "warn").await
+    }
+
     async fn spawn(binary: &str, command: &str, args: &[&str], filter: &str) -> Self {
         let mut child = Command::new(binary)
             .arg(command)

@@ -123,3 +123,58 @@ async fn an_api_without_workers_and_workers_without_an_api_fulfil_every_order_th
     second.kill().await;
     api.kill().await;
 }
+
+/// `domainflow relay` runs the relay alone: it takes the relay's lock and keeps its gauges
+/// (its broker may be away: publishing waits, the relay runs), serves no API, and refuses
+/// to start without a broker.
+#[tokio::test]
+async fn the_relay_alone_holds_the_relay_and_refuses_to_start_without_a_broker() {
+    let db = test_database().await;
+    let (secret, _) = tests::jwt_secret();
+    let url = db.url.clone();
+    let common = [
+        "--database-url",
+        url.as_str(),
+        "--jwt-secret",
+        secret.as_str(),
+    ];
+    let refused = tests::run(BINARY, &[&["relay"][..], &common[..]].concat());
+    assert!(!refused.status.success());
+    assert!(
+        tests::text(&refused.stderr).contains("domainflow relay needs a broker"),
+        "{}",
+        tests::text(&refused.stderr)
+    );
+    let args: Vec<&str> = common
+        .iter()
+        .copied()
+        .chain([
+            "--broker",
+            "rabbitmq",
+            "--broker-url",
+            "amqp://127.0.0.1:1/%2f",
+        ])
+        .collect();
+    let relay = ServerProcess::start_relay(BINARY, &args).await;
+    let mut metrics = String::new();
+    for _ in 0..100 {
+        metrics = relay.metrics().await;
+        if metrics.contains("domainflow_projection_active{projection=\"relay\"} 1") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        metrics.contains("domainflow_projection_active{projection=\"relay\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        !metrics.contains("domainflow_projection_active{projection=\"orders\"} 1"),
+        "the relay process runs no projection"
+    );
+    let api = reqwest::get(format!("{}/api/orders", relay.address))
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 404);
+    relay.kill().await;
+}
