@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use application::EventStore;
 use application::backoff::Backoff;
-use application::event_log::{Position, RecordedEvent};
+use application::event_log::RecordedEvent;
 use application::instruments::{RELAY_FAILURES, RELAY_PUBLISHED};
 use application::integration::{Broker, IntegrationEvent, Publisher, integration_event};
 use sqlx::{Connection, PgConnection, PgPool};
@@ -378,15 +378,6 @@ fn waves(messages: &[IntegrationEvent]) -> Vec<Vec<IntegrationEvent>> {
         *count += 1;
     }
     waves
-}
-
-/// The position a relay would start from on this database, for tests and tools.
-///
-/// # Errors
-/// [`Error::Database`].
-pub async fn checkpoint_of(pool: &PgPool) -> Result<Position, Error> {
-    let mut conn = pool.acquire().await?;
-    Ok(checkpoint::load(&mut conn, NAME).await?.position)
 }
 
 #[cfg(test)]

@@ -172,3 +172,22 @@ fn ticket_data(event: &ticket::Event) -> Option<(&'static str, Value)> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The contract for consumers and the code say the same: every name has its row in
+    /// docs/integration-events.md, and the doc names no event the code does not publish.
+    #[test]
+    fn the_documented_events_are_the_published_ones() {
+        let doc = include_str!("../../../docs/integration-events.md");
+        let rows: Vec<&str> = doc
+            .lines()
+            .filter_map(|line| line.strip_prefix("| `"))
+            .filter_map(|rest| rest.split_once('`').map(|(name, _)| name))
+            .filter(|name| name.contains('.'))
+            .collect();
+        assert_eq!(rows, NAMES.to_vec());
+    }
+}
