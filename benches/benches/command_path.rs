@@ -54,7 +54,7 @@ fn place(lines: usize) -> order::Command {
                 unit_price: Money::new(1250, brl()),
             })
             .collect(),
-        payment_token: "tok_visa".into(),
+        payment: domain::PaymentMethod::new("pm_bench", "fp_bench").expect("valid method"),
         at: Timestamp::from_millis(0),
     }
 }

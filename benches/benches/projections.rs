@@ -253,7 +253,7 @@ fn main() {
         let plain: Arc<dyn EventStore> = Arc::new(PgEventStore::new(pool.clone()));
         let store: Arc<dyn EventStore> =
             Arc::new(SignallingStore::new(Arc::clone(&plain), Arc::clone(&wake)));
-        let commands = Arc::new(Commands::new(Arc::clone(&store), &RepositoryOptions::default()));
+        let commands = Arc::new(Commands::new(Arc::clone(&store), &RepositoryOptions::default(), infrastructure::SimulatedProvider::simulation()));
         let (stop_workers, stopped) = watch::channel(false);
         let workers =
             spawn_workers(

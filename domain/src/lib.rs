@@ -22,5 +22,6 @@ pub(crate) mod testing;
 
 pub use aggregate::Aggregate;
 pub use values::{
-    AgentId, Currency, CustomerId, InvalidValue, Money, OrderId, Quantity, Sku, TicketId, Timestamp,
+    AgentId, Currency, CustomerId, InvalidValue, Money, OrderId, PaymentMethod, Quantity, Sku,
+    TicketId, Timestamp,
 };

@@ -65,3 +65,8 @@ where
         }
     }
 }
+
+/// The payment method the tests pay with.
+pub(crate) fn card() -> crate::PaymentMethod {
+    crate::PaymentMethod::new("pm_visa", "fp_visa").unwrap()
+}

@@ -7,6 +7,11 @@
 //! the first call). Any other token is declined as an unknown payment method. A status
 //! look-up tells what the provider knows of a payment's charge.
 //!
+//! A token is registered first ([`PaymentProvider::register`]): the provider keeps it in its
+//! vault and answers a reference (`pm_…`) and a fingerprint, which is all domainflow keeps.
+//! A charge names the reference; one the vault does not know is declined as an unknown
+//! payment method.
+//!
 //! Like a real provider it is idempotent per payment: once a charge is answered, asking
 //! again for the same payment gives the same answer and charges nothing more. Its ledger is
 //! kept in memory ([`SimulatedProvider::new`]) or in PostgreSQL
@@ -18,22 +23,25 @@ use std::time::Duration;
 
 use application::saga::{Charge, ChargeRequest, ChargeStatus, PaymentProvider, ProviderError};
 use async_trait::async_trait;
-use domain::Money;
+use domain::{Money, PaymentMethod};
 use sqlx::PgPool;
 use uuid::Uuid;
 
 mod ledger;
+mod vault;
 
 use ledger::{Known, Ledger};
+use vault::Vault;
 
 /// The simulated provider. See the module documentation.
 #[derive(Debug)]
 pub struct SimulatedProvider {
     /// How long a `tok_timeout` charge hangs before the call gives up.
     answer_within: Duration,
-    /// While true, every call fails as if the provider were down.
+    /// While true, every payment call fails as if the provider were down.
     outage: AtomicBool,
     ledger: Ledger,
+    vault: Vault,
 }
 
 impl SimulatedProvider {
@@ -45,11 +53,13 @@ impl SimulatedProvider {
             answer_within,
             outage: AtomicBool::new(false),
             ledger: Ledger::memory(),
+            vault: Vault::memory(),
         }
     }
 
     /// A provider whose calls give up after `answer_within`, with its ledger in the
-    /// database behind `pool` (table `simulated_payments`): every process on that database
+    /// database behind `pool` (tables `simulated_payments` and `simulated_payment_methods`):
+    /// every process on that database
     /// sees the same charges, across restarts. A call fails as
     /// [`ProviderError::Unavailable`] while the database cannot be reached.
     #[must_use]
@@ -57,11 +67,21 @@ impl SimulatedProvider {
         Self {
             answer_within,
             outage: AtomicBool::new(false),
-            ledger: Ledger::Postgres(pool),
+            ledger: Ledger::Postgres(pool.clone()),
+            vault: Vault::Postgres(pool),
         }
     }
 
-    /// Takes the provider down (every call fails) or brings it back.
+    /// A provider whose calls give up after 2 s, with its ledger in memory: what the
+    /// command side registers tokens with in tests and benchmarks.
+    #[must_use]
+    pub fn simulation() -> std::sync::Arc<Self> {
+        std::sync::Arc::new(Self::new(Duration::from_secs(2)))
+    }
+
+    /// Takes the provider's payments down (every charge, status look-up and refund fails)
+    /// or brings them back. Registering a token goes on working: a processor's vault is
+    /// usually a service of its own, and a test of a payment outage needs orders to pay.
     pub fn set_outage(&self, down: bool) {
         self.outage.store(down, Ordering::SeqCst);
     }
@@ -94,12 +114,17 @@ impl SimulatedProvider {
 
 #[async_trait]
 impl PaymentProvider for SimulatedProvider {
+    async fn register(&self, token: &str) -> Result<PaymentMethod, ProviderError> {
+        self.vault.register(token).await
+    }
+
     async fn charge(&self, request: &ChargeRequest) -> Result<Charge, ProviderError> {
         self.available()?;
         if let Known::Answered(answer) = self.ledger.known(request.payment).await? {
             return Ok(answer);
         }
-        let answer = match request.token.as_str() {
+        let token = self.vault.token(&request.method).await?;
+        let answer = match token.as_deref().unwrap_or_default() {
             "tok_visa" => Charge::Approved,
             "tok_chargeDeclined" => Charge::Declined {
                 reason: "card declined".into(),
@@ -160,27 +185,53 @@ mod tests {
 
     use super::*;
 
-    fn request(token: &str) -> ChargeRequest {
+    async fn request(provider: &SimulatedProvider, token: &str) -> ChargeRequest {
+        let method = provider.register(token).await.unwrap();
+        assert!(!method.reference().contains(token) && !method.fingerprint().contains(token));
         ChargeRequest {
             payment: Uuid::now_v7(),
             amount: Money::new(1250, Currency::parse("BRL").unwrap()),
-            token: token.into(),
+            method: method.reference().to_owned(),
         }
+    }
+
+    #[tokio::test]
+    async fn a_token_is_told_apart_by_its_fingerprint_and_unknown_references_decline() {
+        let provider = SimulatedProvider::new(Duration::from_millis(10));
+        let visa = provider.register("tok_visa").await.unwrap();
+        let again = provider.register("tok_visa").await.unwrap();
+        let other = provider.register("tok_chargeDeclined").await.unwrap();
+        assert_ne!(visa.reference(), again.reference());
+        assert_eq!(visa.fingerprint(), again.fingerprint());
+        assert_ne!(visa.fingerprint(), other.fingerprint());
+        let unknown = ChargeRequest {
+            payment: Uuid::now_v7(),
+            amount: Money::new(1250, Currency::parse("BRL").unwrap()),
+            method: application::schema::REDACTED.into(),
+        };
+        assert!(matches!(
+            provider.charge(&unknown).await,
+            Ok(Charge::Declined { .. })
+        ));
     }
 
     #[tokio::test]
     async fn test_tokens_answer_as_documented() {
         let provider = SimulatedProvider::new(Duration::from_millis(10));
         assert_eq!(
-            provider.charge(&request("tok_visa")).await,
+            provider.charge(&request(&provider, "tok_visa").await).await,
             Ok(Charge::Approved)
         );
         assert!(matches!(
-            provider.charge(&request("tok_chargeDeclined")).await,
+            provider
+                .charge(&request(&provider, "tok_chargeDeclined").await)
+                .await,
             Ok(Charge::Declined { .. })
         ));
         assert_eq!(
-            provider.charge(&request("tok_timeout")).await,
+            provider
+                .charge(&request(&provider, "tok_timeout").await)
+                .await,
             Err(ProviderError::TimedOut)
         );
     }
@@ -188,7 +239,7 @@ mod tests {
     #[tokio::test]
     async fn a_charge_whose_answer_is_lost_is_found_by_a_status_look_up() {
         let provider = SimulatedProvider::new(Duration::from_millis(10));
-        let lost = request("tok_captureTimeout");
+        let lost = request(&provider, "tok_captureTimeout").await;
         assert_eq!(
             provider.status(lost.payment).await,
             Ok(ChargeStatus::NotCharged)
@@ -198,7 +249,7 @@ mod tests {
             provider.status(lost.payment).await,
             Ok(ChargeStatus::Captured)
         );
-        let late = request("tok_lateApproval");
+        let late = request(&provider, "tok_lateApproval").await;
         assert_eq!(provider.charge(&late).await, Err(ProviderError::TimedOut));
         assert_eq!(
             provider.status(late.payment).await,
@@ -214,7 +265,7 @@ mod tests {
     #[tokio::test]
     async fn a_flaky_payment_fails_twice_then_approves_and_stays_approved() {
         let provider = SimulatedProvider::new(Duration::from_millis(10));
-        let flaky = request("tok_flaky");
+        let flaky = request(&provider, "tok_flaky").await;
         assert!(provider.charge(&flaky).await.is_err());
         assert!(provider.charge(&flaky).await.is_err());
         assert_eq!(provider.charge(&flaky).await, Ok(Charge::Approved));
@@ -224,15 +275,14 @@ mod tests {
     #[tokio::test]
     async fn during_an_outage_every_call_fails_and_afterwards_charges_go_through() {
         let provider = SimulatedProvider::new(Duration::from_millis(10));
+        let visa = request(&provider, "tok_visa").await;
         provider.set_outage(true);
+        assert!(provider.register("tok_visa").await.is_ok());
         assert!(matches!(
-            provider.charge(&request("tok_visa")).await,
+            provider.charge(&visa).await,
             Err(ProviderError::Unavailable(_))
         ));
         provider.set_outage(false);
-        assert_eq!(
-            provider.charge(&request("tok_visa")).await,
-            Ok(Charge::Approved)
-        );
+        assert_eq!(provider.charge(&visa).await, Ok(Charge::Approved));
     }
 }

@@ -179,8 +179,12 @@ impl Application {
                 stopped.clone(),
             ));
         }
-        let commands =
-            Commands::new(Arc::clone(&store), &config.repository).with_admission(admission);
+        let commands = Commands::new(
+            Arc::clone(&store),
+            &config.repository,
+            Arc::clone(&config.saga.provider),
+        )
+        .with_admission(admission);
         let saga = SagaRuntime::new(commands.clone(), &config.saga);
         let saga_runner = if config.saga.run {
             saga.start(

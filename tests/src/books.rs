@@ -185,3 +185,51 @@ pub async fn history(checker: &PgPool, order: Uuid) -> String {
     let _ = write!(out, "\n    saga: {saga:?}\n    dead letters: {letters:?}");
     out
 }
+
+/// The prefix of every payment token the tests pay with (`tok_visa`, `tok_flaky`, …).
+pub const TOKEN_PREFIX: &str = "tok_";
+
+/// The tables of the public schema whose rows hold `needle` anywhere in their text form,
+/// with how many rows do. The simulated provider's vault (`simulated_payment_methods`) is
+/// left out: it stands for the provider's own storage, which keeps tokens by design.
+///
+/// # Errors
+/// The database's error.
+pub async fn tables_holding(pool: &PgPool, needle: &str) -> Result<Vec<(String, i64)>, String> {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables
+         WHERE table_schema = 'public' AND table_type = 'BASE TABLE'
+           AND table_name <> 'simulated_payment_methods'
+         ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(|e| format!("listing the tables: {e}"))?;
+    let mut holding = Vec::new();
+    for table in tables {
+        let rows: i64 = sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM \"{table}\" t WHERE strpos(t::text, $1) > 0"
+        ))
+        .bind(needle)
+        .fetch_one(pool)
+        .await
+        .map_err(|e| format!("reading {table}: {e}"))?;
+        if rows > 0 {
+            holding.push((table, rows));
+        }
+    }
+    Ok(holding)
+}
+
+/// No table outside the provider's vault holds a payment token.
+///
+/// # Errors
+/// The tables that do, or the database's error.
+pub async fn no_tokens_kept(pool: &PgPool) -> Result<(), String> {
+    let holding = tables_holding(pool, TOKEN_PREFIX).await?;
+    if holding.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("payment tokens are kept in {holding:?}"))
+    }
+}

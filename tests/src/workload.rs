@@ -18,7 +18,11 @@ use uuid::Uuid;
 #[must_use]
 pub fn commands(pool: &PgPool) -> Arc<Commands> {
     let store: Arc<dyn EventStore> = Arc::new(PgEventStore::new(pool.clone()));
-    Arc::new(Commands::new(store, &RepositoryOptions::default()))
+    Arc::new(Commands::new(
+        store,
+        &RepositoryOptions::default(),
+        infrastructure::SimulatedProvider::simulation(),
+    ))
 }
 
 /// SKUs of the catalogue [`register_catalogue`] creates.
@@ -195,7 +199,7 @@ async fn fulfil(commands: &Commands, id: Uuid, ship: bool) -> Result<(), applica
             payment::Command::Request {
                 order: order_ref,
                 amount: Money::new(total, currency),
-                token: "tok_visa".into(),
+                method: domain::PaymentMethod::new("pm_workload", "fp_workload")?,
             },
             &meta(),
         )

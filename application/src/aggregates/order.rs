@@ -176,7 +176,7 @@ mod tests {
             currency: brl,
             lines: vec![line("MUG-1", 2, 1250), line("TEA-9", 1, 800)],
             total: Money::new(3300, brl),
-            payment_token: "tok_visa".into(),
+            payment: domain::PaymentMethod::new("pm_visa", "fp_visa").unwrap(),
             at: Timestamp::from_millis(1),
         }
     }

@@ -9,25 +9,26 @@ use super::{adapter, read_snapshot};
 use crate::Error;
 use crate::schema::wire;
 
-/// The version of [`PaymentSnapshotV1`].
-pub const SNAPSHOT_SCHEMA: i32 = 1;
+/// The version of [`PaymentSnapshotV2`].
+pub const SNAPSHOT_SCHEMA: i32 = 2;
 
-/// A payment state as stored in a snapshot, version 1.
+/// A payment state as stored in a snapshot, version 2. Version 1 kept the customer's
+/// payment token; the store ignores it and folds the events instead.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct PaymentSnapshotV1 {
-    requested: Option<RequestedV1>,
+struct PaymentSnapshotV2 {
+    requested: Option<RequestedV2>,
     status: StatusV1,
     attempts: u32,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct RequestedV1 {
+struct RequestedV2 {
     order_id: Uuid,
     amount_minor: i64,
     currency: String,
-    token: String,
+    payment_method: wire::Method,
 }
 
 /// Every status by its own name: the public status names fold a transient failure and an
@@ -74,12 +75,12 @@ impl From<StatusV1> for Status {
 
 fn snapshot(state: &Payment) -> Value {
     let parts = state.to_parts();
-    wire::to_json(&PaymentSnapshotV1 {
-        requested: parts.requested.map(|r| RequestedV1 {
+    wire::to_json(&PaymentSnapshotV2 {
+        requested: parts.requested.map(|r| RequestedV2 {
             order_id: wire::order_uuid(r.order),
             amount_minor: r.amount.minor(),
             currency: r.amount.currency().to_string(),
-            token: r.token,
+            payment_method: (&r.method).into(),
         }),
         status: parts.status.into(),
         attempts: parts.attempts,
@@ -87,12 +88,12 @@ fn snapshot(state: &Payment) -> Value {
 }
 
 fn restore(snapshot: Value) -> Result<Payment, Error> {
-    let s: PaymentSnapshotV1 = read_snapshot("payment", snapshot)?;
+    let s: PaymentSnapshotV2 = read_snapshot("payment", snapshot)?;
     let requested = match s.requested {
         Some(r) => Some(RequestedParts {
             order: wire::order_id(r.order_id),
             amount: wire::money(r.amount_minor, &r.currency)?,
-            token: r.token,
+            method: r.payment_method.read()?,
         }),
         None => None,
     };
@@ -131,7 +132,7 @@ mod tests {
         payment::Event::Requested {
             order: OrderId::from_u128(7),
             amount: amount(),
-            token: "tok_flaky".into(),
+            method: domain::PaymentMethod::new("pm_flaky", "fp_flaky").unwrap(),
         }
     }
 

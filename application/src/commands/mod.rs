@@ -17,6 +17,7 @@ pub use tickets::OpenTicket;
 
 use crate::admission::Admission;
 use crate::event_store::EventStore;
+use crate::saga::PaymentProvider;
 use crate::{
     OrderAggregate, PaymentAggregate, Repository, RepositoryOptions, StockAggregate,
     TicketAggregate, Upcasters,
@@ -31,14 +32,21 @@ pub struct Commands {
     tickets: Repository<TicketAggregate>,
     /// Whether new orders are admitted (fulfilment keeping up).
     admission: Arc<Admission>,
+    /// Registers a new order's payment token, which is never kept: the order keeps the
+    /// method the provider answers.
+    provider: Arc<dyn PaymentProvider>,
 }
 
 impl Commands {
     /// The use cases over `store`, with a snapshot every `snapshot_every` events per
     /// aggregate (a hot SKU gets events from every order; orders and tickets rarely reach
-    /// the threshold).
+    /// the threshold), registering payment tokens with `provider`.
     #[must_use]
-    pub fn new(store: Arc<dyn EventStore>, options: &RepositoryOptions) -> Self {
+    pub fn new(
+        store: Arc<dyn EventStore>,
+        options: &RepositoryOptions,
+        provider: Arc<dyn PaymentProvider>,
+    ) -> Self {
         let upcasters = Arc::new(Upcasters::current());
         Self {
             orders: Repository::new(Arc::clone(&store), Arc::clone(&upcasters), options.clone()),
@@ -46,6 +54,7 @@ impl Commands {
             payments: Repository::new(Arc::clone(&store), Arc::clone(&upcasters), options.clone()),
             tickets: Repository::new(store, upcasters, options.clone()),
             admission: Arc::new(Admission::unlimited()),
+            provider,
         }
     }
 

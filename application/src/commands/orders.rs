@@ -54,7 +54,12 @@ impl Commands {
     /// [`Error::Validation`] for malformed input; [`Error::NotFound`] for a line for an
     /// unregistered SKU without a unit price; [`Error::PriceMismatch`] for a line whose unit price is not the catalog
     /// price or whose product is priced in another currency; [`Error::Rejected`]
-    /// (`Unpriced`) for a product without a price, and from the order rules.
+    /// (`Unpriced`) for a product without a price, and from the order rules;
+    /// [`Error::Unavailable`] when the payment provider cannot register the token.
+    ///
+    /// The payment token goes to the provider, which registers it; the order keeps only
+    /// the method it answers (a reference and a fingerprint). A token the provider does not
+    /// accept is still registered and declined when charged, as before.
     #[tracing::instrument(skip(self, input, metadata), fields(actor = %actor.subject))]
     pub async fn place_order(
         &self,
@@ -79,6 +84,7 @@ impl Commands {
                 ))
             })
             .collect::<Result<Vec<_>, Error>>()?;
+        let token = order::payment_token(&input.payment_token)?;
         // Well-formed orders wait while fulfilment is too far behind.
         self.admission.admit()?;
         let catalog = self
@@ -106,12 +112,17 @@ impl Commands {
         // A fresh random id (UUID v7), never derived from the caller or the idempotency key:
         // a resent command is recognised by its command id, whose record names this order.
         let order = OrderId::from_u128(Uuid::now_v7().as_u128());
+        let payment = self
+            .provider
+            .register(&token)
+            .await
+            .map_err(|error| Error::Unavailable(error.to_string()))?;
         let command = order::Command::Place {
             order,
             customer,
             currency,
             lines,
-            payment_token: input.payment_token,
+            payment,
             at: now(),
         };
         self.orders

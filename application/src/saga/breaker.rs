@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use domain::Money;
+use domain::{Money, PaymentMethod};
 use uuid::Uuid;
 
 use super::provider::{Charge, ChargeRequest, ChargeStatus, PaymentProvider, ProviderError};
@@ -151,6 +151,13 @@ impl Drop for Permit<'_> {
 
 #[async_trait]
 impl PaymentProvider for CircuitBreaker {
+    async fn register(&self, token: &str) -> Result<PaymentMethod, ProviderError> {
+        let permit = self.admit()?;
+        let outcome = self.provider.register(token).await;
+        self.record(permit, &outcome);
+        outcome
+    }
+
     async fn charge(&self, request: &ChargeRequest) -> Result<Charge, ProviderError> {
         let permit = self.admit()?;
         let outcome = self.provider.charge(request).await;
@@ -190,6 +197,10 @@ mod tests {
 
     #[async_trait]
     impl PaymentProvider for Switch {
+        async fn register(&self, _: &str) -> Result<PaymentMethod, ProviderError> {
+            Ok(PaymentMethod::new("pm_1", "fp_1").unwrap())
+        }
+
         async fn charge(&self, _: &ChargeRequest) -> Result<Charge, ProviderError> {
             self.calls.fetch_add(1, Ordering::SeqCst);
             if self.hang.load(Ordering::SeqCst) {
@@ -215,7 +226,7 @@ mod tests {
         ChargeRequest {
             payment: Uuid::nil(),
             amount: Money::new(100, Currency::parse("EUR").unwrap()),
-            token: "tok_visa".into(),
+            method: "pm_1".into(),
         }
     }
 

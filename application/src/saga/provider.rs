@@ -1,7 +1,8 @@
-//! The payment provider port: charging and refunding through whoever moves the money.
+//! The payment provider port: registering payment methods, charging and refunding through
+//! whoever moves the money.
 
 use async_trait::async_trait;
-use domain::Money;
+use domain::{Money, PaymentMethod};
 use uuid::Uuid;
 
 /// A charge to make.
@@ -12,8 +13,8 @@ pub struct ChargeRequest {
     pub payment: Uuid,
     /// How much.
     pub amount: Money,
-    /// The customer's payment method token.
-    pub token: String,
+    /// The provider's reference of the payment method to charge.
+    pub method: String,
 }
 
 /// What the provider answered to a charge.
@@ -63,7 +64,15 @@ pub enum ProviderError {
 /// Whoever moves the money.
 #[async_trait]
 pub trait PaymentProvider: Send + Sync + std::fmt::Debug {
-    /// Charges `request.amount` with `request.token`, idempotent per `request.payment`.
+    /// Registers the customer's payment `token` and answers the method to keep in its
+    /// place: the provider's reference, which charges name, and a fingerprint that tells
+    /// methods apart without revealing them. The token is never kept by domainflow.
+    ///
+    /// # Errors
+    /// As [`PaymentProvider::charge`].
+    async fn register(&self, token: &str) -> Result<PaymentMethod, ProviderError>;
+
+    /// Charges `request.amount` to `request.method`, idempotent per `request.payment`.
     ///
     /// # Errors
     /// [`ProviderError::Unavailable`] for a passing failure; [`ProviderError::TimedOut`]

@@ -28,8 +28,8 @@ pub enum StepRecord {
         total_minor: i64,
         /// The total's currency.
         currency: String,
-        /// The payment method token.
-        payment_token: String,
+        /// The payment method, as the provider registered it.
+        payment_method: wire::Method,
     },
     /// [`Step::StockReserved`].
     StockReserved {
@@ -76,7 +76,7 @@ impl From<&Step> for StepRecord {
                 customer,
                 lines,
                 total,
-                payment_token,
+                payment,
             } => Self::Placed {
                 order: wire::order_uuid(*order),
                 customer: customer.as_str().to_owned(),
@@ -86,7 +86,7 @@ impl From<&Step> for StepRecord {
                     .collect(),
                 total_minor: total.minor(),
                 currency: total.currency().as_str().to_owned(),
-                payment_token: payment_token.clone(),
+                payment_method: payment.into(),
             },
             Step::StockReserved { sku } => Self::StockReserved {
                 sku: sku.as_str().to_owned(),
@@ -121,7 +121,7 @@ impl TryFrom<StepRecord> for Step {
                 lines,
                 total_minor,
                 currency,
-                payment_token,
+                payment_method,
             } => Self::Placed {
                 order: wire::order_id(order),
                 customer: wire::customer(&customer)?,
@@ -130,7 +130,7 @@ impl TryFrom<StepRecord> for Step {
                     .map(|(sku, units)| Ok((wire::sku(&sku)?, wire::quantity(units)?)))
                     .collect::<Result<_, Error>>()?,
                 total: wire::money(total_minor, &currency)?,
-                payment_token,
+                payment: payment_method.read()?,
             },
             StepRecord::StockReserved { sku } => Self::StockReserved {
                 sku: wire::sku(&sku)?,
@@ -168,7 +168,7 @@ mod tests {
                 customer: CustomerId::parse("alice").unwrap(),
                 lines: vec![(Sku::parse("MUG-1").unwrap(), Quantity::new(2).unwrap())],
                 total: Money::new(2500, Currency::parse("BRL").unwrap()),
-                payment_token: "tok_visa".into(),
+                payment: domain::PaymentMethod::new("pm_visa", "fp_visa").unwrap(),
             },
             Step::StockReserved {
                 sku: Sku::parse("MUG-1").unwrap(),

@@ -51,7 +51,7 @@ fn order_step(event: &order::Event, stream_id: &str) -> Option<(OrderId, Step)> 
             customer,
             lines,
             total,
-            payment_token,
+            payment,
             ..
         } => {
             return Some((
@@ -61,7 +61,7 @@ fn order_step(event: &order::Event, stream_id: &str) -> Option<(OrderId, Step)> 
                     customer: customer.clone(),
                     lines: lines.iter().map(|l| (l.sku.clone(), l.quantity)).collect(),
                     total: *total,
-                    payment_token: payment_token.clone(),
+                    payment: payment.clone(),
                 },
             ));
         }

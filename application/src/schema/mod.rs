@@ -13,6 +13,7 @@
 mod order;
 mod payment;
 mod recorded;
+mod redaction;
 mod stock;
 mod ticket;
 mod upcast;
@@ -25,6 +26,7 @@ use serde_json::Value;
 use crate::Error;
 
 pub use recorded::{DomainEvent, decode_recorded};
+pub use redaction::{REDACTED, redact_tokens};
 pub use upcast::{Upcasters, upcast};
 
 /// An event as it is stored: type name, payload version and payload.

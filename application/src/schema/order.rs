@@ -9,20 +9,22 @@ use super::wire::{self, Time};
 use super::{EncodedEvent, EventSchema, Payload, kind, unknown_type};
 use crate::Error;
 
-/// `OrderPlaced` v1. Every amount is in `currency`.
+/// `OrderPlaced` v2. Every amount is in `currency`. v1 kept the customer's payment token
+/// (`paymentToken`) where v2 keeps the method the provider registered for it; the
+/// [`TokenRedacted`](super::redaction::TokenRedacted) upcaster reads v1.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct OrderPlacedV1 {
+struct OrderPlacedV2 {
     order_id: Uuid,
     customer_id: String,
     currency: String,
     lines: Vec<LineV1>,
     total_minor: i64,
-    payment_token: String,
+    payment_method: wire::Method,
     at: Time,
 }
 
-/// One line of `OrderPlaced` v1.
+/// One line of `OrderPlaced` (v1 and v2).
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct LineV1 {
@@ -31,9 +33,9 @@ struct LineV1 {
     unit_price_minor: i64,
 }
 
-impl Payload for OrderPlacedV1 {
+impl Payload for OrderPlacedV2 {
     const TYPE: &'static str = "OrderPlaced";
-    const VERSION: i32 = 1;
+    const VERSION: i32 = 2;
 }
 
 /// `OrderLineReserved` v1.
@@ -96,7 +98,7 @@ impl Payload for OrderShippedV1 {
 
 fn kind_of(event: &Event) -> (&'static str, i32) {
     match event {
-        Event::Placed { .. } => kind::<OrderPlacedV1>(),
+        Event::Placed { .. } => kind::<OrderPlacedV2>(),
         Event::LineReserved { .. } => kind::<OrderLineReservedV1>(),
         Event::Paid => kind::<OrderPaidV1>(),
         Event::Confirmed { .. } => kind::<OrderConfirmedV1>(),
@@ -124,9 +126,9 @@ impl EventSchema for Event {
                 currency,
                 lines,
                 total,
-                payment_token,
+                payment,
                 at,
-            } => OrderPlacedV1 {
+            } => OrderPlacedV2 {
                 order_id: wire::order_uuid(*order),
                 customer_id: customer.to_string(),
                 currency: currency.to_string(),
@@ -139,7 +141,7 @@ impl EventSchema for Event {
                     })
                     .collect(),
                 total_minor: total.minor(),
-                payment_token: payment_token.clone(),
+                payment_method: payment.into(),
                 at: Time(*at),
             }
             .encoded(),
@@ -160,8 +162,8 @@ impl EventSchema for Event {
 
     fn decode(event: EncodedEvent) -> Result<Self, Error> {
         Ok(match event.event_type.as_str() {
-            OrderPlacedV1::TYPE => {
-                let p = OrderPlacedV1::read(event)?;
+            OrderPlacedV2::TYPE => {
+                let p = OrderPlacedV2::read(event)?;
                 let currency = wire::currency(&p.currency)?;
                 let lines = p
                     .lines
@@ -180,7 +182,7 @@ impl EventSchema for Event {
                     currency,
                     lines,
                     total: Money::new(p.total_minor, currency),
-                    payment_token: p.payment_token,
+                    payment: p.payment_method.read()?,
                     at: p.at.0,
                 }
             }
@@ -242,7 +244,7 @@ mod tests {
             currency: brl,
             lines: vec![line("MUG-1", 2, 1250), line("TEA-9", 1, 800)],
             total: Money::new(3300, brl),
-            payment_token: "tok_visa".into(),
+            payment: domain::PaymentMethod::new("pm_visa", "fp_visa").unwrap(),
             at: at(0),
         }
     }
@@ -278,7 +280,7 @@ mod tests {
             placed().encode(),
             stored(
                 "OrderPlaced",
-                1,
+                2,
                 json!({
                     "orderId": "01923b4c-5d6e-7f80-9a1b-2c3d4e5f6a7b",
                     "customerId": "alice",
@@ -288,7 +290,7 @@ mod tests {
                         { "sku": "TEA-9", "quantity": 1, "unitPriceMinor": 800 },
                     ],
                     "totalMinor": 3300,
-                    "paymentToken": "tok_visa",
+                    "paymentMethod": { "reference": "pm_visa", "fingerprint": "fp_visa" },
                     "at": "2026-01-01T00:00:00.000Z",
                 })
             )

@@ -8,19 +8,21 @@ use uuid::Uuid;
 use super::{EncodedEvent, EventSchema, Payload, kind, unknown_type, wire};
 use crate::Error;
 
-/// `PaymentRequested` v1.
+/// `PaymentRequested` v2. v1 kept the customer's payment token (`token`) where v2 keeps
+/// the method the provider registered for it; the
+/// [`TokenRedacted`](super::redaction::TokenRedacted) upcaster reads v1.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct PaymentRequestedV1 {
+struct PaymentRequestedV2 {
     order_id: Uuid,
     amount_minor: i64,
     currency: String,
-    token: String,
+    payment_method: wire::Method,
 }
 
-impl Payload for PaymentRequestedV1 {
+impl Payload for PaymentRequestedV2 {
     const TYPE: &'static str = "PaymentRequested";
-    const VERSION: i32 = 1;
+    const VERSION: i32 = 2;
 }
 
 /// `PaymentAuthorized` v1.
@@ -96,7 +98,7 @@ impl Payload for PaymentRefundedV1 {
 
 fn kind_of(event: &Event) -> (&'static str, i32) {
     match event {
-        Event::Requested { .. } => kind::<PaymentRequestedV1>(),
+        Event::Requested { .. } => kind::<PaymentRequestedV2>(),
         Event::Authorized { .. } => kind::<PaymentAuthorizedV1>(),
         Event::Declined { .. } => kind::<PaymentDeclinedV1>(),
         Event::FailedTransiently { .. } => kind::<PaymentFailedTransientlyV1>(),
@@ -122,12 +124,12 @@ impl EventSchema for Event {
             Self::Requested {
                 order,
                 amount,
-                token,
-            } => PaymentRequestedV1 {
+                method,
+            } => PaymentRequestedV2 {
                 order_id: wire::order_uuid(*order),
                 amount_minor: amount.minor(),
                 currency: amount.currency().to_string(),
-                token: token.clone(),
+                payment_method: method.into(),
             }
             .encoded(),
             Self::Authorized { amount, attempt } => PaymentAuthorizedV1 {
@@ -158,12 +160,12 @@ impl EventSchema for Event {
 
     fn decode(event: EncodedEvent) -> Result<Self, Error> {
         Ok(match event.event_type.as_str() {
-            PaymentRequestedV1::TYPE => {
-                let p = PaymentRequestedV1::read(event)?;
+            PaymentRequestedV2::TYPE => {
+                let p = PaymentRequestedV2::read(event)?;
                 Self::Requested {
                     order: wire::order_id(p.order_id),
                     amount: wire::money(p.amount_minor, &p.currency)?,
-                    token: p.token,
+                    method: p.payment_method.read()?,
                 }
             }
             PaymentAuthorizedV1::TYPE => {
@@ -224,7 +226,7 @@ mod tests {
             Event::Requested {
                 order: OrderId::from_u128(7),
                 amount: brl(3300),
-                token: "tok_flaky".into(),
+                method: domain::PaymentMethod::new("pm_flaky", "fp_flaky").unwrap(),
             },
             Event::Authorized {
                 amount: brl(3300),

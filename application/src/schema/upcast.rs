@@ -7,6 +7,7 @@ use cqrs_es::persist::{EventUpcaster, SerializedEvent};
 use serde_json::Value;
 
 use super::EncodedEvent;
+use super::redaction::TokenRedacted;
 use super::stock::ProductRegisteredV1ToV2;
 use crate::Error;
 
@@ -69,7 +70,10 @@ impl Upcasters {
     /// payload changes shape.
     #[must_use]
     pub fn current() -> Self {
-        Self::default().with("stock", Box::new(ProductRegisteredV1ToV2))
+        Self::default()
+            .with("stock", Box::new(ProductRegisteredV1ToV2))
+            .with("order", Box::new(TokenRedacted))
+            .with("payment", Box::new(TokenRedacted))
     }
 
     /// Adds an upcaster for one stream type's events, run after those already added.

@@ -10,7 +10,8 @@ use serde_json::Value;
 use crate::Error;
 use domain::order::CancellationReason;
 use domain::{
-    AgentId, Currency, CustomerId, InvalidValue, Money, OrderId, Quantity, Sku, TicketId, Timestamp,
+    AgentId, Currency, CustomerId, InvalidValue, Money, OrderId, PaymentMethod, Quantity, Sku,
+    TicketId, Timestamp,
 };
 use uuid::Uuid;
 
@@ -111,6 +112,31 @@ pub(crate) fn currency(raw: &str) -> Result<Currency, Error> {
 /// A stored amount of money.
 pub(crate) fn money(minor: i64, currency_code: &str) -> Result<Money, Error> {
     Ok(Money::new(minor, currency(currency_code)?))
+}
+
+/// A [`PaymentMethod`] on the wire: `{"reference": "pm_…", "fingerprint": "…"}`. Never the
+/// customer's token, which the provider keeps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Method {
+    reference: String,
+    fingerprint: String,
+}
+
+impl From<&PaymentMethod> for Method {
+    fn from(method: &PaymentMethod) -> Self {
+        Self {
+            reference: method.reference().to_owned(),
+            fingerprint: method.fingerprint().to_owned(),
+        }
+    }
+}
+
+impl Method {
+    /// The method this names.
+    pub(crate) fn read(self) -> Result<PaymentMethod, Error> {
+        PaymentMethod::new(&self.reference, &self.fingerprint)
+            .map_err(|why| refused("payment method", &self.reference, &why))
+    }
 }
 
 /// A stored quantity.

@@ -50,7 +50,11 @@ async fn main() -> Result<(), String> {
     .await
     .map_err(|e| e.to_string())?;
     let store: Arc<dyn EventStore> = Arc::new(PgEventStore::new(pool.clone()));
-    let commands = Arc::new(Commands::new(store, &RepositoryOptions::default()));
+    let commands = Arc::new(Commands::new(
+        store,
+        &RepositoryOptions::default(),
+        infrastructure::SimulatedProvider::simulation(),
+    ));
     let count = async || -> Result<i64, String> {
         sqlx::query_scalar("SELECT count(*) FROM events")
             .fetch_one(&pool)

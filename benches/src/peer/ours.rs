@@ -47,7 +47,11 @@ impl Contender for Ours {
             .await
             .map_err(|e| format!("connecting: {e}"))?;
         let store: Arc<dyn EventStore> = Arc::new(PgEventStore::new(pool.clone()));
-        let commands = Commands::new(store, &RepositoryOptions::default());
+        let commands = Commands::new(
+            store,
+            &RepositoryOptions::default(),
+            infrastructure::SimulatedProvider::simulation(),
+        );
         Ok(Self { commands, pool })
     }
 

@@ -134,6 +134,7 @@ pub fn order(sku: &str, customer: &str) -> Result<Vec<Step>, String> {
         sku: sku.to_owned(),
         command,
     };
+    let card = domain::PaymentMethod::new("pm_bench", "fp_bench").map_err(|e| e.to_string())?;
     Ok(vec![
         to_order(order::Command::Place {
             order,
@@ -144,7 +145,7 @@ pub fn order(sku: &str, customer: &str) -> Result<Vec<Step>, String> {
                 quantity,
                 unit_price,
             }],
-            payment_token: "tok_visa".into(),
+            payment: card.clone(),
             at,
         }),
         to_stock(stock::Command::Reserve { order, quantity }),
@@ -156,7 +157,7 @@ pub fn order(sku: &str, customer: &str) -> Result<Vec<Step>, String> {
             command: payment::Command::Request {
                 order,
                 amount,
-                token: "tok_visa".into(),
+                method: card,
             },
         },
         Step::Payment {

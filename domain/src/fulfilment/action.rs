@@ -1,7 +1,7 @@
 //! What the fulfilment policy asks the saga runner to do.
 
 use crate::order::CancellationReason;
-use crate::{CustomerId, Money, OrderId, Quantity, Sku};
+use crate::{CustomerId, Money, OrderId, PaymentMethod, Quantity, Sku};
 
 /// A command to send or an effect to carry out, on the policy's behalf.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,8 +28,8 @@ pub enum Action {
         order: OrderId,
         /// How much.
         amount: Money,
-        /// The payment method token.
-        token: String,
+        /// The payment method, as registered with the provider.
+        method: PaymentMethod,
     },
     /// Ask the payment provider to charge (keyed by the payment, so a repeat is harmless).
     ChargePayment {
@@ -37,8 +37,8 @@ pub enum Action {
         order: OrderId,
         /// How much.
         amount: Money,
-        /// The payment method token.
-        token: String,
+        /// The payment method, as registered with the provider.
+        method: PaymentMethod,
     },
     /// Start the clock: if the payment has not settled in time, the runner sends
     /// [`Step::PaymentDeadlinePassed`](super::Step::PaymentDeadlinePassed).

@@ -19,7 +19,7 @@ pub use progress::{LineState, PaymentState, Phase};
 pub use step::Step;
 
 use crate::order::CancellationReason;
-use crate::{CustomerId, Money, OrderId, Quantity, Sku};
+use crate::{CustomerId, Money, OrderId, PaymentMethod, Quantity, Sku};
 
 /// One order's fulfilment: what has been asked and answered so far.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,7 +38,7 @@ struct Facts {
     id: OrderId,
     customer: CustomerId,
     total: Money,
-    payment_token: String,
+    payment: PaymentMethod,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,7 +113,7 @@ impl Fulfilment {
             customer,
             lines,
             total,
-            payment_token,
+            payment,
         } = step
         else {
             // Nothing to coordinate for an order the saga never saw placed.
@@ -123,7 +123,7 @@ impl Fulfilment {
             id: order,
             customer,
             total,
-            payment_token,
+            payment,
         });
         self.phase = Phase::Reserving;
         lines
@@ -167,7 +167,7 @@ impl Fulfilment {
                         actions.push(Action::RequestPayment {
                             order,
                             amount: facts.total,
-                            token: facts.payment_token.clone(),
+                            method: facts.payment.clone(),
                         });
                     }
                 }
@@ -238,7 +238,7 @@ impl Fulfilment {
             .map(|facts| Action::ChargePayment {
                 order,
                 amount: facts.total,
-                token: facts.payment_token.clone(),
+                method: facts.payment.clone(),
             })
             .into_iter()
             .collect()

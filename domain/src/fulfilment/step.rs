@@ -1,7 +1,7 @@
 //! What the fulfilment policy reacts to.
 
 use crate::order::CancellationReason;
-use crate::{CustomerId, Money, OrderId, Quantity, Sku};
+use crate::{CustomerId, Money, OrderId, PaymentMethod, Quantity, Sku};
 
 /// Something that happened to an order, one of its stock lines or its payment, as the saga
 /// sees it.
@@ -17,8 +17,8 @@ pub enum Step {
         lines: Vec<(Sku, Quantity)>,
         /// What to charge.
         total: Money,
-        /// How to charge.
-        payment_token: String,
+        /// How to charge: the method registered with the provider.
+        payment: PaymentMethod,
     },
     /// A line's stock was reserved.
     StockReserved {

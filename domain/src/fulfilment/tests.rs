@@ -20,7 +20,7 @@ fn placed() -> Step {
             (sku("B"), Quantity::new(1).unwrap()),
         ],
         total: total(),
-        payment_token: "tok_visa".into(),
+        payment: crate::testing::card(),
     }
 }
 
@@ -32,7 +32,7 @@ fn charge() -> Action {
     Action::ChargePayment {
         order: ORDER,
         amount: total(),
-        token: "tok_visa".into(),
+        method: crate::testing::card(),
     }
 }
 
@@ -130,7 +130,7 @@ fn when_every_line_is_reserved_the_payment_is_requested_under_a_deadline() {
             Action::RequestPayment {
                 order: ORDER,
                 amount: total(),
-                token: "tok_visa".into()
+                method: crate::testing::card()
             },
         ]
     );

@@ -1,7 +1,7 @@
 //! What can be asked of an order.
 
 use super::{CancellationReason, Line};
-use crate::{Currency, CustomerId, OrderId, Sku, Timestamp};
+use crate::{Currency, CustomerId, OrderId, PaymentMethod, Sku, Timestamp};
 
 /// A request to an order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,8 +16,8 @@ pub enum Command {
         currency: Currency,
         /// What is bought.
         lines: Vec<Line>,
-        /// How the customer pays (a payment provider token).
-        payment_token: String,
+        /// How the customer pays: a method registered with the payment provider.
+        payment: PaymentMethod,
         /// When.
         at: Timestamp,
     },

@@ -1,7 +1,7 @@
 //! What happens to an order.
 
 use super::{CancellationReason, Line};
-use crate::{Currency, CustomerId, Money, OrderId, Sku, Timestamp};
+use crate::{Currency, CustomerId, Money, OrderId, PaymentMethod, Sku, Timestamp};
 
 /// Something that happened to an order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,8 +18,8 @@ pub enum Event {
         lines: Vec<Line>,
         /// The exact sum of the line totals.
         total: Money,
-        /// How the customer pays.
-        payment_token: String,
+        /// How the customer pays: a method registered with the payment provider.
+        payment: PaymentMethod,
         /// When.
         at: Timestamp,
     },

@@ -21,12 +21,21 @@ pub use pricing::{PriceError, unit_price};
 pub use status::{CancellationReason, Status};
 
 use crate::values::bounded_text;
-use crate::{Aggregate, Currency, CustomerId, Money, OrderId, Sku};
+use crate::{Aggregate, Currency, CustomerId, Money, OrderId, PaymentMethod, Sku};
 
 /// The most lines one order may have.
 pub const MAX_LINES: usize = 100;
 /// The longest payment token accepted, in characters.
 pub const MAX_PAYMENT_TOKEN_LEN: usize = 128;
+
+/// The customer's payment token, checked before it goes to the payment provider (which
+/// registers it and answers the [`PaymentMethod`] an order keeps instead).
+///
+/// # Errors
+/// [`Error::InvalidPaymentToken`] when it is empty, padded or too long.
+pub fn payment_token(raw: &str) -> Result<String, Error> {
+    bounded_text("payment token", raw, MAX_PAYMENT_TOKEN_LEN).map_err(Error::InvalidPaymentToken)
+}
 
 /// The state of one order, folded from its events.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -94,7 +103,7 @@ impl Order {
         customer: CustomerId,
         currency: Currency,
         lines: Vec<Line>,
-        payment_token: &str,
+        payment: PaymentMethod,
         at: crate::Timestamp,
     ) -> Result<Vec<Event>, Error> {
         if self.placed.is_some() {
@@ -133,15 +142,13 @@ impl Order {
                 .and_then(|line_total| total.plus(line_total))
                 .ok_or(Error::AmountOverflow)?;
         }
-        let payment_token = bounded_text("payment token", payment_token, MAX_PAYMENT_TOKEN_LEN)
-            .map_err(Error::InvalidPaymentToken)?;
         Ok(vec![Event::Placed {
             order,
             customer,
             currency,
             lines,
             total,
-            payment_token,
+            payment,
             at,
         }])
     }
@@ -233,9 +240,9 @@ impl Aggregate for Order {
                 customer,
                 currency,
                 lines,
-                payment_token,
+                payment,
                 at,
-            } => self.place(order, customer, currency, lines, &payment_token, at),
+            } => self.place(order, customer, currency, lines, payment, at),
             Command::RecordLineReserved { sku } => self.record_line_reserved(sku),
             Command::RecordPaymentSucceeded => self.record_payment_succeeded(),
             Command::Confirm { at } => self.confirm(at),

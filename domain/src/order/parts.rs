@@ -89,7 +89,7 @@ mod tests {
                 currency: brl,
                 lines: vec![line("MUG-1", 2, 1250), line("TEA-9", 1, 800)],
                 total: Money::new(3300, brl),
-                payment_token: "tok_visa".into(),
+                payment: crate::testing::card(),
                 at: Timestamp::from_millis(1),
             },
             Event::LineReserved {

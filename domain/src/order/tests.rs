@@ -30,7 +30,7 @@ fn place(lines: Vec<Line>) -> Command {
         customer: CustomerId::parse("alice").unwrap(),
         currency: brl(),
         lines,
-        payment_token: "tok_visa".into(),
+        payment: crate::testing::card(),
         at: at(1),
     }
 }
@@ -46,7 +46,7 @@ fn placed(lines: Vec<Line>) -> Event {
         currency: brl(),
         lines,
         total: Money::new(total, brl()),
-        payment_token: "tok_visa".into(),
+        payment: crate::testing::card(),
         at: at(1),
     }
 }
@@ -79,7 +79,7 @@ fn placing_an_order_totals_its_lines_exactly() {
             currency: brl(),
             lines: two_lines(),
             total: Money::new(2 * 1250 + 99, brl()),
-            payment_token: "tok_visa".into(),
+            payment: crate::testing::card(),
             at: at(1),
         }]);
     assert_eq!(order.status(), Some(Status::Pending));

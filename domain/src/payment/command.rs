@@ -1,6 +1,6 @@
 //! What can be asked of a payment.
 
-use crate::{Money, OrderId};
+use crate::{Money, OrderId, PaymentMethod};
 
 /// A request to one order's payment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,8 +11,8 @@ pub enum Command {
         order: OrderId,
         /// How much.
         amount: Money,
-        /// The payment method token.
-        token: String,
+        /// The payment method to charge, as registered with the provider.
+        method: PaymentMethod,
     },
     /// The provider authorized and captured the charge.
     RecordAuthorized,

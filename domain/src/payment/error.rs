@@ -3,7 +3,6 @@
 use std::fmt;
 
 use super::Status;
-use crate::InvalidValue;
 
 /// A command the payment refuses, naming the situation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,8 +13,6 @@ pub enum Error {
     NotRequested,
     /// The amount must be greater than zero.
     NonPositiveAmount,
-    /// The payment token is not usable.
-    InvalidToken(InvalidValue),
     /// The payment already has its final answer.
     AlreadySettled {
         /// That answer.
@@ -36,7 +33,6 @@ impl Error {
             Self::AlreadyRequested => "AlreadyRequested",
             Self::NotRequested => "NotRequested",
             Self::NonPositiveAmount => "NonPositiveAmount",
-            Self::InvalidToken(_) => "InvalidToken",
             Self::AlreadySettled { .. } => "AlreadySettled",
             Self::NotCaptured => "NotCaptured",
             Self::AlreadyRefunded => "AlreadyRefunded",
@@ -50,7 +46,6 @@ impl fmt::Display for Error {
             Self::AlreadyRequested => f.write_str("the payment has already been requested"),
             Self::NotRequested => f.write_str("no payment has been requested"),
             Self::NonPositiveAmount => f.write_str("the amount must be greater than zero"),
-            Self::InvalidToken(why) => write!(f, "invalid payment token: {why}"),
             Self::AlreadySettled { status } => {
                 write!(f, "the payment is already settled ({status})")
             }

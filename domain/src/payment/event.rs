@@ -1,6 +1,6 @@
 //! What happens to a payment.
 
-use crate::{Money, OrderId};
+use crate::{Money, OrderId, PaymentMethod};
 
 /// Something that happened to one order's payment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,8 +11,8 @@ pub enum Event {
         order: OrderId,
         /// How much.
         amount: Money,
-        /// The payment method token.
-        token: String,
+        /// The payment method to charge, as registered with the provider.
+        method: PaymentMethod,
     },
     /// The charge was authorized and captured.
     Authorized {

@@ -14,8 +14,7 @@ pub use event::Event;
 pub use parts::{Parts, RequestedParts};
 pub use status::Status;
 
-use crate::values::bounded_text;
-use crate::{Aggregate, Money, OrderId};
+use crate::{Aggregate, Money, OrderId, PaymentMethod};
 
 /// The state of one order's payment, folded from its events.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,7 +28,7 @@ pub struct Payment {
 struct Requested {
     order: OrderId,
     amount: Money,
-    token: String,
+    method: PaymentMethod,
 }
 
 impl Payment {
@@ -57,24 +56,28 @@ impl Payment {
         self.requested.as_ref().map(|r| r.order)
     }
 
-    /// The payment method token, `None` before the request.
+    /// The payment method charged, `None` before the request.
     #[must_use]
-    pub fn token(&self) -> Option<&str> {
-        self.requested.as_ref().map(|r| r.token.as_str())
+    pub fn method(&self) -> Option<&PaymentMethod> {
+        self.requested.as_ref().map(|r| &r.method)
     }
 
-    fn request(&self, order: OrderId, amount: Money, token: &str) -> Result<Vec<Event>, Error> {
+    fn request(
+        &self,
+        order: OrderId,
+        amount: Money,
+        method: PaymentMethod,
+    ) -> Result<Vec<Event>, Error> {
         if self.requested.is_some() {
             return Err(Error::AlreadyRequested);
         }
         if amount.minor() <= 0 {
             return Err(Error::NonPositiveAmount);
         }
-        let token = bounded_text("payment token", token, 128).map_err(Error::InvalidToken)?;
         Ok(vec![Event::Requested {
             order,
             amount,
-            token,
+            method,
         }])
     }
 
@@ -113,8 +116,8 @@ impl Aggregate for Payment {
             Command::Request {
                 order,
                 amount,
-                token,
-            } => self.request(order, amount, &token),
+                method,
+            } => self.request(order, amount, method),
             Command::RecordAuthorized => {
                 // Money the provider captured after the payment was given up is still
                 // recorded: the record is what gets it refunded.
@@ -163,12 +166,12 @@ impl Aggregate for Payment {
             Event::Requested {
                 order,
                 amount,
-                token,
+                method,
             } => {
                 self.requested = Some(Requested {
                     order: *order,
                     amount: *amount,
-                    token: token.clone(),
+                    method: method.clone(),
                 });
             }
             Event::Authorized { attempt, .. }

@@ -1,7 +1,7 @@
 //! The payment state laid out as plain data: the door for snapshots.
 
 use super::{Payment, Requested, Status};
-use crate::{Money, OrderId};
+use crate::{Money, OrderId, PaymentMethod};
 
 /// Every field of a [`Payment`] state, public, so a snapshot can store it and restore it.
 ///
@@ -24,8 +24,8 @@ pub struct RequestedParts {
     pub order: OrderId,
     /// How much.
     pub amount: Money,
-    /// The payment method token.
-    pub token: String,
+    /// The payment method charged.
+    pub method: PaymentMethod,
 }
 
 impl Payment {
@@ -36,7 +36,7 @@ impl Payment {
             requested: self.requested.as_ref().map(|r| RequestedParts {
                 order: r.order,
                 amount: r.amount,
-                token: r.token.clone(),
+                method: r.method.clone(),
             }),
             status: self.status,
             attempts: self.attempts,
@@ -50,7 +50,7 @@ impl Payment {
             requested: parts.requested.map(|r| Requested {
                 order: r.order,
                 amount: r.amount,
-                token: r.token,
+                method: r.method,
             }),
             status: parts.status,
             attempts: parts.attempts,
@@ -71,7 +71,7 @@ mod tests {
             Event::Requested {
                 order: OrderId::from_u128(7),
                 amount,
-                token: "tok_flaky".into(),
+                method: crate::testing::card(),
             },
             Event::FailedTransiently {
                 error: "gateway timeout".into(),

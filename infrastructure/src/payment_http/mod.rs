@@ -7,8 +7,12 @@
 //! order id), amounts are integer minor units with an ISO currency code. With an API key
 //! configured, every call carries `Authorization: Bearer {key}`.
 //!
+//! - **Register**: `POST {base}/payment-methods` with body `{"token": "tok_visa"}` →
+//!   `200` or `201 {"reference": "pm_…", "fingerprint": "…"}`: the provider keeps the
+//!   customer's token and answers the method domainflow keeps instead (the token is never
+//!   stored). Called when an order is placed; a failure refuses the order as unavailable.
 //! - **Charge**: `POST {base}/charges` with header `Idempotency-Key: {paymentId}` and body
-//!   `{"paymentId": "…", "amount": 1250, "currency": "BRL", "token": "tok_visa"}`.
+//!   `{"paymentId": "…", "amount": 1250, "currency": "BRL", "paymentMethod": "pm_…"}`.
 //!   The processor charges a payment at most once: a repeat with the same key answers the
 //!   first outcome.
 //!   - `200 {"status": "captured"}` (or `"refunded"`, for a charge repeated after its
@@ -46,7 +50,7 @@ use std::time::Duration;
 
 use application::saga::{Charge, ChargeRequest, ChargeStatus, PaymentProvider, ProviderError};
 use async_trait::async_trait;
-use domain::Money;
+use domain::{Money, PaymentMethod};
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use reqwest::{Response, StatusCode, Url};
 use serde::{Deserialize, Serialize};
@@ -161,8 +165,7 @@ impl HttpProvider {
         let mut url = self.base.clone();
         // A base that can be a base (checked in `new`) always has path segments.
         if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty().push("charges");
-            path.extend(segments);
+            path.pop_if_empty().extend(segments);
         }
         url
     }
@@ -174,7 +177,18 @@ struct ChargeBody<'a> {
     payment_id: Uuid,
     amount: i64,
     currency: String,
+    payment_method: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+struct RegisterBody<'a> {
     token: &'a str,
+}
+
+#[derive(Debug, Deserialize)]
+struct Registered {
+    reference: String,
+    fingerprint: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -192,15 +206,35 @@ struct Answer {
 
 #[async_trait]
 impl PaymentProvider for HttpProvider {
+    async fn register(&self, token: &str) -> Result<PaymentMethod, ProviderError> {
+        let response = self
+            .authorized(self.client.post(self.url(&["payment-methods"])))
+            .json(&RegisterBody { token })
+            .send()
+            .await
+            .map_err(transport)?;
+        match response.status() {
+            StatusCode::OK | StatusCode::CREATED => {
+                let answer: Registered = read_answer(response).await?;
+                PaymentMethod::new(&answer.reference, &answer.fingerprint).map_err(|why| {
+                    ProviderError::Unavailable(format!(
+                        "payment provider answered an unusable payment method: {why}"
+                    ))
+                })
+            }
+            _ => Err(failed(response).await),
+        }
+    }
+
     async fn charge(&self, request: &ChargeRequest) -> Result<Charge, ProviderError> {
         let body = ChargeBody {
             payment_id: request.payment,
             amount: request.amount.minor(),
             currency: request.amount.currency().to_string(),
-            token: &request.token,
+            payment_method: &request.method,
         };
         let response = self
-            .authorized(self.client.post(self.url(&[])))
+            .authorized(self.client.post(self.url(&["charges"])))
             .header("Idempotency-Key", request.payment.to_string())
             .json(&body)
             .send()
@@ -208,13 +242,13 @@ impl PaymentProvider for HttpProvider {
             .map_err(transport)?;
         match response.status() {
             StatusCode::PAYMENT_REQUIRED => {
-                let answer = read_answer(response).await.ok();
+                let answer: Option<Answer> = read_answer(response).await.ok();
                 Ok(Charge::Declined {
                     reason: declined_reason(answer.and_then(|a| a.reason)),
                 })
             }
             StatusCode::OK | StatusCode::ACCEPTED => {
-                let answer = read_answer(response).await?;
+                let answer: Answer = read_answer(response).await?;
                 match answer.status.as_str() {
                     "captured" | "refunded" => Ok(Charge::Approved),
                     "declined" => Ok(Charge::Declined {
@@ -230,13 +264,18 @@ impl PaymentProvider for HttpProvider {
 
     async fn status(&self, payment: Uuid) -> Result<ChargeStatus, ProviderError> {
         let response = self
-            .authorized(self.client.get(self.url(&[&payment.to_string()])))
+            .authorized(
+                self.client
+                    .get(self.url(&["charges", &payment.to_string()])),
+            )
             .send()
             .await
             .map_err(transport)?;
         match response.status() {
             StatusCode::NOT_FOUND => match read_answer(response).await {
-                Ok(answer) if answer.status == "not_found" => Ok(ChargeStatus::NotCharged),
+                Ok::<Answer, _>(answer) if answer.status == "not_found" => {
+                    Ok(ChargeStatus::NotCharged)
+                }
                 _ => Err(ProviderError::Unavailable(
                     "payment provider answered 404 without {\"status\": \"not_found\"}: \
                      is the base URL right?"
@@ -244,7 +283,7 @@ impl PaymentProvider for HttpProvider {
                 )),
             },
             StatusCode::OK => {
-                let answer = read_answer(response).await?;
+                let answer: Answer = read_answer(response).await?;
                 match answer.status.as_str() {
                     "captured" | "refunded" => Ok(ChargeStatus::Captured),
                     "declined" => Ok(ChargeStatus::Declined {
@@ -267,7 +306,7 @@ impl PaymentProvider for HttpProvider {
         let response = self
             .authorized(
                 self.client
-                    .post(self.url(&[&payment.to_string(), "refunds"])),
+                    .post(self.url(&["charges", &payment.to_string(), "refunds"])),
             )
             .header("Idempotency-Key", format!("refund-{payment}"))
             .json(&body)
@@ -303,7 +342,9 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-async fn read_answer(response: Response) -> Result<Answer, ProviderError> {
+async fn read_answer<T: serde::de::DeserializeOwned>(
+    response: Response,
+) -> Result<T, ProviderError> {
     let status = response.status();
     let bytes = response.bytes().await.map_err(transport)?;
     serde_json::from_slice(&bytes).map_err(|e| {

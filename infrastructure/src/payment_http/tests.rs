@@ -12,16 +12,22 @@ fn calls_go_below_the_base_path_with_or_without_a_trailing_slash() {
     for base in ["http://pay.test:9000/v1", "http://pay.test:9000/v1/"] {
         let provider = ok(base);
         assert_eq!(
-            provider.url(&[]).as_str(),
+            provider.url(&["charges"]).as_str(),
             "http://pay.test:9000/v1/charges"
         );
         assert_eq!(
-            provider.url(&[&id.to_string(), "refunds"]).as_str(),
+            provider.url(&["payment-methods"]).as_str(),
+            "http://pay.test:9000/v1/payment-methods"
+        );
+        assert_eq!(
+            provider
+                .url(&["charges", &id.to_string(), "refunds"])
+                .as_str(),
             format!("http://pay.test:9000/v1/charges/{id}/refunds")
         );
     }
     assert_eq!(
-        ok("http://pay.test").url(&[]).as_str(),
+        ok("http://pay.test").url(&["charges"]).as_str(),
         "http://pay.test/charges"
     );
 }

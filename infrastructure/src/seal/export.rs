@@ -13,6 +13,8 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::{PublicKey, Seal, SealRecord, chain, covers, standing};
+use application::schema::redact_tokens;
+
 use crate::secret_file::{hex, unhex};
 use crate::store::hash::{Content, event_hash};
 
@@ -31,6 +33,8 @@ pub enum ExportReport {
         after: i64,
         /// Whether the signatures were checked.
         signatures: bool,
+        /// Events shown with a redacted payment token, taken on their hash.
+        redacted: i64,
     },
     /// The first thing that does not hold, with its line number.
     Broken {
@@ -50,8 +54,16 @@ impl fmt::Display for ExportReport {
                 seals,
                 after,
                 signatures,
+                redacted,
             } => {
                 write!(f, "verified {events} events in {streams} streams; ")?;
+                if *redacted > 0 {
+                    write!(
+                        f,
+                        "{redacted} of them show a redacted payment token and were taken on \
+                         their hash; "
+                    )?;
+                }
                 if *seals == 0 {
                     write!(f, "no seal in the export")?;
                 } else {
@@ -87,6 +99,7 @@ pub fn verify_export(
         events: 0,
         seals: 0,
         covered: 0,
+        redacted: 0,
         last: Position::START,
     };
     for (index, line) in lines.lines().enumerate() {
@@ -125,6 +138,7 @@ pub fn verify_export(
         seals: check.seals,
         after: check.events - check.covered,
         signatures: public_key.is_some(),
+        redacted: check.redacted,
     })
 }
 
@@ -164,6 +178,7 @@ struct Check<'a> {
     events: i64,
     seals: i64,
     covered: i64,
+    redacted: i64,
     last: Position,
 }
 
@@ -221,9 +236,25 @@ impl Check<'_> {
         let recorded_at: DateTime<Utc> = DateTime::parse_from_rfc3339(text("recordedAt")?)
             .map_err(|e| format!("recordedAt: {e}"))?
             .with_timezone(&Utc);
-        let payload = line.get("payload").cloned().unwrap_or(Value::Null);
+        let mut payload = line.get("payload").cloned().unwrap_or(Value::Null);
         let metadata = stored_metadata(line.get("metadata"));
         let stored = unhex(text("hash")?).ok_or_else(|| "its hash is not hex".to_owned())?;
+        let event_type = text("eventType")?;
+        let event_version = i32::try_from(number("eventVersion")?)
+            .map_err(|_| "eventVersion is out of range".to_owned())?;
+        if line.get("redacted") == Some(&Value::Bool(true)) {
+            // Only a stored token is ever redacted; the rest of such an event cannot be
+            // recomputed without it, so its hash is taken as it stands.
+            if !redact_tokens(event_type, event_version, &mut payload) {
+                return Err(format!(
+                    "{stream_type}/{stream_id} version {version} is marked redacted, but a \
+                     {event_type} v{event_version} holds no payment token"
+                ));
+            }
+            self.redacted += 1;
+            self.linked((key, version), stored, position);
+            return Ok(());
+        }
         let recomputed = event_hash(
             &previous_hash,
             &Content {
@@ -231,9 +262,8 @@ impl Check<'_> {
                 stream_id,
                 version,
                 event_id,
-                event_type: text("eventType")?,
-                event_version: i32::try_from(number("eventVersion")?)
-                    .map_err(|_| "eventVersion is out of range".to_owned())?,
+                event_type,
+                event_version,
                 recorded_at,
                 metadata: &metadata,
                 payload: &payload,
@@ -247,11 +277,21 @@ impl Check<'_> {
                 hex(&stored)
             ));
         }
-        self.streams.insert(key, (version, stored.clone()));
-        self.digest = chain(&self.digest, &stored);
+        self.linked((key, version), stored, position);
+        Ok(())
+    }
+
+    /// Takes an event whose hash holds as its stream's head and into the digest.
+    fn linked(
+        &mut self,
+        (stream, version): ((String, String), i64),
+        hash: Vec<u8>,
+        position: Position,
+    ) {
+        self.digest = chain(&self.digest, &hash);
+        self.streams.insert(stream, (version, hash));
         self.events += 1;
         self.last = position;
-        Ok(())
     }
 
     fn seal(&mut self, record: &Value) -> Result<(), String> {
@@ -283,7 +323,7 @@ impl Check<'_> {
 }
 
 /// The fields of an event line.
-const EVENT_FIELDS: [&str; 11] = [
+const EVENT_FIELDS: [&str; 12] = [
     "position",
     "streamType",
     "streamId",
@@ -295,6 +335,7 @@ const EVENT_FIELDS: [&str; 11] = [
     "metadata",
     "recordedAt",
     "hash",
+    "redacted",
 ];
 
 /// The metadata as stored, from the export's fields: the server stores `commandId`,

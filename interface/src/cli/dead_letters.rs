@@ -81,7 +81,11 @@ pub async fn dead_letters(
 /// Settings the provider cannot be built from.
 pub(super) fn operations(pool: &PgPool, provider: &ProviderSettings) -> Result<Operations, String> {
     let saga_config = SagaConfig::with_provider(provider, Some(pool))?;
-    let commands = Commands::new(crate::app::event_store(pool), &RepositoryOptions::default());
+    let commands = Commands::new(
+        crate::app::event_store(pool),
+        &RepositoryOptions::default(),
+        std::sync::Arc::clone(&saga_config.provider),
+    );
     let saga = SagaRuntime::new(commands, &saga_config);
     Ok(crate::app::operations(pool, saga.fulfil))
 }

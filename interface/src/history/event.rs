@@ -5,6 +5,7 @@
 //! lines (REST and `domainflow events export`) and GraphQL.
 
 use application::event_log::RecordedEvent;
+use application::schema::redact_tokens;
 use async_graphql::{Json, SimpleObject};
 use chrono::SecondsFormat;
 use infrastructure::store::hash::hex;
@@ -31,9 +32,14 @@ pub struct Event {
     pub event_type: String,
     /// The schema version of its payload.
     pub event_version: i32,
-    /// The payload, as stored.
+    /// The payload, as stored, except for a payment token an older version stored
+    /// (`OrderPlaced` and `PaymentRequested` v1), which reads `"redacted"`.
     #[schema(value_type = Object)]
     pub payload: Json<Value>,
+    /// True when the payload shows a redacted payment token: it is then not the content
+    /// `hash` covers, and an offline check takes the event on its hash. Absent when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub redacted: bool,
     /// Who caused it and in which causal chain.
     pub metadata: EventMetadata,
     /// When it was appended (RFC 3339, microseconds).
@@ -80,6 +86,8 @@ impl From<&Value> for EventMetadata {
 
 impl From<&RecordedEvent> for Event {
     fn from(event: &RecordedEvent) -> Self {
+        let mut payload = event.payload.clone();
+        let redacted = redact_tokens(&event.event_type, event.event_version, &mut payload);
         Self {
             position: event.position.token(),
             stream_type: event.stream.stream_type.clone(),
@@ -88,7 +96,8 @@ impl From<&RecordedEvent> for Event {
             event_id: event.event_id.to_string(),
             event_type: event.event_type.clone(),
             event_version: event.event_version,
-            payload: Json(event.payload.clone()),
+            payload: Json(payload),
+            redacted,
             metadata: EventMetadata::from(&event.metadata),
             recorded_at: event
                 .recorded_at

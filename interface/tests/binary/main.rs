@@ -12,6 +12,7 @@ mod saga_crash;
 mod scale_out;
 mod settings;
 mod shutdown;
+mod tokens;
 mod verify;
 
 /// Runs `domainflow serve` with `args` (and an unreachable database, never reached: settings

@@ -182,7 +182,11 @@ fn with_credentials(
 /// The command side over `db`, behind the API.
 fn commands_over(db: &TestDatabase) -> Commands {
     let store = Arc::new(PgEventStore::new(db.pool.clone()));
-    Commands::new(store, &RepositoryOptions::default())
+    Commands::new(
+        store,
+        &RepositoryOptions::default(),
+        infrastructure::SimulatedProvider::simulation(),
+    )
 }
 
 fn string_field(body: &Value, field: &str) -> String {

@@ -65,6 +65,8 @@ struct Ledger {
     /// When set, every call must carry `Authorization: Bearer {key}`.
     key: Option<String>,
     tokens: HashMap<String, Behaviour>,
+    /// The registered payment methods: reference → token.
+    methods: HashMap<String, String>,
     every_charge: Option<Behaviour>,
     payments: HashMap<Uuid, Entry>,
 }

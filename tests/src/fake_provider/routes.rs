@@ -1,4 +1,4 @@
-//! The processor's HTTP routes: charges, a charge's status and refunds, answered from the
+//! The processor's HTTP routes: payment methods, charges, a charge's status and refunds, answered from the
 //! ledger as each token or every charge was told to behave, behind the API key if one is set.
 
 use std::time::Duration;
@@ -17,6 +17,7 @@ use super::{Behaviour, Entry, Outcome, Running, Shared, lock};
 
 pub(super) fn serve(listener: TcpListener, ledger: Shared) -> Running {
     let app = Router::new()
+        .route("/v1/payment-methods", post(register))
         .route("/v1/charges", post(charge))
         .route("/v1/charges/{payment}", get(status))
         .route("/v1/charges/{payment}/refunds", post(refund))
@@ -61,6 +62,29 @@ fn unauthorized(ledger: &Shared, headers: &HeaderMap) -> Option<Response> {
         .then(|| failure(StatusCode::UNAUTHORIZED, "invalid API key"))
 }
 
+/// Keeps a token and answers its reference and fingerprint.
+async fn register(
+    State(ledger): State<Shared>,
+    headers: HeaderMap,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
+    if let Some(refused) = unauthorized(&ledger, &headers) {
+        return refused;
+    }
+    let Some(token) = body["token"].as_str().filter(|token| !token.is_empty()) else {
+        return failure(StatusCode::BAD_REQUEST, "token needed");
+    };
+    let mut ledger = lock(&ledger);
+    let reference = format!("pm_{}", ledger.methods.len() + 1);
+    ledger.methods.insert(reference.clone(), token.to_owned());
+    let fingerprint = format!("fp_{}", token.len());
+    (
+        StatusCode::CREATED,
+        axum::Json(json!({ "reference": reference, "fingerprint": fingerprint })),
+    )
+        .into_response()
+}
+
 /// What a charge request does to the ledger, decided under its lock.
 enum Step {
     Answer(Outcome),
@@ -78,16 +102,16 @@ async fn charge(
     if let Some(refused) = unauthorized(&ledger, &headers) {
         return refused;
     }
-    let (Some(payment), Some(amount), Some(token)) = (
+    let (Some(payment), Some(amount), Some(method)) = (
         body["paymentId"]
             .as_str()
             .and_then(|id| Uuid::parse_str(id).ok()),
         body["amount"].as_i64(),
-        body["token"].as_str(),
+        body["paymentMethod"].as_str(),
     ) else {
         return failure(
             StatusCode::BAD_REQUEST,
-            "paymentId, amount and token needed",
+            "paymentId, amount and paymentMethod needed",
         );
     };
     if body["currency"].as_str().is_none_or(str::is_empty) {
@@ -104,10 +128,16 @@ async fn charge(
     }
     let step = {
         let mut ledger = lock(&ledger);
-        let behaviour = ledger
-            .every_charge
-            .or_else(|| ledger.tokens.get(token).copied())
-            .unwrap_or(Behaviour::Approve);
+        let token = ledger.methods.get(method).cloned();
+        let behaviour = match (ledger.every_charge, token) {
+            (Some(every), _) => every,
+            (None, Some(token)) => ledger
+                .tokens
+                .get(&token)
+                .copied()
+                .unwrap_or(Behaviour::Approve),
+            (None, None) => Behaviour::Decline,
+        };
         let entry = ledger.payments.entry(payment).or_default();
         entry.charge_calls += 1;
         match (&entry.outcome, behaviour) {

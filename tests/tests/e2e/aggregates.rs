@@ -166,7 +166,7 @@ async fn order_snapshot_and_tail_equal_full_replay() {
             customer: CustomerId::parse("alice").unwrap(),
             currency: Currency::parse("BRL").unwrap(),
             lines,
-            payment_token: "tok_visa".into(),
+            payment: domain::PaymentMethod::new("pm_visa", "fp_visa").unwrap(),
             at: at(1),
         },
         order::Command::RecordLineReserved { sku: sku("A") },
@@ -189,7 +189,7 @@ async fn payment_snapshot_and_tail_equal_full_replay() {
         payment::Command::Request {
             order: OrderId::from_u128(1),
             amount: brl(2500),
-            token: "tok_flaky".into(),
+            method: domain::PaymentMethod::new("pm_tok_flaky", "fp_1").unwrap(),
         },
         payment::Command::RecordFailure {
             error: "gateway".into(),

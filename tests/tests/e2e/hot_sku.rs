@@ -52,6 +52,7 @@ async fn fifty_concurrent_restocks_of_one_sku_all_succeed_and_add_up_exactly() {
     let commands = Commands::new(
         Arc::new(PgEventStore::new(app.db.pool.clone())),
         &RepositoryOptions::default(),
+        infrastructure::SimulatedProvider::simulation(),
     );
     let (stock, version) = commands.stock().load("HOT-1").await.unwrap();
     assert_eq!((stock.0.on_hand(), version), (expected, 51));

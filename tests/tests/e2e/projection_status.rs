@@ -161,7 +161,11 @@ fn meta() -> CommandMetadata {
 async fn without_workers_the_lag_is_the_whole_log_and_parked_projections_show_their_error() {
     let db = test_database().await;
     let store: Arc<dyn EventStore> = Arc::new(PgEventStore::new(db.pool.clone()));
-    let commands = Commands::new(store, &RepositoryOptions::default());
+    let commands = Commands::new(
+        store,
+        &RepositoryOptions::default(),
+        infrastructure::SimulatedProvider::simulation(),
+    );
     for sku in ["LAG-1", "LAG-2", "LAG-3"] {
         let input = RegisterProduct {
             sku: sku.into(),

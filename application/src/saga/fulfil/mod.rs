@@ -142,21 +142,21 @@ impl Fulfil {
             Action::RequestPayment {
                 order,
                 amount,
-                token,
+                method,
             } => {
                 let command = payment::Command::Request {
                     order: *order,
                     amount: *amount,
-                    token: token.clone(),
+                    method: method.clone(),
                 };
                 self.send(c.payments(), &order_id, command, "request-payment", cause)
                     .await
             }
-            Action::ChargePayment { amount, token, .. } => {
+            Action::ChargePayment { amount, method, .. } => {
                 let request = ChargeRequest {
                     payment: Uuid::from_u128(cause.order.as_u128()),
                     amount: *amount,
-                    token: token.clone(),
+                    method: method.reference().to_owned(),
                 };
                 return self.charge(&request, cause, redrive).await;
             }

@@ -390,7 +390,11 @@ mod tests {
         let pool = PgPool::connect_lazy("postgres://nobody@127.0.0.1:1/none")
             .unwrap_or_else(|e| panic!("a lazy pool: {e}"));
         let store: Arc<dyn EventStore> = Arc::new(PgEventStore::new(pool.clone()));
-        let commands = Commands::new(Arc::clone(&store), &RepositoryOptions::default());
+        let commands = Commands::new(
+            Arc::clone(&store),
+            &RepositoryOptions::default(),
+            infrastructure::SimulatedProvider::simulation(),
+        );
         let provider = Arc::new(SimulatedProvider::new(Duration::from_secs(1)));
         let fulfil = Fulfil::new(commands, provider, SagaOptions::default());
         let runner = SagaRunner::new(

@@ -116,11 +116,12 @@ pub(super) async fn run_case(seed: u64, cluster: Cluster) -> Result<(), String> 
     let link = tests::cut::Link::to_server_of(&url).await;
     let client_pool = pool_named(&link.url(&url), "df-client").await;
     let saga_pool = pool_named(&link.url(&url), "df-saga").await;
+    let provider = Arc::new(SimulatedProvider::new(Duration::from_millis(40)));
     let client = Commands::new(
         Arc::new(PgEventStore::new(client_pool.clone())),
         &RepositoryOptions::default(),
+        provider.clone(),
     );
-    let provider = Arc::new(SimulatedProvider::new(Duration::from_millis(40)));
     let breaker: Arc<dyn PaymentProvider> = Arc::new(CircuitBreaker::new(
         provider.clone(),
         3,
@@ -128,7 +129,11 @@ pub(super) async fn run_case(seed: u64, cluster: Cluster) -> Result<(), String> 
     ));
     let store = Arc::new(PgEventStore::new(saga_pool.clone()));
     let fulfil = Fulfil::new(
-        Commands::new(store.clone(), &RepositoryOptions::default()),
+        Commands::new(
+            store.clone(),
+            &RepositoryOptions::default(),
+            provider.clone(),
+        ),
         breaker,
         SagaOptions {
             max_charge_attempts: 3,

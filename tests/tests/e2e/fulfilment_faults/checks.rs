@@ -179,5 +179,6 @@ pub(super) async fn check(
             ));
         }
     }
-    tests::books::applied_once(checker).await
+    tests::books::applied_once(checker).await?;
+    tests::books::no_tokens_kept(checker).await
 }

@@ -15,7 +15,7 @@ fn adapter(fake: &FakeProvider) -> HttpProvider {
 async fn an_approved_charge_is_captured_and_its_status_says_so() {
     let fake = FakeProvider::start().await;
     let provider = adapter(&fake);
-    let charge = request("tok_visa");
+    let charge = request(&provider, "tok_visa").await;
     assert_eq!(
         provider.status(charge.payment).await,
         Ok(ChargeStatus::NotCharged)
@@ -35,7 +35,7 @@ async fn an_approved_charge_is_captured_and_its_status_says_so() {
 async fn a_declined_charge_is_a_decline_with_the_processors_reason() {
     let fake = FakeProvider::start().await;
     let provider = adapter(&fake);
-    let charge = request("tok_chargeDeclined");
+    let charge = request(&provider, "tok_chargeDeclined").await;
 
     let answer = provider.charge(&charge).await;
 
@@ -56,7 +56,7 @@ async fn a_declined_charge_is_a_decline_with_the_processors_reason() {
 async fn a_processor_failure_is_a_passing_failure_and_a_retry_after_it_captures_once() {
     let fake = FakeProvider::start().await;
     let provider = adapter(&fake);
-    let charge = request("tok_visa");
+    let charge = request(&provider, "tok_visa").await;
     fake.on_every_charge(Some(Behaviour::Fail));
 
     let failed = provider.charge(&charge).await;
@@ -79,7 +79,7 @@ async fn a_processor_failure_is_a_passing_failure_and_a_retry_after_it_captures_
 async fn a_refused_request_is_a_passing_failure_naming_the_complaint_never_a_decline() {
     let fake = FakeProvider::start().await;
     let provider = adapter(&fake);
-    let charge = request("tok_visa");
+    let charge = request(&provider, "tok_visa").await;
     fake.on_every_charge(Some(Behaviour::Refuse));
 
     let refused = provider.charge(&charge).await;
@@ -95,7 +95,7 @@ async fn a_refused_request_is_a_passing_failure_naming_the_complaint_never_a_dec
 #[tokio::test]
 async fn a_wrong_base_url_is_never_taken_for_a_payment_that_was_not_charged() {
     let fake = FakeProvider::start().await;
-    let charge = request("tok_visa");
+    let charge = request(&adapter(&fake), "tok_visa").await;
     adapter(&fake).charge(&charge).await.unwrap();
     let misconfigured = HttpProvider::new(&format!("{}/wrong", fake.url()), CALL_TIMEOUT).unwrap();
 
@@ -111,7 +111,8 @@ async fn a_wrong_base_url_is_never_taken_for_a_payment_that_was_not_charged() {
 async fn every_call_carries_the_api_key_and_a_wrong_one_is_refused_not_declined() {
     let fake = FakeProvider::start().await;
     fake.require_key("sk_test_right");
-    let charge = request("tok_visa");
+    let right = adapter(&fake).with_api_key("sk_test_right").unwrap();
+    let charge = request(&right, "tok_visa").await;
     let wrong = adapter(&fake).with_api_key("sk_test_wrong").unwrap();
 
     let refused = wrong.charge(&charge).await;
@@ -121,7 +122,6 @@ async fn every_call_carries_the_api_key_and_a_wrong_one_is_refused_not_declined(
         "{refused:?}"
     );
     assert_eq!(fake.captures(charge.payment), 0);
-    let right = adapter(&fake).with_api_key("sk_test_right").unwrap();
     assert_eq!(right.charge(&charge).await, Ok(Charge::Approved));
     assert_eq!(
         right.status(charge.payment).await,
@@ -135,7 +135,7 @@ async fn every_call_carries_the_api_key_and_a_wrong_one_is_refused_not_declined(
 async fn a_capture_whose_answer_comes_too_late_times_out_and_a_status_look_up_finds_it() {
     let fake = FakeProvider::start().await;
     let provider = adapter(&fake);
-    let charge = request("tok_slow");
+    let charge = request(&provider, "tok_slow").await;
     fake.on_token("tok_slow", Behaviour::CaptureThenDelay(CALL_TIMEOUT * 5));
     let started = tokio::time::Instant::now();
 
@@ -160,7 +160,7 @@ async fn a_capture_whose_answer_comes_too_late_times_out_and_a_status_look_up_fi
 async fn an_answer_that_comes_late_but_within_the_timeout_is_an_approval() {
     let fake = FakeProvider::start().await;
     let provider = adapter(&fake);
-    let charge = request("tok_slow");
+    let charge = request(&provider, "tok_slow").await;
     fake.on_token("tok_slow", Behaviour::AnswerLate(CALL_TIMEOUT / 2));
 
     assert_eq!(provider.charge(&charge).await, Ok(Charge::Approved));
@@ -171,7 +171,7 @@ async fn an_answer_that_comes_late_but_within_the_timeout_is_an_approval() {
 async fn a_pending_charge_is_an_unknown_outcome_and_its_status_is_pending() {
     let fake = FakeProvider::start().await;
     let provider = adapter(&fake);
-    let charge = request("tok_pending");
+    let charge = request(&provider, "tok_pending").await;
     fake.on_token("tok_pending", Behaviour::Pending);
 
     assert_eq!(provider.charge(&charge).await, Err(ProviderError::TimedOut));
@@ -186,10 +186,15 @@ async fn a_pending_charge_is_an_unknown_outcome_and_its_status_is_pending() {
 async fn a_processor_that_is_down_is_unavailable_until_it_comes_back() {
     let fake = FakeProvider::start().await;
     let provider = adapter(&fake);
-    let before = request("tok_visa");
+    let before = request(&provider, "tok_visa").await;
+    let charge = request(&provider, "tok_visa").await;
     assert_eq!(provider.charge(&before).await, Ok(Charge::Approved));
     fake.go_down().await;
-    let charge = request("tok_visa");
+    let registered = provider.register("tok_visa").await;
+    assert!(
+        matches!(registered, Err(ProviderError::Unavailable(_))),
+        "{registered:?}"
+    );
 
     let failed = provider.charge(&charge).await;
     let looked_up = provider.status(before.payment).await;
@@ -217,7 +222,7 @@ async fn a_processor_that_is_down_is_unavailable_until_it_comes_back() {
 async fn charging_one_payment_twice_captures_once_and_refunding_twice_pays_back_once() {
     let fake = FakeProvider::start().await;
     let provider = adapter(&fake);
-    let charge = request("tok_visa");
+    let charge = request(&provider, "tok_visa").await;
 
     let (first, second) = tokio::join!(provider.charge(&charge), provider.charge(&charge));
     let third = provider.charge(&charge).await;
@@ -248,7 +253,7 @@ async fn charging_one_payment_twice_captures_once_and_refunding_twice_pays_back_
 async fn refunding_a_payment_that_was_never_captured_fails_without_moving_money() {
     let fake = FakeProvider::start().await;
     let provider = adapter(&fake);
-    let declined = request("tok_chargeDeclined");
+    let declined = request(&provider, "tok_chargeDeclined").await;
     provider.charge(&declined).await.unwrap();
 
     let refunded = provider.refund(declined.payment, brl(1250)).await;

@@ -13,17 +13,19 @@ mod simulation;
 
 use std::time::Duration;
 
-use application::saga::ChargeRequest;
+use application::saga::{ChargeRequest, PaymentProvider};
 use domain::{Currency, Money};
 use uuid::Uuid;
 
 const CALL_TIMEOUT: Duration = Duration::from_millis(300);
 
-fn request(token: &str) -> ChargeRequest {
+/// A charge of 12.50 BRL to `token`, registered with `provider` first.
+async fn request(provider: &impl PaymentProvider, token: &str) -> ChargeRequest {
+    let method = provider.register(token).await.unwrap();
     ChargeRequest {
         payment: Uuid::now_v7(),
         amount: Money::new(1250, Currency::parse("BRL").unwrap()),
-        token: token.into(),
+        method: method.reference().to_owned(),
     }
 }
 

@@ -15,9 +15,9 @@ fn simulation_over(db: &tests::TestDatabase) -> SimulatedProvider {
 #[tokio::test]
 async fn the_simulations_ledger_in_the_database_outlives_the_provider_that_wrote_it() {
     let db = tests::test_database().await;
-    let visa = request("tok_visa");
-    let declined = request("tok_chargeDeclined");
-    let flaky = request("tok_flaky");
+    let visa = request(&simulation_over(&db), "tok_visa").await;
+    let declined = request(&simulation_over(&db), "tok_chargeDeclined").await;
+    let flaky = request(&simulation_over(&db), "tok_flaky").await;
     {
         let before = simulation_over(&db);
         assert_eq!(before.charge(&visa).await, Ok(Charge::Approved));
@@ -38,7 +38,7 @@ async fn the_simulations_ledger_in_the_database_outlives_the_provider_that_wrote
         })
     );
     let other_card = ChargeRequest {
-        token: "tok_chargeDeclined".into(),
+        method: request(&after, "tok_chargeDeclined").await.method,
         ..visa.clone()
     };
     assert_eq!(after.charge(&other_card).await, Ok(Charge::Approved));
@@ -48,7 +48,9 @@ async fn the_simulations_ledger_in_the_database_outlives_the_provider_that_wrote
     );
     assert_eq!(after.charge(&flaky).await, Ok(Charge::Approved));
     assert_eq!(
-        after.status(request("tok_visa").payment).await,
+        after
+            .status(request(&after, "tok_visa").await.payment)
+            .await,
         Ok(ChargeStatus::NotCharged)
     );
 
@@ -71,8 +73,8 @@ async fn a_late_approval_in_the_database_is_pending_until_it_captures_and_a_lost
     // A late approval captures twice the call timeout after its first call.
     let answer_within = Duration::from_millis(300);
     let first = SimulatedProvider::persistent(db.pool.clone(), answer_within);
-    let lost = request("tok_captureTimeout");
-    let late = request("tok_lateApproval");
+    let lost = request(&first, "tok_captureTimeout").await;
+    let late = request(&first, "tok_lateApproval").await;
 
     assert_eq!(first.charge(&lost).await, Err(ProviderError::TimedOut));
     assert_eq!(first.charge(&late).await, Err(ProviderError::TimedOut));
@@ -95,8 +97,8 @@ async fn a_late_approval_in_the_database_is_pending_until_it_captures_and_a_lost
 async fn the_simulation_in_the_database_fails_as_unavailable_during_an_outage() {
     let db = tests::test_database().await;
     let provider = simulation_over(&db);
+    let charge = request(&provider, "tok_visa").await;
     provider.set_outage(true);
-    let charge = request("tok_visa");
     assert!(matches!(
         provider.charge(&charge).await,
         Err(ProviderError::Unavailable(_))

@@ -37,7 +37,7 @@ pub(super) async fn shipped_order(w: &World) -> Uuid {
         payment::Command::Request {
             order: order_id,
             amount: Money::new(2500, eur),
-            token: "tok_visa".into(),
+            method: domain::PaymentMethod::new("pm_tok_visa", "fp_1").unwrap(),
         },
     )
     .await;
@@ -74,7 +74,7 @@ pub(super) async fn cancelled_order(w: &World) -> Uuid {
         payment::Command::Request {
             order: cancelled_id,
             amount: Money::new(1250, eur),
-            token: "tok_chargeDeclined".into(),
+            method: domain::PaymentMethod::new("pm_tok_chargeDeclined", "fp_1").unwrap(),
         },
     )
     .await;

@@ -36,7 +36,11 @@ struct World {
 async fn world() -> World {
     let db = test_database().await;
     let store: Arc<dyn EventStore> = Arc::new(PgEventStore::new(db.pool.clone()));
-    let commands = Commands::new(Arc::clone(&store), &RepositoryOptions::default());
+    let commands = Commands::new(
+        Arc::clone(&store),
+        &RepositoryOptions::default(),
+        infrastructure::SimulatedProvider::simulation(),
+    );
     World {
         db,
         store,
