@@ -58,10 +58,15 @@ pub enum Error {
     /// The store or another dependency failed. The message is for the logs, not for clients.
     #[error("infrastructure failure: {0}")]
     Infrastructure(String),
-    /// The database cannot be reached right now (a restart, a network cut, every connection
-    /// busy): nothing was done, and the same request may succeed shortly.
-    #[error("the database is unavailable: {0}")]
+    /// The database or the payment provider cannot be reached right now (a restart, a
+    /// network cut, every connection busy): nothing was done, and the same request may
+    /// succeed shortly.
+    #[error("unavailable: {0}")]
     Unavailable(String),
+    /// The server was not set up for what was asked (erasing a customer without a data
+    /// key): nothing was done. The message is for the client, and names the setting.
+    #[error("{0}")]
+    NotConfigured(String),
     /// The server sheds load: new orders wait while fulfilment is too far behind. Nothing
     /// was done; the message is for the client, who may try again shortly.
     #[error("{0}")]

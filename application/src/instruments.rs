@@ -215,6 +215,11 @@ pub const fn command_outcome<T>(result: &Result<T, Error>) -> &'static str {
         Err(Error::Forbidden(_) | Error::Unauthenticated(_)) => "forbidden",
         Err(Error::IdempotencyMismatch) => "idempotency_mismatch",
         Err(Error::Busy(_) | Error::Overloaded(_)) => "busy",
-        Err(Error::Stale | Error::Unavailable(_) | Error::Infrastructure(_)) => "failed",
+        Err(
+            Error::Stale
+            | Error::Unavailable(_)
+            | Error::Infrastructure(_)
+            | Error::NotConfigured(_),
+        ) => "failed",
     }
 }

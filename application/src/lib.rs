@@ -39,6 +39,7 @@ pub mod integration;
 pub mod locks;
 pub mod money;
 pub mod operations;
+pub mod personal_data;
 pub mod queries;
 pub mod random;
 pub mod repository;

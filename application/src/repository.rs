@@ -18,6 +18,7 @@ use crate::event_log::{
 };
 use crate::event_store::{AppendOutcome, EventStore, ForCommand};
 use crate::locks::StreamLocks;
+use crate::personal_data::{PersonalData, Unprotected, protect_events};
 use crate::{Error, EventSourced, Upcasters, instruments};
 
 /// What a command did: where its aggregate stands now and where its events sit in the
@@ -64,6 +65,8 @@ pub struct Repository<A> {
     options: RepositoryOptions,
     locks: Arc<StreamLocks>,
     kept: Arc<AggregateCache<A>>,
+    /// Encrypts the personal fields of the events appended.
+    personal: Arc<dyn PersonalData>,
     aggregate: PhantomData<fn() -> A>,
 }
 
@@ -75,6 +78,7 @@ impl<A> Clone for Repository<A> {
             options: self.options.clone(),
             locks: Arc::clone(&self.locks),
             kept: Arc::clone(&self.kept),
+            personal: Arc::clone(&self.personal),
             aggregate: PhantomData,
         }
     }
@@ -106,8 +110,15 @@ where
             kept: Arc::new(AggregateCache::new(options.keep)),
             options,
             locks: Arc::default(),
+            personal: Arc::new(Unprotected),
             aggregate: PhantomData,
         }
+    }
+
+    /// This repository, storing the personal fields of its events encrypted by `personal`.
+    #[must_use]
+    pub fn with_personal_data(self, personal: Arc<dyn PersonalData>) -> Self {
+        Self { personal, ..self }
     }
 
     /// The aggregate `id` as it stands now, with its version (a fresh aggregate at version
@@ -341,11 +352,15 @@ where
                 schema_version: A::SNAPSHOT_SCHEMA,
                 state: aggregate.snapshot(),
             });
+        let mut new_events: Vec<NewEvent> = events.iter().map(|e| new_event::<A>(e)).collect();
+        if let Some(customer) = aggregate.data_subject() {
+            protect_events(self.personal.as_ref(), &customer, A::TYPE, &mut new_events).await?;
+        }
         let append = Append {
             stream: stream.clone(),
             expected_version: version,
             head_hash: head_hash.then_some(hash),
-            events: events.iter().map(|e| new_event::<A>(e)).collect(),
+            events: new_events,
             metadata: metadata.clone(),
             snapshot,
         };

@@ -94,6 +94,52 @@ pub(crate) fn read_secret(path: &Path, min_len: usize, what: &str) -> io::Result
     Ok(secret)
 }
 
+/// The 32-byte key in `path` (64 hex digits), which only its owner may read: a key file
+/// given in the settings (the seal key, the data key).
+///
+/// # Errors
+/// A message naming the file and the `what` when it cannot be read, is readable by others,
+/// or is not 32 bytes of hex.
+pub(crate) fn read_private_seed(path: &Path, what: &str) -> Result<[u8; 32], String> {
+    let failed = |why: String| format!("the {what} {}: {why}", path.display());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = fs::metadata(path)
+            .map_err(|e| failed(e.to_string()))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(format!(
+                "the {what} {} is readable by others (mode {:o}): chmod 600 it",
+                path.display(),
+                mode & 0o777
+            ));
+        }
+    }
+    let seed = read_secret(path, 32, what).map_err(|e| failed(e.to_string()))?;
+    seed.try_into()
+        .map_err(|_| failed("not 32 bytes (64 hex digits)".into()))
+}
+
+/// A new random 32-byte key written to `path` as 64 hex digits, readable by its owner
+/// only; `path` must not exist.
+///
+/// # Errors
+/// A message when `path` exists or cannot be written.
+pub(crate) fn generate_private_seed(path: &Path) -> Result<[u8; 32], String> {
+    use ring::rand::{SecureRandom as _, SystemRandom};
+    let mut seed = [0_u8; 32];
+    SystemRandom::new()
+        .fill(&mut seed)
+        .map_err(|_| "the operating system gave no random bytes".to_owned())?;
+    match create_exclusively(path, hex(&seed).as_bytes()) {
+        Ok(true) => Ok(seed),
+        Ok(false) => Err(format!("{} exists already: not replaced", path.display())),
+        Err(e) => Err(format!("writing {}: {e}", path.display())),
+    }
+}
+
 #[cfg(unix)]
 fn warn_if_shared(path: &Path, what: &str) {
     use std::os::unix::fs::PermissionsExt as _;

@@ -60,6 +60,9 @@ pub struct ServerConfig {
     pub broker: Option<Arc<dyn Broker>>,
     /// The seal key and how often to seal; no seals without one.
     pub sealing: Option<crate::sealer::Sealing>,
+    /// The master key of customers' data keys: with it, personal fields are stored
+    /// encrypted and customers can be erased; without it, they are stored in the clear.
+    pub data_key: Option<Arc<infrastructure::DataKey>>,
 }
 
 /// What a process runs: the API and, or only, the followers of the log.
@@ -106,6 +109,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("role", &self.role)
             .field("broker", &self.broker.as_ref().map(|broker| broker.kind()))
             .field("sealing", &self.sealing)
+            .field("data_key", &self.data_key.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -179,12 +183,14 @@ impl Application {
                 stopped.clone(),
             ));
         }
+        let personal = personal_data(&pool, config.data_key.clone());
         let commands = Commands::new(
             Arc::clone(&store),
             &config.repository,
             Arc::clone(&config.saga.provider),
         )
-        .with_admission(admission);
+        .with_admission(admission)
+        .with_personal_data(Arc::clone(&personal));
         let saga = SagaRuntime::new(commands.clone(), &config.saga);
         let saga_runner = if config.saga.run {
             saga.start(
@@ -239,8 +245,9 @@ impl Application {
             .collect();
         let state = AppState {
             commands: Arc::new(commands),
-            queries: Queries::new(Arc::new(PgReadModels::new(pool.clone()))),
-            audit: Audit::new(Arc::clone(&store)),
+            queries: Queries::new(Arc::new(PgReadModels::new(pool.clone())))
+                .with_personal_data(Arc::clone(&personal)),
+            audit: Audit::new(Arc::clone(&store)).with_personal_data(personal),
             operations: operations(&pool, saga.fulfil.clone()),
             store: Arc::clone(&store),
             commits: Arc::clone(&commits),
@@ -411,6 +418,19 @@ pub fn operations(pool: &PgPool, fulfil: Fulfil) -> Operations {
         Arc::new(Desk::new(pool.clone(), fulfil)),
         Arc::new(PgHealth::new(pool.clone())),
     )
+}
+
+/// Customers' personal data over the database of `pool`, under `data_key`; stored in the
+/// clear, and not erasable, without one: the server's and the command line's.
+#[must_use]
+pub fn personal_data(
+    pool: &PgPool,
+    data_key: Option<Arc<infrastructure::DataKey>>,
+) -> Arc<dyn application::personal_data::PersonalData> {
+    match data_key {
+        Some(key) => Arc::new(infrastructure::PgPersonalData::new(pool.clone(), key)),
+        None => Arc::new(application::personal_data::Unprotected),
+    }
 }
 
 /// The event store over the database of `pool`: the one place the server and the command

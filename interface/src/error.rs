@@ -54,6 +54,10 @@ pub enum ApiError {
     /// retried shortly.
     #[error("the service is temporarily unavailable; retry shortly")]
     Unavailable(String),
+    /// The server was not set up for the request (an erasure without a data key); the
+    /// request did nothing, and trying again will not help until an operator sets it up.
+    #[error("{0}")]
+    NotConfigured(String),
     /// The server sheds load (new orders while fulfilment is too far behind); the request
     /// did nothing and may be retried shortly.
     #[error("{0}")]
@@ -101,7 +105,10 @@ impl ApiError {
             Self::PriceMismatch(_) => "PRICE_MISMATCH",
             Self::IdempotencyMismatch => "IDEMPOTENCY_MISMATCH",
             Self::Stale => "STALE",
-            Self::Unavailable(_) | Self::Overloaded(_) | Self::TimedOut { .. } => "UNAVAILABLE",
+            Self::Unavailable(_)
+            | Self::Overloaded(_)
+            | Self::NotConfigured(_)
+            | Self::TimedOut { .. } => "UNAVAILABLE",
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::Internal(_) => "INTERNAL",
         }
@@ -121,9 +128,11 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::Stale | Self::Unavailable(_) | Self::Overloaded(_) | Self::TimedOut { .. } => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Self::Stale
+            | Self::Unavailable(_)
+            | Self::Overloaded(_)
+            | Self::NotConfigured(_)
+            | Self::TimedOut { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -195,7 +204,7 @@ impl ApiError {
                 tracing::error!(request_id = %request_id::current(), %cause, "request failed");
             }
             Self::Unavailable(cause) => {
-                tracing::warn!(request_id = %request_id::current(), %cause, "database unavailable");
+                tracing::warn!(request_id = %request_id::current(), %cause, "unavailable");
             }
             _ => {}
         }
@@ -224,6 +233,7 @@ impl From<application::Error> for ApiError {
             E::Schema(cause) | E::Infrastructure(cause) => Self::Internal(cause),
             E::Unavailable(cause) => Self::Unavailable(cause),
             E::Overloaded(message) => Self::Overloaded(message),
+            E::NotConfigured(message) => Self::NotConfigured(message),
         }
     }
 }

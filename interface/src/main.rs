@@ -82,6 +82,14 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("{}", interface::cli::seal_key(command)?);
             Ok(())
         }
+        Command::DataKey(command) => {
+            println!("{}", interface::cli::data_key_command(command)?);
+            Ok(())
+        }
+        Command::Customers(command) => {
+            println!("{}", interface::cli::customers(command, file).await?);
+            Ok(())
+        }
         Command::ApiKey(command) => {
             println!("{}", interface::cli::api_key(command, file).await?);
             Ok(())

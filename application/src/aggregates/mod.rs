@@ -61,6 +61,12 @@ pub trait EventSourced: cqrs_es::Aggregate<Services = (), Error: Into<Error>> + 
 
     /// The name of `command`, e.g. `Place`: a label of the command metrics.
     fn command_name(command: &Self::Command) -> &'static str;
+
+    /// The customer whose personal data this aggregate's events hold, if any: the personal
+    /// fields of its events are encrypted under that customer's data key.
+    fn data_subject(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Writes the adapter pair of one aggregate: the event newtype with its schema-backed serde
@@ -77,6 +83,7 @@ macro_rules! adapter {
         error $error:ty;
         snapshot $snapshot_schema:expr, $snapshot:path, $restore:path;
         starts $starts:path;
+        $(subject $subject:path;)?
     ) => {
         $(#[$event_doc])*
         ///
@@ -210,6 +217,12 @@ macro_rules! adapter {
             fn command_name(command: &$command) -> &'static str {
                 command.name()
             }
+
+            $(
+                fn data_subject(&self) -> Option<String> {
+                    $subject(&self.0)
+                }
+            )?
         }
     };
 }

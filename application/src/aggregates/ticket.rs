@@ -73,6 +73,14 @@ adapter! {
     error ticket::Error;
     snapshot SNAPSHOT_SCHEMA, snapshot, restore;
     starts ticket::Command::Open;
+    subject customer_of;
+}
+
+/// The ticket's customer, whose data its messages are.
+fn customer_of(ticket: &Ticket) -> Option<String> {
+    ticket
+        .customer()
+        .map(|customer| customer.as_str().to_owned())
 }
 
 #[cfg(test)]

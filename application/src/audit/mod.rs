@@ -2,6 +2,11 @@
 //! event history read straight from the log, never from a read model, as pages or streamed
 //! whole in flat memory; an aggregate's state as it stood at a version or an instant; and
 //! the hash chains recomputed from the stored content.
+//!
+//! Pages of the history show customers' personal fields in the plain (or as erased, once
+//! the customer's keys are destroyed); the whole-log stream behind exports keeps them as
+//! stored, encrypted, so that an export can be checked against the hashes offline and
+//! holds nothing readable of a customer erased after it was taken.
 
 mod batches;
 mod selection;
@@ -16,6 +21,7 @@ pub use selection::{STREAM_TYPES, Selection, parse_time, stream_ref};
 
 use crate::event_log::{Integrity, Position, ReadFilter, RecordedEvent, StreamRef};
 use crate::history::{AsOf, Past, state_as_of};
+use crate::personal_data::{PersonalData, Unprotected, reveal_values};
 use crate::repository::stream;
 use crate::{Actor, Error, EventSourced, EventStore, Role, Upcasters};
 
@@ -27,6 +33,7 @@ const READERS: [Role; 2] = [Role::Auditor, Role::Operator];
 pub struct Audit {
     store: Arc<dyn EventStore>,
     upcasters: Arc<Upcasters>,
+    personal: Arc<dyn PersonalData>,
 }
 
 impl fmt::Debug for Audit {
@@ -42,7 +49,14 @@ impl Audit {
         Self {
             store,
             upcasters: Arc::new(Upcasters::current()),
+            personal: Arc::new(Unprotected),
         }
+    }
+
+    /// This history, showing customers' personal fields as `personal` reveals them.
+    #[must_use]
+    pub fn with_personal_data(self, personal: Arc<dyn PersonalData>) -> Self {
+        Self { personal, ..self }
     }
 
     /// Refuses every role but auditor and operator.
@@ -53,10 +67,11 @@ impl Audit {
         actor.require(&READERS, "read the event history")
     }
 
-    /// Up to `limit` events after `after` that `filter` keeps, in the global order.
+    /// Up to `limit` events after `after` that `filter` keeps, in the global order, with
+    /// personal fields revealed.
     ///
     /// # Errors
-    /// [`Error::Forbidden`]; the store's error.
+    /// [`Error::Forbidden`]; the store's error; that of revealing.
     pub async fn events(
         &self,
         actor: &Actor,
@@ -65,7 +80,11 @@ impl Audit {
         limit: i64,
     ) -> Result<Vec<RecordedEvent>, Error> {
         Self::may_read(actor)?;
-        self.store.read_filtered(after, limit, filter).await
+        let mut events = self.store.read_filtered(after, limit, filter).await?;
+        let mut payloads: Vec<&mut serde_json::Value> =
+            events.iter_mut().map(|event| &mut event.payload).collect();
+        reveal_values(self.personal.as_ref(), &mut payloads).await?;
+        Ok(events)
     }
 
     /// How many events the selection holds now: what a long export measures its progress

@@ -10,11 +10,12 @@ use crate::input::check_id;
 use crate::{Error, EventSchema};
 
 /// The stream types of the log.
-pub const STREAM_TYPES: [&str; 4] = [
+pub const STREAM_TYPES: [&str; 5] = [
     <order::Event as EventSchema>::STREAM_TYPE,
     <stock::Event as EventSchema>::STREAM_TYPE,
     <payment::Event as EventSchema>::STREAM_TYPE,
     <ticket::Event as EventSchema>::STREAM_TYPE,
+    crate::schema::CustomerErased::STREAM_TYPE,
 ];
 
 /// A selection of the log as the client wrote it.
@@ -22,7 +23,7 @@ pub const STREAM_TYPES: [&str; 4] = [
 pub struct Selection {
     /// A position token: only events after it.
     pub after: Option<String>,
-    /// `order`, `stock`, `payment` or `ticket`.
+    /// `order`, `stock`, `payment`, `ticket` or `customer`.
     pub stream_type: Option<String>,
     /// One aggregate id.
     pub stream_id: Option<String>,

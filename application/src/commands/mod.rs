@@ -1,6 +1,7 @@
 //! The use cases that change the world: one method per command, each authorised for the
 //! calling [`Actor`], each answering a [`CommandResult`].
 
+mod customers;
 pub mod limits;
 mod orders;
 mod products;
@@ -17,6 +18,7 @@ pub use tickets::OpenTicket;
 
 use crate::admission::Admission;
 use crate::event_store::EventStore;
+use crate::personal_data::{PersonalData, Unprotected};
 use crate::saga::PaymentProvider;
 use crate::{
     OrderAggregate, PaymentAggregate, Repository, RepositoryOptions, StockAggregate,
@@ -24,7 +26,7 @@ use crate::{
 };
 
 /// The command side of domainflow.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Commands {
     orders: Repository<OrderAggregate>,
     stock: Repository<StockAggregate>,
@@ -35,6 +37,19 @@ pub struct Commands {
     /// Registers a new order's payment token, which is never kept: the order keeps the
     /// method the provider answers.
     provider: Arc<dyn PaymentProvider>,
+    /// Encrypts the personal fields of ticket events, and erases customers.
+    personal: Arc<dyn PersonalData>,
+    /// The log, for what no aggregate decides (the record of an erasure).
+    store: Arc<dyn EventStore>,
+}
+
+impl std::fmt::Debug for Commands {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Commands")
+            .field("provider", &self.provider)
+            .field("personal", &self.personal)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Commands {
@@ -52,9 +67,11 @@ impl Commands {
             orders: Repository::new(Arc::clone(&store), Arc::clone(&upcasters), options.clone()),
             stock: Repository::new(Arc::clone(&store), Arc::clone(&upcasters), options.clone()),
             payments: Repository::new(Arc::clone(&store), Arc::clone(&upcasters), options.clone()),
-            tickets: Repository::new(store, upcasters, options.clone()),
+            tickets: Repository::new(Arc::clone(&store), upcasters, options.clone()),
             admission: Arc::new(Admission::unlimited()),
             provider,
+            personal: Arc::new(Unprotected),
+            store,
         }
     }
 
@@ -62,6 +79,17 @@ impl Commands {
     #[must_use]
     pub fn with_admission(self, admission: Arc<Admission>) -> Self {
         Self { admission, ..self }
+    }
+
+    /// These use cases, storing customers' personal data encrypted by `personal`, which
+    /// also erases it.
+    #[must_use]
+    pub fn with_personal_data(self, personal: Arc<dyn PersonalData>) -> Self {
+        Self {
+            tickets: self.tickets.with_personal_data(Arc::clone(&personal)),
+            personal,
+            ..self
+        }
     }
 
     /// The order repository, for the saga and the read side.

@@ -24,6 +24,7 @@ pub use views::{
 pub use watch::Changes;
 
 use crate::event_log::Position;
+use crate::personal_data::{PersonalData, Unprotected, reveal_texts};
 use crate::{Actor, Error, Role};
 
 /// The largest page a list answers.
@@ -100,6 +101,8 @@ const STAFF: [Role; 3] = [Role::Agent, Role::Operator, Role::Auditor];
 #[derive(Clone)]
 pub struct Queries {
     reads: Arc<dyn ReadModels>,
+    /// Reveals the personal fields the ticket read model keeps as stored.
+    personal: Arc<dyn PersonalData>,
 }
 
 impl fmt::Debug for Queries {
@@ -112,7 +115,31 @@ impl Queries {
     /// Queries over `reads`.
     #[must_use]
     pub fn new(reads: Arc<dyn ReadModels>) -> Self {
-        Self { reads }
+        Self {
+            reads,
+            personal: Arc::new(Unprotected),
+        }
+    }
+
+    /// These queries, showing the personal fields of tickets as `personal` reveals them.
+    #[must_use]
+    pub fn with_personal_data(self, personal: Arc<dyn PersonalData>) -> Self {
+        Self { personal, ..self }
+    }
+
+    /// Reveals the subject, messages and resolution of `tickets`, which the read model
+    /// keeps as the log does (encrypted under their customer's key).
+    async fn revealed<'a>(
+        &self,
+        tickets: impl Iterator<Item = &'a mut TicketView>,
+    ) -> Result<(), Error> {
+        let mut texts: Vec<&mut String> = Vec::new();
+        for ticket in tickets {
+            texts.push(&mut ticket.subject);
+            texts.extend(ticket.resolution.as_mut());
+            texts.extend(ticket.messages.iter_mut().map(|message| &mut message.body));
+        }
+        reveal_texts(self.personal.as_ref(), &mut texts).await
     }
 
     /// The read models themselves, for batched loads of what an answer links to.
@@ -191,8 +218,13 @@ impl Queries {
     /// [`Error::Forbidden`]; the store's error.
     pub async fn ticket(&self, actor: &Actor, id: Uuid) -> Result<Option<TicketView>, Error> {
         Self::may_read(actor, "tickets")?;
-        let ticket = self.reads.ticket(id).await?;
-        Ok(ticket.filter(|t| actor.sees(&t.customer_id)))
+        let mut ticket = self
+            .reads
+            .ticket(id)
+            .await?
+            .filter(|t| actor.sees(&t.customer_id));
+        self.revealed(ticket.iter_mut()).await?;
+        Ok(ticket)
     }
 
     /// A page of the tickets `filter` keeps (already scoped to `actor`).
@@ -207,7 +239,10 @@ impl Queries {
         first: usize,
     ) -> Result<Page<(KeyCursor, TicketView)>, Error> {
         Self::may_read(actor, "tickets")?;
-        self.reads.tickets(filter, after, first).await
+        let mut page = self.reads.tickets(filter, after, first).await?;
+        self.revealed(page.items.iter_mut().map(|(_, ticket)| ticket))
+            .await?;
+        Ok(page)
     }
 
     /// The product `sku` (any authenticated caller).

@@ -10,6 +10,7 @@
 //! does, together with an upcaster ([`Upcasters`]) that brings the old stored shape to the
 //! current one before [`EventSchema::decode`] sees it.
 
+mod customer;
 mod order;
 mod payment;
 mod recorded;
@@ -25,9 +26,23 @@ use serde_json::Value;
 
 use crate::Error;
 
+pub use customer::CustomerErased;
 pub use recorded::{DomainEvent, decode_recorded};
 pub use redaction::{REDACTED, redact_tokens};
 pub use upcast::{Upcasters, upcast};
+
+/// The payload fields of `event_type`, of a `stream_type` stream, that hold a customer's
+/// personal data (none for most).
+#[must_use]
+pub fn personal_fields(stream_type: &str, event_type: &str) -> &'static [&'static str] {
+    if stream_type != <domain::ticket::Event as EventSchema>::STREAM_TYPE {
+        return &[];
+    }
+    ticket::PERSONAL
+        .iter()
+        .find(|(kind, _)| *kind == event_type)
+        .map_or(&[], |(_, fields)| fields)
+}
 
 /// An event as it is stored: type name, payload version and payload.
 ///

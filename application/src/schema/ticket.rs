@@ -115,6 +115,15 @@ impl Payload for TicketReopenedV1 {
     const VERSION: i32 = 1;
 }
 
+/// The fields of each ticket event that hold what someone wrote (a customer's personal
+/// data): stored encrypted under the ticket's customer's data key when one is configured
+/// (see [`crate::personal_data`]).
+pub(super) const PERSONAL: [(&str, &[&str]); 3] = [
+    (TicketOpenedV1::TYPE, &["subject", "message"]),
+    (TicketMessagePostedV1::TYPE, &["body"]),
+    (TicketClosedV1::TYPE, &["resolution"]),
+];
+
 fn kind_of(event: &Event) -> (&'static str, i32) {
     match event {
         Event::Opened { .. } => kind::<TicketOpenedV1>(),

@@ -3,10 +3,9 @@
 
 use std::path::Path;
 
-use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 
-use crate::secret_file::{create_exclusively, hex, read_secret, unhex};
+use crate::secret_file::{generate_private_seed, hex, read_private_seed, unhex};
 
 /// The private half, which signs seals.
 pub struct SealKey {
@@ -29,23 +28,7 @@ impl SealKey {
     /// A message naming the file when it cannot be read, is readable by anyone but its
     /// owner, or is not a 32-byte hex seed.
     pub fn load(path: &Path) -> Result<Self, String> {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            let mode = std::fs::metadata(path)
-                .map_err(|e| format!("the seal key {}: {e}", path.display()))?
-                .permissions()
-                .mode();
-            if mode & 0o077 != 0 {
-                return Err(format!(
-                    "the seal key {} is readable by others (mode {:o}): chmod 600 it",
-                    path.display(),
-                    mode & 0o777
-                ));
-            }
-        }
-        let seed = read_secret(path, 32, "seal key")
-            .map_err(|e| format!("the seal key {}: {e}", path.display()))?;
+        let seed = read_private_seed(path, "seal key")?;
         Self::from_seed(&seed).map_err(|e| format!("the seal key {}: {e}", path.display()))
     }
 
@@ -55,15 +38,7 @@ impl SealKey {
     /// # Errors
     /// A message when `path` exists or cannot be written.
     pub fn generate(path: &Path) -> Result<Self, String> {
-        let mut seed = [0_u8; 32];
-        SystemRandom::new()
-            .fill(&mut seed)
-            .map_err(|_| "the operating system gave no random bytes".to_owned())?;
-        match create_exclusively(path, hex(&seed).as_bytes()) {
-            Ok(true) => Self::from_seed(&seed),
-            Ok(false) => Err(format!("{} exists already: not replaced", path.display())),
-            Err(e) => Err(format!("writing {}: {e}", path.display())),
-        }
+        Self::from_seed(&generate_private_seed(path)?)
     }
 
     fn from_seed(seed: &[u8]) -> Result<Self, String> {

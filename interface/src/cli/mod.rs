@@ -2,6 +2,7 @@
 
 mod api_key;
 mod broker;
+mod customers;
 mod database;
 mod dead_letters;
 mod duration;
@@ -137,6 +138,12 @@ pub enum Command {
     /// Make a seal key, or print its public half.
     #[command(subcommand)]
     SealKey(SealKeyCommand),
+    /// Make a data key, the master key of customers' personal data.
+    #[command(subcommand)]
+    DataKey(DataKeyCommand),
+    /// Erase a customer's personal data.
+    #[command(subcommand)]
+    Customers(CustomersCommand),
     /// Create or revoke API keys (sent as `X-Api-Key`; only their hash is stored).
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
@@ -326,6 +333,12 @@ pub struct ServeArgs {
     /// Seals of the log.
     #[command(flatten)]
     pub seal: SealArgs,
+    /// The data key (a file from `domainflow data-key generate`, readable by its owner
+    /// only): customers' personal data (ticket subjects, messages, resolutions) is stored
+    /// encrypted under per-customer keys it protects, and `customers erase` can destroy
+    /// them. Without it, that data is stored in the clear and cannot be erased.
+    #[arg(long, env = "DOMAINFLOW_DATA_KEY", value_name = "FILE")]
+    pub data_key: Option<PathBuf>,
     /// Limits on use.
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -454,6 +467,34 @@ pub enum SealKeyCommand {
     },
 }
 
+/// `data-key` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DataKeyCommand {
+    /// Make a new data key in FILE (which must not exist; readable by its owner only). Keep
+    /// it off the database host, and keep a copy: without it, no personal data can be read.
+    Generate {
+        /// Where to write it.
+        file: PathBuf,
+    },
+}
+
+/// `customers` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CustomersCommand {
+    /// Erase a customer: destroy their data keys, so that their personal data reads as
+    /// erased everywhere, and record the erasure in the log (`CustomerErased`).
+    Erase {
+        /// The customer's id.
+        customer: String,
+        /// The data key the server runs with (see `serve --data-key`).
+        #[arg(long, env = "DOMAINFLOW_DATA_KEY", value_name = "FILE")]
+        data_key: Option<PathBuf>,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
 /// Settings of `token`.
 #[derive(Debug, Clone, Args)]
 pub struct TokenArgs {
@@ -503,6 +544,7 @@ pub struct JwtArgs {
 }
 
 pub use api_key::api_key;
+pub use customers::{customers, data_key_command};
 pub use dead_letters::dead_letters;
 pub use export::{Export, export};
 pub use jwt::jwt_keys;

@@ -58,6 +58,13 @@ async fn run(args: ServeArgs, file: FileSettings, role: ProcessRole) -> Result<(
     let provider = provider_settings(args.provider, &file)?;
     let broker = broker(args.broker, &file)?;
     let sealing = sealing(&args.seal, &file)?;
+    let data_key = data_key(args.data_key.as_ref(), &file)?;
+    if data_key.is_none() {
+        tracing::warn!(
+            "no --data-key: customers' personal data is stored in the clear and cannot be \
+             erased"
+        );
+    }
     if role == ProcessRole::Relay && broker.is_none() {
         return Err("domainflow relay needs a broker: --broker rabbitmq or --broker nats".into());
     }
@@ -129,6 +136,7 @@ async fn run(args: ServeArgs, file: FileSettings, role: ProcessRole) -> Result<(
         role,
         broker: broker.clone(),
         sealing,
+        data_key,
     })
     .await
     .map_err(|e| e.to_string())?;
@@ -229,6 +237,19 @@ fn sealing(args: &SealArgs, file: &FileSettings) -> Result<Option<Sealing>, Stri
         key: std::sync::Arc::new(key),
         every,
     }))
+}
+
+/// The data key `arg` or `file` names, read; `None` without one.
+///
+/// # Errors
+/// Why the named key cannot be used.
+pub(super) fn data_key(
+    arg: Option<&std::path::PathBuf>,
+    file: &FileSettings,
+) -> Result<Option<std::sync::Arc<infrastructure::DataKey>>, String> {
+    arg.or(file.data_key.as_ref())
+        .map(|path| infrastructure::DataKey::load(path).map(std::sync::Arc::new))
+        .transpose()
 }
 
 /// How often the log is sealed when no interval is given.

@@ -109,6 +109,8 @@ pub struct FileSettings {
     pub seal_key: Option<PathBuf>,
     /// See `--seal-every`, e.g. `"1m"`.
     pub seal_every: Option<String>,
+    /// See `--data-key`.
+    pub data_key: Option<PathBuf>,
 }
 
 impl FileSettings {

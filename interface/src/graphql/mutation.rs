@@ -8,9 +8,9 @@ use std::sync::Arc;
 use super::command_result::CommandResultObject;
 use super::context::{caller, metadata, state};
 use super::inputs::{
-    AssignTicketInput, CancelOrderInput, CloseTicketInput, OpenTicketInput, PlaceOrderInput,
-    PostTicketMessageInput, RegisterProductInput, ReopenTicketInput, RepriceProductInput,
-    RestockInput, ShipOrderInput,
+    AssignTicketInput, CancelOrderInput, CloseTicketInput, EraseCustomerInput, OpenTicketInput,
+    PlaceOrderInput, PostTicketMessageInput, RegisterProductInput, ReopenTicketInput,
+    RepriceProductInput, RestockInput, ShipOrderInput,
 };
 use super::reads::graphql_error;
 use crate::caller::Caller;
@@ -182,6 +182,19 @@ impl Mutation {
         answer(
             c.commands
                 .reopen_ticket(&c.caller.actor, ticket, &c.metadata)
+                .await,
+        )
+    }
+
+    /// Erases a customer (operator): destroys their data keys, so the personal fields of
+    /// their events (ticket subjects, messages, resolutions) read as `[erased]` everywhere
+    /// from now on, and records the erasure in the log (`CustomerErased`). Needs the
+    /// server's `--data-key` (`UNAVAILABLE` without one).
+    async fn erase_customer(&self, ctx: &Context<'_>, input: EraseCustomerInput) -> Answer {
+        let c = Command::of(ctx).await?;
+        answer(
+            c.commands
+                .erase_customer(&c.caller.actor, &input.customer_id, &c.metadata)
                 .await,
         )
     }

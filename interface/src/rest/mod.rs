@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod command;
+mod customers;
 pub mod dead_letters;
 pub mod history;
 mod orders;
@@ -28,6 +29,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .merge(products::router())
         .merge(orders::router())
         .merge(tickets::router())
+        .merge(customers::router())
         .merge(reads::router())
         .merge(admin::router())
         .merge(dead_letters::router())

@@ -2,6 +2,7 @@
 //! and crashes of the server. One test binary rather than one per file.
 
 mod dead_letters_cli;
+mod erasure;
 mod export;
 mod jwt_settings;
 mod observability;

@@ -91,6 +91,7 @@ pub async fn spawn_app_with_simulation(
         role: interface::app::ProcessRole::Api { workers: true },
         broker: None,
         sealing: None,
+        data_key: None,
     };
     configure(&mut config);
     let app = Application::build(config)

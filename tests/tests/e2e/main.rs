@@ -9,6 +9,7 @@ mod audit_history;
 mod authorization;
 mod contracts;
 mod database_outage;
+mod erasure;
 mod event_store;
 mod fulfilment_faults;
 mod graphql_commands;

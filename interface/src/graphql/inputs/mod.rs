@@ -303,5 +303,12 @@ impl ReopenTicketInput {
     }
 }
 
+/// The customer to erase.
+#[derive(Debug, InputObject)]
+pub struct EraseCustomerInput {
+    /// The customer's id.
+    pub customer_id: String,
+}
+
 #[cfg(test)]
 mod tests;

@@ -107,6 +107,7 @@ async fn a_saga_started_on_a_database_with_history_leaves_earlier_orders_alone()
         role: interface::app::ProcessRole::Api { workers: true },
         broker: None,
         sealing: None,
+        data_key: None,
     };
     let server = interface::Application::build(config).await.unwrap();
     long.commit().await.unwrap();

@@ -1,0 +1,213 @@
+//! Customers' data keys in PostgreSQL (table `customer_keys`), each encrypted under the
+//! master key from the settings (`--data-key`, a file outside the database), and the
+//! encryption of personal fields with them: crypto-shredding.
+//!
+//! A protected value is `enc1:KEY:DATA`: `KEY` the data key's id (32 hex digits), `DATA`
+//! the base64url of nonce ‖ AES-256-GCM ciphertext ‖ tag, bound to the key id. Erasing a
+//! customer sets their keys' `wrapped_key` to NULL: whatever they protected reads as
+//! [`ERASED`] from then on, in every process (keys are read per request, never cached).
+
+mod cipher;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use application::Error;
+use application::personal_data::{ERASED, PROTECTED_PREFIX, PersonalData};
+use async_trait::async_trait;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::secret_file::{generate_private_seed, read_private_seed};
+use cipher::{Cipher, random_key};
+
+/// The master key: 32 bytes in a file readable by its owner only, which encrypts the
+/// customers' data keys.
+#[derive(Debug)]
+pub struct DataKey(Cipher);
+
+impl DataKey {
+    /// Reads the key in `path`.
+    ///
+    /// # Errors
+    /// A message naming the file when it cannot be read, is readable by anyone but its
+    /// owner, or is not 32 bytes of hex.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        Cipher::new(&read_private_seed(path, "data key")?).map(Self)
+    }
+
+    /// Makes a new key and writes it to `path`, which must not exist.
+    ///
+    /// # Errors
+    /// A message when `path` exists or cannot be written.
+    pub fn generate(path: &Path) -> Result<Self, String> {
+        Cipher::new(&generate_private_seed(path)?).map(Self)
+    }
+}
+
+/// The additional data a data key is wrapped with.
+fn wrapping_aad(key_id: Uuid) -> Vec<u8> {
+    [b"domainflow data key ".as_slice(), key_id.as_bytes()].concat()
+}
+
+fn failed(what: &str, error: &sqlx::Error) -> Error {
+    Error::Infrastructure(format!("{what}: {error}"))
+}
+
+/// The customers' data keys in the database behind a pool, under a master key.
+#[derive(Debug)]
+pub struct PgPersonalData {
+    pool: PgPool,
+    master: Arc<DataKey>,
+}
+
+impl PgPersonalData {
+    /// Keys in the database behind `pool`, wrapped with `master`.
+    #[must_use]
+    pub fn new(pool: PgPool, master: Arc<DataKey>) -> Self {
+        Self { pool, master }
+    }
+
+    /// `customer`'s live data key, made now if they have none.
+    async fn key_of(&self, customer: &str) -> Result<(Uuid, Cipher), Error> {
+        for _ in 0..2 {
+            let live: Option<(Uuid, Option<Vec<u8>>)> = sqlx::query_as(
+                "SELECT key_id, wrapped_key FROM customer_keys
+                 WHERE customer_id = $1 AND erased_at IS NULL",
+            )
+            .bind(customer)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| failed("reading a data key", &e))?;
+            if let Some((key_id, Some(wrapped))) = live {
+                return Ok((key_id, self.unwrap_key(key_id, &wrapped)?));
+            }
+            let key_id = Uuid::now_v7();
+            let key = random_key().map_err(Error::Infrastructure)?;
+            let wrapped = self
+                .master
+                .0
+                .seal(&wrapping_aad(key_id), &key)
+                .map_err(Error::Infrastructure)?;
+            // Another process may make the customer's key at the same moment: one wins,
+            // and both use it.
+            let made = sqlx::query(
+                "INSERT INTO customer_keys (key_id, customer_id, wrapped_key)
+                 VALUES ($1, $2, $3)
+                 ON CONFLICT (customer_id) WHERE erased_at IS NULL DO NOTHING",
+            )
+            .bind(key_id)
+            .bind(customer)
+            .bind(&wrapped)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| failed("storing a data key", &e))?;
+            if made.rows_affected() == 1 {
+                return Ok((key_id, Cipher::new(&key).map_err(Error::Infrastructure)?));
+            }
+        }
+        Err(Error::Infrastructure(format!(
+            "no data key could be made for customer {customer}"
+        )))
+    }
+
+    fn unwrap_key(&self, key_id: Uuid, wrapped: &[u8]) -> Result<Cipher, Error> {
+        let key = self
+            .master
+            .0
+            .open(&wrapping_aad(key_id), wrapped)
+            .ok_or_else(|| {
+                Error::Infrastructure(format!(
+                    "data key {key_id} does not open with the configured --data-key: it is not \
+                 the key the data was written with"
+                ))
+            })?;
+        Cipher::new(&key).map_err(Error::Infrastructure)
+    }
+}
+
+/// The key id and sealed bytes of a protected value; `None` for any other text.
+fn parse(text: &str) -> Option<(Uuid, Vec<u8>)> {
+    let (key, data) = text.strip_prefix(PROTECTED_PREFIX)?.split_once(':')?;
+    Some((
+        Uuid::try_parse(key).ok()?,
+        URL_SAFE_NO_PAD.decode(data).ok()?,
+    ))
+}
+
+#[async_trait]
+impl PersonalData for PgPersonalData {
+    async fn protect(&self, customer: &str, texts: &[String]) -> Result<Vec<String>, Error> {
+        let (key_id, key) = self.key_of(customer).await?;
+        texts
+            .iter()
+            .map(|text| {
+                let sealed = key
+                    .seal(key_id.as_bytes(), text.as_bytes())
+                    .map_err(Error::Infrastructure)?;
+                Ok(format!(
+                    "{PROTECTED_PREFIX}{}:{}",
+                    key_id.simple(),
+                    URL_SAFE_NO_PAD.encode(sealed)
+                ))
+            })
+            .collect()
+    }
+
+    async fn reveal(&self, texts: &[String]) -> Result<Vec<String>, Error> {
+        let parsed: Vec<Option<(Uuid, Vec<u8>)>> = texts.iter().map(|t| parse(t)).collect();
+        let mut ids: Vec<Uuid> = parsed.iter().flatten().map(|(id, _)| *id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(texts.to_vec());
+        }
+        let rows: Vec<(Uuid, Option<Vec<u8>>)> =
+            sqlx::query_as("SELECT key_id, wrapped_key FROM customer_keys WHERE key_id = ANY($1)")
+                .bind(&ids)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| failed("reading data keys", &e))?;
+        let mut keys = HashMap::new();
+        for (key_id, wrapped) in rows {
+            if let Some(wrapped) = wrapped {
+                keys.insert(key_id, self.unwrap_key(key_id, &wrapped)?);
+            }
+        }
+        texts
+            .iter()
+            .zip(parsed)
+            .map(|(text, parsed)| match parsed {
+                None => Ok(text.clone()),
+                // A destroyed key, or one no longer there at all.
+                Some((key_id, sealed)) => match keys.get(&key_id) {
+                    None => Ok(ERASED.to_owned()),
+                    Some(key) => key
+                        .open(key_id.as_bytes(), &sealed)
+                        .and_then(|plain| String::from_utf8(plain).ok())
+                        .ok_or_else(|| {
+                            Error::Infrastructure(format!(
+                                "a value protected by data key {key_id} does not decrypt: it \
+                                 was changed"
+                            ))
+                        }),
+                },
+            })
+            .collect()
+    }
+
+    async fn erase(&self, customer: &str) -> Result<u64, Error> {
+        let erased = sqlx::query(
+            "UPDATE customer_keys SET wrapped_key = NULL, erased_at = now()
+             WHERE customer_id = $1 AND erased_at IS NULL",
+        )
+        .bind(customer)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| failed("destroying data keys", &e))?;
+        Ok(erased.rows_affected())
+    }
+}
