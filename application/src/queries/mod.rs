@@ -94,6 +94,20 @@ pub trait ReadModels: Send + Sync {
 /// The roles that read orders, tickets and payments.
 const STAFF_AND_CUSTOMERS: [Role; 3] = [Role::Customer, Role::Agent, Role::Operator];
 
+/// Reveals the subject, messages and resolution of `tickets` with `personal`.
+async fn reveal_tickets<'a>(
+    personal: &dyn PersonalData,
+    tickets: impl Iterator<Item = &'a mut TicketView>,
+) -> Result<(), Error> {
+    let mut texts: Vec<&mut String> = Vec::new();
+    for ticket in tickets {
+        texts.push(&mut ticket.subject);
+        texts.extend(ticket.resolution.as_mut());
+        texts.extend(ticket.messages.iter_mut().map(|message| &mut message.body));
+    }
+    reveal_texts(personal, &mut texts).await
+}
+
 /// The roles that see counts over every customer's orders: the staff.
 const STAFF: [Role; 3] = [Role::Agent, Role::Operator, Role::Auditor];
 
@@ -133,13 +147,7 @@ impl Queries {
         &self,
         tickets: impl Iterator<Item = &'a mut TicketView>,
     ) -> Result<(), Error> {
-        let mut texts: Vec<&mut String> = Vec::new();
-        for ticket in tickets {
-            texts.push(&mut ticket.subject);
-            texts.extend(ticket.resolution.as_mut());
-            texts.extend(ticket.messages.iter_mut().map(|message| &mut message.body));
-        }
-        reveal_texts(self.personal.as_ref(), &mut texts).await
+        reveal_tickets(self.personal.as_ref(), tickets).await
     }
 
     /// The read models themselves, for batched loads of what an answer links to.

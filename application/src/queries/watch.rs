@@ -8,7 +8,8 @@ use futures::future::BoxFuture;
 use futures::{Stream, stream};
 use uuid::Uuid;
 
-use super::{OrderView, Queries, ReadModels, TicketView};
+use super::{OrderView, Queries, ReadModels, TicketView, reveal_tickets};
+use crate::personal_data::PersonalData;
 use crate::{Actor, Error};
 
 /// Tells a follower when a read model may have changed.
@@ -30,9 +31,10 @@ trait Row: Send + 'static {
     fn version(&self) -> i64;
     /// Whose it is.
     fn owner(&self) -> &str;
-    /// The row `id`, if it is projected.
+    /// The row `id`, if it is projected, with personal fields revealed by `personal`.
     fn load(
         reads: Arc<dyn ReadModels>,
+        personal: Arc<dyn PersonalData>,
         id: Uuid,
     ) -> BoxFuture<'static, Result<Option<Self>, Error>>
     where
@@ -53,6 +55,7 @@ impl Row for OrderView {
 
     fn load(
         reads: Arc<dyn ReadModels>,
+        _personal: Arc<dyn PersonalData>,
         id: Uuid,
     ) -> BoxFuture<'static, Result<Option<Self>, Error>> {
         Box::pin(async move { reads.order(id).await })
@@ -73,9 +76,14 @@ impl Row for TicketView {
 
     fn load(
         reads: Arc<dyn ReadModels>,
+        personal: Arc<dyn PersonalData>,
         id: Uuid,
     ) -> BoxFuture<'static, Result<Option<Self>, Error>> {
-        Box::pin(async move { reads.ticket(id).await })
+        Box::pin(async move {
+            let mut ticket = reads.ticket(id).await?;
+            reveal_tickets(personal.as_ref(), ticket.iter_mut()).await?;
+            Ok(ticket)
+        })
     }
 }
 
@@ -128,6 +136,7 @@ fn allowed<V: Row>(actor: &Actor, row: &V) -> Result<(), Error> {
 struct Follow<V> {
     actor: Actor,
     reads: Arc<dyn ReadModels>,
+    personal: Arc<dyn PersonalData>,
     id: Uuid,
     /// The row to yield first, when there was one at the start.
     first: Option<V>,
@@ -148,13 +157,14 @@ impl Queries {
         changes: Box<dyn Changes>,
     ) -> Result<impl Stream<Item = Result<V, Error>> + Send + use<V>, Error> {
         Self::may_read(actor, V::READ_MODEL)?;
-        let first = V::load(Arc::clone(&self.reads), id).await?;
+        let first = V::load(Arc::clone(&self.reads), Arc::clone(&self.personal), id).await?;
         if let Some(row) = &first {
             allowed(actor, row)?;
         }
         let follow = Follow {
             actor: actor.clone(),
             reads: Arc::clone(&self.reads),
+            personal: Arc::clone(&self.personal),
             id,
             first,
             changes,
@@ -170,7 +180,9 @@ impl Queries {
                     Some(row) => Some(row),
                     None => {
                         follow.changes.changed(V::READ_MODEL).await;
-                        match V::load(Arc::clone(&follow.reads), follow.id).await {
+                        let (reads, personal) =
+                            (Arc::clone(&follow.reads), Arc::clone(&follow.personal));
+                        match V::load(reads, personal, follow.id).await {
                             Ok(row) => row,
                             Err(error) => {
                                 follow.done = true;

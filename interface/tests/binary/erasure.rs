@@ -225,6 +225,21 @@ async fn an_erased_customer_reads_as_erased_everywhere_and_the_log_still_verifie
             assert_eq!(texts, writings(customer), "{customer} is intact");
         }
     }
+    // A ticket followed live shows the same.
+    let mut ws = tests::ws::connect(&app, &app.token("agent-1", Role::Agent)).await;
+    let query = "subscription($id: ID!) { ticketUpdated(id: $id) { subject resolution } }";
+    for (n, id) in tickets.iter().enumerate().take(2) {
+        let sub = format!("s{n}");
+        tests::ws::subscribe(&mut ws, &sub, query, json!({ "id": id })).await;
+        let first = tests::ws::next_of(&mut ws, &sub).await;
+        let followed = &first["payload"]["data"]["ticketUpdated"];
+        let expected = if n == 0 {
+            "[erased]"
+        } else {
+            "bob-subject-secret"
+        };
+        assert_eq!(followed["subject"], expected, "{first}");
+    }
     let check = |what: &str, text: &str| {
         for customer in erased {
             assert!(
