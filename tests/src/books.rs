@@ -189,6 +189,17 @@ pub async fn history(checker: &PgPool, order: Uuid) -> String {
 /// The prefix of every payment token the tests pay with (`tok_visa`, `tok_flaky`, …).
 pub const TOKEN_PREFIX: &str = "tok_";
 
+/// Every payment path of the simulated provider: approved, declined, failing twice then
+/// approved, never answering, captured with the answer lost, approved late.
+pub const SIMULATED_TOKENS: [&str; 6] = [
+    "tok_visa",
+    "tok_chargeDeclined",
+    "tok_flaky",
+    "tok_timeout",
+    "tok_captureTimeout",
+    "tok_lateApproval",
+];
+
 /// The tables of the public schema whose rows hold `needle` anywhere in their text form,
 /// with how many rows do. The simulated provider's vault (`simulated_payment_methods`) is
 /// left out: it stands for the provider's own storage, which keeps tokens by design.

@@ -18,6 +18,7 @@ pub mod brokers;
 pub mod cut;
 pub mod fake_provider;
 mod process;
+pub mod readers;
 pub mod rng;
 pub mod workload;
 pub mod ws;

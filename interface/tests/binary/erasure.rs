@@ -14,7 +14,7 @@ use std::time::Duration;
 use application::Role;
 use serde_json::{Value, json};
 use tests::books::tables_holding;
-use tests::{ServerProcess, TestApp, expect, test_database, text};
+use tests::{ServerProcess, TestApp, expect, readers, test_database, text};
 use uuid::Uuid;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_domainflow");
@@ -88,29 +88,13 @@ fn shown(ticket: &Value) -> Vec<String> {
 
 /// The whole history as an auditor pages it, and as the GraphQL history shows it.
 async fn history(app: &TestApp) -> (Vec<Value>, String) {
-    let auditor = app.token("audrey", Role::Auditor);
-    let page = expect(
-        app.get("/api/events?limit=1000", Some(&auditor), &[]).await,
-        200,
-    )
-    .await;
-    let graphql = app
-        .graphql(
-            "{ events(first: 100) { edges { node { streamType eventType payload } } } }",
-            json!({}),
-            Some(&auditor),
-        )
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = readers::history_page(app).await;
+    let graphql = readers::graphql_history(app, "streamType eventType payload").await;
     (page["events"].as_array().unwrap().clone(), graphql)
 }
 
 fn export(url: &str) -> String {
-    let export = tests::run(BINARY, &["events", "export", "--database-url", url]);
-    assert!(export.status.success(), "{}", text(&export.stderr));
-    text(&export.stdout)
+    readers::export(BINARY, url)
 }
 
 #[tokio::test]

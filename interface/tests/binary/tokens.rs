@@ -11,62 +11,28 @@
 
 use std::time::Duration;
 
-use application::Role;
 use application::event_log::{Append, CommandMetadata, NewEvent, StreamRef};
 use infrastructure::PgEventStore;
 use serde_json::{Value, json};
-use tests::books::{TOKEN_PREFIX, tables_holding};
-use tests::{ServerProcess, TestApp, expect, test_database, text};
+use tests::books::{SIMULATED_TOKENS as TOKENS, TOKEN_PREFIX, tables_holding};
+use tests::{ServerProcess, TestApp, readers, test_database, text};
 use uuid::Uuid;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_domainflow");
-const TOKENS: [&str; 6] = [
-    "tok_visa",
-    "tok_chargeDeclined",
-    "tok_flaky",
-    "tok_timeout",
-    "tok_captureTimeout",
-    "tok_lateApproval",
-];
 /// The token an older version kept in the log.
 const OLD_TOKEN: &str = "tok_keptByAnOlderVersion";
 
 /// Every place a reader sees the log, as text: REST pages, REST NDJSON, GraphQL and the
 /// export.
 async fn every_read_path(app: &TestApp, url: &str) -> [(&'static str, String); 4] {
-    let auditor = app.token("audrey", Role::Auditor);
-    let page = expect(
-        app.get("/api/events?limit=1000", Some(&auditor), &[]).await,
-        200,
-    )
-    .await;
-    let ndjson = app
-        .get(
-            "/api/events",
-            Some(&auditor),
-            &[("Accept", "application/x-ndjson")],
-        )
-        .await
-        .text()
-        .await
-        .unwrap();
-    let graphql = app
-        .graphql(
-            "{ events(first: 100) { edges { node { eventType payload redacted } } } }",
-            json!({}),
-            Some(&auditor),
-        )
-        .await
-        .text()
-        .await
-        .unwrap();
-    let export = tests::run(BINARY, &["events", "export", "--database-url", url]);
-    assert!(export.status.success(), "{}", text(&export.stderr));
     [
-        ("REST page", page.to_string()),
-        ("REST NDJSON", ndjson),
-        ("GraphQL", graphql),
-        ("export", text(&export.stdout)),
+        ("REST page", readers::history_page(app).await.to_string()),
+        ("REST NDJSON", readers::history_ndjson(app).await),
+        (
+            "GraphQL",
+            readers::graphql_history(app, "eventType payload redacted").await,
+        ),
+        ("export", readers::export(BINARY, url)),
     ]
 }
 

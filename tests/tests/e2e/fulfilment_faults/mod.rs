@@ -36,14 +36,7 @@ use uuid::Uuid;
 
 use case::run_case;
 
-const TOKENS: [&str; 6] = [
-    "tok_visa",
-    "tok_chargeDeclined",
-    "tok_flaky",
-    "tok_timeout",
-    "tok_captureTimeout",
-    "tok_lateApproval",
-];
+use tests::books::SIMULATED_TOKENS as TOKENS;
 const SKUS: [&str; 3] = ["HOT-1", "WARM-2", "COLD-3"];
 
 /// How many times each kind of fault (and each payment behaviour) was injected, over every
