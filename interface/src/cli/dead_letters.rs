@@ -22,7 +22,7 @@ pub async fn dead_letters(
     match command {
         DeadLettersCommand::List { database } => {
             with_pool(database, file, |pool| async move {
-                let letters = operations(&pool, &ProviderSettings::default())?
+                let letters = operations(&pool, &ProviderSettings::default(), None)?
                     .dead_letters(&Actor::console(), None, 1000)
                     .await
                     .map_err(|e| e.to_string())?;
@@ -54,13 +54,15 @@ pub async fn dead_letters(
             id,
             database,
             provider,
+            data_key,
         } => {
             // The redrive charges, looks up and refunds through the provider `serve` uses,
             // and the simulation's ledger is the one `serve` keeps in the database.
             let provider = provider_settings(provider, &file)?;
             provider.validate()?;
+            let key = super::serve::data_key(data_key.as_ref(), &file)?;
             with_pool(database, file, |pool| async move {
-                let operations = operations(&pool, &provider)?;
+                let operations = operations(&pool, &provider, key)?;
                 match operations.redrive(&Actor::console(), id).await {
                     Ok(Redrive::Completed) => Ok(format!("dead letter {id} redriven and removed")),
                     Ok(Redrive::Failed { error, attempts }) => Err(format!(
@@ -75,17 +77,23 @@ pub async fn dead_letters(
 }
 
 /// The operators' use cases over `pool`, redriving through the payment provider `provider`
-/// names (the simulation keeps its ledger in the same database, as `serve` does).
+/// names (the simulation keeps its ledger in the same database, as `serve` does) and
+/// storing customers' personal data under `data_key`, as `serve` does.
 ///
 /// # Errors
 /// Settings the provider cannot be built from.
-pub(super) fn operations(pool: &PgPool, provider: &ProviderSettings) -> Result<Operations, String> {
+pub(super) fn operations(
+    pool: &PgPool,
+    provider: &ProviderSettings,
+    data_key: Option<std::sync::Arc<infrastructure::DataKey>>,
+) -> Result<Operations, String> {
     let saga_config = SagaConfig::with_provider(provider, Some(pool))?;
     let commands = Commands::new(
         crate::app::event_store(pool),
         &RepositoryOptions::default(),
         std::sync::Arc::clone(&saga_config.provider),
-    );
+    )
+    .with_personal_data(crate::app::personal_data(pool, data_key));
     let saga = SagaRuntime::new(commands, &saga_config);
     Ok(crate::app::operations(pool, saga.fulfil))
 }

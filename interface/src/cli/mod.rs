@@ -178,6 +178,10 @@ pub enum DeadLettersCommand {
         /// The payment provider (the same settings as `serve`'s).
         #[command(flatten)]
         provider: ProviderArgs,
+        /// The data key the server runs with (see `serve --data-key`): a redrive that opens
+        /// a support ticket stores its text encrypted under it.
+        #[arg(long, env = "DOMAINFLOW_DATA_KEY", value_name = "FILE")]
+        data_key: Option<PathBuf>,
     },
 }
 

@@ -64,7 +64,8 @@ where
     Fut: Future<Output = Result<String, application::Error>>,
 {
     with_pool(database, file, |pool| async move {
-        let operations = super::dead_letters::operations(&pool, &ProviderSettings::default())?;
+        let operations =
+            super::dead_letters::operations(&pool, &ProviderSettings::default(), None)?;
         work(operations)
             .await
             .map_err(|error| format!("{}: {error}", ApiError::from(error.clone()).code()))
