@@ -55,7 +55,8 @@ pub enum ApiError {
     #[error("the service is temporarily unavailable; retry shortly")]
     Unavailable(String),
     /// The server was not set up for the request (an erasure without a data key); the
-    /// request did nothing, and trying again will not help until an operator sets it up.
+    /// request did nothing, and trying again will not help until an operator sets it up:
+    /// 409, like a request that conflicts with how the server stands.
     #[error("{0}")]
     NotConfigured(String),
     /// The server sheds load (new orders while fulfilment is too far behind); the request
@@ -105,10 +106,8 @@ impl ApiError {
             Self::PriceMismatch(_) => "PRICE_MISMATCH",
             Self::IdempotencyMismatch => "IDEMPOTENCY_MISMATCH",
             Self::Stale => "STALE",
-            Self::Unavailable(_)
-            | Self::Overloaded(_)
-            | Self::NotConfigured(_)
-            | Self::TimedOut { .. } => "UNAVAILABLE",
+            Self::Unavailable(_) | Self::Overloaded(_) | Self::TimedOut { .. } => "UNAVAILABLE",
+            Self::NotConfigured(_) => "NOT_CONFIGURED",
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::Internal(_) => "INTERNAL",
         }
@@ -128,11 +127,10 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::Stale
-            | Self::Unavailable(_)
-            | Self::Overloaded(_)
-            | Self::NotConfigured(_)
-            | Self::TimedOut { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Stale | Self::Unavailable(_) | Self::Overloaded(_) | Self::TimedOut { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::NotConfigured(_) => StatusCode::CONFLICT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

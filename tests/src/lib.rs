@@ -17,6 +17,7 @@ pub mod books;
 pub mod brokers;
 pub mod cut;
 pub mod fake_provider;
+pub mod legacy;
 mod process;
 pub mod readers;
 pub mod rng;

@@ -189,7 +189,7 @@ impl Mutation {
     /// Erases a customer (operator): destroys their data keys, so the personal fields of
     /// their events (ticket subjects, messages, resolutions) read as `[erased]` everywhere
     /// from now on, and records the erasure in the log (`CustomerErased`). Needs the
-    /// server's `--data-key` (`UNAVAILABLE` without one).
+    /// server's `--data-key` (`NOT_CONFIGURED` without one).
     async fn erase_customer(&self, ctx: &Context<'_>, input: EraseCustomerInput) -> Answer {
         let c = Command::of(ctx).await?;
         answer(

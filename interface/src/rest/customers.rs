@@ -8,7 +8,7 @@ use utoipa_axum::routes;
 
 use super::command::{CommandRequest, IdempotencyKeyHeader};
 use super::orders::EmptyBody;
-use super::problems::CommandProblems;
+use super::problems::EraseCustomerProblems;
 use super::result::CommandResultBody;
 use crate::state::AppState;
 
@@ -20,14 +20,14 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Erase a customer (operator): their data keys are destroyed, so the personal fields of
 /// their events (ticket subjects, messages, resolutions) read as `[erased]` everywhere from
 /// now on, and the erasure is recorded in the log as `CustomerErased` on the stream
-/// `customer/{id}`. Needs the server's `--data-key` (503 `UNAVAILABLE` without one).
+/// `customer/{id}`. Needs the server's `--data-key` (409 `NOT_CONFIGURED` without one).
 #[utoipa::path(
     post, path = "/api/customers/{id}/erasure", tag = "customers",
     params(("id" = String, Path, description = "The customer's id"), IdempotencyKeyHeader),
     request_body(content = Option<EmptyBody>),
     responses(
         (status = 200, description = "Erased", body = CommandResultBody),
-        CommandProblems,
+        EraseCustomerProblems,
     ),
     security(("bearer" = []), ("apiKey" = []))
 )]

@@ -70,6 +70,26 @@ impl IntoResponses for PlaceOrderProblems {
     }
 }
 
+/// The problem+json answers of erasing a customer: those of every command, and a server
+/// started without a data key.
+#[derive(Debug)]
+pub struct EraseCustomerProblems;
+
+impl IntoResponses for EraseCustomerProblems {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let answers = ANSWERS.map(|(status, description)| match status {
+            409 => (
+                409,
+                "NOT_CONFIGURED: the server runs without --data-key, so it stores personal \
+                 data in the clear and cannot erase it; CONFLICT: the same Idempotency-Key \
+                 still running",
+            ),
+            _ => (status, description),
+        });
+        problem_responses(&answers)
+    }
+}
+
 /// What any request may be answered by the server's limits on use (README, "Security").
 const LIMIT_ANSWERS: [(u16, &str); 2] = [
     (

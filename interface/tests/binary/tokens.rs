@@ -11,9 +11,7 @@
 
 use std::time::Duration;
 
-use application::event_log::{Append, CommandMetadata, NewEvent, StreamRef};
-use infrastructure::PgEventStore;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tests::books::{SIMULATED_TOKENS as TOKENS, TOKEN_PREFIX, tables_holding};
 use tests::{ServerProcess, TestApp, readers, test_database, text};
 use uuid::Uuid;
@@ -98,36 +96,7 @@ async fn no_payment_token_is_kept_or_shown_and_one_stored_by_an_older_version_is
 
     // An order placed by an older version, which kept the token in its event.
     let old_order = Uuid::now_v7();
-    PgEventStore::new(app.db.pool.clone())
-        .append(&Append {
-            stream: StreamRef::new("order", old_order.to_string()),
-            expected_version: 0,
-            head_hash: None,
-            events: vec![NewEvent {
-                event_id: Uuid::now_v7(),
-                event_type: "OrderPlaced".into(),
-                event_version: 1,
-                payload: json!({
-                    "orderId": old_order,
-                    "customerId": "old-customer",
-                    "currency": "BRL",
-                    "lines": [{ "sku": "OLD-1", "quantity": 1, "unitPriceMinor": 1250 }],
-                    "totalMinor": 1250,
-                    "paymentToken": OLD_TOKEN,
-                    "at": "2026-01-01T00:00:00.000Z",
-                }),
-            }],
-            metadata: CommandMetadata {
-                command_id: Uuid::now_v7(),
-                correlation_id: Uuid::now_v7(),
-                causation_id: None,
-                actor: "old-customer".into(),
-                client_correlation_id: None,
-            },
-            snapshot: None,
-        })
-        .await
-        .unwrap();
+    tests::legacy::append_placed_v1(&app.db.pool, old_order, "OLD-1", 1250, OLD_TOKEN).await;
     // The saga takes it in like any order (and cancels it: nobody sells OLD-1).
     let settled = app
         .settled_order(&old_order.to_string(), Duration::from_secs(30))

@@ -1,4 +1,4 @@
-//! Erasing a customer on a server started without a data key: refused as unavailable, on
+//! Erasing a customer on a server started without a data key: refused as not configured (409), on
 //! both APIs, with nothing recorded; customers' personal data is then stored in the clear.
 
 use application::Role;
@@ -13,8 +13,8 @@ async fn without_a_data_key_an_erasure_is_refused_and_nothing_is_recorded() {
     let refused = problem(
         app.post("/api/customers/ann/erasure", Some(&operator), json!({}))
             .await,
-        503,
-        "UNAVAILABLE",
+        409,
+        "NOT_CONFIGURED",
     )
     .await;
     assert!(
@@ -32,7 +32,7 @@ async fn without_a_data_key_an_erasure_is_refused_and_nothing_is_recorded() {
         .await
         .unwrap();
     assert_eq!(
-        graphql["errors"][0]["extensions"]["code"], "UNAVAILABLE",
+        graphql["errors"][0]["extensions"]["code"], "NOT_CONFIGURED",
         "{graphql}"
     );
     assert_eq!(app.events("customer", "ann").await, []);

@@ -4,6 +4,8 @@
 use std::time::Duration;
 
 use application::Role;
+use application::saga::{Charge, ChargeRequest, PaymentProvider};
+use infrastructure::HttpProvider;
 use interface::{ProviderKind, ProviderSettings, SagaConfig};
 use serde_json::json;
 use tests::fake_provider::{Behaviour, FakeProvider};
@@ -183,4 +185,51 @@ async fn a_confirmed_order_cancelled_by_its_customer_is_refunded_once_at_the_pro
     assert_eq!(fake.captures(id(&order)), 1);
     assert_eq!(fake.refunds(id(&order)), 1);
     assert_eq!(fake.refunded_amount(id(&order)), Some(3750));
+}
+
+#[tokio::test]
+async fn an_order_placed_while_tokens_were_kept_is_declined_without_a_charge_unless_charged_before()
+{
+    let fake = FakeProvider::start().await;
+    let app = app_paying_through(&fake, Duration::from_secs(30)).await;
+    app.register_product("MUG-1", 5).await;
+    // Orders an older version placed, keeping the token in the event: one never charged,
+    // one whose charge the provider captured before the upgrade.
+    let (never, before) = (Uuid::now_v7(), Uuid::now_v7());
+    fake.on_every_charge(Some(Behaviour::Approve));
+    let charged = ChargeRequest {
+        payment: before,
+        amount: domain::Money::new(1250, domain::Currency::parse("BRL").unwrap()),
+        method: HttpProvider::new(&fake.url(), CALL_TIMEOUT)
+            .unwrap()
+            .register("tok_visa")
+            .await
+            .unwrap()
+            .reference()
+            .to_owned(),
+    };
+    let adapter = HttpProvider::new(&fake.url(), CALL_TIMEOUT).unwrap();
+    assert_eq!(adapter.charge(&charged).await, Ok(Charge::Approved));
+    fake.on_every_charge(None);
+    for order in [never, before] {
+        tests::legacy::append_placed_v1(&app.db.pool, order, "MUG-1", 1250, "tok_keptInTheLog")
+            .await;
+    }
+
+    let never_settled = app.settled_order(&never.to_string(), SETTLE).await;
+    assert_eq!(never_settled["status"], "CANCELLED", "{never_settled}");
+    assert_eq!(never_settled["cancellationReason"], "PAYMENT_DECLINED");
+    assert_eq!(
+        fake.charge_calls(never),
+        0,
+        "no charge of a redacted method is sent"
+    );
+    let before_settled = app.settled_order(&before.to_string(), SETTLE).await;
+    assert_eq!(before_settled["status"], "CONFIRMED", "{before_settled}");
+    assert_eq!(
+        fake.captures(before),
+        1,
+        "the charge made before the upgrade stands"
+    );
+    assert_eq!(app.product("MUG-1").await["onHand"], 4);
 }
