@@ -28,7 +28,7 @@ use crate::Error;
 
 pub use customer::CustomerErased;
 pub use recorded::{DomainEvent, decode_recorded};
-pub use redaction::{REDACTED, redact_tokens};
+pub use redaction::{REDACTED, redact_tokens, shows_redacted_token};
 pub use upcast::{Upcasters, upcast};
 
 /// The payload fields of `event_type`, of a `stream_type` stream, that hold a customer's

@@ -65,6 +65,14 @@ pub fn redact_tokens(event_type: &str, event_version: i32, payload: &mut Value) 
     }
 }
 
+/// Whether `payload`, of a stored event of this type and version, is one
+/// [`redact_tokens`] made: an event that kept a token, showing it as [`REDACTED`].
+#[must_use]
+pub fn shows_redacted_token(event_type: &str, event_version: i32, payload: &Value) -> bool {
+    token_field(event_type, event_version)
+        .is_some_and(|field| payload.get(field) == Some(&Value::String(REDACTED.into())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,7 +125,10 @@ mod tests {
     #[test]
     fn a_stored_token_is_shown_redacted_and_nothing_else_changes() {
         let mut shown = placed_v1().payload;
+        assert!(!shows_redacted_token("OrderPlaced", 1, &shown));
         assert!(redact_tokens("OrderPlaced", 1, &mut shown));
+        assert!(shows_redacted_token("OrderPlaced", 1, &shown));
+        assert!(!shows_redacted_token("OrderPlaced", 2, &shown));
         assert_eq!(shown["paymentToken"], json!(REDACTED));
         assert_eq!(shown["totalMinor"], json!(1250));
         let mut v2 = json!({ "paymentMethod": { "reference": "pm_1", "fingerprint": "f" } });
