@@ -32,5 +32,5 @@ pub use idempotency::IdempotencyKeys;
 pub use opened::Database;
 pub use payment::SimulatedProvider;
 pub use payment_http::{HttpProvider, HttpProviderError};
-pub use personal_data::{DataKey, PgPersonalData};
+pub use personal_data::{DataKey, PgPersonalData, open_personal_data};
 pub use store::{CqrsEventStore, PgEventStore, ReadFilter};

@@ -21,9 +21,11 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use application::saga::{Charge, ChargeRequest, ChargeStatus, PaymentProvider, ProviderError};
+use application::saga::{
+    Charge, ChargeRequest, ChargeStatus, PaymentProvider, ProviderError, Registration,
+};
 use async_trait::async_trait;
-use domain::{Money, PaymentMethod};
+use domain::Money;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -114,8 +116,13 @@ impl SimulatedProvider {
 
 #[async_trait]
 impl PaymentProvider for SimulatedProvider {
-    async fn register(&self, token: &str) -> Result<PaymentMethod, ProviderError> {
-        self.vault.register(token).await
+    /// Registers any token: an unknown one is declined when charged, as a card processor's
+    /// test mode does.
+    async fn register(&self, token: &str) -> Result<Registration, ProviderError> {
+        self.vault
+            .register(token)
+            .await
+            .map(Registration::Registered)
     }
 
     async fn charge(&self, request: &ChargeRequest) -> Result<Charge, ProviderError> {
@@ -186,7 +193,7 @@ mod tests {
     use super::*;
 
     async fn request(provider: &SimulatedProvider, token: &str) -> ChargeRequest {
-        let method = provider.register(token).await.unwrap();
+        let method = provider.register(token).await.unwrap().method().unwrap();
         assert!(!method.reference().contains(token) && !method.fingerprint().contains(token));
         ChargeRequest {
             payment: Uuid::now_v7(),
@@ -198,9 +205,24 @@ mod tests {
     #[tokio::test]
     async fn a_token_is_told_apart_by_its_fingerprint_and_unknown_references_decline() {
         let provider = SimulatedProvider::new(Duration::from_millis(10));
-        let visa = provider.register("tok_visa").await.unwrap();
-        let again = provider.register("tok_visa").await.unwrap();
-        let other = provider.register("tok_chargeDeclined").await.unwrap();
+        let visa = provider
+            .register("tok_visa")
+            .await
+            .unwrap()
+            .method()
+            .unwrap();
+        let again = provider
+            .register("tok_visa")
+            .await
+            .unwrap()
+            .method()
+            .unwrap();
+        let other = provider
+            .register("tok_chargeDeclined")
+            .await
+            .unwrap()
+            .method()
+            .unwrap();
         assert_ne!(visa.reference(), again.reference());
         assert_eq!(visa.fingerprint(), again.fingerprint());
         assert_ne!(visa.fingerprint(), other.fingerprint());

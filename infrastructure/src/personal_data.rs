@@ -48,6 +48,58 @@ impl DataKey {
     }
 }
 
+/// What `data_key_check` holds sealed under the data key.
+const CHECK: &[u8] = b"domainflow data key check";
+
+/// Customers' personal data over the database behind `pool`: encrypted under `data_key`
+/// when one is given, in the clear otherwise. The database remembers which key its data
+/// is written with (table `data_key_check`), so that no process writes it under another
+/// key, or in the clear beside encrypted data.
+///
+/// # Errors
+/// A message saying why this process must not start: another key than the database's, or
+/// none for a database whose personal data is encrypted; or the database's error.
+pub async fn open_personal_data(
+    pool: &PgPool,
+    data_key: Option<Arc<DataKey>>,
+) -> Result<Arc<dyn PersonalData>, String> {
+    let sealed: Option<Vec<u8>> = sqlx::query_scalar("SELECT sealed FROM data_key_check")
+        .fetch_optional(pool)
+        .await
+        .map_err(|e| format!("reading data_key_check: {e}"))?;
+    let Some(key) = data_key else {
+        return match sealed {
+            None => Ok(Arc::new(application::personal_data::Unprotected)),
+            Some(_) => Err(
+                "this database keeps customers' personal data encrypted: start with \
+                 the --data-key it was written with"
+                    .into(),
+            ),
+        };
+    };
+    match sealed {
+        Some(sealed) if key.0.open(CHECK, &sealed).is_some() => {}
+        Some(_) => {
+            return Err(
+                "the --data-key given is not the key this database's personal data \
+                 is written with"
+                    .into(),
+            );
+        }
+        None => {
+            let sealed = key.0.seal(CHECK, CHECK)?;
+            sqlx::query("INSERT INTO data_key_check (sealed) VALUES ($1) ON CONFLICT DO NOTHING")
+                .bind(sealed)
+                .execute(pool)
+                .await
+                .map_err(|e| format!("writing data_key_check: {e}"))?;
+            // Another process may have written its key first: check against the stored one.
+            return Box::pin(open_personal_data(pool, Some(key))).await;
+        }
+    }
+    Ok(Arc::new(PgPersonalData::new(pool.clone(), key)))
+}
+
 /// The additional data a data key is wrapped with.
 fn wrapping_aad(key_id: Uuid) -> Vec<u8> {
     [b"domainflow data key ".as_slice(), key_id.as_bytes()].concat()

@@ -183,14 +183,19 @@ impl Application {
                 stopped.clone(),
             ));
         }
-        let personal = personal_data(&pool, config.data_key.clone());
-        let commands = Commands::new(
-            Arc::clone(&store),
-            &config.repository,
+        let personal = infrastructure::open_personal_data(&pool, config.data_key.clone())
+            .await
+            .map_err(ApiError::Internal)?;
+        // Registering tokens goes through a breaker of its own: while the provider fails,
+        // orders are refused at once instead of each waiting for its timeout.
+        let registrations = Arc::new(application::saga::CircuitBreaker::new(
             Arc::clone(&config.saga.provider),
-        )
-        .with_admission(admission)
-        .with_personal_data(Arc::clone(&personal));
+            config.saga.breaker_threshold,
+            config.saga.breaker_cooldown,
+        ));
+        let commands = Commands::new(Arc::clone(&store), &config.repository, registrations)
+            .with_admission(admission)
+            .with_personal_data(Arc::clone(&personal));
         let saga = SagaRuntime::new(commands.clone(), &config.saga);
         let saga_runner = if config.saga.run {
             saga.start(
@@ -418,19 +423,6 @@ pub fn operations(pool: &PgPool, fulfil: Fulfil) -> Operations {
         Arc::new(Desk::new(pool.clone(), fulfil)),
         Arc::new(PgHealth::new(pool.clone())),
     )
-}
-
-/// Customers' personal data over the database of `pool`, under `data_key`; stored in the
-/// clear, and not erasable, without one: the server's and the command line's.
-#[must_use]
-pub fn personal_data(
-    pool: &PgPool,
-    data_key: Option<Arc<infrastructure::DataKey>>,
-) -> Arc<dyn application::personal_data::PersonalData> {
-    match data_key {
-        Some(key) => Arc::new(infrastructure::PgPersonalData::new(pool.clone(), key)),
-        None => Arc::new(application::personal_data::Unprotected),
-    }
 }
 
 /// The event store over the database of `pool`: the one place the server and the command

@@ -8,9 +8,14 @@ use uuid::Uuid;
 
 use super::products::exists;
 use super::{Commands, now};
+use crate::backoff::Backoff;
 use crate::event_log::CommandMetadata;
 use crate::money::parse_amount;
+use crate::saga::{ProviderError, Registration};
 use crate::{Actor, CommandResult, Error, OrderAggregate, Role};
+
+/// How many times a payment token is offered to a provider that failed at once.
+const REGISTER_ATTEMPTS: u32 = 3;
 
 /// One line of a new order, as the client sent it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +43,40 @@ pub struct PlaceOrder {
 }
 
 impl Commands {
+    /// The payment method the provider registers for `token`. A registration that failed
+    /// at once (the provider, or its connection, busy for a moment) is tried again twice
+    /// after a short pause; one that timed out is not, as the client waits meanwhile. A
+    /// registration has no effect until an order names it, so a repeat is harmless.
+    ///
+    /// # Errors
+    /// [`Error::Validation`] when the provider refuses the token; [`Error::Unavailable`]
+    /// when it cannot be reached.
+    async fn register(&self, token: &str) -> Result<domain::PaymentMethod, Error> {
+        let pause = Backoff {
+            base: std::time::Duration::from_millis(50),
+            cap: std::time::Duration::from_millis(400),
+        };
+        let mut attempt = 1;
+        loop {
+            match self.provider.register(token).await {
+                Ok(Registration::Registered(method)) => return Ok(method),
+                // The provider's reasons stay out of the answer and the logs: they may
+                // quote the token.
+                Ok(Registration::Refused) => {
+                    return Err(Error::Validation(
+                        "paymentToken was refused by the payment provider".into(),
+                    ));
+                }
+                Err(ProviderError::Unavailable(why)) if attempt < REGISTER_ATTEMPTS => {
+                    tracing::debug!(attempt, %why, "registering the payment token again");
+                    tokio::time::sleep(pause.delay(attempt)).await;
+                    attempt += 1;
+                }
+                Err(error) => return Err(Error::Unavailable(error.to_string())),
+            }
+        }
+    }
+
     /// Places an order (customers for themselves, operators for anyone). The order's id is
     /// the command's id, so a repeated request names the same order.
     ///
@@ -55,11 +94,11 @@ impl Commands {
     /// unregistered SKU without a unit price; [`Error::PriceMismatch`] for a line whose unit price is not the catalog
     /// price or whose product is priced in another currency; [`Error::Rejected`]
     /// (`Unpriced`) for a product without a price, and from the order rules;
-    /// [`Error::Unavailable`] when the payment provider cannot register the token.
+    /// [`Error::Validation`] when the payment provider refuses the token;
+    /// [`Error::Unavailable`] when it cannot register it now.
     ///
     /// The payment token goes to the provider, which registers it; the order keeps only
-    /// the method it answers (a reference and a fingerprint). A token the provider does not
-    /// accept is still registered and declined when charged, as before.
+    /// the method it answers (a reference and a fingerprint).
     #[tracing::instrument(skip(self, input, metadata), fields(actor = %actor.subject))]
     pub async fn place_order(
         &self,
@@ -112,11 +151,7 @@ impl Commands {
         // A fresh random id (UUID v7), never derived from the caller or the idempotency key:
         // a resent command is recognised by its command id, whose record names this order.
         let order = OrderId::from_u128(Uuid::now_v7().as_u128());
-        let payment = self
-            .provider
-            .register(&token)
-            .await
-            .map_err(|error| Error::Unavailable(error.to_string()))?;
+        let payment = self.register(&token).await?;
         let command = order::Command::Place {
             order,
             customer,

@@ -5,10 +5,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use domain::{Money, PaymentMethod};
+use domain::Money;
 use uuid::Uuid;
 
-use super::provider::{Charge, ChargeRequest, ChargeStatus, PaymentProvider, ProviderError};
+use super::provider::{
+    Charge, ChargeRequest, ChargeStatus, PaymentProvider, ProviderError, Registration,
+};
 
 /// Where a breaker stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,7 +153,7 @@ impl Drop for Permit<'_> {
 
 #[async_trait]
 impl PaymentProvider for CircuitBreaker {
-    async fn register(&self, token: &str) -> Result<PaymentMethod, ProviderError> {
+    async fn register(&self, token: &str) -> Result<Registration, ProviderError> {
         let permit = self.admit()?;
         let outcome = self.provider.register(token).await;
         self.record(permit, &outcome);
@@ -197,8 +199,8 @@ mod tests {
 
     #[async_trait]
     impl PaymentProvider for Switch {
-        async fn register(&self, _: &str) -> Result<PaymentMethod, ProviderError> {
-            Ok(PaymentMethod::new("pm_1", "fp_1").unwrap())
+        async fn register(&self, _: &str) -> Result<Registration, ProviderError> {
+            Ok(Registration::Refused)
         }
 
         async fn charge(&self, _: &ChargeRequest) -> Result<Charge, ProviderError> {

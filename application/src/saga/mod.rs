@@ -20,7 +20,9 @@ mod steps;
 pub use act::{Carried, carry_out, cause_of, describe};
 pub use breaker::{BreakerState, CircuitBreaker};
 pub use fulfil::{Cause, Failure, Fulfil, Outcome, Reconciled, SagaOptions, command_id};
-pub use provider::{Charge, ChargeRequest, ChargeStatus, PaymentProvider, ProviderError};
+pub use provider::{
+    Charge, ChargeRequest, ChargeStatus, PaymentProvider, ProviderError, Registration,
+};
 pub use record::StepRecord;
 pub use state::Saga;
 pub use steps::step_of;

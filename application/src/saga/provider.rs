@@ -17,6 +17,26 @@ pub struct ChargeRequest {
     pub method: String,
 }
 
+/// What the provider answered to a payment token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Registration {
+    /// Kept: the method to charge in its place.
+    Registered(PaymentMethod),
+    /// Refused for good: not a token the provider accepts. Nothing was kept.
+    Refused,
+}
+
+impl Registration {
+    /// The method registered; `None` when the token was refused.
+    #[must_use]
+    pub fn method(self) -> Option<PaymentMethod> {
+        match self {
+            Self::Registered(method) => Some(method),
+            Self::Refused => None,
+        }
+    }
+}
+
 /// What the provider answered to a charge.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Charge {
@@ -70,7 +90,7 @@ pub trait PaymentProvider: Send + Sync + std::fmt::Debug {
     ///
     /// # Errors
     /// As [`PaymentProvider::charge`].
-    async fn register(&self, token: &str) -> Result<PaymentMethod, ProviderError>;
+    async fn register(&self, token: &str) -> Result<Registration, ProviderError>;
 
     /// Charges `request.amount` to `request.method`, idempotent per `request.payment`.
     ///

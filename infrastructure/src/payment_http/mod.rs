@@ -10,7 +10,10 @@
 //! - **Register**: `POST {base}/payment-methods` with body `{"token": "tok_visa"}` →
 //!   `200` or `201 {"reference": "pm_…", "fingerprint": "…"}`: the provider keeps the
 //!   customer's token and answers the method domainflow keeps instead (the token is never
-//!   stored). Called when an order is placed; a failure refuses the order as unavailable.
+//!   stored). Called when an order is placed. `400`, `402` or `422` → refused: the order is
+//!   refused as invalid (`VALIDATION`); any other answer, or none → unavailable (tried
+//!   again twice, then the order is refused as `UNAVAILABLE`). The body of an answer to a
+//!   registration is never quoted in an error or a log: it may hold the token.
 //! - **Charge**: `POST {base}/charges` with header `Idempotency-Key: {paymentId}` and body
 //!   `{"paymentId": "…", "amount": 1250, "currency": "BRL", "paymentMethod": "pm_…"}`.
 //!   The processor charges a payment at most once: a repeat with the same key answers the
@@ -48,7 +51,9 @@
 
 use std::time::Duration;
 
-use application::saga::{Charge, ChargeRequest, ChargeStatus, PaymentProvider, ProviderError};
+use application::saga::{
+    Charge, ChargeRequest, ChargeStatus, PaymentProvider, ProviderError, Registration,
+};
 use async_trait::async_trait;
 use domain::{Money, PaymentMethod};
 use reqwest::header::{AUTHORIZATION, HeaderValue};
@@ -206,23 +211,35 @@ struct Answer {
 
 #[async_trait]
 impl PaymentProvider for HttpProvider {
-    async fn register(&self, token: &str) -> Result<PaymentMethod, ProviderError> {
+    async fn register(&self, token: &str) -> Result<Registration, ProviderError> {
         let response = self
             .authorized(self.client.post(self.url(&["payment-methods"])))
             .json(&RegisterBody { token })
             .send()
             .await
             .map_err(transport)?;
+        // No body of an answer to a registration is ever quoted: it may hold the token.
         match response.status() {
             StatusCode::OK | StatusCode::CREATED => {
-                let answer: Registered = read_answer(response).await?;
-                PaymentMethod::new(&answer.reference, &answer.fingerprint).map_err(|why| {
-                    ProviderError::Unavailable(format!(
-                        "payment provider answered an unusable payment method: {why}"
-                    ))
-                })
+                let bytes = response.bytes().await.map_err(transport)?;
+                let unusable = || {
+                    ProviderError::Unavailable(
+                        "payment provider answered a registration with an unusable payment \
+                         method"
+                            .into(),
+                    )
+                };
+                let answer: Registered = serde_json::from_slice(&bytes).map_err(|_| unusable())?;
+                PaymentMethod::new(&answer.reference, &answer.fingerprint)
+                    .map(Registration::Registered)
+                    .map_err(|_| unusable())
             }
-            _ => Err(failed(response).await),
+            StatusCode::BAD_REQUEST
+            | StatusCode::PAYMENT_REQUIRED
+            | StatusCode::UNPROCESSABLE_ENTITY => Ok(Registration::Refused),
+            status => Err(ProviderError::Unavailable(format!(
+                "payment provider answered {status} to a registration"
+            ))),
         }
     }
 

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::database::with_pool;
 use super::serve::data_key;
 use super::{CustomersCommand, DataKeyCommand, FileSettings};
-use crate::app::{event_store, personal_data};
+use crate::app::event_store;
 
 /// Runs a `customers` subcommand; its output.
 ///
@@ -24,6 +24,7 @@ pub async fn customers(command: CustomersCommand, file: FileSettings) -> Result<
         "erasing a customer needs the server's data key: --data-key FILE".to_owned()
     })?;
     with_pool(database, file, |pool| async move {
+        let personal = infrastructure::open_personal_data(&pool, Some(key)).await?;
         // Registering a payment token is the one thing commands ask of the provider, and
         // an erasure places no order.
         let commands = Commands::new(
@@ -31,7 +32,7 @@ pub async fn customers(command: CustomersCommand, file: FileSettings) -> Result<
             &RepositoryOptions::default(),
             infrastructure::SimulatedProvider::simulation(),
         )
-        .with_personal_data(personal_data(&pool, Some(key)));
+        .with_personal_data(personal);
         let console = Actor::console();
         let id = Uuid::now_v7();
         let metadata = CommandMetadata {

@@ -1,6 +1,9 @@
 //! `domainflow dead-letters list|retry ID`: the saga's failed actions, and their redrive.
 
+use std::sync::Arc;
+
 use application::operations::{Operations, Redrive};
+use application::personal_data::{PersonalData, Unprotected};
 use application::{Actor, Commands, RepositoryOptions};
 use sqlx::PgPool;
 
@@ -22,10 +25,12 @@ pub async fn dead_letters(
     match command {
         DeadLettersCommand::List { database } => {
             with_pool(database, file, |pool| async move {
-                let letters = operations(&pool, &ProviderSettings::default(), None)?
-                    .dead_letters(&Actor::console(), None, 1000)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                // Listing writes nothing personal.
+                let letters =
+                    operations(&pool, &ProviderSettings::default(), Arc::new(Unprotected))?
+                        .dead_letters(&Actor::console(), None, 1000)
+                        .await
+                        .map_err(|e| e.to_string())?;
                 if letters.is_empty() {
                     return Ok("no dead letters".to_owned());
                 }
@@ -62,7 +67,8 @@ pub async fn dead_letters(
             provider.validate()?;
             let key = super::serve::data_key(data_key.as_ref(), &file)?;
             with_pool(database, file, |pool| async move {
-                let operations = operations(&pool, &provider, key)?;
+                let personal = infrastructure::open_personal_data(&pool, key).await?;
+                let operations = operations(&pool, &provider, personal)?;
                 match operations.redrive(&Actor::console(), id).await {
                     Ok(Redrive::Completed) => Ok(format!("dead letter {id} redriven and removed")),
                     Ok(Redrive::Failed { error, attempts }) => Err(format!(
@@ -78,14 +84,14 @@ pub async fn dead_letters(
 
 /// The operators' use cases over `pool`, redriving through the payment provider `provider`
 /// names (the simulation keeps its ledger in the same database, as `serve` does) and
-/// storing customers' personal data under `data_key`, as `serve` does.
+/// storing customers' personal data through `personal`, as `serve` does.
 ///
 /// # Errors
 /// Settings the provider cannot be built from.
 pub(super) fn operations(
     pool: &PgPool,
     provider: &ProviderSettings,
-    data_key: Option<std::sync::Arc<infrastructure::DataKey>>,
+    personal: Arc<dyn PersonalData>,
 ) -> Result<Operations, String> {
     let saga_config = SagaConfig::with_provider(provider, Some(pool))?;
     let commands = Commands::new(
@@ -93,7 +99,7 @@ pub(super) fn operations(
         &RepositoryOptions::default(),
         std::sync::Arc::clone(&saga_config.provider),
     )
-    .with_personal_data(crate::app::personal_data(pool, data_key));
+    .with_personal_data(personal);
     let saga = SagaRuntime::new(commands, &saga_config);
     Ok(crate::app::operations(pool, saga.fulfil))
 }

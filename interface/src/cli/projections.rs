@@ -64,8 +64,11 @@ where
     Fut: Future<Output = Result<String, application::Error>>,
 {
     with_pool(database, file, |pool| async move {
-        let operations =
-            super::dead_letters::operations(&pool, &ProviderSettings::default(), None)?;
+        let operations = super::dead_letters::operations(
+            &pool,
+            &ProviderSettings::default(),
+            std::sync::Arc::new(application::personal_data::Unprotected),
+        )?;
         work(operations)
             .await
             .map_err(|error| format!("{}: {error}", ApiError::from(error.clone()).code()))

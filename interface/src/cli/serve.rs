@@ -139,7 +139,11 @@ async fn run(args: ServeArgs, file: FileSettings, role: ProcessRole) -> Result<(
         data_key,
     })
     .await
-    .map_err(|e| e.to_string())?;
+    // What kept the server from starting is for its operator: the whole cause.
+    .map_err(|e| match e {
+        crate::error::ApiError::Internal(cause) => cause,
+        other => other.to_string(),
+    })?;
     let address = app
         .local_addr()
         .map_or_else(|| listen.to_string(), |a| a.to_string());

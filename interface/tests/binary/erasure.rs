@@ -4,7 +4,7 @@
 //! is erased (over REST, over GraphQL and from the command line), no read path shows any of
 //! their personal data, read models rebuilt from the log show it erased too, other
 //! customers' data is intact, `verify` and the offline export check pass, and each erasure
-//! is in the history.
+//! is in the history. A server without that key, or with another, refuses to start.
 
 // A test that cannot set up its fixtures has nothing left to check: failing loudly is right.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -280,6 +280,22 @@ async fn an_erased_customer_reads_as_erased_everywhere_and_the_log_still_verifie
     std::fs::write(&file, exported).unwrap();
     let offline = tests::run(BINARY, &["verify", "--export", file.to_str().unwrap()]);
     assert!(offline.status.success(), "{}", text(&offline.stderr));
+    // No process may write this database's personal data in the clear, or under another key.
+    let without = crate::serve_refused_on(&app.db.url, &["--jwt-secret", &secret]).await;
+    assert!(
+        without.contains("start with the --data-key it was written with"),
+        "{without}"
+    );
+    let other = dir.join("other.key");
+    let other = other.to_str().unwrap();
+    assert!(
+        tests::run(BINARY, &["data-key", "generate", other])
+            .status
+            .success()
+    );
+    let wrong =
+        crate::serve_refused_on(&app.db.url, &["--jwt-secret", &secret, "--data-key", other]).await;
+    assert!(wrong.contains("is not the key this database"), "{wrong}");
     std::fs::remove_dir_all(&dir).unwrap();
 
     let logs = server.log_lines().join("\n");

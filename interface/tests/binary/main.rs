@@ -19,12 +19,18 @@ mod verify;
 /// Runs `domainflow serve` with `args` (and an unreachable database, never reached: settings
 /// are checked first), which must fail before serving; its stderr. Settings from the
 /// environment are removed, so only `args` count.
-#[allow(clippy::expect_used)] // A test helper: a failure is the test failing.
 async fn serve_refused(args: &[&str]) -> String {
+    serve_refused_on("postgres://nobody@127.0.0.1:1/none", args).await
+}
+
+/// Runs `domainflow serve` with `args` on the database at `url`, which must fail before
+/// serving; its stderr.
+#[allow(clippy::expect_used)] // A test helper: a failure is the test failing.
+async fn serve_refused_on(url: &str, args: &[&str]) -> String {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_domainflow"));
     command
         .arg("serve")
-        .args(["--database-url", "postgres://nobody@127.0.0.1:1/none"])
+        .args(["--database-url", url])
         .args(args)
         .kill_on_drop(true);
     for (key, _) in std::env::vars() {

@@ -89,7 +89,8 @@ pub struct FakeProvider {
 
 impl FakeProvider {
     /// Starts the processor on a free port. `tok_chargeDeclined` declines; every other
-    /// token approves until told otherwise.
+    /// token approves until told otherwise; a token starting `tok_refused` is refused at
+    /// registration (402).
     ///
     /// # Panics
     /// When no port can be bound.

@@ -74,6 +74,13 @@ async fn register(
     let Some(token) = body["token"].as_str().filter(|token| !token.is_empty()) else {
         return failure(StatusCode::BAD_REQUEST, "token needed");
     };
+    if token.starts_with("tok_refused") {
+        // As processors do, the refusal quotes what it refuses.
+        return failure(
+            StatusCode::PAYMENT_REQUIRED,
+            &format!("{token} is not a card"),
+        );
+    }
     let mut ledger = lock(&ledger);
     let reference = format!("pm_{}", ledger.methods.len() + 1);
     ledger.methods.insert(reference.clone(), token.to_owned());

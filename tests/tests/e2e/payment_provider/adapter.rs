@@ -1,7 +1,7 @@
 //! The HTTP provider against the fake processor: approvals, declines, failures, refusals,
 //! timeouts, pending charges, outages, the API key, and money moved once per payment.
 
-use application::saga::{Charge, ChargeStatus, PaymentProvider, ProviderError};
+use application::saga::{Charge, ChargeStatus, PaymentProvider, ProviderError, Registration};
 use infrastructure::HttpProvider;
 use tests::fake_provider::{Behaviour, FakeProvider};
 
@@ -263,4 +263,27 @@ async fn refunding_a_payment_that_was_never_captured_fails_without_moving_money(
         "{refunded:?}"
     );
     assert_eq!(fake.refunds(declined.payment), 0);
+}
+
+#[tokio::test]
+async fn a_token_the_processor_refuses_is_refused_without_its_answer_quoted() {
+    let fake = FakeProvider::start().await;
+    let provider = adapter(&fake);
+    assert_eq!(
+        provider.register("tok_refused_4111").await,
+        Ok(Registration::Refused)
+    );
+    let registered = provider
+        .register("tok_visa")
+        .await
+        .unwrap()
+        .method()
+        .unwrap();
+    assert!(registered.reference().starts_with("pm_"));
+    fake.require_key("sk_test_right");
+    let failed = provider.register("tok_visa").await;
+    assert!(
+        matches!(&failed, Err(ProviderError::Unavailable(m)) if m.contains("401") && !m.contains("tok_")),
+        "{failed:?}"
+    );
 }

@@ -21,7 +21,7 @@ const CALL_TIMEOUT: Duration = Duration::from_millis(300);
 
 /// A charge of 12.50 BRL to `token`, registered with `provider` first.
 async fn request(provider: &impl PaymentProvider, token: &str) -> ChargeRequest {
-    let method = provider.register(token).await.unwrap();
+    let method = provider.register(token).await.unwrap().method().unwrap();
     ChargeRequest {
         payment: Uuid::now_v7(),
         amount: Money::new(1250, Currency::parse("BRL").unwrap()),

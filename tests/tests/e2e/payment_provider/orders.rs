@@ -205,6 +205,8 @@ async fn an_order_placed_while_tokens_were_kept_is_declined_without_a_charge_unl
             .register("tok_visa")
             .await
             .unwrap()
+            .method()
+            .unwrap()
             .reference()
             .to_owned(),
     };
@@ -232,4 +234,25 @@ async fn an_order_placed_while_tokens_were_kept_is_declined_without_a_charge_unl
         "the charge made before the upgrade stands"
     );
     assert_eq!(app.product("MUG-1").await["onHand"], 4);
+}
+
+#[tokio::test]
+async fn a_token_the_provider_refuses_refuses_the_order_without_quoting_the_token() {
+    let fake = FakeProvider::start().await;
+    let app = app_paying_through(&fake, Duration::from_secs(30)).await;
+    app.register_product("MUG-1", 5).await;
+    let customer = app.token("ivy", Role::Customer);
+    let body = json!({
+        "currency": "BRL",
+        "lines": [{ "sku": "MUG-1", "quantity": 1 }],
+        "paymentToken": "tok_refused_4111",
+    });
+    let refused = tests::problem(
+        app.post("/api/orders", Some(&customer), body).await,
+        422,
+        "VALIDATION",
+    )
+    .await;
+    assert!(!refused.to_string().contains("4111"), "{refused}");
+    assert_eq!(app.orders_placed().await, 0);
 }
