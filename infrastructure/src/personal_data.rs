@@ -100,10 +100,20 @@ pub async fn open_personal_data(
     Ok(Arc::new(PgPersonalData::new(pool.clone(), key)))
 }
 
-/// The additional data a data key is wrapped with.
-fn wrapping_aad(key_id: Uuid) -> Vec<u8> {
-    [b"domainflow data key ".as_slice(), key_id.as_bytes()].concat()
+/// The additional data a data key is wrapped with: its id and its customer, so that a key
+/// moved to another customer's row does not open.
+fn wrapping_aad(key_id: Uuid, customer: &str) -> Vec<u8> {
+    [
+        b"domainflow data key ".as_slice(),
+        key_id.as_bytes(),
+        customer.as_bytes(),
+    ]
+    .concat()
 }
+
+/// What a protected value whose ciphertext does not decrypt under its key reads as: it
+/// was changed where it is stored (`verify` names where).
+const UNREADABLE: &str = "[unreadable]";
 
 fn failed(what: &str, error: &sqlx::Error) -> Error {
     Error::Infrastructure(format!("{what}: {error}"))
@@ -135,14 +145,14 @@ impl PgPersonalData {
             .await
             .map_err(|e| failed("reading a data key", &e))?;
             if let Some((key_id, Some(wrapped))) = live {
-                return Ok((key_id, self.unwrap_key(key_id, &wrapped)?));
+                return Ok((key_id, self.unwrap_key(key_id, customer, &wrapped)?));
             }
             let key_id = Uuid::now_v7();
             let key = random_key().map_err(Error::Infrastructure)?;
             let wrapped = self
                 .master
                 .0
-                .seal(&wrapping_aad(key_id), &key)
+                .seal(&wrapping_aad(key_id, customer), &key)
                 .map_err(Error::Infrastructure)?;
             // Another process may make the customer's key at the same moment: one wins,
             // and both use it.
@@ -166,17 +176,14 @@ impl PgPersonalData {
         )))
     }
 
-    fn unwrap_key(&self, key_id: Uuid, wrapped: &[u8]) -> Result<Cipher, Error> {
-        let key = self
-            .master
-            .0
-            .open(&wrapping_aad(key_id), wrapped)
-            .ok_or_else(|| {
-                Error::Infrastructure(format!(
-                    "data key {key_id} does not open with the configured --data-key: it is not \
-                 the key the data was written with"
-                ))
-            })?;
+    fn unwrap_key(&self, key_id: Uuid, customer: &str, wrapped: &[u8]) -> Result<Cipher, Error> {
+        let aad = wrapping_aad(key_id, customer);
+        let key = self.master.0.open(&aad, wrapped).ok_or_else(|| {
+            Error::Infrastructure(format!(
+                "data key {key_id} of customer {customer} does not open with the data key: its \
+                 row was changed"
+            ))
+        })?;
         Cipher::new(&key).map_err(Error::Infrastructure)
     }
 }
@@ -217,16 +224,17 @@ impl PersonalData for PgPersonalData {
         if ids.is_empty() {
             return Ok(texts.to_vec());
         }
-        let rows: Vec<(Uuid, Option<Vec<u8>>)> =
-            sqlx::query_as("SELECT key_id, wrapped_key FROM customer_keys WHERE key_id = ANY($1)")
-                .bind(&ids)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(|e| failed("reading data keys", &e))?;
+        let rows: Vec<(Uuid, String, Option<Vec<u8>>)> = sqlx::query_as(
+            "SELECT key_id, customer_id, wrapped_key FROM customer_keys WHERE key_id = ANY($1)",
+        )
+        .bind(&ids)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| failed("reading data keys", &e))?;
         let mut keys = HashMap::new();
-        for (key_id, wrapped) in rows {
+        for (key_id, customer, wrapped) in rows {
             if let Some(wrapped) = wrapped {
-                keys.insert(key_id, self.unwrap_key(key_id, &wrapped)?);
+                keys.insert(key_id, self.unwrap_key(key_id, &customer, &wrapped)?);
             }
         }
         texts
@@ -237,15 +245,13 @@ impl PersonalData for PgPersonalData {
                 // A destroyed key, or one no longer there at all.
                 Some((key_id, sealed)) => match keys.get(&key_id) {
                     None => Ok(ERASED.to_owned()),
-                    Some(key) => key
+                    Some(key) => Ok(key
                         .open(key_id.as_bytes(), &sealed)
                         .and_then(|plain| String::from_utf8(plain).ok())
-                        .ok_or_else(|| {
-                            Error::Infrastructure(format!(
-                                "a value protected by data key {key_id} does not decrypt: it \
-                                 was changed"
-                            ))
-                        }),
+                        .unwrap_or_else(|| {
+                            tracing::error!(%key_id, "a protected value does not decrypt: it was changed");
+                            UNREADABLE.to_owned()
+                        })),
                 },
             })
             .collect()

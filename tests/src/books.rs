@@ -200,17 +200,17 @@ pub const SIMULATED_TOKENS: [&str; 6] = [
     "tok_lateApproval",
 ];
 
-/// The tables of the public schema whose rows hold `needle` anywhere in their text form,
-/// with how many rows do. The simulated provider's vault (`simulated_payment_methods`) is
+/// The tables of every schema (the read models' shadow tables too) whose rows hold
+/// `needle` anywhere in their text form, as `schema.table`, with how many rows do. The simulated provider's vault (`simulated_payment_methods`) is
 /// left out: it stands for the provider's own storage, which keeps tokens by design.
 ///
 /// # Errors
 /// The database's error.
 pub async fn tables_holding(pool: &PgPool, needle: &str) -> Result<Vec<(String, i64)>, String> {
     let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT table_name::text FROM information_schema.tables
-         WHERE table_schema = 'public' AND table_type = 'BASE TABLE'
-           AND table_name <> 'simulated_payment_methods'
+        "SELECT format('%I.%I', table_schema, table_name) FROM information_schema.tables
+         WHERE table_schema NOT IN ('pg_catalog', 'information_schema')
+           AND table_type = 'BASE TABLE' AND table_name <> 'simulated_payment_methods'
          ORDER BY 1",
     )
     .fetch_all(pool)
@@ -219,7 +219,7 @@ pub async fn tables_holding(pool: &PgPool, needle: &str) -> Result<Vec<(String, 
     let mut holding = Vec::new();
     for table in tables {
         let rows: i64 = sqlx::query_scalar(&format!(
-            "SELECT count(*) FROM \"{table}\" t WHERE strpos(t::text, $1) > 0"
+            "SELECT count(*) FROM {table} t WHERE strpos(t::text, $1) > 0"
         ))
         .bind(needle)
         .fetch_one(pool)

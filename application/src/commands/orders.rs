@@ -29,8 +29,8 @@ pub struct OrderLineInput {
     pub unit_price: Option<String>,
 }
 
-/// A new order, as the client sent it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A new order, as the client sent it. Its `Debug` leaves the payment token out.
+#[derive(Clone, PartialEq, Eq)]
 pub struct PlaceOrder {
     /// Whose order: taken from the token for customers; required from operators.
     pub customer_id: Option<String>,
@@ -40,6 +40,17 @@ pub struct PlaceOrder {
     pub lines: Vec<OrderLineInput>,
     /// How to pay.
     pub payment_token: String,
+}
+
+impl std::fmt::Debug for PlaceOrder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlaceOrder")
+            .field("customer_id", &self.customer_id)
+            .field("currency", &self.currency)
+            .field("lines", &self.lines)
+            .field("payment_token", &"(hidden)")
+            .finish()
+    }
 }
 
 impl Commands {

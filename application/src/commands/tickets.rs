@@ -10,8 +10,8 @@ use super::{Commands, now};
 use crate::event_log::CommandMetadata;
 use crate::{Actor, CommandResult, Error, Role, TicketAggregate};
 
-/// A new ticket, as the client sent it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A new ticket, as the client sent it. Its `Debug` leaves what the customer wrote out.
+#[derive(Clone, PartialEq, Eq)]
 pub struct OpenTicket {
     /// Whose ticket: taken from the token for customers; required from agents.
     pub customer_id: Option<String>,
@@ -21,6 +21,17 @@ pub struct OpenTicket {
     pub message: String,
     /// The order it concerns, if any.
     pub order_id: Option<Uuid>,
+}
+
+impl std::fmt::Debug for OpenTicket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenTicket")
+            .field("customer_id", &self.customer_id)
+            .field("subject", &"(hidden)")
+            .field("message", &"(hidden)")
+            .field("order_id", &self.order_id)
+            .finish()
+    }
 }
 
 impl Commands {

@@ -85,7 +85,7 @@ async fn two_servers_on_one_database_run_one_saga_and_the_survivor_finishes_what
     survivor.kill().await;
 }
 
-fn server_args<'a>(url: &'a str, secret: &'a str) -> [&'a str; 6] {
+fn server_args<'a>(url: &'a str, secret: &'a str) -> [&'a str; 8] {
     [
         "--database-url",
         url,
@@ -93,6 +93,10 @@ fn server_args<'a>(url: &'a str, secret: &'a str) -> [&'a str; 6] {
         secret,
         "--payment-timeout",
         "6s",
+        // Two servers (each with its provider's pool) beside the other tests running at
+        // once stay well under the database's connection limit.
+        "--max-connections",
+        "8",
     ]
 }
 

@@ -105,7 +105,7 @@ async fn no_payment_token_is_kept_or_shown_and_one_stored_by_an_older_version_is
     // The stored bytes stay, in the log alone.
     assert_eq!(
         tables_holding(&app.db.pool, OLD_TOKEN).await.unwrap(),
-        [("events".to_owned(), 1)]
+        [("public.events".to_owned(), 1)]
     );
     let paths = every_read_path(&app, &app.db.url).await;
     for (path, shown) in &paths {
