@@ -11,10 +11,11 @@ mod cipher;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use application::Error;
-use application::personal_data::{ERASED, PROTECTED_PREFIX, PersonalData};
+use application::personal_data::{ERASED, PROTECTED_PREFIX, PersonalData, Unprotected};
 use async_trait::async_trait;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -54,39 +55,31 @@ const CHECK: &[u8] = b"domainflow data key check";
 /// Customers' personal data over the database behind `pool`: encrypted under `data_key`
 /// when one is given, in the clear otherwise. The database remembers which key its data
 /// is written with (table `data_key_check`), so that no process writes it under another
-/// key, or in the clear beside encrypted data.
+/// key, or in the clear beside encrypted data. A server (`claim`) makes its key the
+/// database's when it has none yet; the command-line tools do not.
 ///
 /// # Errors
 /// A message saying why this process must not start: another key than the database's, or
-/// none for a database whose personal data is encrypted; or the database's error.
+/// none for a database whose personal data is encrypted, or a key for a database that has
+/// none (without `claim`); or the database's error.
 pub async fn open_personal_data(
     pool: &PgPool,
     data_key: Option<Arc<DataKey>>,
+    claim: bool,
 ) -> Result<Arc<dyn PersonalData>, String> {
-    let sealed: Option<Vec<u8>> = sqlx::query_scalar("SELECT sealed FROM data_key_check")
-        .fetch_optional(pool)
-        .await
-        .map_err(|e| format!("reading data_key_check: {e}"))?;
+    let sealed = stored_check(pool).await?;
     let Some(key) = data_key else {
         return match sealed {
-            None => Ok(Arc::new(application::personal_data::Unprotected)),
-            Some(_) => Err(
-                "this database keeps customers' personal data encrypted: start with \
-                 the --data-key it was written with"
-                    .into(),
-            ),
+            None => Ok(Arc::new(Clear {
+                pool: pool.clone(),
+                checked: Mutex::new(None),
+            })),
+            Some(_) => Err(ENCRYPTED.into()),
         };
     };
-    match sealed {
-        Some(sealed) if key.0.open(CHECK, &sealed).is_some() => {}
-        Some(_) => {
-            return Err(
-                "the --data-key given is not the key this database's personal data \
-                 is written with"
-                    .into(),
-            );
-        }
-        None => {
+    let sealed = match sealed {
+        Some(sealed) => sealed,
+        None if claim => {
             let sealed = key.0.seal(CHECK, CHECK)?;
             sqlx::query("INSERT INTO data_key_check (sealed) VALUES ($1) ON CONFLICT DO NOTHING")
                 .bind(sealed)
@@ -94,10 +87,81 @@ pub async fn open_personal_data(
                 .await
                 .map_err(|e| format!("writing data_key_check: {e}"))?;
             // Another process may have written its key first: check against the stored one.
-            return Box::pin(open_personal_data(pool, Some(key))).await;
+            stored_check(pool)
+                .await?
+                .ok_or("data_key_check is empty after it was written")?
         }
+        None => {
+            return Err(
+                "this database has no data key yet: a server started with --data-key \
+                 makes its key the database's"
+                    .into(),
+            );
+        }
+    };
+    if key.0.open(CHECK, &sealed).is_none() {
+        return Err(
+            "the --data-key given is not the key this database's personal data is \
+             written with"
+                .into(),
+        );
     }
     Ok(Arc::new(PgPersonalData::new(pool.clone(), key)))
+}
+
+/// Why a process without a data key must not write to a database that has one.
+const ENCRYPTED: &str = "this database keeps customers' personal data encrypted: start with the --data-key it \
+     was written with";
+
+async fn stored_check(pool: &PgPool) -> Result<Option<Vec<u8>>, String> {
+    sqlx::query_scalar("SELECT sealed FROM data_key_check")
+        .fetch_optional(pool)
+        .await
+        .map_err(|e| format!("reading data_key_check: {e}"))
+}
+
+/// How long a process without a data key trusts that the database still has none.
+const RECHECK: Duration = Duration::from_secs(5);
+
+/// Personal data in the clear, for a database without a data key: as
+/// [`application::personal_data::Unprotected`], except that it stops writing once a server
+/// with a key has made it the database's (looked at again every [`RECHECK`]), rather than
+/// write in the clear beside encrypted data.
+#[derive(Debug)]
+struct Clear {
+    pool: PgPool,
+    /// When the database was last seen without a key.
+    checked: Mutex<Option<Instant>>,
+}
+
+#[async_trait]
+impl PersonalData for Clear {
+    async fn protect(&self, customer: &str, texts: &[String]) -> Result<Vec<String>, Error> {
+        let fresh = self
+            .checked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some_and(|at| at.elapsed() < RECHECK);
+        if !fresh {
+            if stored_check(&self.pool)
+                .await
+                .map_err(Error::Infrastructure)?
+                .is_some()
+            {
+                return Err(Error::Infrastructure(ENCRYPTED.into()));
+            }
+            *self.checked.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+        }
+        Unprotected.protect(customer, texts).await
+    }
+
+    async fn reveal(&self, texts: &[String]) -> Result<Vec<String>, Error> {
+        Unprotected.reveal(texts).await
+    }
+
+    async fn erase(&self, customer: &str) -> Result<u64, Error> {
+        Unprotected.erase(customer).await
+    }
 }
 
 /// The additional data a data key is wrapped with: its id and its customer, so that a key
@@ -111,8 +175,9 @@ fn wrapping_aad(key_id: Uuid, customer: &str) -> Vec<u8> {
     .concat()
 }
 
-/// What a protected value whose ciphertext does not decrypt under its key reads as: it
-/// was changed where it is stored (`verify` names where).
+/// What a protected value reads as when it cannot be opened and was not erased: its
+/// ciphertext was changed where it is stored (in the log, `verify` names where; in a read
+/// model, a rebuild restores it), or its key row was changed or deleted. Logged as an error.
 const UNREADABLE: &str = "[unreadable]";
 
 fn failed(what: &str, error: &sqlx::Error) -> Error {
@@ -221,7 +286,7 @@ impl PersonalData for PgPersonalData {
         let mut ids: Vec<Uuid> = parsed.iter().flatten().map(|(id, _)| *id).collect();
         ids.sort_unstable();
         ids.dedup();
-        if ids.is_empty() {
+        if ids.is_empty() && !texts.iter().any(|t| t.starts_with(PROTECTED_PREFIX)) {
             return Ok(texts.to_vec());
         }
         let rows: Vec<(Uuid, String, Option<Vec<u8>>)> = sqlx::query_as(
@@ -231,21 +296,41 @@ impl PersonalData for PgPersonalData {
         .fetch_all(&self.pool)
         .await
         .map_err(|e| failed("reading data keys", &e))?;
+        // Per key: a destroyed one (`None`), or one that does not open (its row changed),
+        // which spoils only the values under it.
         let mut keys = HashMap::new();
         for (key_id, customer, wrapped) in rows {
-            if let Some(wrapped) = wrapped {
-                keys.insert(key_id, self.unwrap_key(key_id, &customer, &wrapped)?);
-            }
+            let key = match wrapped {
+                None => None,
+                Some(wrapped) => match self.unwrap_key(key_id, &customer, &wrapped) {
+                    Ok(key) => Some(Some(key)),
+                    Err(error) => {
+                        tracing::error!(%error, "a data key does not open");
+                        Some(None)
+                    }
+                },
+            };
+            keys.insert(key_id, key);
         }
         texts
             .iter()
             .zip(parsed)
             .map(|(text, parsed)| match parsed {
+                None if text.starts_with(PROTECTED_PREFIX) => {
+                    tracing::error!("a protected value is malformed");
+                    Ok(UNREADABLE.to_owned())
+                }
                 None => Ok(text.clone()),
-                // A destroyed key, or one no longer there at all.
                 Some((key_id, sealed)) => match keys.get(&key_id) {
-                    None => Ok(ERASED.to_owned()),
-                    Some(key) => Ok(key
+                    // Destroyed by an erasure.
+                    Some(None) => Ok(ERASED.to_owned()),
+                    // No such key row: erasures keep theirs, so it was deleted behind the
+                    // server's back; or its row was changed.
+                    None | Some(Some(None)) => {
+                        tracing::error!(%key_id, "a protected value's data key is missing or does not open");
+                        Ok(UNREADABLE.to_owned())
+                    }
+                    Some(Some(Some(key))) => Ok(key
                         .open(key_id.as_bytes(), &sealed)
                         .and_then(|plain| String::from_utf8(plain).ok())
                         .unwrap_or_else(|| {

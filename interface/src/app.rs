@@ -148,6 +148,16 @@ impl Application {
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
         warn_of_a_powerful_login(&pool).await;
+        // Before anything runs: a process that would write personal data in the clear
+        // beside encrypted data, or under another key, stops here. The relay writes none.
+        let personal: Arc<dyn application::personal_data::PersonalData> =
+            if config.role == ProcessRole::Relay {
+                Arc::new(application::personal_data::Unprotected)
+            } else {
+                infrastructure::open_personal_data(&pool, config.data_key.clone(), true)
+                    .await
+                    .map_err(ApiError::Internal)?
+            };
         let commits = Arc::new(Notify::new());
         let store: Arc<dyn EventStore> = Arc::new(SignallingStore::new(
             event_store(&pool),
@@ -183,9 +193,6 @@ impl Application {
                 stopped.clone(),
             ));
         }
-        let personal = infrastructure::open_personal_data(&pool, config.data_key.clone())
-            .await
-            .map_err(ApiError::Internal)?;
         // Registering tokens goes through a breaker of its own: while the provider fails,
         // orders are refused at once instead of each waiting for its timeout.
         let registrations = Arc::new(application::saga::CircuitBreaker::new(

@@ -276,8 +276,8 @@ pub struct Problem {
     /// What went wrong in this case.
     pub detail: String,
     /// The error code: VALIDATION, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT,
-    /// REJECTED, PRICE_MISMATCH, IDEMPOTENCY_MISMATCH, RATE_LIMITED, STALE, UNAVAILABLE or
-    /// INTERNAL.
+    /// REJECTED, PRICE_MISMATCH, IDEMPOTENCY_MISMATCH, NOT_CONFIGURED, RATE_LIMITED, STALE,
+    /// UNAVAILABLE or INTERNAL.
     pub code: String,
     /// For REJECTED: the business rule that said no.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -12,10 +12,14 @@ use crate::backoff::Backoff;
 use crate::event_log::CommandMetadata;
 use crate::money::parse_amount;
 use crate::saga::{ProviderError, Registration};
+use crate::schema::REDACTED;
 use crate::{Actor, CommandResult, Error, OrderAggregate, Role};
 
 /// How many times a payment token is offered to a provider that failed at once.
 const REGISTER_ATTEMPTS: u32 = 3;
+
+/// A registration that failed within this is tried again.
+const FAST_FAILURE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// One line of a new order, as the client sent it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,9 +59,10 @@ impl std::fmt::Debug for PlaceOrder {
 
 impl Commands {
     /// The payment method the provider registers for `token`. A registration that failed
-    /// at once (the provider, or its connection, busy for a moment) is tried again twice
-    /// after a short pause; one that timed out is not, as the client waits meanwhile. A
-    /// registration has no effect until an order names it, so a repeat is harmless.
+    /// at once (within [`FAST_FAILURE`]: the provider, or its connection, busy for a
+    /// moment) is tried again, twice at most, after a short pause; a slow failure or a
+    /// timeout is not, as the client waits meanwhile. A registration has no effect until an
+    /// order names it, so a repeat is harmless.
     ///
     /// # Errors
     /// [`Error::Validation`] when the provider refuses the token; [`Error::Unavailable`]
@@ -69,7 +74,15 @@ impl Commands {
         };
         let mut attempt = 1;
         loop {
+            let started = tokio::time::Instant::now();
             match self.provider.register(token).await {
+                // `redacted` names the methods of orders placed while tokens were kept: a
+                // provider answering it would have its orders never charged.
+                Ok(Registration::Registered(method)) if method.reference() == REDACTED => {
+                    return Err(Error::Unavailable(
+                        "the payment provider answered a reserved payment method reference".into(),
+                    ));
+                }
                 Ok(Registration::Registered(method)) => return Ok(method),
                 // The provider's reasons stay out of the answer and the logs: they may
                 // quote the token.
@@ -78,7 +91,9 @@ impl Commands {
                         "paymentToken was refused by the payment provider".into(),
                     ));
                 }
-                Err(ProviderError::Unavailable(why)) if attempt < REGISTER_ATTEMPTS => {
+                Err(ProviderError::Unavailable(why))
+                    if attempt < REGISTER_ATTEMPTS && started.elapsed() < FAST_FAILURE =>
+                {
                     tracing::debug!(attempt, %why, "registering the payment token again");
                     tokio::time::sleep(pause.delay(attempt)).await;
                     attempt += 1;

@@ -13,18 +13,32 @@ use serde_json::{Value, json};
 /// order placed before the upgrade and not yet charged is declined: no money moves.
 pub const REDACTED: &str = "redacted";
 
-/// Where a v1 event kept the token: event type, payload field.
-const TOKEN_FIELDS: [(&str, &str); 2] = [
-    ("OrderPlaced", "paymentToken"),
-    ("PaymentRequested", "token"),
+/// Where a v1 event kept the token: stream type, event type, payload field.
+const TOKEN_FIELDS: [(&str, &str, &str); 2] = [
+    ("order", "OrderPlaced", "paymentToken"),
+    ("payment", "PaymentRequested", "token"),
 ];
 
-/// The field holding a token in a stored event of this type and version, if any.
-fn token_field(event_type: &str, event_version: i32) -> Option<&'static str> {
+/// The field holding a token in a stored event of this stream type, type and version, if
+/// any.
+fn token_field(stream_type: &str, event_type: &str, event_version: i32) -> Option<&'static str> {
     (event_version == 1)
-        .then(|| TOKEN_FIELDS.iter().find(|(kind, _)| *kind == event_type))
+        .then(|| {
+            TOKEN_FIELDS
+                .iter()
+                .find(|(stream, kind, _)| *stream == stream_type && *kind == event_type)
+        })
         .flatten()
-        .map(|(_, field)| *field)
+        .map(|(_, _, field)| *field)
+}
+
+/// The field of a v1 event of this type holding a token, whatever its stream (the
+/// upcasters are registered per stream type already).
+fn any_token_field(event_type: &str) -> Option<&'static str> {
+    TOKEN_FIELDS
+        .iter()
+        .find(|(_, kind, _)| *kind == event_type)
+        .map(|(_, _, field)| *field)
 }
 
 /// Brings `OrderPlaced` and `PaymentRequested` v1 to v2: the token is dropped and the
@@ -34,12 +48,12 @@ pub(super) struct TokenRedacted;
 
 impl EventUpcaster for TokenRedacted {
     fn can_upcast(&self, event_type: &str, event_version: &str) -> bool {
-        event_version == "1" && token_field(event_type, 1).is_some()
+        event_version == "1" && any_token_field(event_type).is_some()
     }
 
     fn upcast(&self, mut event: SerializedEvent) -> SerializedEvent {
         if let (Some(field), Value::Object(payload)) =
-            (token_field(&event.event_type, 1), &mut event.payload)
+            (any_token_field(&event.event_type), &mut event.payload)
         {
             payload.remove(field);
             payload.insert(
@@ -55,8 +69,13 @@ impl EventUpcaster for TokenRedacted {
 /// Blanks the payment token of a stored event as it is shown (type, version and shape
 /// unchanged; the token reads [`REDACTED`]). True when there was one: the payload shown is
 /// then not the one the event's hash covers.
-pub fn redact_tokens(event_type: &str, event_version: i32, payload: &mut Value) -> bool {
-    match (token_field(event_type, event_version), payload) {
+pub fn redact_tokens(
+    stream_type: &str,
+    event_type: &str,
+    event_version: i32,
+    payload: &mut Value,
+) -> bool {
+    match (token_field(stream_type, event_type, event_version), payload) {
         (Some(field), Value::Object(payload)) if payload.contains_key(field) => {
             payload.insert(field.into(), Value::String(REDACTED.into()));
             true
@@ -68,8 +87,13 @@ pub fn redact_tokens(event_type: &str, event_version: i32, payload: &mut Value) 
 /// Whether `payload`, of a stored event of this type and version, is one
 /// [`redact_tokens`] made: an event that kept a token, showing it as [`REDACTED`].
 #[must_use]
-pub fn shows_redacted_token(event_type: &str, event_version: i32, payload: &Value) -> bool {
-    token_field(event_type, event_version)
+pub fn shows_redacted_token(
+    stream_type: &str,
+    event_type: &str,
+    event_version: i32,
+    payload: &Value,
+) -> bool {
+    token_field(stream_type, event_type, event_version)
         .is_some_and(|field| payload.get(field) == Some(&Value::String(REDACTED.into())))
 }
 
@@ -125,15 +149,22 @@ mod tests {
     #[test]
     fn a_stored_token_is_shown_redacted_and_nothing_else_changes() {
         let mut shown = placed_v1().payload;
-        assert!(!shows_redacted_token("OrderPlaced", 1, &shown));
-        assert!(redact_tokens("OrderPlaced", 1, &mut shown));
-        assert!(shows_redacted_token("OrderPlaced", 1, &shown));
-        assert!(!shows_redacted_token("OrderPlaced", 2, &shown));
+        assert!(!shows_redacted_token("order", "OrderPlaced", 1, &shown));
+        assert!(!redact_tokens(
+            "stock",
+            "OrderPlaced",
+            1,
+            &mut shown.clone()
+        ));
+        assert!(redact_tokens("order", "OrderPlaced", 1, &mut shown));
+        assert!(shows_redacted_token("order", "OrderPlaced", 1, &shown));
+        assert!(!shows_redacted_token("order", "OrderPlaced", 2, &shown));
+        assert!(!shows_redacted_token("payment", "OrderPlaced", 1, &shown));
         assert_eq!(shown["paymentToken"], json!(REDACTED));
         assert_eq!(shown["totalMinor"], json!(1250));
         let mut v2 = json!({ "paymentMethod": { "reference": "pm_1", "fingerprint": "f" } });
-        assert!(!redact_tokens("OrderPlaced", 2, &mut v2));
+        assert!(!redact_tokens("order", "OrderPlaced", 2, &mut v2));
         let mut other = json!({ "token": "not a payment token" });
-        assert!(!redact_tokens("TicketOpened", 1, &mut other));
+        assert!(!redact_tokens("ticket", "TicketOpened", 1, &mut other));
     }
 }

@@ -10,9 +10,10 @@
 //! - **Register**: `POST {base}/payment-methods` with body `{"token": "tok_visa"}` →
 //!   `200` or `201 {"reference": "pm_…", "fingerprint": "…"}`: the provider keeps the
 //!   customer's token and answers the method domainflow keeps instead (the token is never
-//!   stored). Called when an order is placed. `400`, `402` or `422` → refused: the order is
-//!   refused as invalid (`VALIDATION`); any other answer, or none → unavailable (tried
-//!   again twice, then the order is refused as `UNAVAILABLE`). The body of an answer to a
+//!   stored). Called when an order is placed. `402` or `422` → refused: the order is
+//!   refused as invalid (`VALIDATION`); any other answer (a `400` too: a processor that
+//!   does not know this contract), or none → unavailable (a fast failure is tried again
+//!   twice, then the order is refused as `UNAVAILABLE`). The body of an answer to a
 //!   registration is never quoted in an error or a log: it may hold the token.
 //! - **Charge**: `POST {base}/charges` with header `Idempotency-Key: {paymentId}` and body
 //!   `{"paymentId": "…", "amount": 1250, "currency": "BRL", "paymentMethod": "pm_…"}`.
@@ -234,9 +235,11 @@ impl PaymentProvider for HttpProvider {
                     .map(Registration::Registered)
                     .map_err(|_| unusable())
             }
-            StatusCode::BAD_REQUEST
-            | StatusCode::PAYMENT_REQUIRED
-            | StatusCode::UNPROCESSABLE_ENTITY => Ok(Registration::Refused),
+            // A 400 is a request the processor did not understand (one not on this
+            // contract), which is no answer about the token.
+            StatusCode::PAYMENT_REQUIRED | StatusCode::UNPROCESSABLE_ENTITY => {
+                Ok(Registration::Refused)
+            }
             status => Err(ProviderError::Unavailable(format!(
                 "payment provider answered {status} to a registration"
             ))),

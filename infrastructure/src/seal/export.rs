@@ -246,7 +246,7 @@ impl Check<'_> {
             // Only a stored token is ever redacted; such an event cannot be recomputed
             // without it, so its hash is taken as it stands (`verify` against the database
             // recomputes it).
-            if !shows_redacted_token(event_type, event_version, &payload) {
+            if !shows_redacted_token(stream_type, event_type, event_version, &payload) {
                 return Err(format!(
                     "{stream_type}/{stream_id} version {version} is marked redacted, but it is \
                      not a {event_type} v{event_version} showing a redacted payment token"

@@ -24,7 +24,7 @@ pub async fn customers(command: CustomersCommand, file: FileSettings) -> Result<
         "erasing a customer needs the server's data key: --data-key FILE".to_owned()
     })?;
     with_pool(database, file, |pool| async move {
-        let personal = infrastructure::open_personal_data(&pool, Some(key)).await?;
+        let personal = infrastructure::open_personal_data(&pool, Some(key), false).await?;
         // Registering a payment token is the one thing commands ask of the provider, and
         // an erasure places no order.
         let commands = Commands::new(

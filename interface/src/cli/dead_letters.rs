@@ -67,7 +67,7 @@ pub async fn dead_letters(
             provider.validate()?;
             let key = super::serve::data_key(data_key.as_ref(), &file)?;
             with_pool(database, file, |pool| async move {
-                let personal = infrastructure::open_personal_data(&pool, key).await?;
+                let personal = infrastructure::open_personal_data(&pool, key, false).await?;
                 let operations = operations(&pool, &provider, personal)?;
                 match operations.redrive(&Actor::console(), id).await {
                     Ok(Redrive::Completed) => Ok(format!("dead letter {id} redriven and removed")),

@@ -87,7 +87,12 @@ impl From<&Value> for EventMetadata {
 impl From<&RecordedEvent> for Event {
     fn from(event: &RecordedEvent) -> Self {
         let mut payload = event.payload.clone();
-        let redacted = redact_tokens(&event.event_type, event.event_version, &mut payload);
+        let redacted = redact_tokens(
+            &event.stream.stream_type,
+            &event.event_type,
+            event.event_version,
+            &mut payload,
+        );
         Self {
             position: event.position.token(),
             stream_type: event.stream.stream_type.clone(),

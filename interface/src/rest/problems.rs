@@ -51,16 +51,17 @@ impl IntoResponses for PlaceOrderProblems {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
         let waiting = (
             503,
-            "UNAVAILABLE: order fulfilment is further behind than the server's limit (or the \
-             database cannot be reached); nothing was done: try again after Retry-After",
+            "UNAVAILABLE: order fulfilment is further behind than the server's limit, or the \
+             payment provider cannot register the payment token (or the database cannot be \
+             reached); nothing was done: try again after Retry-After",
         );
         let answers = ANSWERS.map(|(status, description)| match status {
             422 => (
                 422,
-                "VALIDATION: invalid input; PRICE_MISMATCH: a line's unitPrice is not its \
-                 product's catalog price, or the product is priced in another currency than \
-                 the order; IDEMPOTENCY_MISMATCH: the Idempotency-Key was used with another \
-                 request",
+                "VALIDATION: invalid input, or a paymentToken the payment provider refuses; \
+                 PRICE_MISMATCH: a line's unitPrice is not its product's catalog price, or the \
+                 product is priced in another currency than the order; IDEMPOTENCY_MISMATCH: \
+                 the Idempotency-Key was used with another request",
             ),
             _ => (status, description),
         });
@@ -81,8 +82,8 @@ impl IntoResponses for EraseCustomerProblems {
             409 => (
                 409,
                 "NOT_CONFIGURED: the server runs without --data-key, so it stores personal \
-                 data in the clear and cannot erase it; CONFLICT: the same Idempotency-Key \
-                 still running",
+                 data in the clear and cannot erase it; CONFLICT: a concurrent change, or the \
+                 same Idempotency-Key still running",
             ),
             _ => (status, description),
         });

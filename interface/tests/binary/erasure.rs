@@ -249,6 +249,20 @@ async fn an_erased_customer_reads_as_erased_everywhere_and_the_log_still_verifie
         "{records:?}"
     );
 
+    // A value changed where it is stored reads as unreadable, and nothing else suffers.
+    app.db
+        .break_glass(&format!(
+            "UPDATE rm_tickets SET subject = left(subject, -2) || 'AA' WHERE id = '{}'",
+            tickets[1]
+        ))
+        .await;
+    let tampered = ticket(&app, &tickets[1]).await;
+    assert_eq!(tampered["subject"], "[unreadable]", "{tampered}");
+    assert_eq!(
+        tampered["resolution"], "bob-resolution-secret",
+        "{tampered}"
+    );
+
     // Read models rebuilt from the log show the same.
     let rebuilt = tests::run(
         BINARY,

@@ -1,5 +1,6 @@
-//! Erasing a customer on a server started without a data key: refused as not configured (409), on
-//! both APIs, with nothing recorded; customers' personal data is then stored in the clear.
+//! A server started without a data key: it refuses erasures as not configured (409) on both
+//! APIs, recording nothing, and stores customers' personal data in the clear, until the
+//! database has a key, when it stops writing it at all.
 
 use application::Role;
 use serde_json::json;
@@ -42,4 +43,23 @@ async fn without_a_data_key_an_erasure_is_refused_and_nothing_is_recorded() {
         .await
         .remove(0);
     assert_eq!(opened["subject"], "Where is my parcel?");
+}
+
+#[tokio::test]
+async fn a_server_without_a_data_key_stops_writing_tickets_once_the_database_has_one() {
+    let app = spawn_app_without_saga().await;
+    // What a server started with a key writes when it makes its key the database's.
+    app.db
+        .break_glass("INSERT INTO data_key_check (sealed) VALUES ('\\x00')")
+        .await;
+    let customer = app.token("ann", Role::Customer);
+    let body = json!({ "subject": "In the clear?", "message": "Never beside encrypted data." });
+    let refused = problem(
+        app.post("/api/tickets", Some(&customer), body).await,
+        500,
+        "INTERNAL",
+    )
+    .await;
+    assert!(refused["requestId"].is_string(), "{refused}");
+    assert_eq!(app.event_total().await, 0, "nothing was written");
 }

@@ -229,24 +229,20 @@ impl Fulfil {
         .await
     }
 
-    /// Runs one provider call, giving up on it (dropping it) after the call timeout.
     /// The charge of a payment method an upgrade redacted (an order placed while tokens
     /// were still kept in the log): no provider knows it, so no charge is sent. What the
     /// provider knows of the payment stands, as a charge made before the upgrade may have
-    /// captured money; a payment it never charged is declined.
+    /// captured money. A payment it has not charged yet is left to the payment deadline,
+    /// which asks again: a charge an older process still had in flight may land meanwhile.
     async fn redacted_charge(&self, payment: Uuid) -> Result<Charge, ProviderError> {
         match self.call_provider(self.provider.status(payment)).await? {
             ChargeStatus::Captured => Ok(Charge::Approved),
             ChargeStatus::Declined { reason } => Ok(Charge::Declined { reason }),
-            ChargeStatus::Pending => Err(ProviderError::TimedOut),
-            ChargeStatus::NotCharged => Ok(Charge::Declined {
-                reason: "the payment method was placed before payment tokens left the log, \
-                         and is no longer known"
-                    .into(),
-            }),
+            ChargeStatus::Pending | ChargeStatus::NotCharged => Err(ProviderError::TimedOut),
         }
     }
 
+    /// Runs one provider call, giving up on it (dropping it) after the call timeout.
     pub(super) async fn call_provider<T>(
         &self,
         call: impl Future<Output = Result<T, ProviderError>>,
