@@ -178,56 +178,36 @@ async fn a_server_seals_the_log_and_verify_checks_the_seals_with_the_public_key(
         "{}",
         text(&checked.stdout)
     );
-    // An export changed after the fact: a payload, or a line left out.
+    // An export changed after the fact: a payload, or a line left out; and without its
+    // seal lines, an export proves nothing to a holder of the key.
     let lines: Vec<String> = std::fs::read_to_string(&export_file)
         .unwrap()
         .lines()
         .map(str::to_owned)
         .collect();
-    let changed = dir.join("changed.ndjson");
+    let refused_as = |name: &str, edited: &[String], why: &str| {
+        let file = dir.join(name);
+        std::fs::write(&file, edited.join("\n")).unwrap();
+        let refused = offline(file.to_str().unwrap());
+        assert!(!refused.status.success(), "{name} passed");
+        assert!(
+            text(&refused.stderr).contains(why),
+            "{name}: {}",
+            text(&refused.stderr)
+        );
+    };
     let mut edited = lines.clone();
     edited[1] = edited[1].replacen("\"quantity\":", "\"quantity\":9", 1);
-    std::fs::write(&changed, edited.join("\n")).unwrap();
-    let refused = offline(changed.to_str().unwrap());
-    assert!(!refused.status.success());
-    assert!(
-        text(&refused.stderr).contains("line 2: stock/"),
-        "{}",
-        text(&refused.stderr)
-    );
-    let cut = dir.join("cut.ndjson");
+    refused_as("changed.ndjson", &edited, "line 2: stock/");
     let mut shorter = lines.clone();
     shorter.remove(3);
-    std::fs::write(&cut, shorter.join("\n")).unwrap();
-    let refused = offline(cut.to_str().unwrap());
-    assert!(!refused.status.success());
-    assert!(
-        text(&refused.stderr).contains("seal 1 is broken"),
-        "{}",
-        text(&refused.stderr)
-    );
-    // Without its seal lines, an export proves nothing to a holder of the key.
-    let unsealed = dir.join("unsealed.ndjson");
-    let events_only: Vec<&String> = lines
+    refused_as("cut.ndjson", &shorter, "seal 1 is broken");
+    let events_only: Vec<String> = lines
         .iter()
         .filter(|l| !l.starts_with("{\"seal\""))
+        .cloned()
         .collect();
-    std::fs::write(
-        &unsealed,
-        events_only
-            .iter()
-            .map(|l| l.as_str())
-            .collect::<Vec<_>>()
-            .join("\n"),
-    )
-    .unwrap();
-    let refused = offline(unsealed.to_str().unwrap());
-    assert!(!refused.status.success());
-    assert!(
-        text(&refused.stderr).contains("holds no seal"),
-        "{}",
-        text(&refused.stderr)
-    );
+    refused_as("unsealed.ndjson", &events_only, "holds no seal");
     // The newest seal, as verify printed it, is what an auditor keeps and expects later.
     let kept = sealed
         .rsplit_once("(newest ")
