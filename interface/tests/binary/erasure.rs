@@ -312,6 +312,14 @@ async fn an_erased_customer_reads_as_erased_everywhere_and_the_log_still_verifie
     assert!(wrong.contains("is not the key this database"), "{wrong}");
     std::fs::remove_dir_all(&dir).unwrap();
 
+    // A key row given to another customer no longer opens: what it protected reads as
+    // unreadable, not as the other customer's.
+    app.db
+        .break_glass("UPDATE customer_keys SET customer_id = 'zed' WHERE customer_id = 'bob'")
+        .await;
+    let moved = ticket(&app, &tickets[1]).await;
+    assert_eq!(moved["subject"], "[unreadable]", "{moved}");
+
     let logs = server.log_lines().join("\n");
     assert!(!logs.is_empty());
     assert!(
