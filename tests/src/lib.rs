@@ -111,14 +111,23 @@ impl TestDatabase {
     /// # Panics
     /// When a statement fails.
     pub async fn break_glass(&self, sql: &str) {
+        self.break_glass_on("events", sql).await;
+    }
+
+    /// [`TestDatabase::break_glass`] on the append-only `table` (`events`, `log_seals`):
+    /// its trigger `{table}_no_update_or_delete` is disabled while `sql` runs.
+    ///
+    /// # Panics
+    /// When a statement fails.
+    pub async fn break_glass_on(&self, table: &str, sql: &str) {
         let owner = self.owner_pool().await;
         let mut tx = projections::transaction::begin(&owner)
             .await
             .unwrap_or_else(|e| panic!("break glass: {e}"));
         for statement in [
-            "ALTER TABLE events DISABLE TRIGGER events_no_update_or_delete",
+            &format!("ALTER TABLE {table} DISABLE TRIGGER {table}_no_update_or_delete"),
             sql,
-            "ALTER TABLE events ENABLE ALWAYS TRIGGER events_no_update_or_delete",
+            &format!("ALTER TABLE {table} ENABLE ALWAYS TRIGGER {table}_no_update_or_delete"),
         ] {
             sqlx::query(statement)
                 .execute(&mut *tx)

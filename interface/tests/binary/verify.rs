@@ -37,6 +37,7 @@ async fn verify_passes_an_untouched_log_and_names_the_exact_broken_link() {
         env!("CARGO_BIN_EXE_domainflow"),
         &["seal-key", "generate", key.to_str().unwrap()],
     );
+    assert!(generated.status.success(), "{}", text(&generated.stderr));
     let public = dir.join("seal.pub");
     std::fs::write(&public, text(&generated.stdout)).unwrap();
     let keyed = verify(&db.url, &["--public-key", public.to_str().unwrap()]);
@@ -111,6 +112,15 @@ async fn a_server_seals_the_log_and_verify_checks_the_seals_with_the_public_key(
     let public_file = dir.join("seal.pub");
     std::fs::write(&public_file, &public).unwrap();
     let public_path = public_file.to_str().unwrap();
+
+    // A key others may read is refused before the server starts.
+    let shared = dir.join("shared.key");
+    std::fs::copy(&key_file, &shared).unwrap();
+    let mut mode = std::fs::metadata(&shared).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut mode, 0o644);
+    std::fs::set_permissions(&shared, mode).unwrap();
+    let refused = crate::serve_refused(&["--seal-key", shared.to_str().unwrap()]).await;
+    assert!(refused.contains("is readable by others"), "{refused}");
 
     let store = PgEventStore::new(db.pool.clone());
     for id in ["A", "B"] {
@@ -208,6 +218,43 @@ async fn a_server_seals_the_log_and_verify_checks_the_seals_with_the_public_key(
         .cloned()
         .collect();
     refused_as("unsealed.ndjson", &events_only, "holds no seal");
+    // Two events of different streams swapped, a field no export writes, a seal line
+    // written another way than the export writes it (its digest in capitals).
+    let mut swapped = lines.clone();
+    swapped.swap(1, 2);
+    refused_as("swapped.ndjson", &swapped, "in the global order");
+    let mut extra = lines.clone();
+    extra[0] = extra[0].replacen('{', "{\"extra\":1,", 1);
+    refused_as("extra.ndjson", &extra, "a field no export writes");
+    let seal_line = lines
+        .iter()
+        .position(|l| l.starts_with("{\"seal\""))
+        .unwrap();
+    let mut shouted = lines.clone();
+    let digest =
+        serde_json::from_str::<serde_json::Value>(&lines[seal_line]).unwrap()["seal"]["digest"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    shouted[seal_line] = shouted[seal_line].replace(&digest, &digest.to_uppercase());
+    refused_as("shouted.ndjson", &shouted, "not written the one way");
+    // A seal an auditor kept that the export does not hold: the log was cut back.
+    let cut_back = tests::run(
+        binary,
+        &[
+            "verify",
+            "--export",
+            export_path,
+            "--expect-seal",
+            &format!("9:{}", "00".repeat(32)),
+        ],
+    );
+    assert!(!cut_back.status.success());
+    assert!(
+        text(&cut_back.stderr).contains("seal 9 is not in the export: the log was cut back"),
+        "{}",
+        text(&cut_back.stderr)
+    );
     // The newest seal, as verify printed it, is what an auditor keeps and expects later.
     let kept = sealed
         .rsplit_once("(newest ")

@@ -5,7 +5,7 @@
 
 use application::event_log::{Integrity, StreamRef};
 use infrastructure::PgEventStore;
-use infrastructure::seal::{Expected, PgSeals, PublicKey, SealKey, SealReport};
+use infrastructure::seal::{Expected, PgSeals, SealKey, SealReport};
 use infrastructure::store::hash::{Content, event_hash, hex};
 use sqlx::Row;
 use tests::{TestDatabase, test_database};
@@ -57,21 +57,6 @@ async fn verified(store: &PgEventStore, seals: &PgSeals, key: &SealKey) -> (Inte
         store.verify(None).await.unwrap(),
         seals.verify(Some(&key.public()), None).await.unwrap(),
     )
-}
-
-/// Runs `sql` on `log_seals` as the owner, behind its append-only triggers' back.
-async fn seal_glass(db: &TestDatabase, sql: &str) {
-    let owner = db.owner_pool().await;
-    let mut tx = projections::transaction::begin(&owner).await.unwrap();
-    for statement in [
-        "ALTER TABLE log_seals DISABLE TRIGGER log_seals_no_update_or_delete",
-        sql,
-        "ALTER TABLE log_seals ENABLE ALWAYS TRIGGER log_seals_no_update_or_delete",
-    ] {
-        sqlx::query(statement).execute(&mut *tx).await.unwrap();
-    }
-    tx.commit().await.unwrap();
-    owner.close().await;
 }
 
 fn broken_at(report: &SealReport, sequence: i64, words: &str) {
@@ -239,20 +224,20 @@ async fn a_forged_deleted_or_foreign_seal_is_named() {
     let (_, other) = verified(&store, &seals, &self::key()).await;
     broken_at(&other, 1, "signed with another key");
     // A digest rewritten to match a changed log fails its signature.
-    seal_glass(
-        &db,
+    db.break_glass_on(
+        "log_seals",
         "UPDATE log_seals SET event_count = event_count + 1 WHERE sequence = 2",
     )
     .await;
     let (_, forged) = verified(&store, &seals, &key).await;
     broken_at(&forged, 2, "signature does not match");
-    seal_glass(&db, "DELETE FROM log_seals WHERE sequence = 1").await;
+    db.break_glass_on("log_seals", "DELETE FROM log_seals WHERE sequence = 1")
+        .await;
     let (_, deleted) = verified(&store, &seals, &key).await;
     broken_at(&deleted, 1, "missing");
     // The seals are append-only for the owner too.
     let refused = sqlx::query("DELETE FROM log_seals").execute(&owner).await;
     assert!(refused.is_err(), "the owner deleted seals");
-    let _ = PublicKey::parse(&key.public().hex()).unwrap();
 }
 
 /// The newest seal deleted together with the events after the one before: every remaining
@@ -264,7 +249,8 @@ async fn a_log_cut_back_with_its_newest_seal_shows_against_the_kept_seal_and_is_
     let (db, store, seals) = sealed_log(&key).await;
     let kept = seals.last().await.unwrap().unwrap();
     db.break_glass("DELETE FROM events WHERE version = 3").await;
-    seal_glass(&db, "DELETE FROM log_seals WHERE sequence = 2").await;
+    db.break_glass_on("log_seals", "DELETE FROM log_seals WHERE sequence = 2")
+        .await;
     let (chains, report) = verified(&store, &seals, &key).await;
     assert!(matches!(chains, Integrity::Verified { .. }), "{chains}");
     assert!(
