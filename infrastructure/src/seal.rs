@@ -174,7 +174,7 @@ pub(crate) fn covers(seal: &Seal, count: i64, digest: &[u8]) -> Result<(), Strin
 
 /// The running digest after one more event of hash `hash`.
 #[must_use]
-pub fn chain(digest: &[u8], hash: &[u8]) -> Vec<u8> {
+pub(crate) fn chain(digest: &[u8], hash: &[u8]) -> Vec<u8> {
     let mut hasher = Sha256::new();
     hasher.update(digest);
     hasher.update(hash);

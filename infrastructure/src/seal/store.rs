@@ -10,6 +10,7 @@ use sqlx::{PgPool, Row};
 use super::{Expected, PublicKey, Seal, SealKey, chain, covers, standing};
 use crate::Error;
 use crate::store::PgEventStore;
+use crate::store::row::position;
 
 /// The most events one seal reads past the one before (a first seal of a long log is made
 /// in steps of this many).
@@ -21,7 +22,6 @@ const BATCH: i64 = 5_000;
 /// The `log_seals` table.
 #[derive(Debug, Clone)]
 pub struct PgSeals {
-    pool: PgPool,
     store: PgEventStore,
 }
 
@@ -87,8 +87,7 @@ impl PgSeals {
     #[must_use]
     pub fn new(pool: PgPool) -> Self {
         Self {
-            store: PgEventStore::new(pool.clone()),
-            pool,
+            store: PgEventStore::new(pool),
         }
     }
 
@@ -100,7 +99,7 @@ impl PgSeals {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM log_seals ORDER BY sequence DESC LIMIT 1"
         ))
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.store.pool())
         .await?;
         row.as_ref().map(seal_of).transpose()
     }
@@ -141,7 +140,7 @@ impl PgSeals {
             )
             .bind(last.head.transaction_id.to_string())
             .bind(last.head.position)
-            .fetch_one(&self.pool)
+            .fetch_one(self.store.pool())
             .await?;
             if !present || below != last.event_count {
                 return refused(format!(
@@ -208,7 +207,7 @@ impl PgSeals {
         .bind(seal.sealed_at)
         .bind(&seal.public_key)
         .bind(&seal.signature)
-        .execute(&self.pool)
+        .execute(self.store.pool())
         .await?
         .rows_affected();
         Ok((inserted == 1).then_some(seal))
@@ -217,7 +216,7 @@ impl PgSeals {
     /// Every seal, oldest first, one at a time.
     pub fn stream(&self) -> impl futures::Stream<Item = Result<Seal, Error>> + Send + '_ {
         sqlx::query(SEALS_IN_ORDER)
-            .fetch(&self.pool)
+            .fetch(self.store.pool())
             .map_err(Error::from)
             .and_then(|row| std::future::ready(seal_of(&row)))
     }
@@ -251,11 +250,11 @@ impl PgSeals {
             "SELECT transaction_id::text::bigint AS transaction_id, position, hash
              FROM events ORDER BY transaction_id, position",
         )
-        .fetch(&self.pool);
+        .fetch(self.store.pool());
         let (mut digest, mut count) = (Vec::new(), 0_i64);
         let broken = |sequence: i64, problem: String| Ok(SealReport::Broken { sequence, problem });
         while let Some(row) = rows.try_next().await? {
-            let position = position_of(&row)?;
+            let position = position(&row)?;
             let hash: Vec<u8> = row.try_get("hash")?;
             digest = chain(&digest, &hash);
             count += 1;
@@ -321,18 +320,10 @@ const COLUMNS: &str = columns!();
 
 const SEALS_IN_ORDER: &str = concat!("SELECT ", columns!(), " FROM log_seals ORDER BY sequence");
 
-fn position_of(row: &sqlx::postgres::PgRow) -> Result<Position, Error> {
-    let transaction_id: i64 = row.try_get("transaction_id")?;
-    Ok(Position {
-        transaction_id: u64::try_from(transaction_id).unwrap_or_default(),
-        position: row.try_get("position")?,
-    })
-}
-
 fn seal_of(row: &sqlx::postgres::PgRow) -> Result<Seal, Error> {
     Ok(Seal {
         sequence: row.try_get("sequence")?,
-        head: position_of(row)?,
+        head: position(row)?,
         event_count: row.try_get("event_count")?,
         digest: row.try_get("digest")?,
         sealed_at: row.try_get("sealed_at")?,

@@ -7,7 +7,7 @@ mod group;
 pub mod hash;
 mod port;
 mod read;
-mod row;
+pub(crate) mod row;
 mod verify;
 
 use std::sync::Arc;

@@ -24,12 +24,18 @@ pub(super) const EVENT_COLUMNS: &str = concat!(
 /// An event's header: the columns of [`EVENT_COLUMNS`] before `payload`.
 pub(super) const HEADER_COLUMNS: &str = header_columns!();
 
+/// The place in the global order of a row with `transaction_id` (as `int8`) and
+/// `position` columns: an event's, a seal's head.
+pub(crate) fn position(row: &PgRow) -> Result<Position, Error> {
+    Ok(Position {
+        transaction_id: transaction_id(row.try_get("transaction_id")?),
+        position: row.try_get("position")?,
+    })
+}
+
 pub(super) fn recorded_event(row: &PgRow) -> Result<RecordedEvent, Error> {
     Ok(RecordedEvent {
-        position: Position {
-            transaction_id: transaction_id(row.try_get("transaction_id")?),
-            position: row.try_get("position")?,
-        },
+        position: position(row)?,
         stream: StreamRef {
             stream_type: row.try_get("stream_type")?,
             stream_id: row.try_get("stream_id")?,
