@@ -139,13 +139,26 @@ pub async fn unsettled(pool: &PgPool) -> Result<Option<String>, String> {
     .fetch_one(pool)
     .await
     .map_err(|e| e.to_string())?;
-    Ok(match (deadlines, letters, waiting, behind) {
-        (0, 0, 0, 0) => None,
-        _ => Some(format!(
-            "{deadlines} deadlines, {letters} dead letters, {waiting} payments waiting, \
-             {behind} events not taken in by the saga"
-        )),
-    })
+    if (deadlines, letters, waiting, behind) == (0, 0, 0, 0) {
+        return Ok(None);
+    }
+    // The dead letters' actions and errors, each once: what an operator would look at.
+    let why: Vec<String> = sqlx::query_scalar(
+        "SELECT action || ': ' || error || ' (' || count(*) || ')' FROM saga_dead_letters
+         GROUP BY action, error ORDER BY count(*) DESC LIMIT 5",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(|e| e.to_string())?;
+    Ok(Some(format!(
+        "{deadlines} deadlines, {letters} dead letters, {waiting} payments waiting, {behind} \
+         events not taken in by the saga{}",
+        if why.is_empty() {
+            String::new()
+        } else {
+            format!("; dead letters: {}", why.join("; "))
+        }
+    )))
 }
 
 /// An event as a failure's message shows it: position, stream, type, command id, actor.

@@ -109,12 +109,15 @@ async fn run(args: ServeArgs, file: FileSettings, role: ProcessRole) -> Result<(
     // chosen before the server opens its pool. Four connections starved under a sustained
     // overload (charges timed out waiting for one, the breaker opened, 3.4 % of orders ran
     // past their payment deadline); twelve carried it (BENCHMARKS.md, "Sustained overload").
+    // A process without the saga only registers tokens there (one short insert per order):
+    // four serve it, and leave the database's connections to those that charge.
+    let ledger_connections = if role.runs_followers() { 12 } else { 4 };
     let ledger = match provider.kind {
         ProviderKind::Simulated => Some(
             infrastructure::connect(
                 &database.url,
                 &DatabaseOptions {
-                    max_connections: 12,
+                    max_connections: ledger_connections,
                     ..DatabaseOptions::default()
                 },
             )
