@@ -201,11 +201,7 @@ impl Fulfil {
     pub(super) async fn charge_status(&self, cause: &Cause) -> Result<ChargeStatus, Failure> {
         let payment = Uuid::from_u128(cause.order.as_u128());
         let status = self
-            .retrying(|| async {
-                self.call_provider(self.provider.status(payment))
-                    .await
-                    .map_err(|e| Error::Infrastructure(e.to_string()))
-            })
+            .retrying(|| self.call_retried(self.provider.status(payment)))
             .await?;
         status.ok_or_else(|| Failure {
             error: "the payment provider's status look-up gave no answer".into(),
@@ -242,6 +238,25 @@ impl Fulfil {
         }
     }
 
+    /// [`Fulfil::call_provider`] for a call [`Fulfil::retrying`] repeats. A call the breaker
+    /// held back never reached the provider: the next attempt waits until the circuit lets
+    /// one through, instead of spending every attempt while it is open (which left status
+    /// look-ups at a payment deadline as dead letters).
+    async fn call_retried<T>(
+        &self,
+        call: impl Future<Output = Result<T, ProviderError>>,
+    ) -> Result<T, Error> {
+        match self.call_provider(call).await {
+            Err(ProviderError::CircuitOpen(wait)) => {
+                tokio::time::sleep(wait).await;
+                Err(Error::Infrastructure(
+                    ProviderError::CircuitOpen(wait).to_string(),
+                ))
+            }
+            other => other.map_err(|e| Error::Infrastructure(e.to_string())),
+        }
+    }
+
     /// Runs one provider call, giving up on it (dropping it) after the call timeout.
     pub(super) async fn call_provider<T>(
         &self,
@@ -269,12 +284,8 @@ impl Fulfil {
             return Ok(());
         };
         let payment = Uuid::from_u128(cause.order.as_u128());
-        self.retrying(|| async {
-            self.call_provider(self.provider.refund(payment, amount))
-                .await
-                .map_err(|e| Error::Infrastructure(e.to_string()))
-        })
-        .await?;
+        self.retrying(|| self.call_retried(self.provider.refund(payment, amount)))
+            .await?;
         self.send(
             payments,
             &order_id,
